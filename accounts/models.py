@@ -1,0 +1,169 @@
+"""Organisations (tenants), staff memberships, users and citizen profiles, and the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.validators import validate_national_id, validate_phone
+
+
+class OrganisationKind(models.TextChoices):
+    CITY = "city", _("Tỉnh / thành phố")
+    DEPARTMENT = "department", _("Sở, ban, ngành")
+    WARD = "ward", _("Phường")
+    COMMUNE = "commune", _("Xã")
+    SPECIAL_ZONE = "special_zone", _("Đặc khu")
+    SCHOOL = "school", _("Trường học")
+    MASS_ORGANISATION = "mass_org", _("Tổ chức chính trị - xã hội")
+    AGENCY = "agency", _("Cơ quan, đơn vị khác")
+
+
+class Organisation(models.Model):
+    """A tenant: it owns contests, questions and staff. Wards and communes also serve as the
+    contestant's unit (đơn vị dự thi); so can departments, schools and agencies."""
+
+    name = models.CharField(_("tên"), max_length=200)
+    slug = models.SlugField(_("mã định danh"), max_length=80, unique=True)
+    kind = models.CharField(_("loại"), max_length=20, choices=OrganisationKind.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("trực thuộc"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="children",
+    )
+    # Official administrative code (national statistics office) where there is one.
+    official_code = models.CharField(_("mã hành chính"), max_length=10, blank=True, db_index=True)
+    is_unit = models.BooleanField(_("là đơn vị dự thi"), default=True,
+                                  help_text=_("Thí sinh có thể chọn đơn vị này khi đăng ký."))
+    registered_population = models.PositiveIntegerField(
+        _("số người thuộc đơn vị"), null=True, blank=True,
+        help_text=_("Dùng để tính tỉ lệ tham gia của đơn vị."),
+    )
+    is_active = models.BooleanField(_("đang hoạt động"), default=True)
+
+    class Meta:
+        verbose_name = _("tổ chức")
+        verbose_name_plural = _("tổ chức")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "official_code"], condition=~Q(official_code=""),
+                                    name="organisation_official_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    ORGANISER = "organiser", _("Ban tổ chức")
+    JUDGE = "judge", _("Giám khảo")
+    WRITER = "writer", _("Tổ ra đề")
+    REVIEWER = "reviewer", _("Tổ thẩm định")
+
+
+class Membership(models.Model):
+    """A staff role held by a user in one organisation. A user may hold several."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("vai trò"), max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("vai trò cán bộ")
+        verbose_name_plural = _("vai trò cán bộ")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation", "role"], name="membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} — {self.organisation}"
+
+
+class CitizenUserManager(UserManager):
+    def get_by_natural_key(self, username: str):  # type: ignore[override]
+        return self.get(**{self.model.USERNAME_FIELD: username})
+
+
+class User(AbstractUser):
+    """Everyone who logs in. ``username`` is internal; people log in with phone or e-mail
+    (accounts.backends.PhoneOrEmailBackend). Phone and e-mail are unique when present."""
+
+    phone = models.CharField(_("số điện thoại"), max_length=15, null=True, blank=True, unique=True,
+                             validators=[validate_phone])
+    email = models.EmailField(_("email"), null=True, blank=True, unique=True)
+    full_name = models.CharField(_("họ và tên"), max_length=150, blank=True)
+    anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = CitizenUserManager()
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("người dùng")
+        verbose_name_plural = _("người dùng")
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.username
+
+
+class CitizenProfile(models.Model):
+    """Registration data of a citizen (thí sinh). Minimal by design (Law 91/2025: collect the minimum)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    date_of_birth = models.DateField(_("ngày sinh"), null=True, blank=True)
+    unit = models.ForeignKey(Organisation, verbose_name=_("đơn vị"), null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="citizens")
+    national_id = models.CharField(_("số định danh cá nhân (CCCD)"), max_length=12, blank=True,
+                                   validators=[validate_national_id])
+    privacy_consent_at = models.DateTimeField(_("đồng ý điều khoản lúc"), null=True, blank=True)
+    privacy_notice_version = models.CharField(max_length=20, blank=True)
+    guardian_name = models.CharField(_("họ tên người giám hộ"), max_length=150, blank=True)
+    guardian_phone = models.CharField(_("số điện thoại người giám hộ"), max_length=15, blank=True)
+    guardian_consent_at = models.DateTimeField(_("người giám hộ đồng ý lúc"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("hồ sơ thí sinh")
+        verbose_name_plural = _("hồ sơ thí sinh")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    def age_on(self, day: dt.date | None = None) -> int | None:
+        if self.date_of_birth is None:
+            return None
+        day = day or timezone.localdate()
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+class AuditEvent(models.Model):
+    """Append-only record of who did what (Decree 85/2016 level 3; Decree 356/2025 processing log)."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    organisation = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    action = models.CharField(max_length=80, db_index=True)
+    target_type = models.CharField(max_length=80, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    reason = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("nhật ký")
+        verbose_name_plural = _("nhật ký")
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["target_type", "target_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"

@@ -1,0 +1,16 @@
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    from contests.selectors import contest_list_public
+
+    return render(request, "home.html", {"contests": contest_list_public()[:6]})
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness for the reverse proxy: the process answers and the database is reachable."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
