@@ -114,6 +114,9 @@ class Question(models.Model):
     version = models.PositiveIntegerField(_("phiên bản"), default=1)
     is_current = models.BooleanField(_("phiên bản hiện hành"), default=True, db_index=True)
     normalised_text = models.TextField(editable=False, blank=True, db_index=False)
+    # Hash of the diacritics-insensitive normalised stem + options (questionbank.dedupe.search_key).
+    search_key = models.CharField(max_length=40, editable=False, blank=True, db_index=True)
+    review_note = models.TextField(_("ghi chú thẩm định"), blank=True)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                related_name="+", verbose_name=_("người soạn"))
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -129,6 +132,14 @@ class Question(models.Model):
         indexes = [models.Index(fields=["status", "is_current", "topic", "difficulty"])]
         constraints = [
             models.UniqueConstraint(fields=["family_id", "version"], name="question_family_version_unique"),
+            # At most one current version per family: the rest are history kept for past attempts.
+            models.UniqueConstraint(fields=["family_id"], condition=Q(is_current=True),
+                                    name="question_one_current_version"),
+            models.CheckConstraint(condition=Q(status__in=QuestionStatus.values), name="question_status_valid"),
+            models.CheckConstraint(condition=Q(type__in=QuestionType.values), name="question_type_valid"),
+            models.CheckConstraint(condition=Q(difficulty__in=Difficulty.values),
+                                   name="question_difficulty_valid"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="question_version_positive"),
         ]
 
     def __str__(self) -> str:
@@ -153,6 +164,8 @@ class QuestionOption(models.Model):
     """An answer option (choice questions) or an accepted answer (short text, numeric), with the credit
     fraction Moodle uses: 1 = fully correct, 0 = wrong, partial and negative values allowed."""
 
+    tenant_path = "question__organisation"
+
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="options")
     position = models.PositiveSmallIntegerField(default=0)
     text = models.TextField(_("nội dung"))
@@ -166,6 +179,10 @@ class QuestionOption(models.Model):
         verbose_name = _("phương án")
         verbose_name_plural = _("phương án")
         ordering = ["question", "position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(fraction__gte=-1) & Q(fraction__lte=1),
+                                   name="option_fraction_range"),
+        ]
 
     def __str__(self) -> str:
         return self.text[:60]
@@ -180,6 +197,8 @@ class QuestionMedia(models.Model):
         IMAGE = "image", _("Hình ảnh")
         AUDIO = "audio", _("Âm thanh")
 
+    tenant_path = "question__organisation"
+
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="media")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     file = models.FileField(upload_to="questions/%Y/%m/")
@@ -192,3 +211,16 @@ class QuestionMedia(models.Model):
 
     def __str__(self) -> str:
         return self.file.name
+
+
+class QuestionSimilarityKey(models.Model):
+    """MinHash band keys of a question's text: the indexed prefilter for near-duplicate detection
+    (questionbank.dedupe). Only current versions carry keys."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="similarity_keys")
+    key = models.BigIntegerField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["question", "key"], name="similarity_key_unique"),
+        ]

@@ -1,0 +1,137 @@
+"""Duplicate and near-duplicate detection for Vietnamese question text. Warns; never merges.
+
+Two levels:
+
+* **Exact** — ``normalise`` (NFC, lower case, HTML and punctuation removed, whitespace folded) and a
+  diacritics-insensitive ``search_key`` (the same with Vietnamese tone/vowel marks removed and đ → d), so
+  "Người điều khiển xe" and "nguoi dieu khien xe" collide. The key is stored hashed and indexed.
+* **Near** — Jaccard similarity of word 3-shingles (of the diacritics-insensitive text) ≥ ``NEAR_THRESHOLD``.
+  Comparing against every question would not scale to tens of thousands, so a MinHash locality-sensitive
+  prefilter picks candidates: each question stores ``BANDS`` band keys (``QuestionSimilarityKey``, indexed);
+  only questions sharing a band key are compared exactly. With 8 bands of 4 rows a pair at J = 0.85 becomes a
+  candidate with probability 0.997, a pair at J = 0.3 with 0.06 — and every candidate is verified exactly,
+  so a warning always means a real Jaccard ≥ threshold.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from questionbank.sanitize import html_to_text
+
+NEAR_THRESHOLD = 0.85
+SHINGLE_SIZE = 3
+BANDS = 8
+ROWS = 4
+_PRIME = (1 << 61) - 1
+_MASK64 = (1 << 64) - 1
+
+
+def _permutations(count: int) -> list[tuple[int, int]]:
+    # Fixed, reproducible coefficients (stored keys must stay comparable across processes and releases).
+    perms = []
+    for i in range(count):
+        digest = hashlib.blake2b(f"ce-minhash-{i}".encode(), digest_size=16).digest()
+        a, b = struct.unpack("<QQ", digest)
+        perms.append(((a % (_PRIME - 1)) + 1, b % _PRIME))
+    return perms
+
+
+_PERMS = _permutations(BANDS * ROWS)
+
+_PUNCT_RE = re.compile(r"[^\w\s]+", re.UNICODE)
+_SPACE_RE = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    """NFC, lower case, no HTML, punctuation → space, whitespace folded. Keeps Vietnamese diacritics."""
+    plain = html_to_text(text)
+    plain = unicodedata.normalize("NFC", plain).lower()
+    plain = _PUNCT_RE.sub(" ", plain).replace("_", " ")
+    return _SPACE_RE.sub(" ", plain).strip()
+
+
+def strip_diacritics(text: str) -> str:
+    """Remove combining marks (NFD) and map đ → d: "Điều khiển" → "dieu khien"."""
+    decomposed = unicodedata.normalize("NFD", text)
+    base = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", base).replace("đ", "d").replace("Đ", "D")
+
+
+def search_text(text: str) -> str:
+    """Diacritics-insensitive normal form used for keys and shingles."""
+    return strip_diacritics(normalise(text))
+
+
+def search_key(text: str) -> str:
+    """Hex digest of :func:`search_text`: equal keys mean the same question text up to accents/punctuation."""
+    return hashlib.sha256(search_text(text).encode()).hexdigest()[:40]
+
+
+def question_text(stem: str, option_texts: Iterable[str] = ()) -> str:
+    """The text compared for duplicates: the stem plus the options (so the same stem with different
+    options — a legitimate variant — is still flagged only when the options are nearly the same too)."""
+    parts = [stem, *option_texts]
+    return " ".join(p for p in parts if p)
+
+
+def shingles(normalised_search_text: str) -> frozenset[str]:
+    words = normalised_search_text.split()
+    if len(words) < SHINGLE_SIZE:
+        return frozenset([" ".join(words)]) if words else frozenset()
+    return frozenset(" ".join(words[i:i + SHINGLE_SIZE]) for i in range(len(words) - SHINGLE_SIZE + 1))
+
+
+def _hash64(value: str) -> int:
+    return int.from_bytes(hashlib.blake2b(value.encode(), digest_size=8).digest(), "little")
+
+
+def band_keys(shingle_set: frozenset[str]) -> list[int]:
+    """``BANDS`` signed 64-bit keys (PostgreSQL bigint) from a MinHash signature of the shingle set."""
+    if not shingle_set:
+        return []
+    hashes = [_hash64(s) for s in shingle_set]
+    signature = [min((a * h + b) % _PRIME for h in hashes) for a, b in _PERMS]
+    keys = []
+    for band in range(BANDS):
+        chunk = signature[band * ROWS:(band + 1) * ROWS]
+        digest = hashlib.blake2b(repr((band, chunk)).encode(), digest_size=8).digest()
+        keys.append(struct.unpack("<q", digest)[0])
+    return keys
+
+
+def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a and not b:
+        return 1.0
+    return len(a & b) / len(a | b)
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    normalised: str        # normalise(): stored on Question.normalised_text
+    search_key: str        # hashed diacritics-insensitive text: Question.search_key
+    shingles: frozenset[str]
+    band_keys: tuple[int, ...]
+
+
+def fingerprint(stem: str, option_texts: Iterable[str] = ()) -> Fingerprint:
+    text = question_text(stem, option_texts)
+    norm = normalise(text)
+    search = strip_diacritics(norm)
+    sh = shingles(search)
+    return Fingerprint(
+        normalised=norm,
+        search_key=hashlib.sha256(search.encode()).hexdigest()[:40],
+        shingles=sh,
+        band_keys=tuple(band_keys(sh)),
+    )
+
+
+def shingles_of_normalised(normalised_text: str) -> frozenset[str]:
+    """Shingles of a stored ``Question.normalised_text`` (used to verify LSH candidates exactly)."""
+    return shingles(strip_diacritics(normalised_text))
