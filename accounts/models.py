@@ -167,3 +167,26 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+
+class SmsResetCode(models.Model):
+    """A one-time 6-digit password-reset code sent by SMS. Only a keyed hash of the code is stored.
+
+    Issuing a new code for a user retires the earlier ones (``used_at`` set), so at most one is live.
+    Rows are purged after expiry (accounts.jobs).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sms_reset_codes")
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+    tries = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("mã đặt lại mật khẩu")
+        verbose_name_plural = _("mã đặt lại mật khẩu")
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"

@@ -167,6 +167,11 @@ PRIVACY_NOTICE_VERSION = "2026-01"
 LOGIN_LIMIT_PER_ACCOUNT = (5, 15 * 60)
 LOGIN_LIMIT_PER_ADDRESS = (100, 15 * 60)
 SIGNUP_LIMIT_PER_ADDRESS = (50, 60 * 60)
+# Password reset requests (SMS code or e-mail link): per phone/e-mail and per client address.
+PASSWORD_RESET_LIMIT_PER_IDENTIFIER = (3, 60 * 60)
+PASSWORD_RESET_LIMIT_PER_ADDRESS = (30, 60 * 60)
+SMS_RESET_CODE_TTL_SECONDS = 10 * 60
+SMS_RESET_CODE_MAX_TRIES = 5
 SMS_SENDER = os.environ.get("SMS_SENDER", "accounts.sms.LogSmsSender")
 # Behind a trusted reverse proxy, the client address comes from this header (e.g. X-Forwarded-For).
 CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
