@@ -29,6 +29,8 @@ class Organisation(models.Model):
     """A tenant: it owns contests, questions and staff. Wards and communes also serve as the
     contestant's unit (đơn vị dự thi); so can departments, schools and agencies."""
 
+    tenant_path = ""  # accounts.tenancy: an organisation is its own tenant
+
     name = models.CharField(_("tên"), max_length=200)
     slug = models.SlugField(_("mã định danh"), max_length=80, unique=True)
     kind = models.CharField(_("loại"), max_length=20, choices=OrganisationKind.choices)
@@ -68,6 +70,8 @@ class Role(models.TextChoices):
 
 class Membership(models.Model):
     """A staff role held by a user in one organisation. A user may hold several."""
+
+    tenant_path = "organisation"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
@@ -147,6 +151,8 @@ class CitizenProfile(models.Model):
 
 class AuditEvent(models.Model):
     """Append-only record of who did what (Decree 85/2016 level 3; Decree 356/2025 processing log)."""
+
+    tenant_path = "organisation"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
