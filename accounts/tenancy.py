@@ -103,7 +103,18 @@ def require_role(user: Any, organisation_id: int | None, roles: Iterable[str] | 
         raise PermissionDenied
 
 
-class TenantScopedAdmin(admin.ModelAdmin):
+class ForeignObjectNotFoundMixin:
+    """Admin change/delete/history pages answer 404 for an object outside the user's queryset.
+
+    Django's default is a redirect to the admin index with "object with ID … doesn't exist"; a plain 404
+    makes a foreign object indistinguishable from a missing one and is what the isolation tests assert.
+    """
+
+    def _get_obj_does_not_exist_redirect(self, request: HttpRequest, opts: Any, object_id: str) -> Any:
+        raise Http404
+
+
+class TenantScopedAdmin(ForeignObjectNotFoundMixin, admin.ModelAdmin):
     """ModelAdmin for tenant-owned models.
 
     ``tenant_roles`` maps an admin action (view/add/change/delete) to the roles allowed to perform it.

@@ -1,0 +1,136 @@
+"""Reusable acceptance checks for tenant isolation in the admin.
+
+Every app that registers a tenant-owned model in the admin proves isolation with one call::
+
+    from tests.tenancy_harness import assert_admin_isolated, assert_admin_closed
+
+    def test_contest_admin_is_isolated(client, organiser_a, org_b):
+        contest = ContestFactory(organisation=org_b)
+        assert_admin_isolated(client, contest, foreign_user=organiser_a)
+
+The admin URLs are derived from the object's model (``admin:<app>_<model>_changelist`` …). Before
+checking the foreign user, the harness proves the URLs are right by opening them as a superuser (200),
+so a typo or an unregistered model fails loudly instead of passing as "404 — isolated".
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from django.contrib.admin import helpers
+from django.contrib.auth import get_user_model
+from django.db import models
+from django.test import Client
+from django.urls import reverse
+
+DENIED = {403, 404}
+_counter = itertools.count()
+
+
+def admin_urls(obj: models.Model) -> dict[str, str]:
+    opts = obj._meta
+    prefix = f"admin:{opts.app_label}_{opts.model_name}"
+    return {
+        "changelist": reverse(f"{prefix}_changelist"),
+        "change": reverse(f"{prefix}_change", args=[obj.pk]),
+        "delete": reverse(f"{prefix}_delete", args=[obj.pk]),
+        "history": reverse(f"{prefix}_history", args=[obj.pk]),
+    }
+
+
+def _superuser() -> Any:
+    n = next(_counter)
+    return get_user_model().objects.create_superuser(
+        username=f"harness-root-{n}", password="harness-pass-1", email=f"harness-root-{n}@example.invalid",
+    )
+
+
+def _assert_urls_work(client: Client, obj: models.Model, urls: dict[str, str]) -> None:
+    client.force_login(_superuser())
+    try:
+        for name in ("changelist", "change", "history"):
+            response = client.get(urls[name])
+            assert response.status_code == 200, (
+                f"positive control failed: a superuser got {response.status_code} for {name} {urls[name]} — "
+                f"is {type(obj).__name__} registered in the admin?"
+            )
+    finally:
+        client.logout()
+
+
+def _changelist_pks(response: Any) -> set[Any] | None:
+    context = getattr(response, "context", None)
+    if not context or "cl" not in context:
+        return None
+    return set(context["cl"].queryset.values_list("pk", flat=True))
+
+
+def assert_admin_isolated(client: Client, obj: models.Model, *, foreign_user: Any,
+                          check_positive: bool = True) -> None:
+    """``foreign_user`` (staff of another organisation) can neither see nor touch ``obj`` in the admin.
+
+    - changelist: 403, or 200 without ``obj`` (also when searching for it by primary key);
+    - change page (GET and POST), delete page (GET and confirmed POST), history page: 403 or 404;
+    - the ``delete_selected`` action POSTed with ``obj``'s id deletes nothing;
+    - afterwards ``obj`` still exists, unchanged in the database.
+    """
+    model = type(obj)
+    urls = admin_urls(obj)
+    before = model._default_manager.filter(pk=obj.pk).values().first()
+    assert before is not None, "the object under test must be saved"
+    if check_positive:
+        _assert_urls_work(client, obj, urls)
+
+    client.force_login(foreign_user)
+    try:
+        response = client.get(urls["changelist"])
+        assert response.status_code in DENIED | {200}, f"changelist answered {response.status_code}"
+        if response.status_code == 200:
+            pks = _changelist_pks(response)
+            assert pks is not None, "changelist rendered without a ChangeList in its context"
+            assert obj.pk not in pks, f"{model.__name__} {obj.pk} is listed for a foreign user"
+
+        for name in ("change", "delete", "history"):
+            response = client.get(urls[name])
+            assert response.status_code in DENIED, f"{name} page answered {response.status_code} for a foreign user"
+
+        response = client.post(urls["change"], {"_save": "1"})
+        assert response.status_code in DENIED, f"POST to the change page answered {response.status_code}"
+        response = client.post(urls["delete"], {"post": "yes"})
+        assert response.status_code in DENIED, f"confirmed delete answered {response.status_code}"
+
+        response = client.post(urls["changelist"], {
+            "action": "delete_selected",
+            helpers.ACTION_CHECKBOX_NAME: [str(obj.pk)],
+            "post": "yes",
+            "index": "0",
+        })
+        assert response.status_code in DENIED | {200, 302}, f"bulk action answered {response.status_code}"
+    finally:
+        client.logout()
+
+    after = model._default_manager.filter(pk=obj.pk).values().first()
+    assert after is not None, f"{model.__name__} {obj.pk} was deleted by a foreign user"
+    assert after == before, f"{model.__name__} {obj.pk} was changed by a foreign user"
+
+
+def assert_admin_closed(client: Client, obj: models.Model, *, user: Any) -> None:
+    """A non-staff account (e.g. a citizen) is sent to the admin login for every admin URL of ``obj``,
+    and the delete action does nothing."""
+    urls = admin_urls(obj)
+    login = reverse("admin:login")
+    client.force_login(user)
+    try:
+        for name, url in urls.items():
+            response = client.get(url)
+            assert response.status_code == 302, f"{name} answered {response.status_code} for a non-staff user"
+            assert response["Location"].startswith(login), f"{name} redirected to {response['Location']}"
+        response = client.post(urls["changelist"], {
+            "action": "delete_selected", helpers.ACTION_CHECKBOX_NAME: [str(obj.pk)], "post": "yes",
+        })
+        assert response.status_code == 302
+        assert response["Location"].startswith(login)
+    finally:
+        client.logout()
+    assert type(obj)._default_manager.filter(pk=obj.pk).exists()
