@@ -1,0 +1,294 @@
+"""Citizen account pages: sign-up, login, password reset (e-mail link or SMS code), profile, my data.
+
+Views parse input, apply rate limits, call accounts.services and render. Rate-limited requests get
+HTTP 429 with a Vietnamese message and the form shown again (unbound, so nothing is checked).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import ratelimit, services
+from accounts.forms import (
+    DeleteAccountForm,
+    EmailResetForm,
+    LoginForm,
+    NewPasswordForm,
+    ProfileForm,
+    SignupForm,
+    SmsResetRequestForm,
+    SmsResetVerifyForm,
+)
+from accounts.ratelimit import RateLimitResult, client_address, login_identifier
+
+BACKEND = "accounts.backends.PhoneOrEmailBackend"
+SMS_RESET_SESSION_KEY = "accounts_sms_reset_phone"
+
+
+def _blocked_message(results: list[RateLimitResult]) -> str:
+    minutes = max(r.retry_after_minutes for r in results)
+    return _("Bạn đã thử quá nhiều lần. Vui lòng thử lại sau %(minutes)s phút.") % {"minutes": minutes}
+
+
+def _safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return default
+
+
+# --- Sign-up and login -----------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("accounts:profile")
+    template = "accounts/signup.html"
+    if request.method == "POST":
+        address = client_address(request)
+        limit = ratelimit.ratelimit_peek(scope="signup:address", identifier=address,
+                                         limit=settings.SIGNUP_LIMIT_PER_ADDRESS)
+        if not limit.allowed:
+            return render(request, template, {"form": SignupForm(), "blocked_message": _blocked_message([limit]),
+                                              "guardian_age": settings.GUARDIAN_CONSENT_AGE}, status=429)
+        form = SignupForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                user = services.citizen_register(
+                    full_name=data["full_name"], password=data["password1"], date_of_birth=data["date_of_birth"],
+                    unit=data["unit"], privacy_consent=data["privacy_consent"], phone=data["phone"],
+                    email=data["email"], national_id=data["national_id"], guardian_name=data["guardian_name"],
+                    guardian_phone=data["guardian_phone"], guardian_consent=data["guardian_consent"],
+                )
+            except services.RegistrationError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                # Only accounts actually created count against the address: people correcting a form
+                # behind a shared carrier address must not lock each other out.
+                ratelimit.ratelimit_hit(scope="signup:address", identifier=address,
+                                        limit=settings.SIGNUP_LIMIT_PER_ADDRESS)
+                login(request, user, backend=BACKEND)
+                messages.success(request, _("Đăng ký thành công. Chào mừng bạn!"))
+                return redirect(_safe_next(request, reverse(settings.LOGIN_REDIRECT_URL)))
+    else:
+        form = SignupForm()
+    return render(request, template, {"form": form, "next": _safe_next(request, ""),
+                                      "guardian_age": settings.GUARDIAN_CONSENT_AGE})
+
+
+class CitizenLoginView(auth_views.LoginView):
+    """Login by phone or e-mail, limited per account identifier (strict) and per client address (loose)."""
+
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def _limits(self) -> list[tuple[str, str, tuple[int, int]]]:
+        limits = [("login:address", client_address(self.request), settings.LOGIN_LIMIT_PER_ADDRESS)]
+        identifier = login_identifier(self.request.POST.get("username", ""))
+        if identifier:
+            limits.append(("login:account", identifier, settings.LOGIN_LIMIT_PER_ACCOUNT))
+        return limits
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        blocked = [r for r in (ratelimit.ratelimit_peek(scope=s, identifier=i, limit=lim)
+                               for s, i, lim in self._limits()) if not r.allowed]
+        if blocked:
+            # An unbound form: validating it would check the password, which is what is being limited.
+            form = self.get_form_class()(request, initial={"username": request.POST.get("username", "")})
+            context = self.get_context_data(form=form, blocked_message=_blocked_message(blocked))
+            return self.render_to_response(context, status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form: LoginForm) -> HttpResponse:
+        for scope, identifier, limit in self._limits():
+            ratelimit.ratelimit_hit(scope=scope, identifier=identifier, limit=limit)
+        return super().form_invalid(form)
+
+    def form_valid(self, form: LoginForm) -> HttpResponse:
+        identifier = login_identifier(self.request.POST.get("username", ""))
+        ratelimit.ratelimit_reset(scope="login:account", identifier=identifier, limit=settings.LOGIN_LIMIT_PER_ACCOUNT)
+        return super().form_valid(form)
+
+
+def privacy_notice(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/privacy_notice.html", {
+        "version": settings.PRIVACY_NOTICE_VERSION,
+        "guardian_age": settings.GUARDIAN_CONSENT_AGE,
+        "sms_code_minutes": settings.SMS_RESET_CODE_TTL_SECONDS // 60,
+    })
+
+
+# --- Password reset by e-mail (Django's views, Vietnamese templates, rate-limited) --------------
+
+
+class EmailPasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset_form.html"
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+    form_class = EmailResetForm
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form: EmailResetForm) -> HttpResponse:
+        results = [
+            ratelimit.ratelimit_hit(scope="reset:identifier", identifier=form.cleaned_data["email"].lower(),
+                                    limit=settings.PASSWORD_RESET_LIMIT_PER_IDENTIFIER),
+            ratelimit.ratelimit_hit(scope="reset:address", identifier=client_address(self.request),
+                                    limit=settings.PASSWORD_RESET_LIMIT_PER_ADDRESS),
+        ]
+        blocked = [r for r in results if not r.allowed]
+        if blocked:
+            context = self.get_context_data(form=self.get_form_class()(), blocked_message=_blocked_message(blocked))
+            return self.render_to_response(context, status=429)
+        return super().form_valid(form)
+
+
+class EmailPasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class EmailPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    form_class = NewPasswordForm
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form: NewPasswordForm) -> HttpResponse:
+        response = super().form_valid(form)
+        services.audit_record(actor=None, action="account.password_reset", target=form.user,
+                              data={"channel": "email"})
+        return response
+
+
+class EmailPasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
+
+
+# --- Password reset by SMS code ----------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def sms_reset_request(request: HttpRequest) -> HttpResponse:
+    template = "accounts/sms_reset_request.html"
+    form = SmsResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        phone = form.cleaned_data["phone"]
+        results = [
+            ratelimit.ratelimit_hit(scope="reset:identifier", identifier=phone,
+                                    limit=settings.PASSWORD_RESET_LIMIT_PER_IDENTIFIER),
+            ratelimit.ratelimit_hit(scope="reset:address", identifier=client_address(request),
+                                    limit=settings.PASSWORD_RESET_LIMIT_PER_ADDRESS),
+        ]
+        blocked = [r for r in results if not r.allowed]
+        if blocked:
+            return render(request, template, {"form": SmsResetRequestForm(),
+                                              "blocked_message": _blocked_message(blocked)}, status=429)
+        services.sms_reset_code_issue(phone=phone)
+        request.session[SMS_RESET_SESSION_KEY] = phone
+        # The same message whether or not the number has an account.
+        messages.info(request, _("Nếu số điện thoại này đã đăng ký, chúng tôi vừa gửi mã xác nhận gồm 6 chữ số "
+                                 "qua tin nhắn. Mã có hiệu lực %(minutes)s phút.")
+                      % {"minutes": settings.SMS_RESET_CODE_TTL_SECONDS // 60})
+        return redirect("accounts:sms_reset_verify")
+    return render(request, template, {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def sms_reset_verify(request: HttpRequest) -> HttpResponse:
+    template = "accounts/sms_reset_verify.html"
+    if request.method == "POST":
+        address = client_address(request)
+        limit = ratelimit.ratelimit_peek(scope="reset-verify:address", identifier=address,
+                                         limit=settings.LOGIN_LIMIT_PER_ADDRESS)
+        if not limit.allowed:
+            return render(request, template, {"form": SmsResetVerifyForm(),
+                                              "blocked_message": _blocked_message([limit])}, status=429)
+        form = SmsResetVerifyForm(request.POST)
+        if form.is_valid():
+            try:
+                services.sms_reset_code_redeem(phone=form.cleaned_data["phone"], code=form.cleaned_data["code"],
+                                               new_password=form.cleaned_data["new_password1"])
+            except services.ResetCodeError as exc:
+                ratelimit.ratelimit_hit(scope="reset-verify:address", identifier=address,
+                                        limit=settings.LOGIN_LIMIT_PER_ADDRESS)
+                form.add_error("code", exc.message)
+            except ValidationError as exc:
+                form.add_error("new_password1", exc)
+            else:
+                request.session.pop(SMS_RESET_SESSION_KEY, None)
+                messages.success(request, _("Đã đặt lại mật khẩu. Vui lòng đăng nhập bằng mật khẩu mới."))
+                return redirect("accounts:login")
+    else:
+        form = SmsResetVerifyForm(initial={"phone": request.session.get(SMS_RESET_SESSION_KEY, "")})
+    return render(request, template, {"form": form})
+
+
+# --- Profile and personal data -----------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    frozen = services.profile_frozen_fields(request.user)
+    form = ProfileForm(request.POST or None, user=request.user, frozen=frozen)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = services.profile_update(user=request.user, changes=form.changes(), actor=request.user)
+        except services.AccountError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            if changed:
+                messages.success(request, _("Đã lưu thông tin của bạn."))
+            else:
+                messages.info(request, _("Không có thông tin nào thay đổi."))
+            return redirect("accounts:profile")
+    return render(request, "accounts/profile.html", {"form": form, "frozen": frozen})
+
+
+@login_required
+def my_data(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/my_data.html", {"profile": getattr(request.user, "profile", None)})
+
+
+@login_required
+@require_POST
+def my_data_export(request: HttpRequest) -> HttpResponse:
+    data = services.personal_data_export(user=request.user)
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    filename = f"du-lieu-cua-toi-{timezone.localdate():%Y-%m-%d}.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_delete(request: HttpRequest) -> HttpResponse:
+    form = DeleteAccountForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.account_anonymise(user=request.user, actor=request.user,
+                                       reason=_("Người dùng tự yêu cầu xoá tài khoản."))
+        except services.AnonymiseRefused as exc:
+            form.add_error(None, exc.message)
+        else:
+            logout(request)
+            messages.success(request, _("Tài khoản và dữ liệu cá nhân của bạn đã được xoá."))
+            return redirect("home")
+    return render(request, "accounts/account_delete.html", {"form": form})
