@@ -1,8 +1,226 @@
-"""Read-side queries about contests shared by views, consumers and pages."""
+"""Read-side queries about contests shared by views, consumers, the admin and jobs."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
+from typing import Any
 
-def contest_list_public() -> list:
-    """Published contests for the home page and public list (filled in by the contests issue)."""
-    return []
+from django.core.cache import cache
+from django.db.models import Count, F, Prefetch, QuerySet
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from contests import errors
+from contests.models import (
+    FINISHED_STATUSES,
+    Attempt,
+    AttemptQuestion,
+    AttemptStatus,
+    Contest,
+    ContestVisibility,
+    PredictionTarget,
+    Registration,
+    Round,
+)
+
+CANDIDATES_CACHE_SECONDS = 60
+
+
+# --- Public pages -------------------------------------------------------------------------------
+
+
+def contest_list_public(*, now: dt.datetime | None = None) -> QuerySet[Contest]:
+    """Published contests, those with a round still to come or open first, newest first."""
+    return (Contest.objects.filter(visibility=ContestVisibility.PUBLISHED)
+            .select_related("organisation")
+            .prefetch_related(Prefetch("rounds", queryset=Round.objects.order_by("position", "opens_at")))
+            .order_by("-created_at", "-id"))
+
+
+def contest_get_public(*, slug: str) -> Contest:
+    contest = Contest.objects.select_related("organisation").filter(
+        slug=slug, visibility=ContestVisibility.PUBLISHED).first()
+    if contest is None:
+        raise errors.NotFound()
+    return contest
+
+
+def contest_participation(*, contest: Contest) -> dict[str, int]:
+    """How many have taken part: registrations, people with a finished attempt, finished attempts."""
+    finished = Attempt.objects.filter(round__contest=contest, status__in=FINISHED_STATUSES)
+    return {
+        "registrations": Registration.objects.filter(contest=contest).count(),
+        "entrants": finished.values("registration_id").distinct().count(),
+        "attempts": finished.count(),
+    }
+
+
+def round_current(*, contest: Contest, now: dt.datetime) -> Round | None:
+    """The round open now, else the next one to open, else None."""
+    rounds = list(contest.rounds.all())
+    for round in rounds:
+        round.contest = contest
+        if round.is_open(now) and round.closed_at is None:
+            return round
+    upcoming = [r for r in rounds if r.opens_at > now]
+    return min(upcoming, key=lambda r: r.opens_at) if upcoming else None
+
+
+def registration_for(*, user: Any, contest: Contest) -> Registration | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Registration.objects.filter(user_id=user.pk, contest=contest).first()
+
+
+def attempts_left(*, registration: Registration, round: Round) -> int | None:
+    """Attempts this contestant may still start in ``round`` (None = unlimited)."""
+    from contests.services.attempts import extra_attempts_for
+
+    maximum = round.settings.max_attempts
+    if maximum is None:
+        return None
+    used = Attempt.objects.filter(registration=registration, round=round).count()
+    return max(0, maximum + extra_attempts_for(registration_id=registration.pk, round_id=round.pk) - used)
+
+
+def attempt_in_progress(*, registration: Registration, round: Round) -> Attempt | None:
+    return Attempt.objects.filter(registration=registration, round=round, status=AttemptStatus.IN_PROGRESS).first()
+
+
+def attempts_of_user(*, user: Any) -> QuerySet[Attempt]:
+    """"My attempts": newest first, with their round and contest."""
+    return (Attempt.objects.filter(user_id=user.pk).select_related("round__contest")
+            .order_by("-started_at", "-id"))
+
+
+def attempt_get_for_user(*, attempt_id: int, user_id: int, now: dt.datetime | None = None,
+                         finalise: bool = True) -> Attempt:
+    """The attempt if it belongs to ``user_id`` (someone else's attempt is indistinguishable from a missing
+    one: ``AttemptNotFound``). Lazily finalises it if it expired (``finalise=True``)."""
+    attempt = (Attempt.objects.select_related("round__contest", "registration")
+               .filter(pk=attempt_id, user_id=user_id).first())
+    if attempt is None:
+        raise errors.AttemptNotFound()
+    if finalise:
+        from contests.services.attempts import attempt_finalise_if_expired
+
+        attempt = attempt_finalise_if_expired(attempt=attempt, now=now or timezone.now())
+    return attempt
+
+
+# --- Answer keys ---------------------------------------------------------------------------------
+
+
+def review_allowed(*, attempt: Attempt, now: dt.datetime) -> bool:
+    """Correct answers may be shown once the round has closed, or right after a finished attempt when the
+    round allows it and has exactly one attempt per person. Never for an attempt in progress."""
+    if attempt.status == AttemptStatus.IN_PROGRESS:
+        return False
+    round = attempt.round
+    if round.has_closed(now) or round.closed_at is not None:
+        return True
+    settings = round.settings
+    return bool(settings.reveal_answers_after_attempt and settings.max_attempts == 1
+                and attempt.status in FINISHED_STATUSES)
+
+
+def attempt_review(*, attempt: Attempt, now: dt.datetime) -> list[dict[str, Any]] | None:
+    """Per question: the contestant's answer, whether it was correct, points, and — only when
+    ``review_allowed`` — the correct answer, explanation and legal citation. ``None`` when not allowed."""
+    if not review_allowed(attempt=attempt, now=now):
+        return None
+    questions = list(AttemptQuestion.objects.filter(attempt=attempt).order_by("position"))
+    answers = {a.attempt_question_id: a for a in attempt.answers.all()}
+    items = []
+    for q in questions:
+        answer = answers.get(q.pk)
+        key = q.key or {}
+        option_credit = key.get("options", {})
+        options = [{"id": o["id"], "text": o["text"],
+                    "correct": float(option_credit.get(str(o["id"]), 0)) > 0,
+                    "chosen": bool(answer and o["id"] in (answer.response or {}).get("options", []))}
+                   for o in q.snapshot.get("options", [])]
+        items.append({
+            "position": q.position,
+            "type": q.snapshot.get("type"),
+            "stem": q.snapshot.get("stem", ""),
+            "options": options,
+            "accepted": [a["text"] for a in key.get("accepted", []) if float(a.get("fraction") or 0) >= 1],
+            "response": answer.response if answer else None,
+            "is_correct": answer.is_correct if answer else False,
+            "points_awarded": answer.points_awarded if answer else None,
+            "points": q.points,
+            "explanation": key.get("explanation", ""),
+            "citation": key.get("citation", ""),
+        })
+    return items
+
+
+# --- Blueprints ------------------------------------------------------------------------------------
+
+
+def _available_questions(*, organisation: Any, draw: dict) -> QuerySet:
+    from questionbank.selectors import questions_available_for
+
+    topic_id = draw.get("topic_id")
+    return questions_available_for(organisation=organisation,
+                                   topic_ids=[topic_id] if topic_id is not None else None,
+                                   difficulty=draw.get("difficulty") or None)
+
+
+def blueprint_candidates(*, round: Round, draw_index: int, draw: dict) -> list[tuple[int, int]]:
+    """(question id, family id) of every question a draw may pick, cached for a minute per round and draw.
+
+    A question approved or retired during that minute enters or leaves the draws up to a minute late;
+    the snapshot still copies the exact version drawn (versions never change once used)."""
+    digest = hashlib.sha1(json.dumps(draw, sort_keys=True).encode(), usedforsecurity=False).hexdigest()[:12]
+    cache_key = f"contests:candidates:{round.contest.organisation_id}:{round.pk}:{draw_index}:{digest}"
+    found = cache.get(cache_key)
+    if found is None:
+        found = [(qid, family or qid) for qid, family in _available_questions(
+            organisation=round.contest.organisation, draw=draw).values_list("id", "family_id")]
+        cache.set(cache_key, found, CANDIDATES_CACHE_SECONDS)
+    return [tuple(x) for x in found]
+
+
+def blueprint_availability(*, organisation: Any, blueprint: list[dict]) -> list[tuple[dict, int]]:
+    """For each draw: how many distinct question families it could pick from (for the admin's validation)."""
+    result = []
+    for draw in blueprint:
+        families = _available_questions(organisation=organisation, draw=draw).aggregate(
+            n=Count(Coalesce("family_id", "id"), distinct=True))["n"]
+        result.append((draw, families))
+    return result
+
+
+def blueprint_problems(*, organisation: Any, blueprint: list[dict]) -> list[str]:
+    """Human-readable problems (Vietnamese) with a blueprint, empty when every draw can be satisfied."""
+    from django.utils.translation import gettext as _
+
+    problems = []
+    for index, (draw, available) in enumerate(blueprint_availability(organisation=organisation,
+                                                                     blueprint=blueprint), start=1):
+        if available < int(draw["count"]):
+            problems.append(_("Lượt rút %(n)s cần %(count)s câu hỏi nhưng ngân hàng chỉ có %(available)s câu "
+                              "đã duyệt phù hợp.") % {"n": index, "count": draw["count"], "available": available})
+    return problems
+
+
+# --- Round close ------------------------------------------------------------------------------------
+
+
+def round_prediction_target(*, round: Round) -> int:
+    """The real value contestants predicted, per the round's setting (computed from the database)."""
+    finished = Attempt.objects.filter(round=round, status__in=FINISHED_STATUSES)
+    kind = round.settings.prediction_target_kind
+    perfect = finished.filter(correct_count__gte=1, question_count__gt=0).filter(
+        correct_count=F("question_count"))
+    if kind == PredictionTarget.PERFECT_PEOPLE:
+        return perfect.values("registration_id").distinct().count()
+    if kind == PredictionTarget.PERFECT_ATTEMPTS:
+        return perfect.count()
+    if kind == PredictionTarget.ENTRANTS:
+        return finished.values("registration_id").distinct().count()
+    return finished.count()

@@ -1,0 +1,82 @@
+"""Contest-level writes: cloning and the official close of a round (prediction target)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils.text import slugify
+
+from accounts.models import Role
+from accounts.tenancy import require_role
+from contests import errors
+from contests.models import Contest, ContestVisibility, Round
+from contests.services._common import audit, resolve_now
+
+ROUND_COPY_EXCLUDE = {"id", "contest", "extended_until", "closed_at", "prediction_target_value", "created_at"}
+CONTEST_COPY_EXCLUDE = {"id", "slug", "title", "visibility", "created_at", "updated_at", "allowed_units"}
+
+
+def _unique_slug(base: str) -> str:
+    base = slugify(base)[:80] or "cuoc-thi"
+    candidate, n = base, 2
+    while Contest.objects.filter(slug=candidate).exists():
+        candidate, n = f"{base}-{n}", n + 1
+    return candidate
+
+
+def contest_clone(*, actor: Any, contest: Contest, title: str | None = None, shift: dt.timedelta | None = None,
+                  now: dt.datetime | None = None) -> Contest:
+    """Copy ``contest`` with its rounds and eligibility as a new draft in the same organisation.
+
+    ``shift`` moves every round's window (e.g. a year later). No registrations or attempts are copied.
+    """
+    resolve_now(now)
+    require_role(actor, contest.organisation_id, [Role.ORGANISER])
+    shift = shift or dt.timedelta(0)
+    with transaction.atomic():
+        values = {f.name: getattr(contest, f.name) for f in Contest._meta.concrete_fields
+                  if f.name not in CONTEST_COPY_EXCLUDE}
+        values["organisation_id"] = contest.organisation_id
+        values.pop("organisation", None)
+        new_title = title or f"{contest.title} (bản sao)"
+        copy = Contest.objects.create(title=new_title, slug=_unique_slug(new_title),
+                                      visibility=ContestVisibility.DRAFT, **values)
+        copy.allowed_units.set(contest.allowed_units.all())
+        for round in contest.rounds.all():
+            data = {f.attname: getattr(round, f.attname) for f in Round._meta.concrete_fields
+                    if f.name not in ROUND_COPY_EXCLUDE}
+            data["opens_at"] = round.opens_at + shift
+            data["closes_at"] = round.closes_at + shift
+            Round.objects.create(contest=copy, **data)
+        audit(actor=actor, action="contests.contest_cloned", target=copy, organisation=contest.organisation_id,
+              data={"source_id": contest.pk})
+    return copy
+
+
+def round_close(*, round: Round, now: dt.datetime | None = None, actor: Any = None) -> Round:
+    """Officially close a round after its (extended) close: finish what is still in progress, compute and
+    store the prediction target, set ``closed_at``. Idempotent. Raises ``RoundNotOpen`` if called before
+    the close. (The official ranking, issue 5, builds on this.)"""
+    from contests.selectors import round_prediction_target
+    from contests.services.attempts import attempts_sweep_expired
+
+    now = resolve_now(now)
+    round = Round.objects.select_related("contest").get(pk=round.pk)
+    if not round.has_closed(now):
+        raise errors.RoundNotOpen()
+    if round.closed_at is not None:
+        return round
+    # Every attempt's deadline is ≤ the round close, so after close + grace none may remain in progress.
+    attempts_sweep_expired(now=now, batch=100_000)
+    with transaction.atomic():
+        round = Round.objects.select_for_update(of=("self",)).select_related("contest").get(pk=round.pk)
+        if round.closed_at is None:
+            round.prediction_target_value = round_prediction_target(round=round)
+            round.closed_at = now
+            round.save(update_fields=["prediction_target_value", "closed_at"])
+            audit(actor=actor, action="contests.round_closed", target=round,
+                  organisation=round.contest.organisation_id,
+                  data={"prediction_target_value": round.prediction_target_value})
+    return round

@@ -1,0 +1,114 @@
+"""Registration for a contest: eligibility (unit, age, staff), the identifying snapshot and its freezing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import CitizenProfile, Membership, Organisation
+from contests import errors
+from contests.models import Contest, Registration
+from contests.services._common import audit, resolve_now
+
+# Fields of the registration snapshot an organiser may correct after it is frozen.
+CORRECTABLE_FIELDS = ("full_name", "date_of_birth", "national_id", "unit")
+
+
+def age_on(born: dt.date, day: dt.date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def contest_eligibility_check(*, user: Any, contest: Contest, unit: Organisation | None,
+                              date_of_birth: dt.date | None, today: dt.date) -> None:
+    """Raise the first reason ``user`` may not take part in ``contest`` with ``unit``, if any."""
+    if Membership.objects.filter(user_id=user.pk, organisation_id=contest.organisation_id).exists():
+        raise errors.StaffNotEligible()
+    if unit is None or not unit.is_unit or not unit.is_active:
+        raise errors.ProfileIncomplete()
+    allowed = list(contest.allowed_units.values_list("pk", flat=True))
+    if allowed and unit.pk not in allowed:
+        raise errors.UnitNotEligible()
+    if contest.minimum_age is not None:
+        if date_of_birth is None:
+            raise errors.ProfileIncomplete()
+        if age_on(date_of_birth, today) < contest.minimum_age:
+            raise errors.TooYoung()
+
+
+def registration_create(*, user: Any, contest: Contest, unit: Organisation | None = None,
+                        now: dt.datetime | None = None) -> Registration:
+    """Register ``user`` for ``contest`` with a snapshot of their profile (name, birth date, ID, unit).
+
+    The unit defaults to the profile's unit. Checks: contest published, profile complete, unit eligible,
+    minimum age on today's date, guardian consent for minors, organisation staff excluded. Registering
+    twice returns the existing registration (idempotent). Raises the corresponding ``ContestError``.
+    """
+    now = resolve_now(now)
+    if not contest.is_published:
+        raise errors.ContestNotPublished()
+    existing = Registration.objects.filter(user_id=user.pk, contest=contest).first()
+    if existing is not None:
+        return existing
+    profile = CitizenProfile.objects.select_related("unit").filter(user_id=user.pk).first()
+    if profile is None or not (user.full_name or "").strip():
+        raise errors.ProfileIncomplete()
+    unit = unit or profile.unit
+    today = timezone.localdate(now)
+    contest_eligibility_check(user=user, contest=contest, unit=unit, date_of_birth=profile.date_of_birth,
+                              today=today)
+    if (profile.date_of_birth is not None
+            and age_on(profile.date_of_birth, today) < settings.GUARDIAN_CONSENT_AGE
+            and profile.guardian_consent_at is None):
+        raise errors.GuardianConsentRequired()
+    try:
+        with transaction.atomic():
+            return Registration.objects.create(
+                user_id=user.pk, contest=contest, unit=unit, full_name=user.full_name.strip(),
+                date_of_birth=profile.date_of_birth, national_id=profile.national_id or "",
+            )
+    except IntegrityError:  # a concurrent registration of the same person won
+        return Registration.objects.get(user_id=user.pk, contest=contest)
+
+
+def registration_correct(*, actor: Any, registration: Registration, reason: str,
+                         changes: dict[str, Any], now: dt.datetime | None = None) -> Registration:
+    """An organiser corrects the identifying fields of a (possibly frozen) registration; audited with the
+    names of the fields changed (never their values: the log outlives account deletion)."""
+    from accounts.models import Role
+    from accounts.tenancy import require_role
+
+    require_role(actor, registration.contest.organisation_id, [Role.ORGANISER])
+    if not reason.strip():
+        raise errors.ReasonRequired()
+    unknown = set(changes) - set(CORRECTABLE_FIELDS)
+    if unknown:
+        raise errors.OverrideInvalid()
+    with transaction.atomic():
+        locked = Registration.objects.select_for_update().get(pk=registration.pk)
+        changed = [name for name, value in changes.items() if getattr(locked, name) != value]
+        for name in changed:
+            setattr(locked, name, changes[name])
+        if changed:
+            locked.full_clean(exclude=["user", "contest"])
+            locked.save(update_fields=changed)
+            if "unit" in changed:
+                # The unit of attempts follows the corrected registration (collective rankings).
+                locked.attempts.update(unit=locked.unit)
+        audit(actor=actor, action="contests.registration_corrected", target=locked,
+              organisation=locked.contest.organisation_id, reason=reason, data={"fields": changed})
+    return locked
+
+
+def frozen_profile_fields(user: Any) -> Iterable[str]:
+    """Profile freezer (accounts.services registry): after a first attempt in any contest, the citizen can
+    no longer change the fields that identify them there; corrections go through an organiser."""
+    if not getattr(user, "pk", None):
+        return ()
+    if Registration.objects.filter(user_id=user.pk, frozen_at__isnull=False).exists():
+        return ("full_name", "date_of_birth", "national_id", "unit")
+    return ()
