@@ -224,3 +224,6 @@ class QuestionSimilarityKey(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["question", "key"], name="similarity_key_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.question_id}:{self.key}"
