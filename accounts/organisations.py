@@ -44,6 +44,7 @@ class MembershipError(Exception):
 @dataclass
 class LoadReport:
     city: Organisation | None = None
+    city_created: bool = False
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: int = 0
@@ -134,23 +135,19 @@ def _unique_slug(base: str, *, exclude_pk: int | None = None) -> str:
     return slug
 
 
-def city_ensure(*, province_code: str, name: str, report: LoadReport | None = None) -> Organisation:
-    """The province/city organisation (kind=city), matched by its official code, else by name."""
+def city_ensure(*, province_code: str, name: str) -> tuple[Organisation, bool]:
+    """The province/city organisation (kind=city), matched by its official code, else by name;
+    returns it and whether it was created."""
     city = (Organisation.objects.filter(kind=OrganisationKind.CITY, official_code=province_code).first()
             or Organisation.objects.filter(kind=OrganisationKind.CITY, name=name, official_code="").first())
     values = {"name": name, "official_code": province_code, "is_unit": False, "is_active": True}
     if city is None:
         city = Organisation(kind=OrganisationKind.CITY, slug=_unique_slug(_province_slug(name)), **values)
         city.save()
-        if report is not None:
-            report.created.append(name)
-    elif changed := _apply(city, values):
+        return city, True
+    if changed := _apply(city, values):
         city.save(update_fields=changed)
-        if report is not None:
-            report.updated.append(name)
-    elif report is not None:
-        report.unchanged += 1
-    return city
+    return city, False
 
 
 @transaction.atomic
@@ -164,7 +161,7 @@ def units_load(*, path: Path, city_name: str | None = None) -> LoadReport:
     rows = read_units(path)
     report = LoadReport()
     province_code, province_name = rows[0]["province_code"], rows[0]["province_name"]
-    city = city_ensure(province_code=province_code, name=city_name or province_name, report=report)
+    city, report.city_created = city_ensure(province_code=province_code, name=city_name or province_name)
     report.city = city
     prefix = city.slug
     for row in rows:

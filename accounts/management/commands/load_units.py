@@ -23,7 +23,8 @@ class Command(BaseCommand):
         except UnitFileError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(
-            f"{report.city}: {len(report.created)} created, {len(report.updated)} updated, "
+            f"{report.city} ({'created' if report.city_created else 'existing'}): "
+            f"units {len(report.created)} created, {len(report.updated)} updated, "
             f"{report.unchanged} unchanged ({path})"
         )
         if options["verbosity"] > 1:

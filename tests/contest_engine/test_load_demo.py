@@ -1,0 +1,71 @@
+"""load_demo: every app's demo loader, idempotent, with printed credentials that work."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+from accounts.models import Membership, Organisation, Role, User
+from contest_engine.demo import demo_loader, demo_loaders
+
+pytestmark = pytest.mark.django_db
+
+
+def row_counts() -> dict[str, int]:
+    return {model._meta.label: model._default_manager.count() for model in apps.get_models()
+            if model._meta.managed and not model._meta.proxy}
+
+
+def load() -> str:
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_running_twice_yields_the_same_rows():
+    load()
+    first = row_counts()
+    assert first["accounts.Organisation"] == 1 + 103 + 8
+    load()
+    assert row_counts() == first
+
+
+def test_demo_staff_and_credentials():
+    output = load()
+    justice = Organisation.objects.get(slug="can-tho-so-tu-phap")
+    roles = set(Membership.objects.filter(organisation=justice).values_list("role", flat=True))
+    assert roles == set(Role.values)
+    ward_organiser = Membership.objects.get(user__username="btc.ninhkieu")
+    assert ward_organiser.organisation.name == "Phường Ninh Kiều"
+    assert ward_organiser.role == Role.ORGANISER
+    assert User.objects.get(username="admin").is_superuser
+    assert User.objects.filter(is_superuser=True).count() == 1
+    citizen = User.objects.get(phone="0912345678")
+    assert not citizen.is_staff
+    assert citizen.profile.unit == ward_organiser.organisation
+    assert citizen.profile.privacy_consent_at is not None
+    printed = [("admin", "admin-demo-2026"), ("0901000001", "canbo-demo-2026"), ("0901000005", "canbo-demo-2026"),
+               ("0912345678", "thisinh-demo-2026")]
+    for login, password in printed:
+        assert login in output
+        assert password in output
+        assert authenticate(username=login, password=password) is not None, login
+    # staff can also log in with their e-mail address
+    assert authenticate(username="giamkhao.stp@example.vn", password="canbo-demo-2026") is not None
+
+
+def test_loaders_are_discovered_and_run_in_order(monkeypatch):
+    from contest_engine import demo
+
+    calls = []
+    monkeypatch.setattr(demo, "_loaders", dict(demo._loaders))
+    demo_loader(order=99, name="zz-test")(lambda stdout: calls.append("late"))
+    demo_loader(order=5, name="aa-test")(lambda stdout: calls.append("early"))
+    names = [loader.name for loader in demo_loaders()]
+    assert names.index("aa-test") < names.index("accounts") < names.index("zz-test")
+    load()
+    assert calls == ["early", "late"]
