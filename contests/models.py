@@ -331,6 +331,14 @@ class Round(models.Model):
             self.__dict__["_settings_cache"] = cached
         return cached
 
+    @property
+    def question_total(self) -> int:
+        return sum(int(draw.get("count", 0)) for draw in self.settings.blueprint)
+
+    @property
+    def time_limit_minutes(self) -> int:
+        return (self.settings.time_limit_seconds + 59) // 60
+
     def refresh_settings(self) -> None:
         self.__dict__.pop("_settings_cache", None)
 
