@@ -10,7 +10,7 @@ import posixpath
 import re
 from decimal import Decimal, InvalidOperation
 
-from .base import ImportFileError, ParsedMedia, ParsedOption, ParsedQuestion, Problem
+from .base import ImportFileError, ParsedMedia, ParsedOption, ParsedQuestion, ParseResult, Problem
 
 MAX_TEXT_FILE_BYTES = 20 * 1024 * 1024  # GIFT, Aiken, Moodle XML
 MAX_STEM_CHARS = 10_000
@@ -32,7 +32,8 @@ def mb(size: int) -> str:
     return f"{size / (1024 * 1024):g} MB"
 
 
-def check_size(data: bytes, limit: int = MAX_TEXT_FILE_BYTES) -> None:
+def check_size(data: bytes, limit: int | None = None) -> None:
+    limit = MAX_TEXT_FILE_BYTES if limit is None else limit
     if len(data) > limit:
         raise ImportFileError(f"Tệp quá lớn ({mb(len(data))}); giới hạn là {mb(limit)}.")
 
@@ -163,6 +164,16 @@ def validate_question(q: ParsedQuestion, *, label: str = "", line: int | None = 
     else:
         err(f"loại câu hỏi không hợp lệ: {q.type!r}.")
     return problems
+
+
+def accept_question(q: ParsedQuestion, result: ParseResult, *, label: str = "") -> None:
+    """Validate ``q``: add it to the result's questions when it is valid, else its problems to the errors
+    (an invalid question is never returned, so nothing downstream can save it by mistake)."""
+    problems = validate_question(q, label=label)
+    if problems:
+        result.errors.extend(problems)
+    else:
+        result.questions.append(q)
 
 
 def _ordinal(index: int) -> str:

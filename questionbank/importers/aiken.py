@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from ._common import decode_text, split_evenly, validate_question
+from ._common import accept_question, decode_text, split_evenly
 from .base import ParsedOption, ParsedQuestion, ParseResult, Problem
 
 _OPTION_RE = re.compile(r"^([A-Z])\s*[.)]\s+(.*)$")
@@ -106,5 +106,4 @@ def _finish(draft: _Draft, answer_text: str, answer_line: int, result: ParseResu
         options=[ParsedOption(text=text, fraction=shares.get(letter, Decimal(0))) for letter, text, _ in draft.options],
         line=draft.line,
     )
-    result.errors.extend(validate_question(question))
-    result.questions.append(question)
+    accept_question(question, result)

@@ -37,11 +37,11 @@ from decimal import Decimal
 
 from ._common import (
     MAX_MEDIA_BYTES,
+    accept_question,
     make_media,
     mb,
     parse_decimal,
     split_evenly,
-    validate_question,
 )
 from .base import ImportFileError, ParsedMedia, ParsedOption, ParsedQuestion, ParseResult, Problem
 
@@ -578,8 +578,7 @@ class _Parser:
         if errors:
             self.result.errors.extend(errors)
             return
-        self.result.errors.extend(validate_question(question, label=label))
-        self.result.questions.append(question)
+        accept_question(question, self.result, label=label)
 
     def media(self, draft: _Draft, error) -> list[ParsedMedia]:
         media: list[ParsedMedia] = []

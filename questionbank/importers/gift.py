@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ._common import (
+    accept_question,
     decode_text,
     parse_decimal,
     quantize_fraction,
@@ -24,7 +25,6 @@ from ._common import (
     split_category_path,
     split_evenly,
     truefalse_options,
-    validate_question,
 )
 from .base import ParsedOption, ParsedQuestion, ParseResult, Problem, Unsupported
 
@@ -226,8 +226,7 @@ def _parse_item(item: _Item, topic_path: list[str], result: ParseResult) -> list
     if errors:
         result.errors.extend(errors)
         return topic_path
-    result.errors.extend(validate_question(question, label=label))
-    result.questions.append(question)
+    accept_question(question, result, label=label)
     return topic_path
 
 

@@ -29,6 +29,7 @@ from ._common import (
     FALSE_TEXT,
     MAX_MEDIA_BYTES,
     TRUE_TEXT,
+    accept_question,
     check_size,
     make_media,
     mb,
@@ -36,7 +37,6 @@ from ._common import (
     quantize_fraction,
     short,
     split_category_path,
-    validate_question,
 )
 from .base import ImportFileError, ParsedMedia, ParsedOption, ParsedQuestion, ParseResult, Problem, Unsupported
 
@@ -221,8 +221,7 @@ def _parse_question(element: ET.Element, qtype: str, name: str, line: int | None
     if errors:
         result.errors.extend(errors)
         return
-    result.errors.extend(validate_question(question, label=label))
-    result.questions.append(question)
+    accept_question(question, result, label=label)
 
 
 def _answer(answer: ET.Element, error) -> ParsedOption:
