@@ -432,6 +432,11 @@ def question_update(*, question: Question, actor: Any, type: str | None = None, 
         if status != QuestionStatus.APPROVED:
             target.reviewer, target.reviewed_at = None, None
         target.save()
+        if target.pk != current.pk:
+            # The new version shows the same pictures/audio (the files are shared, never rewritten).
+            QuestionMedia.objects.bulk_create([
+                QuestionMedia(question=target, kind=m.kind, file=m.file.name, content_type=m.content_type,
+                              size=m.size) for m in current.media.all()])
         if target.pk != current.pk or content_changed:
             QuestionOption.objects.filter(question=target).delete()
             _write_options(target, data.options)

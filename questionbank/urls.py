@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from questionbank import views
 
 app_name = "questionbank"
-urlpatterns: list = []
+urlpatterns = [
+    path("template.xlsx", views.template_download, name="template"),
+    path("<int:question_id>/preview/", views.question_preview, name="preview"),
+]

@@ -1,0 +1,499 @@
+"""Question bank admin. Thin: every write goes through questionbank.services.
+
+Visibility rules (tested in tests/questionbank/test_admin.py):
+* staff see their organisations' questions (any visibility) plus every organisation's *shared* ones;
+* shared questions of other organisations are view-only; private ones of others are invisible (404);
+* writers create and edit, reviewers approve/reject (actions), organisers and judges view;
+* questions are never deleted from the admin once used — they are retired; only unused drafts can be deleted.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organisation, Role
+from accounts.tenancy import ALL_ROLES, TenantScopedAdmin, organisation_ids_for
+from questionbank import selectors, services
+from questionbank.exporters.xlsx import export_questions, write_template
+from questionbank.importers.base import ImportFileError, ParsedOption
+from questionbank.importers.detect import FORMAT_CHOICES, detect_format, max_upload_bytes, parse_file
+from questionbank.models import (
+    Question,
+    QuestionMedia,
+    QuestionOption,
+    QuestionStatus,
+    Tag,
+    Topic,
+    Visibility,
+)
+from questionbank.sanitize import html_to_text
+
+WRITER = frozenset({Role.WRITER})
+REVIEWER = frozenset({Role.REVIEWER})
+IMPORT_SESSION_KEY = "questionbank_imports"
+IMPORT_STORAGE_DIR = "question-imports"
+
+
+# --- Inlines ---------------------------------------------------------------------------------------------
+class _ParentPermissionsInline:
+    """Inline rows follow the parent question's permissions (staff have memberships, not model perms)."""
+
+    parent_admin: QuestionAdmin
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.admin_site._registry[Question].has_view_permission(request, obj)  # type: ignore[attr-defined]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        registered = self.admin_site._registry[Question]  # type: ignore[attr-defined]
+        return registered.has_change_permission(request, obj) if obj else registered.has_add_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_add_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_add_permission(request, obj)
+
+
+class OptionFormSet(BaseInlineFormSet):
+    """Validates the answer key with the same rules the service applies (so errors show on the form)."""
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        options = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if not data or data.get("DELETE") or not data.get("text"):
+                continue
+            options.append(ParsedOption(text=data["text"], fraction=data.get("fraction") or Decimal(0),
+                                        feedback=data.get("feedback") or "", tolerance=data.get("tolerance")))
+        instance = self.instance
+        _data, errors = services.question_clean(
+            type=instance.type, stem=instance.stem or "", options=options, explanation=instance.explanation,
+            citation_document=instance.citation_document, citation_article=instance.citation_article,
+            citation_clause=instance.citation_clause, difficulty=instance.difficulty,
+            points=instance.default_points if instance.default_points is not None else 1)
+        if errors:
+            raise ValidationError(errors)
+        self.parsed_options = options
+
+
+class OptionInline(_ParentPermissionsInline, admin.TabularInline):
+    model = QuestionOption
+    formset = OptionFormSet
+    fields = ("position", "text", "fraction", "tolerance", "feedback")
+    extra = 0
+    max_num = 20
+    ordering = ("position", "id")
+
+    def get_extra(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> int:
+        return 4 if obj is None else 0
+
+
+class MediaForm(forms.ModelForm):
+    class Meta:
+        model = QuestionMedia
+        fields = ("file",)
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload and hasattr(upload, "read") and not getattr(upload, "_committed", False):
+            if upload.size > max(services.media_limits().values()):
+                raise ValidationError(_("Tệp quá lớn."))
+            content = upload.read()
+            upload.seek(0)
+            try:
+                kind, ctype = services.media_validate(filename=upload.name, content=content)
+            except services.MediaRejected as exc:
+                raise ValidationError(exc.message) from exc
+            self.instance.kind, self.instance.content_type, self.instance.size = kind, ctype, len(content)
+        return upload
+
+
+class MediaInline(_ParentPermissionsInline, admin.TabularInline):
+    model = QuestionMedia
+    form = MediaForm
+    fields = ("file", "kind", "content_type", "size")
+    readonly_fields = ("kind", "content_type", "size")
+    extra = 0
+
+
+# --- Forms ---------------------------------------------------------------------------------------------------
+class QuestionAdminForm(forms.ModelForm):
+    topic_path = forms.CharField(label=_("chủ đề (đường dẫn mới)"), required=False,
+                                 help_text=_("Tuỳ chọn: “Luật A > Chương B” — tạo chủ đề nếu chưa có."))
+    tag_names = forms.CharField(label=_("nhãn"), required=False, help_text=_("Cách nhau bằng dấu phẩy."))
+
+    class Meta:
+        model = Question
+        fields = ("organisation", "visibility", "type", "stem", "explanation", "citation_document",
+                  "citation_article", "citation_clause", "topic", "difficulty", "default_points")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["tag_names"].initial = ", ".join(self.instance.tags.values_list("name", flat=True))
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("Tệp câu hỏi"))
+    organisation = forms.ModelChoiceField(label=_("Tổ chức sở hữu"), queryset=Organisation.objects.none())
+    format = forms.ChoiceField(label=_("Định dạng"), choices=[(f, f) for f in FORMAT_CHOICES], initial="auto")
+    visibility = forms.ChoiceField(label=_("Phạm vi"), choices=Visibility.choices, initial=Visibility.SHARED)
+    existing_topics_only = forms.BooleanField(label=_("Chỉ dùng chủ đề đã có (báo lỗi nếu chưa có)"),
+                                              required=False)
+
+    def __init__(self, *args: Any, organisations: QuerySet[Organisation], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+        if organisations.count() == 1:
+            self.fields["organisation"].initial = organisations.first()
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        limit = max_upload_bytes()
+        if upload.size > limit:
+            raise ValidationError(_("Tệp quá lớn (tối đa %(mb)s MB).") % {"mb": limit // (1024 * 1024)})
+        return upload
+
+
+class RejectForm(forms.Form):
+    note = forms.CharField(label=_("Lý do trả lại"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+# --- Question admin -----------------------------------------------------------------------------------------
+@admin.register(Question)
+class QuestionAdmin(TenantScopedAdmin):
+    form = QuestionAdminForm
+    change_list_template = "questionbank/admin/change_list.html"
+    tenant_roles = {"view": ALL_ROLES, "add": WRITER, "change": WRITER, "delete": WRITER}
+    list_display = ("short_stem", "type", "status", "difficulty", "topic", "organisation", "visibility",
+                    "version", "is_current")
+    list_filter = ("status", "type", "difficulty", "visibility", "is_current", "topic")
+    search_fields = ("stem", "citation_document")
+    list_select_related = ("topic", "organisation")
+    readonly_fields = ("status", "family_id", "version", "is_current", "author", "reviewer", "reviewed_at",
+                       "review_note", "duplicates")
+    inlines = (OptionInline, MediaInline)
+    actions = ("action_submit", "action_approve", "action_reject", "action_retire", "action_export_xlsx")
+    fieldsets = (
+        (None, {"fields": ("organisation", "visibility", "type", "stem", "explanation")}),
+        (_("Căn cứ pháp lý"), {"fields": ("citation_document", "citation_article", "citation_clause")}),
+        (_("Phân loại"), {"fields": ("topic", "topic_path", "tag_names", "difficulty", "default_points")}),
+        (_("Thẩm định và phiên bản"), {"fields": ("status", "review_note", "author", "reviewer", "reviewed_at",
+                                                  "family_id", "version", "is_current", "duplicates")}),
+    )
+
+    # -- scoping --
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Question]:
+        qs = Question.objects.select_related("topic", "organisation")
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(selectors.questions_visible_q(organisation_ids_for(request.user, self._roles("view"))))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return super().has_module_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.visibility == Visibility.SHARED and organisation_ids_for(request.user):
+            return True
+        return super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and (not obj.is_current or obj.status == QuestionStatus.RETIRED):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and (obj.status != QuestionStatus.DRAFT or services.question_is_used(obj)):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def has_review_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser or bool(organisation_ids_for(request.user, REVIEWER))
+
+    def has_write_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser or bool(organisation_ids_for(request.user, WRITER))
+
+    def has_retire_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser or bool(organisation_ids_for(request.user, REVIEWER | {Role.ORGANISER}))
+
+    def _get_obj_does_not_exist_redirect(self, request: HttpRequest, opts: Any, object_id: str) -> Any:
+        # A foreign private question must be indistinguishable from a missing one: 404, not a redirect.
+        raise Http404
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # retire instead; single unused drafts can still be deleted
+        return actions
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple:
+        fields = tuple(self.readonly_fields)
+        return (*fields, "organisation") if obj is not None else fields
+
+    @admin.display(description=_("câu hỏi"))
+    def short_stem(self, obj: Question) -> str:
+        text = html_to_text(obj.stem)
+        return text[:90] + ("…" if len(text) > 90 else "")
+
+    @admin.display(description=_("câu hỏi trùng / gần trùng"))
+    def duplicates(self, obj: Question) -> str:
+        if obj is None or not obj.pk:
+            return "—"
+        matches = selectors.question_duplicates_of(obj)
+        if not matches:
+            return "—"
+        return format_html_join(
+            mark_safe("<br>"), '<a href="{}">#{}</a> ({}%)',
+            ((reverse("admin:questionbank_question_change", args=[m.question_id]), m.question_id,
+              round(m.similarity * 100)) for m in matches[:10]))
+
+    # -- saving through the services --
+    def save_model(self, request: HttpRequest, obj: Question, form: Any, change: bool) -> None:
+        # The write happens in save_related, once the option formset is known (one service call).
+        return None
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        option_formset = next((fs for fs in formsets if isinstance(fs, OptionFormSet)), None)
+        options = getattr(option_formset, "parsed_options", None)
+        data = form.cleaned_data
+        topic = data.get("topic")
+        try:
+            if data.get("topic_path"):
+                topic = services.topic_get_or_create_path(
+                    path=[p.strip() for p in data["topic_path"].split(">")])
+            tags = [t.strip() for t in (data.get("tag_names") or "").split(",") if t.strip()]
+            common = {"type": data["type"], "stem": data["stem"], "explanation": data.get("explanation", ""),
+                      "citation_document": data.get("citation_document", ""),
+                      "citation_article": data.get("citation_article", ""),
+                      "citation_clause": data.get("citation_clause", ""), "difficulty": data["difficulty"],
+                      "points": data["default_points"], "visibility": data["visibility"], "tags": tags,
+                      "topic": topic}
+            if change:
+                question = services.question_update(question=Question.objects.get(pk=form.instance.pk),
+                                                    actor=request.user, options=options, **common)
+            else:
+                question = services.question_create(organisation=data["organisation"], author=request.user,
+                                                     options=options or [], **common)
+        except services.QuestionPermissionDenied as exc:
+            raise PermissionDenied(exc.message) from exc
+        # Media uploaded in the same form attach to the version just written.
+        for formset in formsets:
+            if formset.model is QuestionMedia:
+                formset.instance = question
+                for media_form in formset.forms:
+                    if media_form.has_changed() and not media_form.cleaned_data.get("DELETE"):
+                        media_form.instance.question = question
+                formset.save()
+        if change and question.pk != form.instance.pk:
+            messages.info(request, _("Câu hỏi đã được dùng trong lượt thi nên một phiên bản mới (v%(v)s) đã được "
+                                     "tạo; phiên bản cũ giữ nguyên.") % {"v": question.version})
+        if change and question.status == QuestionStatus.IN_REVIEW and form.instance.status == QuestionStatus.APPROVED:
+            messages.warning(request, _("Nội dung đã thay đổi: câu hỏi cần được thẩm định lại."))
+        for match in selectors.question_duplicates_of(question)[:5]:
+            messages.warning(request, match.message)
+        form.instance.pk = form.instance.id = question.pk
+        form.instance.status = question.status
+
+    def delete_model(self, request: HttpRequest, obj: Question) -> None:
+        if obj.status != QuestionStatus.DRAFT or services.question_is_used(obj):
+            raise PermissionDenied
+        super().delete_model(request, obj)
+
+    # -- actions --
+    def _run(self, request: HttpRequest, queryset: QuerySet[Question], func: Any, done: str, **kwargs: Any) -> None:
+        ok = 0
+        for question in queryset:
+            try:
+                func(question=question, actor=request.user, **kwargs)
+                ok += 1
+            except services.QuestionBankError as exc:
+                messages.error(request, f"#{question.pk}: {exc.message}")
+        if ok:
+            messages.success(request, done % {"n": ok})
+
+    @admin.action(description=_("Gửi thẩm định"), permissions=["write"])
+    def action_submit(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
+        self._run(request, queryset, services.question_submit_for_review, _("Đã gửi thẩm định %(n)s câu hỏi."))
+
+    @admin.action(description=_("Duyệt câu hỏi"), permissions=["review"])
+    def action_approve(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
+        self._run(request, queryset, services.question_approve, _("Đã duyệt %(n)s câu hỏi."))
+
+    @admin.action(description=_("Trả lại để sửa"), permissions=["review"])
+    def action_reject(self, request: HttpRequest, queryset: QuerySet[Question]) -> Any:
+        form = RejectForm(request.POST if "note" in request.POST else None)
+        if form.is_valid():
+            self._run(request, queryset, services.question_reject, _("Đã trả lại %(n)s câu hỏi."),
+                      note=form.cleaned_data["note"])
+            return None
+        return TemplateResponse(request, "questionbank/admin/reject.html", {
+            **self.admin_site.each_context(request), "title": _("Trả lại câu hỏi"), "form": form,
+            "queryset": queryset, "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        })
+
+    @admin.action(description=_("Ngừng sử dụng"), permissions=["retire"])
+    def action_retire(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
+        self._run(request, queryset, services.question_retire, _("Đã ngừng sử dụng %(n)s câu hỏi."))
+
+    @admin.action(description=_("Xuất Excel (.xlsx) theo mẫu nhập"), permissions=["view"])
+    def action_export_xlsx(self, request: HttpRequest, queryset: QuerySet[Question]) -> HttpResponse:
+        handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+        export_questions(handle, Question.objects.filter(pk__in=queryset.values("pk")))
+        handle.seek(0)
+        return FileResponse(handle, as_attachment=True, filename="cau-hoi.xlsx",
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+    # -- import and template download --
+    def get_urls(self) -> list:
+        extra = [
+            path("import/", self.admin_site.admin_view(self.import_view), name="questionbank_question_import"),
+            path("template.xlsx", self.admin_site.admin_view(self.template_view),
+                 name="questionbank_question_template"),
+        ]
+        return extra + super().get_urls()
+
+    def template_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_module_permission(request):
+            raise PermissionDenied
+        handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+        write_template(handle)
+        handle.seek(0)
+        return FileResponse(handle, as_attachment=True, filename="mau-nhap-cau-hoi.xlsx",
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+    def _import_orgs(self, request: HttpRequest) -> QuerySet[Organisation]:
+        if request.user.is_superuser:
+            return Organisation.objects.filter(is_active=True)
+        return Organisation.objects.filter(pk__in=organisation_ids_for(request.user, WRITER))
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """Upload → preview (a dry run: counts, warnings, errors, unsupported) → confirm (the real import)."""
+        if not self.has_write_permission(request):
+            raise PermissionDenied
+        orgs = self._import_orgs(request)
+        context: dict[str, Any] = {**self.admin_site.each_context(request), "opts": self.model._meta,
+                                   "title": _("Nhập câu hỏi từ tệp"),
+                                   "template_url": reverse("admin:questionbank_question_template")}
+        if request.method == "POST" and request.POST.get("token"):
+            return self._import_confirm(request, orgs)
+        form = ImportForm(request.POST or None, request.FILES or None, organisations=orgs)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            data = upload.read(max_upload_bytes() + 1)
+            options = {"organisation_id": form.cleaned_data["organisation"].pk, "format": form.cleaned_data["format"],
+                       "visibility": form.cleaned_data["visibility"], "filename": upload.name[:200],
+                       "create_topics": not form.cleaned_data["existing_topics_only"]}
+            report, result = self._dry_run(request, data, options)
+            token = ""
+            if not report.errors:
+                token = secrets.token_urlsafe(16)
+                default_storage.save(f"{IMPORT_STORAGE_DIR}/{token}.upload", ContentFile(data))
+                request.session.setdefault(IMPORT_SESSION_KEY, {})[token] = options
+                request.session.modified = True
+            context.update({"report": report, "token": token, "options": options,
+                            "organisation": form.cleaned_data["organisation"],
+                            "questions": (result.questions[:50] if result else []),
+                            "total": len(result.questions) if result else 0})
+            return TemplateResponse(request, "questionbank/admin/import_preview.html", context)
+        context["form"] = form
+        return TemplateResponse(request, "questionbank/admin/import.html", context)
+
+    def _dry_run(self, request: HttpRequest, data: bytes, options: dict) -> tuple[services.ImportReport, Any]:
+        report = services.ImportReport()
+        result = None
+        try:
+            fmt = options["format"]
+            if fmt == "auto":
+                fmt = detect_format(data, options["filename"])
+                options["format"] = fmt
+            result = parse_file(data, fmt, filename=options["filename"])
+            report = services.questions_import(
+                organisation=Organisation.objects.get(pk=options["organisation_id"]), result=result,
+                actor=request.user, dry_run=True, visibility=options["visibility"],
+                create_topics=options["create_topics"])
+        except ImportFileError as exc:
+            report.errors.append({"line": None, "row": None, "message": exc.message})
+        except services.QuestionBankError as exc:
+            report.errors.append({"line": None, "row": None, "message": exc.message})
+        return report, result
+
+    def _import_confirm(self, request: HttpRequest, orgs: QuerySet[Organisation]) -> HttpResponse:
+        token = request.POST["token"]
+        pending = request.session.get(IMPORT_SESSION_KEY, {})
+        options = pending.get(token)
+        name = f"{IMPORT_STORAGE_DIR}/{token}.upload"
+        if options is None or not orgs.filter(pk=options["organisation_id"]).exists() \
+                or not default_storage.exists(name):
+            messages.error(request, _("Phiên nhập đã hết hạn; hãy tải tệp lên lại."))
+            return HttpResponseRedirect(reverse("admin:questionbank_question_import"))
+        with default_storage.open(name, "rb") as handle:
+            data = handle.read()
+        try:
+            result = parse_file(data, options["format"], filename=options["filename"])
+            report = services.questions_import(
+                organisation=Organisation.objects.get(pk=options["organisation_id"]), result=result,
+                actor=request.user, visibility=options["visibility"], create_topics=options["create_topics"])
+        except (ImportFileError, services.QuestionBankError) as exc:
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(reverse("admin:questionbank_question_import"))
+        finally:
+            default_storage.delete(name)
+            pending.pop(token, None)
+            request.session.modified = True
+        if report.errors:
+            for problem in report.errors[:20]:
+                messages.error(request, problem["message"])
+            return HttpResponseRedirect(reverse("admin:questionbank_question_import"))
+        messages.success(request, _("Đã nhập %(n)s câu hỏi; các câu hỏi đang chờ thẩm định.")
+                         % {"n": report.imported})
+        return HttpResponseRedirect(reverse("admin:questionbank_question_changelist") + "?status__exact=in_review")
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    """The topic tree is shared by every organisation: staff see it; only superusers edit it (imports and
+    question forms create missing topics through the service)."""
+
+    list_display = ("path_display", "parent")
+    search_fields = ("name",)
+
+    @admin.display(description=_("đường dẫn"))
+    def path_display(self, obj: Topic) -> str:
+        return obj.path
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser or bool(organisation_ids_for(request.user))
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_module_permission(request)
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    search_fields = ("name",)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser or bool(organisation_ids_for(request.user))
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_module_permission(request)
