@@ -1,0 +1,129 @@
+"""Submit (idempotent), automatic submit by the sweeper, lazy enforcement, broadcasts after commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from contests.models import Attempt, AttemptStatus, SubmitKind
+from contests.selectors import attempt_get_for_user
+from contests.services.attempts import attempt_answer, attempt_start, attempt_submit, attempts_sweep_expired
+from tests.contests.test_attempts import correct_option
+
+pytestmark = pytest.mark.django_db
+
+
+def test_submit_twice_is_safe(citizen, registration, round_, now, django_capture_on_commit_callbacks, monkeypatch):
+    sent = []
+    monkeypatch.setattr("realtime.events.group_push_now_unsafe", lambda group, payload: sent.append(payload))
+    attempt = attempt_start(user=citizen, round=round_, now=now)
+    q = attempt.questions.get(position=1)
+    attempt_answer(attempt_id=attempt.pk, user_id=citizen.pk, position=1, response={"options": [correct_option(q)]},
+                   client_seq=1, now=now)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        first = attempt_submit(attempt=attempt, now=now + dt.timedelta(seconds=42))
+    assert len(callbacks) == 1
+    assert sent[0]["type"] == "attempt.submitted"
+    assert "correct" not in str(sent[0])
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        second = attempt_submit(attempt=attempt, now=now + dt.timedelta(seconds=90))
+    assert callbacks == []  # nothing changed, nothing broadcast
+    assert second.submitted_at == first.submitted_at == now + dt.timedelta(seconds=42)
+    assert second.score == first.score == Decimal("1")
+    assert second.duration_ms == 42_000
+
+
+def test_no_broadcast_when_the_transaction_rolls_back(citizen, registration, round_, now, monkeypatch):
+    from django.db import transaction
+
+    sent = []
+    monkeypatch.setattr("realtime.events.group_push_now_unsafe", lambda group, payload: sent.append(payload))
+    attempt = attempt_start(user=citizen, round=round_, now=now)
+    def submit_then_fail():
+        with transaction.atomic():
+            attempt_submit(attempt=attempt, now=now)
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        submit_then_fail()
+    assert sent == []
+    assert Attempt.objects.get(pk=attempt.pk).status == AttemptStatus.IN_PROGRESS
+
+
+def test_sweeper_submits_with_the_deadline_as_finish_time(citizen, registration, round_, now):
+    attempt = attempt_start(user=citizen, round=round_, now=now)
+    q = attempt.questions.get(position=2)
+    attempt_answer(attempt_id=attempt.pk, user_id=citizen.pk, position=2, response={"options": [correct_option(q)]},
+                   client_seq=1, now=now + dt.timedelta(minutes=1))
+    # Within the grace period nothing is swept: a last answer may still be on its way.
+    assert attempts_sweep_expired(now=attempt.deadline + dt.timedelta(seconds=4)) == 0
+    sweep_time = attempt.deadline + dt.timedelta(minutes=7)
+    assert attempts_sweep_expired(now=sweep_time) == 1
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.EXPIRED
+    assert attempt.submit_kind == SubmitKind.AUTO
+    assert attempt.submitted_at == attempt.deadline
+    assert attempt.duration_ms == 900_000
+    assert attempt.score == Decimal("1")
+    assert attempts_sweep_expired(now=sweep_time) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sweeper_skips_rows_locked_by_another_transaction(citizen, registration, round_, now):
+    """SKIP LOCKED: a row held by a live answer batch (another connection) is left for the next sweep."""
+    import threading
+
+    from django.db import connection, transaction
+
+    attempt = attempt_start(user=citizen, round=round_, now=now)
+    later = attempt.deadline + dt.timedelta(minutes=1)
+    held, release = threading.Event(), threading.Event()
+
+    def hold_lock():
+        try:
+            with transaction.atomic():
+                Attempt.objects.select_for_update().get(pk=attempt.pk)
+                held.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold_lock)
+    thread.start()
+    try:
+        assert held.wait(5)
+        assert attempts_sweep_expired(now=later) == 0
+    finally:
+        release.set()
+        thread.join()
+    assert attempts_sweep_expired(now=later) == 1
+    assert Attempt.objects.get(pk=attempt.pk).submitted_at == attempt.deadline
+
+
+def test_lazy_enforcement_on_read(citizen, registration, round_, now):
+    attempt = attempt_start(user=citizen, round=round_, now=now)
+    read = attempt_get_for_user(attempt_id=attempt.pk, user_id=citizen.pk,
+                                now=attempt.deadline + dt.timedelta(seconds=30))
+    assert read.status == AttemptStatus.EXPIRED
+    assert read.submitted_at == attempt.deadline
+
+
+def test_client_submit_after_grace_counts_as_automatic(citizen, registration, round_, now):
+    attempt = attempt_start(user=citizen, round=round_, now=now)
+    done = attempt_submit(attempt=attempt, now=attempt.deadline + dt.timedelta(seconds=3))
+    assert done.status == AttemptStatus.SUBMITTED
+    assert done.submitted_at == attempt.deadline
+    other = attempt_start(user=citizen, round=round_, now=now + dt.timedelta(hours=1))
+    late = attempt_submit(attempt=other, now=other.deadline + dt.timedelta(minutes=1))
+    assert late.status == AttemptStatus.EXPIRED
+    assert late.submitted_at == other.deadline
+
+
+def test_periodic_job_is_registered():
+    from contest_engine.periodic import periodic_jobs
+
+    jobs = {job.name: job for job in periodic_jobs()}
+    job = jobs["contests.jobs.sweep_expired_attempts"]
+    assert job.every_seconds == 2
