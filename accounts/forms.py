@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
 from django.contrib.auth.password_validation import password_validators_help_text_html, validate_password
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -289,6 +289,20 @@ class EmailResetForm(AccessibleFormMixin, PasswordResetForm):
 class NewPasswordForm(AccessibleFormMixin, SetPasswordForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["new_password1"].label = _("Mật khẩu mới")
+        self.fields["new_password2"].label = _("Nhập lại mật khẩu mới")
+
+
+class CurrentPasswordChangeForm(AccessibleFormMixin, PasswordChangeForm):
+    error_messages = {
+        **PasswordChangeForm.error_messages,
+        "password_incorrect": _("Mật khẩu hiện tại không đúng."),
+        "password_mismatch": _("Hai mật khẩu không khớp."),
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["old_password"].label = _("Mật khẩu hiện tại")
         self.fields["new_password1"].label = _("Mật khẩu mới")
         self.fields["new_password2"].label = _("Nhập lại mật khẩu mới")
 

@@ -73,6 +73,10 @@ def personal_data_core(*, user: User) -> dict[str, Any]:
             "privacy_consent_at": profile.privacy_consent_at,
             "guardian_consent_at": profile.guardian_consent_at,
         },
+        "staff_roles": [
+            {"organisation": m.organisation.name, "role": m.role, "since": m.created_at}
+            for m in user.memberships.select_related("organisation").order_by("created_at")
+        ],
         # The processing log about this person; who acted is reduced to self / staff / system.
         "processing_log": [
             {"at": e.at, "action": e.action, "by": _actor_kind(e, user), "reason": e.reason}

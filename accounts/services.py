@@ -22,6 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
@@ -32,7 +33,7 @@ from django.utils.translation import gettext as _
 from accounts import ratelimit, selectors
 from accounts.models import AuditEvent, CitizenProfile, Organisation, SmsResetCode, User
 from accounts.sms import get_sms_sender
-from accounts.validators import normalise_phone
+from accounts.validators import normalise_phone, validate_national_id, validate_phone
 
 # --- Errors ------------------------------------------------------------------------------------
 
@@ -155,6 +156,17 @@ def normalise_email(value: str | None) -> str:
     return (value or "").strip().lower()
 
 
+def _check_formats(*, phone: str, national_id: str, error: type[AccountError]) -> None:
+    """Formats are checked here too, not only in forms, so imports and other callers cannot bypass them."""
+    for name, value, validator in (("phone", phone, validate_phone), ("national_id", national_id,
+                                                                       validate_national_id)):
+        if value:
+            try:
+                validator(value)
+            except ValidationError as exc:
+                raise error(" ".join(exc.messages), field=name) from exc
+
+
 def guardian_consent_required(*, date_of_birth: dt.date, today: dt.date | None = None) -> bool:
     """True when a person born on ``date_of_birth`` is under settings.GUARDIAN_CONSENT_AGE."""
     today = today or timezone.localdate()
@@ -176,6 +188,7 @@ def citizen_register(*, full_name: str, password: str, date_of_birth: dt.date, u
     """
     phone = normalise_phone(phone) if phone else ""
     email = normalise_email(email)
+    _check_formats(phone=phone, national_id=national_id, error=RegistrationError)
     if not privacy_consent:
         raise RegistrationError(_("Bạn cần đồng ý với Thông báo xử lý dữ liệu cá nhân để đăng ký."),
                                 field="privacy_consent")
@@ -237,6 +250,8 @@ def profile_update(*, user: User, changes: Mapping[str, Any], actor: Any = None)
             normalised["full_name"] = (normalised["full_name"] or "").strip()
         if "national_id" in normalised:
             normalised["national_id"] = normalised["national_id"] or ""
+        _check_formats(phone=normalised.get("phone") or "", national_id=normalised.get("national_id", ""),
+                       error=AccountError)
 
         def current(name: str) -> Any:
             return getattr(user if name in PROFILE_USER_FIELDS else profile, name)

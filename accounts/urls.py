@@ -10,6 +10,7 @@ urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("privacy/", views.privacy_notice, name="privacy_notice"),
     path("profile/", views.profile, name="profile"),
+    path("password/", views.CitizenPasswordChangeView.as_view(), name="password_change"),
     path("my-data/", views.my_data, name="my_data"),
     path("my-data/export/", views.my_data_export, name="my_data_export"),
     path("my-data/delete/", views.account_delete, name="account_delete"),

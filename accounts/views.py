@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import ratelimit, services
 from accounts.forms import (
+    CurrentPasswordChangeForm,
     DeleteAccountForm,
     EmailResetForm,
     LoginForm,
@@ -178,6 +179,18 @@ class EmailPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 class EmailPasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
+
+
+class CitizenPasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    form_class = CurrentPasswordChangeForm
+    success_url = reverse_lazy("accounts:profile")
+
+    def form_valid(self, form: CurrentPasswordChangeForm) -> HttpResponse:
+        response = super().form_valid(form)  # keeps this session, ends the others
+        services.audit_record(actor=self.request.user, action="account.password_changed", target=self.request.user)
+        messages.success(self.request, _("Đã đổi mật khẩu."))
+        return response
 
 
 # --- Password reset by SMS code ----------------------------------------------------------------

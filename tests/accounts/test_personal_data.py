@@ -8,6 +8,7 @@ import json
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.urls import reverse
 
 from accounts import services
@@ -319,3 +320,53 @@ def test_audit_record_accepts_anonymous_actor_and_makes_data_json_safe(person, o
     assert event.reason == "lý do"
     assert event.data == {"day": "2026-01-01", "n": 2}
     assert services.audit_record(actor=person, action="x", organisation=org_a.pk).actor == person
+
+
+def test_deletion_ends_the_accounts_other_sessions(client, person):
+    other_device = Client()
+    other_device.force_login(person)
+    assert other_device.get(PROFILE).status_code == 200
+    client.force_login(person)
+
+    client.post(DELETE, {"password": PASSWORD, "confirm": "on"})
+
+    response = other_device.get(PROFILE)
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN)
+
+
+def test_service_checks_formats_of_corrections(person):
+    with pytest.raises(services.AccountError) as error:
+        services.profile_update(user=person, changes={"national_id": "000311004567"})
+    assert error.value.field == "national_id"
+    with pytest.raises(services.AccountError):
+        services.profile_update(user=person, changes={"phone": "12345"})
+    person.refresh_from_db()
+    assert person.profile.national_id == "092311004567"
+
+
+def test_export_lists_staff_roles(org_a):
+    staff = make_staff(org_a, "judge")
+
+    data = services.personal_data_export(user=staff)
+
+    assert data["staff_roles"] == [{"organisation": org_a.name, "role": "judge",
+                                    "since": data["staff_roles"][0]["since"]}]
+    assert data["profile"] is None
+
+
+def test_password_change(client, person):
+    client.force_login(person)
+    url = reverse("accounts:password_change")
+
+    wrong = client.post(url, {"old_password": "sai", "new_password1": "Cau-Rong-2026-moi",
+                              "new_password2": "Cau-Rong-2026-moi"})
+    right = client.post(url, {"old_password": PASSWORD, "new_password1": "Cau-Rong-2026-moi",
+                              "new_password2": "Cau-Rong-2026-moi"})
+
+    assert "Mật khẩu hiện tại không đúng." in wrong.content.decode()
+    assert right.status_code == 302
+    person.refresh_from_db()
+    assert person.check_password("Cau-Rong-2026-moi")
+    assert client.get(PROFILE).status_code == 200  # this session survives the change
+    assert AuditEvent.objects.filter(action="account.password_changed", actor=person).exists()

@@ -149,6 +149,16 @@ def test_service_refuses_registration_without_consent(unit):
     assert not User.objects.exists()
 
 
+@pytest.mark.parametrize(("field", "value"), [("phone", "12345"), ("national_id", "000095001234")])
+def test_service_checks_formats_too(unit, field, value):
+    kwargs = {"phone": "0912345678", field: value}
+    with pytest.raises(RegistrationError) as error:
+        citizen_register(full_name="A", password=PASSWORD, date_of_birth=dt.date(1990, 1, 1), unit=unit,
+                         privacy_consent=True, **kwargs)
+    assert error.value.field == field
+    assert not User.objects.exists()
+
+
 def test_minor_without_guardian_consent_is_rejected(client, unit):
     response = client.post(SIGNUP, form_data(unit, date_of_birth=years_ago(settings.GUARDIAN_CONSENT_AGE - 1)
                                              .isoformat()))
