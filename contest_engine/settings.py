@@ -137,6 +137,18 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# --- Exam socket (realtime/) ------------------------------------------------------------------
+# Group-commit writer: answers of many connections stored in one transaction (realtime/writer.py).
+REALTIME_WRITER_MAX_BATCH = int(os.environ.get("REALTIME_WRITER_MAX_BATCH", "500"))
+REALTIME_WRITER_LINGER_SECONDS = float(os.environ.get("REALTIME_WRITER_LINGER_SECONDS", "0"))
+REALTIME_WRITER_CONCURRENCY = int(os.environ.get("REALTIME_WRITER_CONCURRENCY", "1"))
+# Threads (each with its own DB connection) for connect/submit/prediction calls (realtime/db.py).
+REALTIME_DB_THREADS = int(os.environ.get("REALTIME_DB_THREADS", "4"))
+# Freeze the objects alive after start-up out of the garbage collector's sight (realtime/apps.py).
+REALTIME_GC_FREEZE = env_bool("REALTIME_GC_FREEZE", True)
+# The benchmark's bare echo consumer at ws/echo/ (bench/exam_load.py). Never on in production.
+BENCH_ECHO = env_bool("BENCH_ECHO", False)
+
 # --- Background tasks (django-tasks with the database backend; see docs/decisions.md) -------
 TASKS = {
     "default": {

@@ -1,0 +1,590 @@
+#!/usr/bin/env python
+"""Load benchmark of the exam socket: N simulated citizens over real WebSockets.
+
+One run, same server processes, three phases:
+
+1. **echo** — ``--sat-conns`` connections to the bare Channels echo consumer (``ws/echo/``, routed only with
+   ``BENCH_ECHO=1``), each sending as soon as its previous reply arrived: the ceiling in messages/s;
+2. **saturation** — the same number of exam connections (one attempt each) answering as fast as acks
+   return: durable answers/s, and its ratio to the echo ceiling;
+3. **paced** — ``--citizens`` connections opened at once (join storm), each answering every ``--interval``
+   seconds (random phase) for ``--duration`` seconds, then submitting: ack latency p50/p95/p99, errors,
+   attempts/s (submissions acknowledged by ``attempt.submitted``), connect time, server memory.
+
+Afterwards the database is checked against what the clients were told: an answer acked with seq S must be
+stored with ``client_seq >= S`` (else *lost*); two rows for one attempt question are *duplicated*; an
+attempt told ``attempt.submitted`` must be finished in the database.
+
+The load generator runs in ``--clients`` processes (uvloop, ``gc.freeze()`` after connecting) so it is not the
+bottleneck; with ``--pin`` the servers are pinned to CPU 0 and the clients to CPU 1. It prints one JSON
+document. Example::
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ce_bench REDIS_URL=redis://127.0.0.1:6379/6 \\
+      .venv/bin/python bench/exam_load.py --server uvicorn --citizens 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import json
+import multiprocessing as mp
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "bench-mat-khau-1"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Fixtures in the database (Django in the parent process only)
+# ---------------------------------------------------------------------------------------------------
+def django_setup() -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contest_engine.settings")
+    import django
+
+    django.setup()
+
+
+def migrate() -> None:
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, check=True,
+                   env=os.environ.copy())
+
+
+def ensure_database(url: str) -> None:
+    """Create the benchmark database if it does not exist (``postgres://…/<name>``)."""
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(base + "/postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def make_attempts(count: int, *, tag: str) -> list[dict[str, Any]]:
+    """``count`` citizens, each logged in (a session row) with one attempt in progress.
+
+    The first attempt goes through ``attempt_start`` (blueprint draw and snapshot); the others are bulk
+    copies of it with their own users, registrations and sessions — the benchmark measures answering,
+    not setting up. Returns [{attempt_id, session_key, qids}].
+    """
+    import datetime as dt
+
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.db import transaction
+    from django.utils import timezone
+
+    from accounts.models import CitizenProfile, Organisation, OrganisationKind, User
+    from contests.models import Attempt, AttemptQuestion, Contest, ContestVisibility, Registration, Round
+    from contests.services.attempts import attempt_start
+    from questionbank.models import Question, QuestionOption, QuestionStatus, QuestionType
+
+    now = timezone.now()
+    org, _ = Organisation.objects.get_or_create(slug="bench-org", defaults={
+        "name": "Phường Benchmark", "kind": OrganisationKind.WARD})
+    if Question.objects.filter(organisation=org).count() < 20:
+        for i in range(20):
+            q = Question.objects.create(organisation=org, type=QuestionType.SINGLE, stem=f"Câu hỏi thử {i}",
+                                        status=QuestionStatus.APPROVED, family_id=10_000_000 + i)
+            for j in range(4):
+                QuestionOption.objects.create(question=q, position=j, text=f"Phương án {j}",
+                                              fraction=1 if j == 0 else 0)
+    contest = Contest.objects.create(
+        organisation=org, title=f"Benchmark {tag}", slug=f"bench-{tag}-{int(time.time() * 1000)}",
+        visibility=ContestVisibility.PUBLISHED, time_limit_seconds=3 * 3600,
+        blueprint=[{"topic_id": None, "difficulty": None, "count": 10, "points": None}],
+        max_attempts=1, prediction_enabled=False,
+    )
+    round_ = Round.objects.create(contest=contest, name="Đợt 1", opens_at=now - dt.timedelta(hours=1),
+                                  closes_at=now + dt.timedelta(days=1))
+    password = make_password(PASSWORD)
+    stamp = int(time.time() * 1000) % 10**9
+    users = User.objects.bulk_create([
+        User(username=f"b{tag}{stamp}u{i}", full_name=f"Thí sinh {i}", password=password,
+             phone=None, email=None) for i in range(count)
+    ], batch_size=2000)
+    CitizenProfile.objects.bulk_create([
+        CitizenProfile(user=u, date_of_birth=dt.date(1990, 1, 1), unit=org, privacy_consent_at=now,
+                       privacy_notice_version="2026-01") for u in users
+    ], batch_size=2000)
+    # The template attempt, drawn by the real service.
+    first_user = users[0]
+    template = attempt_start(**_attempt_start_kwargs(attempt_start, user=first_user, round_=round_, now=now))
+    template_questions = list(AttemptQuestion.objects.filter(attempt=template).order_by("position"))
+    template_registration = template.registration
+    with transaction.atomic():
+        registrations = Registration.objects.bulk_create([
+            Registration(user=u, contest=contest, unit=org, full_name=u.full_name,
+                         date_of_birth=dt.date(1990, 1, 1), frozen_at=now) for u in users[1:]
+        ], batch_size=2000)
+        attempts = Attempt.objects.bulk_create([
+            Attempt(round=round_, registration=r, user_id=r.user_id, unit=org, number=1,
+                    started_at=template.started_at, deadline=template.deadline,
+                    question_count=template.question_count) for r in registrations
+        ], batch_size=2000)
+        AttemptQuestion.objects.bulk_create([
+            AttemptQuestion(attempt=a, position=q.position, question_id=q.question_id, snapshot=q.snapshot,
+                            key=q.key, points=q.points)
+            for a in attempts for q in template_questions
+        ], batch_size=5000)
+    del template_registration
+    all_attempts = [template, *attempts]
+    qids_by_attempt: dict[int, list[int]] = {}
+    for attempt_id, qid in AttemptQuestion.objects.filter(attempt__round=round_).values_list(
+            "attempt_id", "id").order_by("attempt_id", "position"):
+        qids_by_attempt.setdefault(attempt_id, []).append(qid)
+    # Options of each question: the client answers with a random option id from its snapshot.
+    sessions = []
+    specs = []
+    for user, attempt in zip(users, all_attempts, strict=True):
+        store = SessionStore()
+        key = store._get_new_session_key()
+        data = {SESSION_KEY: str(user.pk), BACKEND_SESSION_KEY: "accounts.backends.PhoneOrEmailBackend",
+                HASH_SESSION_KEY: user.get_session_auth_hash()}
+        sessions.append(Session(session_key=key, session_data=store.encode(data),
+                                expire_date=now + dt.timedelta(days=1)))
+        specs.append({"attempt_id": attempt.pk, "session_key": key})
+    Session.objects.bulk_create(sessions, batch_size=2000)
+    return specs
+
+
+def _attempt_start_kwargs(func: Any, *, user: Any, round_: Any, now: Any) -> dict[str, Any]:
+    """attempt_start's keyword names, whichever the contests service uses."""
+    import inspect
+
+    params = inspect.signature(func).parameters
+    kwargs: dict[str, Any] = {"now": now}
+    if "user" in params:
+        kwargs["user"] = user
+    if "round" in params:
+        kwargs["round"] = round_
+    if "round_" in params:
+        kwargs["round_"] = round_
+    if "registration" in params:
+        from contests.services.registration import registration_create  # type: ignore[import-not-found]
+
+        kwargs["registration"] = registration_create(user=user, contest=round_.contest, now=now)
+    return kwargs
+
+
+def verify(acked: dict[tuple[int, int], int], submitted: set[int]) -> dict[str, int]:
+    """Compare the clients' acks with the database."""
+    from django.db.models import Count
+
+    from contests.models import FINISHED_STATUSES, Answer, Attempt
+
+    attempt_ids = {a for a, _ in acked} | submitted
+    stored: dict[tuple[int, int], int] = {}
+    for chunk_start in range(0, len(attempt_ids), 2000):
+        chunk = list(attempt_ids)[chunk_start:chunk_start + 2000]
+        for attempt_id, qid, seq in Answer.objects.filter(attempt_id__in=chunk).values_list(
+                "attempt_id", "attempt_question_id", "client_seq"):
+            stored[(attempt_id, qid)] = seq
+    lost = sum(1 for key, seq in acked.items() if stored.get(key, -1) < seq)
+    duplicated = (Answer.objects.filter(attempt_id__in=list(attempt_ids)).values("attempt_id", "attempt_question_id")
+                  .annotate(n=Count("id")).filter(n__gt=1).count()) if attempt_ids else 0
+    not_finished = Attempt.objects.filter(pk__in=list(submitted)).exclude(status__in=FINISHED_STATUSES).count()
+    return {"acked_answers_checked": len(acked), "lost": lost, "duplicated": duplicated,
+            "submitted_told": len(submitted), "submitted_not_finished_in_db": not_finished}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Servers
+# ---------------------------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_servers(kind: str, count: int, *, pin: bool, env: dict[str, str]) -> tuple[list[subprocess.Popen], list[int]]:
+    procs, ports = [], []
+    for _ in range(count):
+        port = free_port()
+        if kind == "daphne":
+            cmd = [sys.executable, "-m", "daphne", "-e", f"tcp:port={port}:interface=127.0.0.1:backlog=4096",
+                   "--websocket-max-message-size", "65536", "contest_engine.asgi:application"]
+        else:
+            cmd = [sys.executable, "-m", "uvicorn", "contest_engine.asgi:application", "--host", "127.0.0.1",
+                   "--port", str(port), "--backlog", "4096", "--ws", "websockets-sansio", "--ws-max-size", "65536",
+                   "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--lifespan", "off",
+                   "--log-level", "warning", "--ws-ping-interval", "0"]
+        if pin:
+            cmd = ["taskset", "-c", "0", *cmd]
+        procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True))
+        ports.append(port)
+    deadline = time.time() + 60
+    for port in ports:
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.time() > deadline:
+                stop_servers(procs)
+                raise SystemExit(f"server on port {port} did not start")
+            time.sleep(0.2)
+    return procs, ports
+
+
+def stop_servers(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(p.pid, signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGKILL)
+
+
+def servers_rss_mb(procs: list[subprocess.Popen]) -> float:
+    import psutil
+
+    total = 0
+    for p in procs:
+        try:
+            proc = psutil.Process(p.pid)
+            total += proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=True))
+        except psutil.Error:
+            pass
+    return round(total / 2**20, 1)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Load clients (separate processes, no Django)
+# ---------------------------------------------------------------------------------------------------
+def client_process(job: dict[str, Any], out: Any, ready: Any, start_at: Any) -> None:
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        result = asyncio.run(_client_main(job, ready, start_at))
+    except Exception as exc:  # report rather than hang the parent
+        result = {"fatal": repr(exc)}
+    out.put(result)
+
+
+async def _wait_start(start_at: Any) -> float:
+    # Set by the parent once every client is connected (shared memory: no asyncio.Event across processes).
+    while start_at.value == 0.0:  # noqa: ASYNC110
+        await asyncio.sleep(0.01)
+    delay = start_at.value - time.time()
+    if delay > 0:
+        await asyncio.sleep(delay)
+    return start_at.value
+
+
+async def _client_main(job: dict[str, Any], ready: Any, start_at: Any) -> dict[str, Any]:
+    from websockets.asyncio.client import connect
+
+    phase = job["phase"]
+    res: dict[str, Any] = {"latencies": [], "errors": {}, "connect_ms": [], "connect_failed": 0, "messages": 0,
+                           "acked": {}, "submitted": [], "submit_ms": []}
+    headers_base = {"Origin": job["origin"]}
+
+    def err(code: str) -> None:
+        res["errors"][code] = res["errors"].get(code, 0) + 1
+
+    async def open_one(url: str, cookie: str | None) -> Any:
+        headers = dict(headers_base)
+        if cookie:
+            headers["Cookie"] = f"sessionid={cookie}"
+        t0 = time.perf_counter()
+        try:
+            ws = await connect(url, additional_headers=headers, compression=None, ping_interval=None,
+                               open_timeout=90, close_timeout=5, max_size=2**20, max_queue=64)
+        except Exception:
+            res["connect_failed"] += 1
+            return None, None
+        snapshot = None
+        if cookie:
+            try:
+                snapshot = json.loads(await asyncio.wait_for(ws.recv(), 90))
+            except Exception:
+                res["connect_failed"] += 1
+                await ws.close()
+                return None, None
+            if snapshot.get("type") != "attempt.snapshot":
+                err("no_snapshot:" + str(snapshot.get("code")))
+                await ws.close()
+                return None, None
+        res["connect_ms"].append((time.perf_counter() - t0) * 1000)
+        return ws, snapshot
+
+    conns = job["conns"]
+    storm_t0 = time.perf_counter()
+    if phase == "echo":
+        opened = await asyncio.gather(*(open_one(job["urls"][i % len(job["urls"])] + "ws/echo/", None)
+                                        for i in range(len(conns))))
+    else:
+        opened = await asyncio.gather(*(open_one(job["urls"][c["attempt_id"] % len(job["urls"])]
+                                                 + f"ws/attempts/{c['attempt_id']}/", c["session_key"])
+                                        for c in conns))
+    res["storm_seconds"] = time.perf_counter() - storm_t0
+    live = [(ws, snap, c) for (ws, snap), c in zip(opened, conns, strict=True) if ws is not None]
+    gc.collect()
+    gc.freeze()
+    ready.release()
+    t_start = await _wait_start(start_at)
+    t_end = t_start + job["seconds"]
+
+    async def until_type(ws: Any, wanted: set[str]) -> dict[str, Any]:
+        while True:
+            msg = json.loads(await ws.recv())
+            if msg.get("type") in wanted:
+                return msg
+
+    async def echo_loop(ws: Any) -> None:
+        frame = json.dumps({"type": "answer", "seq": 1, "qid": 1, "response": {"options": [1]}})
+        while time.time() < t_end:
+            t0 = time.perf_counter()
+            await ws.send(frame)
+            await ws.recv()
+            res["latencies"].append((time.perf_counter() - t0) * 1000)
+            res["messages"] += 1
+
+    def question_choices(snapshot: dict[str, Any]) -> list[tuple[int, list[int]]]:
+        return [(q["qid"], [o["id"] for o in q.get("options", [])]) for q in snapshot["questions"]]
+
+    async def answer_once(ws: Any, attempt_id: int, seq: int, qid: int, option: int) -> bool:
+        t0 = time.perf_counter()
+        await ws.send(json.dumps({"type": "answer", "seq": seq, "qid": qid, "response": {"options": [option]}}))
+        msg = await until_type(ws, {"ack", "error", "attempt.submitted", "session.replaced"})
+        if msg["type"] == "ack" and msg.get("seq") == seq:
+            res["latencies"].append((time.perf_counter() - t0) * 1000)
+            res["messages"] += 1
+            key = f"{attempt_id}:{qid}"
+            if res["acked"].get(key, 0) < seq:
+                res["acked"][key] = seq
+            return True
+        err(msg.get("code") or msg["type"])
+        return False
+
+    async def sat_loop(ws: Any, snapshot: dict[str, Any], spec: dict[str, Any]) -> None:
+        choices = question_choices(snapshot)
+        seq = snapshot.get("last_seq", 0)
+        i = 0
+        while time.time() < t_end:
+            qid, options = choices[i % len(choices)]
+            i += 1
+            seq += 1
+            if not await answer_once(ws, spec["attempt_id"], seq, qid, random.choice(options)):
+                await asyncio.sleep(0.05)
+
+    async def paced_loop(ws: Any, snapshot: dict[str, Any], spec: dict[str, Any]) -> None:
+        choices = question_choices(snapshot)
+        seq = snapshot.get("last_seq", 0)
+        interval = job["interval"]
+        await asyncio.sleep(random.random() * interval)
+        i = 0
+        next_at = time.time()
+        while next_at < t_end:
+            qid, options = choices[i % len(choices)]
+            i += 1
+            seq += 1
+            await answer_once(ws, spec["attempt_id"], seq, qid, random.choice(options))
+            next_at += interval
+            await asyncio.sleep(max(0.0, next_at - time.time()))
+        if job.get("submit"):
+            seq += 1
+            t0 = time.perf_counter()
+            await ws.send(json.dumps({"type": "submit", "seq": seq}))
+            try:
+                msg = await asyncio.wait_for(until_type(ws, {"attempt.submitted", "error"}), 60)
+            except Exception:
+                err("submit_timeout")
+                return
+            if msg["type"] == "attempt.submitted":
+                res["submitted"].append(spec["attempt_id"])
+                res["submit_ms"].append((time.perf_counter() - t0) * 1000)
+            else:
+                err("submit:" + str(msg.get("code")))
+
+    async def guarded(coro: Any) -> None:
+        try:
+            await coro
+        except Exception as exc:
+            err("exception:" + type(exc).__name__)
+
+    if phase == "echo":
+        await asyncio.gather(*(guarded(echo_loop(ws)) for ws, _, _ in live))
+    elif phase == "sat":
+        await asyncio.gather(*(guarded(sat_loop(ws, snap, c)) for ws, snap, c in live))
+    else:
+        await asyncio.gather(*(guarded(paced_loop(ws, snap, c)) for ws, snap, c in live))
+    res["finished_at"] = time.time()
+    await asyncio.gather(*(ws.close() for ws, _, _ in live), return_exceptions=True)
+    return res
+
+
+def run_phase(phase: str, conns: list[dict[str, Any]], *, clients: int, urls: list[str], origin: str,
+              seconds: float, interval: float = 5.0, submit: bool = False, pin: bool = False,
+              on_ready: Any = None) -> dict[str, Any]:
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    ready = ctx.Semaphore(0)
+    start_at = ctx.Value("d", 0.0)
+    procs = []
+    t0 = time.time()
+    for k in range(clients):
+        job = {"phase": phase, "conns": conns[k::clients], "urls": urls, "origin": origin, "seconds": seconds,
+               "interval": interval, "submit": submit}
+        p = ctx.Process(target=client_process, args=(job, out, ready, start_at), daemon=True)
+        p.start()
+        if pin:
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(p.pid, {1})
+        procs.append(p)
+    for _ in procs:
+        ready.acquire()
+    join_seconds = time.time() - t0
+    extra = on_ready() if on_ready else {}
+    start_at.value = time.time() + 0.5
+    results = [out.get(timeout=seconds + 300) for _ in procs]
+    for p in procs:
+        p.join(timeout=10)
+    fatal = [r["fatal"] for r in results if "fatal" in r]
+    if fatal:
+        raise SystemExit(f"client failed: {fatal}")
+    lat = sorted(x for r in results for x in r["latencies"])
+    conn_ms = sorted(x for r in results for x in r["connect_ms"])
+    errors: dict[str, int] = {}
+    for r in results:
+        for k, v in r["errors"].items():
+            errors[k] = errors.get(k, 0) + v
+    acked: dict[tuple[int, int], int] = {}
+    for r in results:
+        for key, seq in r["acked"].items():
+            a, q = key.split(":")
+            acked[(int(a), int(q))] = max(seq, acked.get((int(a), int(q)), 0))
+    messages = sum(r["messages"] for r in results)
+    submitted = [a for r in results for a in r["submitted"]]
+    finished = max(r["finished_at"] for r in results)
+    return {
+        "connections": len(conns),
+        "connected": len(conn_ms),
+        "connect_failed": sum(r["connect_failed"] for r in results),
+        "join_seconds": round(join_seconds, 2),
+        "connect_ms": _pcts(conn_ms),
+        "messages": messages,
+        "per_second": round(messages / seconds, 1),
+        "latency_ms": _pcts(lat),
+        "errors": errors,
+        "submitted": len(submitted),
+        "submit_ms": _pcts(sorted(x for r in results for x in r["submit_ms"])),
+        "run_seconds": round(finished - start_at.value, 2),
+        "_acked": acked,
+        "_submitted": set(submitted),
+        **extra,
+    }
+
+
+def _pcts(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {}
+
+    def p(q: float) -> float:
+        return round(values[min(len(values) - 1, int(q * len(values)))], 2)
+
+    return {"p50": p(0.50), "p95": p(0.95), "p99": p(0.99), "max": round(values[-1], 2),
+            "mean": round(statistics.fmean(values), 2)}
+
+
+# ---------------------------------------------------------------------------------------------------
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--server", choices=["daphne", "uvicorn"], default="uvicorn")
+    ap.add_argument("--servers", type=int, default=1, help="server processes (one port each)")
+    ap.add_argument("--citizens", type=int, default=1000)
+    ap.add_argument("--interval", type=float, default=5.0, help="seconds between a citizen's answers")
+    ap.add_argument("--duration", type=float, default=30.0, help="seconds of paced answering")
+    ap.add_argument("--sat-conns", type=int, default=500)
+    ap.add_argument("--sat-seconds", type=float, default=15.0)
+    ap.add_argument("--clients", type=int, default=2, help="load-client processes")
+    ap.add_argument("--pin", action="store_true", help="servers on CPU 0, clients on CPU 1")
+    ap.add_argument("--skip", default="", help="comma list of phases to skip: echo,sat,paced")
+    ap.add_argument("--url", default="", help="use a running server (http://host:port/) instead of starting one")
+    args = ap.parse_args()
+
+    db_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ce_bench")
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/6")
+    os.environ["DATABASE_URL"] = db_url
+    os.environ["REDIS_URL"] = redis_url
+    os.environ.setdefault("REDIS_PREFIX", "ce-bench")
+    skip = set(filter(None, args.skip.split(",")))
+    ensure_database(db_url)
+    migrate()
+    django_setup()
+
+    report: dict[str, Any] = {"server": args.server, "servers": args.servers, "citizens": args.citizens,
+                              "interval_s": args.interval, "duration_s": args.duration, "clients": args.clients,
+                              "pinned": args.pin}
+    t = time.time()
+    sat_specs = make_attempts(args.sat_conns, tag="s") if "sat" not in skip else []
+    paced_specs = make_attempts(args.citizens, tag="p") if "paced" not in skip else []
+    report["setup_seconds"] = round(time.time() - t, 1)
+    from django.db import connections
+
+    connections.close_all()
+
+    env = os.environ.copy()
+    env.update({"BENCH_ECHO": "1", "DEBUG": "0", "LOG_LEVEL": "WARNING", "ALLOWED_HOSTS": "127.0.0.1,localhost"})
+    procs: list[subprocess.Popen] = []
+    if args.url:
+        urls = [args.url.replace("http", "ws", 1)]
+    else:
+        procs, ports = start_servers(args.server, args.servers, pin=args.pin, env=env)
+        urls = [f"ws://127.0.0.1:{p}/" for p in ports]
+    origin = "http://127.0.0.1"
+    try:
+        report["server_rss_mb_idle"] = servers_rss_mb(procs)
+        common = {"clients": args.clients, "urls": urls, "origin": origin, "pin": args.pin}
+        if "echo" not in skip:
+            echo = run_phase("echo", [{}] * args.sat_conns, seconds=args.sat_seconds, **common)
+            report["echo"] = {k: v for k, v in echo.items() if not k.startswith("_")}
+        if "sat" not in skip:
+            sat = run_phase("sat", sat_specs, seconds=args.sat_seconds, **common)
+            report["saturation"] = {k: v for k, v in sat.items() if not k.startswith("_")}
+            report["saturation"]["db_check"] = verify(sat["_acked"], set())
+            if "echo" in report:
+                report["durable_answers_share_of_echo"] = round(sat["per_second"] / report["echo"]["per_second"], 3)
+        if "paced" not in skip:
+            paced = run_phase("paced", paced_specs, seconds=args.duration, interval=args.interval, submit=True,
+                              on_ready=lambda: {"server_rss_mb_connected": servers_rss_mb(procs)}, **common)
+            report["paced"] = {k: v for k, v in paced.items() if not k.startswith("_")}
+            report["paced"]["attempts_per_second"] = round(paced["submitted"] / max(paced["run_seconds"], 1e-9), 1)
+            report["paced"]["db_check"] = verify(paced["_acked"], paced["_submitted"])
+        report["server_rss_mb_end"] = servers_rss_mb(procs)
+    finally:
+        stop_servers(procs)
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

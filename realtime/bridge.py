@@ -1,0 +1,137 @@
+"""The consumer's calls into contests services, and how their results become protocol messages.
+
+Everything here is synchronous and runs off the event loop: answers in the group-commit writer's thread
+(``realtime.writer``), the rest in the small database pool of ``realtime.db``. No business rule lives here —
+only loading the attempt for its owner and translating results to the wire format of docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from realtime import events, protocol
+
+
+class AttemptNotFound(Exception):
+    """No attempt with this id belongs to this user (the two cases are indistinguishable on purpose)."""
+
+
+def attempt_open(*, attempt_id: int, user_id: int, token: str, now: dt.datetime) -> tuple[Any, dict[str, Any], str]:
+    """Load the owner's attempt, make ``token`` its active connection (the newer wins) and build its
+    snapshot. Returns (attempt, state, previous token — '' when no other connection held it)."""
+    from contests import errors
+    from contests.models import Attempt, AttemptStatus
+    from contests.services.attempts import attempt_connection_claim, attempt_state
+
+    attempt = Attempt.objects.select_related("round__contest").filter(pk=attempt_id, user_id=user_id).first()
+    if attempt is None:
+        raise AttemptNotFound
+    previous = ""
+    if attempt.status == AttemptStatus.IN_PROGRESS:
+        try:
+            previous = attempt_connection_claim(attempt_id=attempt_id, user_id=user_id, token=token)
+        except errors.AttemptNotFound as exc:
+            raise AttemptNotFound from exc
+    state = attempt_state(attempt=attempt, now=now)
+    return attempt, state, previous
+
+
+def attempt_reload(*, attempt_id: int, user_id: int, now: dt.datetime) -> tuple[Any, dict[str, Any]]:
+    from contests.models import Attempt
+    from contests.services.attempts import attempt_state
+
+    attempt = Attempt.objects.select_related("round__contest").filter(pk=attempt_id, user_id=user_id).first()
+    if attempt is None:
+        raise AttemptNotFound
+    return attempt, attempt_state(attempt=attempt, now=now)
+
+
+def state_is_finished(state: dict[str, Any]) -> bool:
+    return state.get("status") != "in_progress"
+
+
+def state_deadline(state: dict[str, Any]) -> dt.datetime | None:
+    value = state.get("deadline")
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+def snapshot_event(state: dict[str, Any]) -> dict[str, Any]:
+    """``attempt.snapshot``: the service's state plus the protocol envelope and a fresh server clock."""
+    payload = dict(state)
+    payload.update(events.event(events.ATTEMPT_SNAPSHOT, protocol=protocol.PROTOCOL_VERSION,
+                                server_time_ms=protocol.server_time_ms()))
+    return payload
+
+
+# --- answers (writer thread) ----------------------------------------------------------------------
+def answer_item(*, attempt_id: int, user_id: int, message: protocol.Answer) -> Any:
+    from contests.services.attempts import AnswerItem
+
+    return AnswerItem(attempt_id=attempt_id, user_id=user_id, position=message.position,
+                      response=message.response, client_seq=message.seq)
+
+
+def store_reply(result: Any, *, seq: int, kind: str = "answer") -> dict[str, Any]:
+    """``ack`` for stored/duplicate/stale results, a typed ``error`` otherwise."""
+    if result.error is not None:
+        extra = {"position": result.position} if kind == "answer" else {"kind": kind}
+        return protocol.error_event(result.error.code, result.error.message, seq=seq, **extra)
+    reply: dict[str, Any] = {"type": "ack", "seq": seq, "status": result.status,
+                             "saved_at": protocol.server_time_ms()}
+    if kind == "answer":
+        reply["position"] = result.position
+    else:
+        reply["kind"] = kind
+    return reply
+
+
+# --- other calls (database pool) -----------------------------------------------------------------
+def prediction_store(*, attempt_id: int, user_id: int, message: protocol.Prediction,
+                     now: dt.datetime) -> dict[str, Any]:
+    from contests.services.attempts import attempt_set_prediction
+
+    result = attempt_set_prediction(attempt_id=attempt_id, user_id=user_id, prediction=message.value,
+                                    client_seq=message.seq, now=now)
+    return store_reply(result, seq=message.seq, kind="prediction")
+
+
+def attempt_submit_by_client(*, attempt_id: int, user_id: int, seq: int | None,
+                             now: dt.datetime) -> dict[str, Any]:
+    """Submit (idempotent). The reply is ``attempt.submitted`` (also broadcast after commit by the service
+    to the attempt's other connections) or a typed error."""
+    from contests.models import Attempt, SubmitKind
+    from contests.services.attempts import attempt_submit
+
+    attempt = Attempt.objects.filter(pk=attempt_id, user_id=user_id).first()
+    if attempt is None:
+        messages = protocol.error_messages()
+        return protocol.error_event("attempt_not_found", messages["attempt_not_found"], seq=seq)
+    attempt = attempt_submit(attempt=attempt, now=now, kind=SubmitKind.CLIENT)
+    reply = events.attempt_submitted_event(attempt)
+    if seq is not None:
+        reply["seq"] = seq
+    return reply
+
+
+def question_next(*, attempt_id: int, user_id: int, now: dt.datetime) -> dict[str, Any]:
+    """One question at a time: release the next question (``question.released``; ``question`` is null when
+    every question has been shown)."""
+    from contests import errors
+    from contests.services.attempts import attempt_next_question
+
+    try:
+        payload = attempt_next_question(attempt_id=attempt_id, user_id=user_id, now=now)
+    except errors.ContestError as exc:
+        return protocol.error_event(exc.code, exc.message)
+    return events.event(events.QUESTION_RELEASED, question=payload)
+
+
+def session_replaced_record(*, attempt_id: int, user_id: int, data: dict[str, Any]) -> None:
+    """Audit: an older connection of this attempt was closed because a newer one opened."""
+    from accounts.models import User
+    from accounts.services import audit_record
+    from contests.models import Attempt
+
+    audit_record(actor=User(pk=user_id), action=events.SESSION_REPLACED_AUDIT_ACTION,
+                 target=Attempt(pk=attempt_id), data=data)

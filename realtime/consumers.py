@@ -1,0 +1,231 @@
+"""The exam socket: ws/attempts/<attempt_id>/ (protocol in docs/protocol.md).
+
+Thin by design: parse (``realtime.protocol``), call a contests service (through ``realtime.bridge``), send
+the result. Answers go through the per-process group-commit writer (``realtime.writer``) and are
+acknowledged only after their batch committed; other database calls run in ``realtime.db``'s pool, never on
+the event loop. Per-connection state is a handful of ints so 10,000 sockets fit in one process.
+
+Only the attempt's owner may connect (others get the same "not found" as for a missing attempt). One
+connection per attempt is active: on connect the consumer claims the attempt (``attempt_connection_claim``
+stores its channel name in the attempt row under a row lock, so concurrent claims serialise) and sends
+``attempt.replaced`` straight to the previous holder's channel; that older connection tells its client
+``session.replaced``, closes with ``CLOSE_SESSION_REPLACED`` and records the event in the audit log.
+
+Messages of one connection are handled one at a time (Channels awaits each handler), so a connection has
+at most one answer in the writer and its answers cannot overtake each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from realtime import bridge, events, protocol
+from realtime.db import db_call
+from realtime.writer import BatchFailed, get_writer
+
+logger = logging.getLogger(__name__)
+
+_encode = DjangoJSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+class ExamConsumer(AsyncWebsocketConsumer):
+    # Everything a connection keeps between messages (class defaults; set per instance in connect()).
+    attempt_id: int = 0
+    user_id: int = 0
+    group: str = ""
+    finished: bool = False
+    closing: bool = False
+    violations: int = 0
+    bucket: protocol.TokenBucket | None = None
+    deadline_handle: asyncio.TimerHandle | None = None
+    expire_task: asyncio.Task[None] | None = None
+
+    # -- connection lifecycle ---------------------------------------------------------------------
+    async def connect(self) -> None:
+        # Accept first so that a refusal can say why (a typed error, then a 44xx close code); a handshake
+        # refused with HTTP 403 would leave the client guessing. Origin was already checked by the router.
+        await self.accept()
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self._refuse("not_authenticated", protocol.CLOSE_NOT_AUTHENTICATED)
+            return
+        attempt_id = int(self.scope["url_route"]["kwargs"]["attempt_id"])
+        try:
+            attempt, state, previous = await db_call(
+                bridge.attempt_open, attempt_id=attempt_id, user_id=user.pk, token=self.channel_name,
+                now=timezone.now())
+        except bridge.AttemptNotFound:
+            await self._refuse("attempt_not_found", protocol.CLOSE_FORBIDDEN)
+            return
+        self.attempt_id = attempt_id
+        self.user_id = user.pk
+        self.bucket = protocol.TokenBucket()
+        self.group = events.attempt_group(attempt_id)
+        if self.channel_layer is not None:
+            await self.channel_layer.group_add(self.group, self.channel_name)
+            if previous:
+                await self.channel_layer.send(previous, {"type": events.REPLACED, "by": self.channel_name})
+        await self.send_event(bridge.snapshot_event(state))
+        if bridge.state_is_finished(state):
+            await self._finish(events.attempt_submitted_event(attempt))
+            return
+        self._arm_deadline(state)
+
+    async def disconnect(self, code: int) -> None:
+        self._disarm_deadline()
+        if self.group and self.channel_layer is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+        # The claim in the attempt row is left in place: a later connection replaces it anyway, and a
+        # write per disconnect would double the database work of a reconnect storm.
+
+    async def _refuse(self, code: str, close_code: int) -> None:
+        self.closing = True
+        await self.send(text_data=_encode(protocol.error_event(code, protocol.error_messages()[code])))
+        await self.close(code=close_code)
+
+    # -- client → server --------------------------------------------------------------------------
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.closing or not self.attempt_id:
+            return
+        assert self.bucket is not None
+        if not self.bucket.take():
+            await self._violation(protocol.protocol_error("rate_limited"))
+            return
+        try:
+            message = protocol.parse(text_data, bytes_data)
+        except protocol.ProtocolError as error:
+            await self._violation(error)
+            return
+        if isinstance(message, protocol.Answer):
+            await self._answer(message)
+        elif isinstance(message, protocol.Ping):
+            await self.send_event({"type": "pong", "t": message.t, "server_time_ms": protocol.server_time_ms()})
+        elif isinstance(message, protocol.Prediction):
+            await self.send_event(await db_call(
+                bridge.prediction_store, attempt_id=self.attempt_id, user_id=self.user_id, message=message,
+                now=timezone.now()))
+        elif isinstance(message, protocol.Submit):
+            await self._submit(message)
+        elif isinstance(message, protocol.Next):
+            await self.send_event(await db_call(
+                bridge.question_next, attempt_id=self.attempt_id, user_id=self.user_id, now=timezone.now()))
+        elif isinstance(message, protocol.Resync):
+            await self._resync()
+
+    async def _violation(self, error: protocol.ProtocolError) -> None:
+        self.violations += 1
+        await self.send_event(protocol.error_event(error.code, error.message, seq=error.seq))
+        if self.violations >= protocol.MAX_VIOLATIONS:
+            self.closing = True
+            await self.close(code=protocol.CLOSE_POLICY_VIOLATION)
+
+    async def _answer(self, message: protocol.Answer) -> None:
+        item = bridge.answer_item(attempt_id=self.attempt_id, user_id=self.user_id, message=message)
+        try:
+            result = await get_writer().store(item)
+        except BatchFailed:
+            code = "storage_unavailable"
+            await self.send_event(protocol.error_event(code, protocol.error_messages()[code], seq=message.seq,
+                                                       position=message.position))
+            return
+        await self.send_event(bridge.store_reply(result, seq=message.seq))
+
+    async def _submit(self, message: protocol.Submit) -> None:
+        reply = await db_call(bridge.attempt_submit_by_client, attempt_id=self.attempt_id, user_id=self.user_id,
+                              seq=message.seq, now=timezone.now())
+        if reply.get("type") == events.ATTEMPT_SUBMITTED:
+            await self._finish(reply)
+        else:
+            await self.send_event(reply)
+
+    async def _resync(self) -> None:
+        try:
+            attempt, state = await db_call(bridge.attempt_reload, attempt_id=self.attempt_id,
+                                           user_id=self.user_id, now=timezone.now())
+        except bridge.AttemptNotFound:
+            await self._refuse("attempt_not_found", protocol.CLOSE_FORBIDDEN)
+            return
+        await self.send_event(bridge.snapshot_event(state))
+        if bridge.state_is_finished(state):
+            await self._finish(events.attempt_submitted_event(attempt))
+        else:
+            self._arm_deadline(state)
+
+    # -- server → client --------------------------------------------------------------------------
+    async def send_event(self, payload: dict[str, Any]) -> None:
+        if not self.closing:
+            await self.send(text_data=_encode(payload))
+
+    async def _finish(self, submitted: dict[str, Any]) -> None:
+        """Send ``attempt.submitted`` once and close: the client goes to the result page."""
+        if self.finished:
+            return
+        self.finished = True
+        self._disarm_deadline()
+        await self.send_event(submitted)
+        self.closing = True
+        await self.close(code=protocol.CLOSE_ATTEMPT_FINISHED)
+
+    # -- deadline ---------------------------------------------------------------------------------
+    def _arm_deadline(self, state: dict[str, Any]) -> None:
+        self._disarm_deadline()
+        deadline = bridge.state_deadline(state)
+        if deadline is None:
+            return
+        delay = (deadline - timezone.now()).total_seconds() + float(state.get("grace_seconds") or 0)
+        # A TimerHandle costs ~100 bytes; a sleeping task per connection would cost kilobytes.
+        self.deadline_handle = asyncio.get_running_loop().call_later(max(0.0, delay), self._deadline_passed)
+
+    def _disarm_deadline(self) -> None:
+        if self.deadline_handle is not None:
+            self.deadline_handle.cancel()
+            self.deadline_handle = None
+
+    def _deadline_passed(self) -> None:
+        self.deadline_handle = None
+        if not self.finished and not self.closing:
+            self.expire_task = asyncio.ensure_future(self._expire())
+
+    async def _expire(self) -> None:
+        """Deadline + grace passed: tell the client. The sweeper (contests.jobs, every 2 s) submits with the
+        deadline as finish time and its after-commit broadcast reaches us as ``attempt.submitted``; the
+        client may also send ``submit`` (idempotent). Consumers do not all submit at this instant, so
+        10,000 attempts ending at a round's close do not stampede the database from every process."""
+        await self.send_event(events.event(events.ATTEMPT_EXPIRED, attempt_id=self.attempt_id,
+                                           server_time_ms=protocol.server_time_ms()))
+
+    # -- channel-layer events ---------------------------------------------------------------------
+    async def attempt_push(self, message: dict[str, Any]) -> None:
+        payload = message["event"]
+        kind = payload.get("type")
+        if kind == events.ATTEMPT_SUBMITTED:
+            await self._finish(payload)
+        elif kind == events.ATTEMPT_CHANGED:
+            if not self.closing:
+                await self._resync()
+        else:
+            await self.send_event(payload)
+
+    async def attempt_replaced(self, message: dict[str, Any]) -> None:
+        """A newer connection claimed this attempt: step aside, say why, record it."""
+        if self.closing:
+            return
+        self._disarm_deadline()
+        await self.send_event(events.event(
+            events.SESSION_REPLACED, attempt_id=self.attempt_id,
+            message=_("Bài thi đã được mở ở một cửa sổ hoặc thiết bị khác. Cửa sổ này đã ngừng kết nối."),
+        ))
+        self.closing = True
+        await self.close(code=protocol.CLOSE_SESSION_REPLACED)
+        try:
+            await db_call(bridge.session_replaced_record, attempt_id=self.attempt_id, user_id=self.user_id,
+                          data={"old_channel": self.channel_name, "new_channel": message.get("by", "")})
+        except Exception:
+            logger.exception("could not record the session replacement of attempt %s", self.attempt_id)

@@ -1,0 +1,439 @@
+/* Exam client for ws/attempts/<id>/ — protocol in docs/protocol.md. Vanilla JS, no build step.
+ *
+ * Rules it keeps:
+ * - the server owns time: the countdown is the server's deadline minus the server's clock, estimated from
+ *   ping/pong (NTP-style offset); the browser never decides that time is up;
+ * - an answer is "saved" only when the server's ack for its seq (or a later one) arrives; until then it is
+ *   kept in localStorage and resent after every reconnect, so a reload or a dropped network loses nothing;
+ * - seq grows per attempt across reloads (stored with the pending answers, and never below the server's
+ *   last_seq from the snapshot).
+ */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("exam");
+  if (!root) return;
+
+  var T = {
+    connecting: "Đang kết nối…",
+    online: "Đã kết nối",
+    offline: "Mất kết nối — đang thử kết nối lại…",
+    offlineShort: "Mất kết nối",
+    saved: "Đã lưu",
+    unsaved: "Chưa lưu",
+    saving: "Đang lưu…",
+    rejected: "Không được ghi nhận",
+    question: "Câu",
+    of: "trên",
+    allSaved: "Tất cả câu trả lời đã được lưu.",
+    answerSaved: "Đã lưu câu trả lời câu ",
+    fiveMin: "Còn 5 phút.",
+    oneMin: "Còn 1 phút.",
+    expired: "Đã hết giờ làm bài. Hệ thống đang nộp bài…",
+    confirm: "Bạn chắc chắn muốn nộp bài? Sau khi nộp không thể sửa câu trả lời.",
+    unanswered: "Còn {n} câu chưa trả lời.",
+    pendingWait: "Đang chờ lưu các câu trả lời cuối cùng…",
+    replaced: "Bài thi đang được mở ở cửa sổ hoặc thiết bị khác.",
+    takeOver: "Tiếp tục làm bài ở cửa sổ này",
+    submitted: "Đã nộp bài. Đang chuyển đến trang kết quả…",
+    predictionLabel: "Câu hỏi dự đoán: theo bạn, có bao nhiêu",
+    predictionHelp: "Nhập một số nguyên không âm.",
+    answerPlaceholder: "Nhập câu trả lời",
+    loginAgain: "Phiên đăng nhập đã hết hạn. Đang chuyển đến trang đăng nhập…",
+    notFound: "Không tìm thấy bài thi.",
+  };
+
+  var attemptId = root.getAttribute("data-attempt-id");
+  var wsPath = root.getAttribute("data-ws-url");
+  var resultUrl = root.getAttribute("data-result-url");
+  var loginUrl = root.getAttribute("data-login-url");
+  var storeKey = "ce.exam." + attemptId;
+
+  var el = function (id) { return document.getElementById(id); };
+  var timerEl = el("exam-timer"), connEl = el("exam-conn"), progressEl = el("exam-progress");
+  var statusEl = el("exam-status"), alertEl = el("exam-alert"), form = el("exam-form");
+  var questionsEl = el("exam-questions"), submitBtn = el("exam-submit"), pager = el("exam-pager");
+
+  // ---- persistent client state ---------------------------------------------------------------
+  function load() {
+    try {
+      var s = JSON.parse(localStorage.getItem(storeKey) || "null");
+      if (s && typeof s.seq === "number" && s.pending) return s;
+    } catch (e) { /* corrupt or unavailable storage: start clean */ }
+    return { seq: 0, pending: {}, prediction: null };
+  }
+  var state = load();
+  function persist() {
+    try { localStorage.setItem(storeKey, JSON.stringify(state)); } catch (e) { /* private mode: memory only */ }
+  }
+  function nextSeq() { state.seq += 1; persist(); return state.seq; }
+
+  // ---- runtime state ---------------------------------------------------------------------------
+  var ws = null, backoff = 500, reconnectTimer = null, pingTimer = null, stopped = false;
+  var offset = 0, bestRtt = Infinity;        // server clock = Date.now() + offset
+  var deadline = null, graceMs = 0, expired = false, warned5 = false, warned1 = false;
+  var questions = [];                          // [{qid, position, type, stem, options}]
+  var saved = {};                              // qid -> {seq, saved_at}
+  var current = 0, rendered = false, submitting = false, presentation = root.getAttribute("data-presentation");
+
+  function say(text) { statusEl.textContent = ""; window.setTimeout(function () { statusEl.textContent = text; }, 50); }
+  function alertMsg(text) { alertEl.hidden = !text; alertEl.textContent = text || ""; }
+  function setConn(kind, text) { connEl.className = "conn conn-" + kind; connEl.textContent = text; }
+
+  // ---- socket ----------------------------------------------------------------------------------
+  function wsUrl() {
+    if (/^wss?:/.test(wsPath)) return wsPath;
+    return (location.protocol === "https:" ? "wss://" : "ws://") + location.host + wsPath;
+  }
+
+  function connect() {
+    if (stopped) return;
+    clearTimeout(reconnectTimer);
+    setConn("connecting", T.connecting);
+    try { ws = new WebSocket(wsUrl()); } catch (e) { scheduleReconnect(); return; }
+    ws.onopen = function () { backoff = 500; setConn("online", T.online); ping(); };
+    ws.onmessage = function (ev) {
+      var msg;
+      try { msg = JSON.parse(ev.data); } catch (e) { return; }
+      handle(msg);
+    };
+    ws.onclose = function (ev) { ws = null; clearInterval(pingTimer); onClose(ev.code); };
+    ws.onerror = function () { /* onclose follows */ };
+  }
+
+  function send(obj) {
+    if (ws && ws.readyState === 1) { ws.send(JSON.stringify(obj)); return true; }
+    return false;
+  }
+
+  function scheduleReconnect() {
+    if (stopped) return;
+    setConn("offline", T.offline);
+    var wait = Math.min(15000, backoff) * (0.5 + Math.random() / 2);
+    backoff = Math.min(15000, backoff * 2);
+    reconnectTimer = setTimeout(connect, wait);
+  }
+
+  function onClose(code) {
+    if (code === 4410) { goToResult(); return; }
+    if (code === 4401) { stopped = true; alertMsg(T.loginAgain); setTimeout(function () { location.href = loginUrl; }, 1500); return; }
+    if (code === 4403) { stopped = true; setConn("offline", T.offlineShort); alertMsg(T.notFound); return; }
+    if (code === 4001) { stopped = true; setConn("offline", T.offlineShort); showReplaced(); return; }
+    scheduleReconnect();
+  }
+
+  function showReplaced() {
+    alertMsg(T.replaced);
+    var b = document.createElement("button");
+    b.type = "button"; b.textContent = T.takeOver; b.className = "primary";
+    b.addEventListener("click", function () { alertMsg(""); stopped = false; connect(); });
+    alertEl.appendChild(document.createTextNode(" ")); alertEl.appendChild(b);
+  }
+
+  function ping() {
+    send({ type: "ping", t: Date.now() });
+    clearInterval(pingTimer);
+    pingTimer = setInterval(function () { send({ type: "ping", t: Date.now() }); }, 20000);
+  }
+
+  // ---- incoming --------------------------------------------------------------------------------
+  function handle(msg) {
+    switch (msg.type) {
+      case "attempt.snapshot": onSnapshot(msg); break;
+      case "ack": onAck(msg); break;
+      case "pong": onPong(msg); break;
+      case "error": onError(msg); break;
+      case "attempt.expired": onExpired(); break;
+      case "attempt.submitted": onSubmitted(msg); break;
+      case "session.replaced": stopped = true; break;  // the close (4001) that follows shows the notice
+      default: break;  // unknown types are ignored so the server can add new ones
+    }
+  }
+
+  function onPong(msg) {
+    if (typeof msg.t !== "number") return;
+    var now = Date.now(), rtt = now - msg.t;
+    // Keep the estimate from the fastest round trip: its midpoint is the least uncertain.
+    if (rtt <= bestRtt * 1.5 || rtt < 200) {
+      bestRtt = Math.min(bestRtt, rtt);
+      offset = msg.server_time - (msg.t + rtt / 2);
+    }
+  }
+
+  function onSnapshot(msg) {
+    if (typeof msg.server_time === "number" && bestRtt === Infinity) offset = msg.server_time - Date.now();
+    deadline = msg.deadline ? Date.parse(msg.deadline) : null;
+    graceMs = (msg.grace_seconds || 0) * 1000;
+    if (msg.presentation) presentation = msg.presentation;
+    questions = msg.questions || [];
+    if (typeof msg.last_seq === "number" && msg.last_seq > state.seq) { state.seq = msg.last_seq; persist(); }
+    saved = {};
+    (msg.answers || []).forEach(function (a) { saved[a.qid] = a; });
+    if (!rendered) render(msg);
+    // Server answers first, then our unacknowledged newer ones on top (and resend those).
+    (msg.answers || []).forEach(function (a) {
+      var p = state.pending[a.qid];
+      if (p && p.seq <= a.seq) { delete state.pending[a.qid]; }
+      if (!state.pending[a.qid]) fill(a.qid, a.response);
+    });
+    Object.keys(state.pending).forEach(function (qid) {
+      if (!questionByQid(qid)) { delete state.pending[qid]; return; }
+      fill(qid, state.pending[qid].response);
+    });
+    if (msg.prediction !== undefined && msg.prediction !== null && state.prediction === null) fillPrediction(msg.prediction);
+    persist();
+    refreshAll();
+    if (msg.status && msg.status !== "in_progress") return;
+    flush();
+    form.setAttribute("aria-busy", "false");
+    submitBtn.disabled = false;
+  }
+
+  function onAck(msg) {
+    if (msg.kind === "prediction") {
+      if (state.prediction && state.prediction.seq <= msg.seq) { state.prediction = null; persist(); }
+      markPrediction(true);
+      return;
+    }
+    var qid = String(msg.qid);
+    saved[qid] = { qid: qid, seq: msg.seq, saved_at: msg.saved_at };
+    var p = state.pending[qid];
+    if (p && p.seq <= msg.seq) { delete state.pending[qid]; persist(); }
+    refresh(qid);
+    var q = questionByQid(qid);
+    if (q) say(T.answerSaved + (q.position + 1) + ".");
+    updateProgress();
+    maybeSubmitNow();
+  }
+
+  var PERMANENT = { deadline_passed: 1, attempt_closed: 1, question_not_in_attempt: 1, invalid_response: 1,
+    answer_locked: 1, invalid_field: 1, invalid_seq: 1, question_not_released: 1, prediction_disabled: 1,
+    invalid_prediction: 1, attempt_finished: 1 };
+
+  function onError(msg) {
+    if (typeof msg.seq === "number") {
+      // Find what this seq was about; permanent errors drop it, transient ones keep it for resend.
+      Object.keys(state.pending).forEach(function (qid) {
+        if (state.pending[qid].seq === msg.seq && PERMANENT[msg.code]) {
+          delete state.pending[qid]; persist(); refresh(qid, T.rejected);
+        }
+      });
+      if (state.prediction && state.prediction.seq === msg.seq && PERMANENT[msg.code]) { state.prediction = null; persist(); }
+    }
+    if (msg.code === "deadline_passed" || msg.code === "attempt_closed") onExpired();
+    if (msg.code === "rate_limited" || msg.code === "storage_unavailable") { setTimeout(flush, 1500); }
+    alertMsg(msg.message || "");
+    setTimeout(function () { if (alertEl.textContent === (msg.message || "")) alertMsg(""); }, 6000);
+  }
+
+  function onExpired() {
+    if (expired) return;
+    expired = true;
+    alertMsg(T.expired);
+    Array.prototype.forEach.call(form.querySelectorAll("input, textarea"), function (i) { i.disabled = true; });
+    submitBtn.disabled = true;
+    // The server submits at the deadline; ask for it too in case the sweeper is late.
+    setTimeout(function () { send({ type: "submit", seq: nextSeq() }); }, 3000 + Math.random() * 4000);
+  }
+
+  function onSubmitted(msg) {
+    if (msg.result_url) resultUrl = msg.result_url;
+    goToResult();
+  }
+
+  function goToResult() {
+    stopped = true;
+    try { localStorage.removeItem(storeKey); } catch (e) { /* ignore */ }
+    say(T.submitted);
+    setTimeout(function () { location.href = resultUrl; }, 300);
+  }
+
+  // ---- rendering -------------------------------------------------------------------------------
+  function questionByQid(qid) {
+    for (var i = 0; i < questions.length; i++) if (String(questions[i].qid) === String(qid)) return questions[i];
+    return null;
+  }
+
+  function render(snapshot) {
+    rendered = true;
+    el("exam-loading").remove();
+    questions.forEach(function (q, index) {
+      var fs = document.createElement("fieldset");
+      fs.className = "question"; fs.id = "q-" + q.qid; fs.setAttribute("data-qid", q.qid);
+      var legend = document.createElement("legend");
+      var num = document.createElement("span"); num.className = "qnum";
+      num.textContent = T.question + " " + (index + 1) + " " + T.of + " " + questions.length + ". ";
+      var stem = document.createElement("span"); stem.className = "stem";
+      stem.innerHTML = q.stem;  // sanitised by the question bank on save
+      legend.appendChild(num); legend.appendChild(stem); fs.appendChild(legend);
+      var name = "q" + q.qid;
+      if (q.type === "single" || q.type === "truefalse" || q.type === "multiple") {
+        var multi = q.type === "multiple";
+        (q.options || []).forEach(function (o) {
+          var label = document.createElement("label"); label.className = "option";
+          var input = document.createElement("input");
+          input.type = multi ? "checkbox" : "radio"; input.name = name; input.value = o.id;
+          input.addEventListener("change", function () { answered(q); });
+          var text = document.createElement("span"); text.innerHTML = o.text;
+          label.appendChild(input); label.appendChild(text); fs.appendChild(label);
+        });
+      } else {
+        var id = "in-" + q.qid;
+        var lab = document.createElement("label"); lab.setAttribute("for", id);
+        lab.className = "visually-hidden"; lab.textContent = T.answerPlaceholder;
+        var field = document.createElement(q.type === "essay" ? "textarea" : "input");
+        field.id = id; field.name = name;
+        if (q.type === "numeric") { field.inputMode = "decimal"; }
+        field.addEventListener("input", debounce(function () { answered(q); }, 600));
+        fs.appendChild(lab); fs.appendChild(field);
+      }
+      var st = document.createElement("p"); st.className = "save-state"; st.id = "st-" + q.qid;
+      fs.appendChild(st);
+      questionsEl.appendChild(fs);
+    });
+    if (snapshot.prediction_enabled) renderPrediction(snapshot);
+    if (presentation === "one_at_a_time" && questions.length > 1) {
+      pager.hidden = false;
+      el("exam-prev").addEventListener("click", function () { show(current - 1, true); });
+      el("exam-next").addEventListener("click", function () { show(current + 1, true); });
+      show(0, false);
+    }
+    submitBtn.addEventListener("click", askSubmit);
+  }
+
+  function show(i, focus) {
+    current = Math.max(0, Math.min(questions.length - 1, i));
+    Array.prototype.forEach.call(questionsEl.children, function (fs, k) { fs.hidden = k !== current; });
+    el("exam-prev").disabled = current === 0;
+    el("exam-next").disabled = current === questions.length - 1;
+    el("exam-pager-pos").textContent = T.question + " " + (current + 1) + "/" + questions.length;
+    if (focus) { var first = questionsEl.children[current].querySelector("input, textarea"); if (first) first.focus(); }
+  }
+
+  function renderPrediction(snapshot) {
+    var box = el("exam-prediction");
+    box.hidden = false;
+    var lab = document.createElement("label"); lab.setAttribute("for", "prediction");
+    lab.textContent = T.predictionLabel + " " + (snapshot.prediction_question || "") + "?";
+    var input = document.createElement("input");
+    input.id = "prediction"; input.type = "number"; input.min = "0"; input.step = "1"; input.inputMode = "numeric";
+    input.setAttribute("aria-describedby", "prediction-help prediction-state");
+    var help = document.createElement("p"); help.id = "prediction-help"; help.className = "help"; help.textContent = T.predictionHelp;
+    var st = document.createElement("p"); st.id = "prediction-state"; st.className = "save-state";
+    input.addEventListener("input", debounce(function () {
+      var v = parseInt(input.value, 10);
+      if (isNaN(v) || v < 0) return;
+      state.prediction = { seq: nextSeq(), value: v }; persist();
+      markPrediction(false);
+      send({ type: "prediction", seq: state.prediction.seq, value: v });
+    }, 600));
+    box.appendChild(lab); box.appendChild(input); box.appendChild(help); box.appendChild(st);
+    if (state.prediction) { input.value = state.prediction.value; markPrediction(false); }
+  }
+
+  function fillPrediction(value) { var i = el("prediction"); if (i) { i.value = value; markPrediction(true); } }
+  function markPrediction(ok) { var st = el("prediction-state"); if (st) { st.textContent = ok ? T.saved : T.unsaved; st.className = "save-state " + (ok ? "is-saved" : "is-pending"); } }
+
+  function readResponse(q) {
+    var fs = el("q-" + q.qid);
+    if (q.type === "single" || q.type === "truefalse" || q.type === "multiple") {
+      var ids = [];
+      Array.prototype.forEach.call(fs.querySelectorAll("input:checked"), function (i) { ids.push(Number(i.value)); });
+      return { options: ids };
+    }
+    var v = fs.querySelector("input, textarea").value;
+    return q.type === "numeric" ? { number: v } : { text: v };
+  }
+
+  function fill(qid, response) {
+    var fs = el("q-" + qid), q = questionByQid(qid);
+    if (!fs || !q || !response) return;
+    if (response.options) {
+      var chosen = response.options.map(String);
+      Array.prototype.forEach.call(fs.querySelectorAll("input"), function (i) { i.checked = chosen.indexOf(i.value) >= 0; });
+    } else {
+      var f = fs.querySelector("input, textarea");
+      if (f) f.value = response.number !== undefined ? response.number : (response.text || "");
+    }
+  }
+
+  function answered(q) {
+    if (expired) return;
+    var seq = nextSeq();
+    state.pending[q.qid] = { seq: seq, response: readResponse(q) };
+    persist();
+    refresh(q.qid);
+    send({ type: "answer", seq: seq, qid: Number(q.qid), response: state.pending[q.qid].response });
+  }
+
+  function flush() {
+    Object.keys(state.pending).forEach(function (qid) {
+      var p = state.pending[qid];
+      send({ type: "answer", seq: p.seq, qid: Number(qid), response: p.response });
+    });
+    if (state.prediction) send({ type: "prediction", seq: state.prediction.seq, value: state.prediction.value });
+  }
+
+  function refresh(qid, override) {
+    var st = el("st-" + qid), fs = el("q-" + qid);
+    if (!st) return;
+    var pending = !!state.pending[qid], has = !!saved[qid];
+    var text = override || (pending ? T.unsaved : (has ? T.saved : ""));
+    st.textContent = text;
+    st.className = "save-state " + (pending ? "is-pending" : (has ? "is-saved" : ""));
+    if (fs) fs.setAttribute("data-state", pending ? "pending" : (has ? "saved" : "empty"));
+  }
+  function refreshAll() { questions.forEach(function (q) { refresh(q.qid); }); updateProgress(); }
+  function updateProgress() {
+    var n = 0;
+    questions.forEach(function (q) { if (saved[q.qid] && !state.pending[q.qid]) n++; });
+    progressEl.textContent = n + "/" + questions.length;
+  }
+
+  // ---- submit ----------------------------------------------------------------------------------
+  function askSubmit() {
+    var unanswered = questions.filter(function (q) { return !saved[q.qid] && !state.pending[q.qid]; }).length;
+    el("exam-confirm-text").textContent = T.confirm + (unanswered ? " " + T.unanswered.replace("{n}", unanswered) : "");
+    var dlg = el("exam-confirm");
+    if (typeof dlg.showModal === "function") {
+      dlg.showModal();
+      el("exam-confirm-no").focus();
+    } else if (window.confirm(el("exam-confirm-text").textContent)) {
+      doSubmit();
+    }
+  }
+  el("exam-confirm-yes").addEventListener("click", function () { el("exam-confirm").close(); doSubmit(); });
+  el("exam-confirm-no").addEventListener("click", function () { el("exam-confirm").close(); submitBtn.focus(); });
+
+  function doSubmit() {
+    submitting = true;
+    submitBtn.disabled = true;
+    if (Object.keys(state.pending).length) { say(T.pendingWait); flush(); setTimeout(function () { maybeSubmitNow(true); }, 8000); return; }
+    maybeSubmitNow(true);
+  }
+  function maybeSubmitNow(force) {
+    if (!submitting) return;
+    if (Object.keys(state.pending).length && !force) return;
+    send({ type: "submit", seq: nextSeq() });
+  }
+
+  // ---- timer -----------------------------------------------------------------------------------
+  function tick() {
+    if (deadline === null) return;
+    var left = Math.max(0, deadline - (Date.now() + offset));
+    var s = Math.ceil(left / 1000), m = Math.floor(s / 60);
+    timerEl.textContent = (m < 10 ? "0" : "") + m + ":" + (s % 60 < 10 ? "0" : "") + (s % 60);
+    timerEl.setAttribute("datetime", "PT" + m + "M" + (s % 60) + "S");
+    root.classList.toggle("time-low", s <= 60);
+    if (!warned5 && s <= 300 && s > 60) { warned5 = true; alertMsg(T.fiveMin); setTimeout(function () { alertMsg(""); }, 5000); }
+    if (!warned1 && s <= 60 && s > 0) { warned1 = true; alertMsg(T.oneMin); setTimeout(function () { alertMsg(""); }, 5000); }
+  }
+  setInterval(tick, 250);
+
+  function debounce(fn, ms) { var t; return function () { clearTimeout(t); t = setTimeout(fn, ms); }; }
+
+  window.addEventListener("online", function () { if (!ws && !stopped) { backoff = 500; connect(); } });
+  window.addEventListener("offline", function () { setConn("offline", T.offline); });
+
+  connect();
+})();
