@@ -93,9 +93,12 @@ DIFFICULTY_VALUES = {"easy": "easy", "de": "easy", "1": "easy", "medium": "mediu
 TRUE_WORDS = {"dung", "d", "true", "t", "yes", "co"}
 FALSE_WORDS = {"sai", "s", "false", "f", "no", "khong"}
 
-# UTF-8 read as Windows-1252 ("Ä‘iá»u") or legacy TCVN3/VNI fonts ("®iÒu", "Ng­êi").
-_MOJIBAKE_RE = re.compile(r"[ÃÄÅÆáâ][\u0080-\u00bf\u2018-\u203a\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
-                          r"\u02c6\u02dc]|Æ°|Ä‘")
+# UTF-8 read as Windows-1252 ("Ä‘iá»u"): a UTF-8 lead byte shown as Ã/Ä/Å/Æ (2-byte) or á/â (3-byte)
+# followed by continuation bytes shown as Latin-1 symbols or the Windows-1252 extras (€‚ƒ„…†‡ˆ‰Š‹Œ‘’“”•–—˜™š›œ).
+_CONT = ("[\u0080-\u00bf\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152"
+         "\u017d\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178]")
+_MOJIBAKE_RE = re.compile(f"[ÃÄÅÆ]{_CONT}|[áâ]{_CONT}{_CONT}")
+# Legacy TCVN3 (ABC) fonts: Latin-1 symbols/capitals glued inside lower-case words ("®iÒu", "Ng\xadêi").
 _TCVN3_RE = re.compile(r"[a-z][®©ª«¬­µ¶·¸¹»¼½¾¿ÒÓÔÕÖ×ØÙÚÛÜÞ]|[®¸µ¶·¹¨«¬­][a-z]")
 
 
