@@ -211,6 +211,9 @@ class ProfileForm(AccessibleFormMixin, forms.Form):
         self.user = user
         self.fields["unit"] = UnitChoiceField(label=_("Đơn vị dự thi"), include_id=getattr(profile, "unit_id", None))
         self.order_fields(["full_name", "date_of_birth", "unit", "phone", "email", "national_id"])
+        if profile is None:  # staff without a citizen profile: these are theirs to leave empty
+            self.fields["date_of_birth"].required = False
+            self.fields["unit"].required = False
         for name in frozen:
             if name in self.fields:
                 self.fields[name].disabled = True

@@ -240,7 +240,8 @@ def profile_update(*, user: User, changes: Mapping[str, Any], actor: Any = None)
         raise ValueError(f"not profile fields: {sorted(unknown)}")
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
-        profile, _created = CitizenProfile.objects.get_or_create(user=user)
+        # Staff users may have no citizen profile; one is created only if a profile field is filled in.
+        profile = CitizenProfile.objects.filter(user=user).first() or CitizenProfile(user=user)
         normalised = dict(changes)
         if "phone" in normalised:
             normalised["phone"] = normalise_phone(normalised["phone"]) if normalised["phone"] else None
@@ -285,7 +286,9 @@ def profile_update(*, user: User, changes: Mapping[str, Any], actor: Any = None)
                 if user_fields:
                     user.save(update_fields=user_fields)
                 profile_fields = [n for n in changed if n in PROFILE_CITIZEN_FIELDS]
-                if profile_fields:
+                if profile_fields and profile._state.adding:
+                    profile.save()
+                elif profile_fields:
                     profile.save(update_fields=[*profile_fields, "updated_at"])
         except IntegrityError as exc:
             raise AccountError(_("Số điện thoại hoặc email này đã được dùng cho tài khoản khác.")) from exc

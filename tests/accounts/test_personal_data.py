@@ -370,3 +370,16 @@ def test_password_change(client, person):
     assert person.check_password("Cau-Rong-2026-moi")
     assert client.get(PROFILE).status_code == 200  # this session survives the change
     assert AuditEvent.objects.filter(action="account.password_changed", actor=person).exists()
+
+
+def test_staff_without_citizen_profile_can_correct_their_name(client, org_a):
+    staff = make_staff(org_a, "organiser")
+    client.force_login(staff)
+
+    response = client.post(PROFILE, {"full_name": "Cán Bộ Mới", "phone": staff.phone, "email": staff.email,
+                                     "date_of_birth": "", "unit": "", "national_id": ""})
+
+    assert response.status_code == 302
+    staff.refresh_from_db()
+    assert staff.full_name == "Cán Bộ Mới"
+    assert not CitizenProfile.objects.filter(user=staff).exists()
