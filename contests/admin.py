@@ -1,0 +1,376 @@
+"""Contests admin for organisers, scoped to their organisations (accounts.tenancy.TenantScopedAdmin).
+
+Thin: validation mirrors the model/service rules so errors show on the form; every exception to the rules
+(extra time, extra attempt, extending or reopening a round, cloning) goes through contests.services with a
+reason, audited. Attempts, registrations and override grants are read-only here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Role
+from accounts.tenancy import TenantScopedAdmin, organisation_id_of
+from contests import errors, selectors
+from contests.models import (
+    INHERITED_FIELDS,
+    Attempt,
+    Contest,
+    OverrideGrant,
+    Registration,
+    Round,
+    RoundSettings,
+    round_settings_check,
+    validate_blueprint,
+)
+from contests.scoring import strategy_choices
+
+ORGANISER = frozenset({Role.ORGANISER})
+READ_ONLY_ROLES: dict[str, frozenset[str]] = {
+    "view": frozenset({Role.ORGANISER, Role.JUDGE}),
+    "add": frozenset(),
+    "change": frozenset(),
+    "delete": frozenset(),
+}
+
+
+def _resolved(contest: Contest, round: Round | None) -> RoundSettings:
+    values = {}
+    for name in INHERITED_FIELDS:
+        own = getattr(round, name, None) if round is not None else None
+        values[name] = getattr(contest, name) if own is None else own
+    if round is not None and round.max_attempts == 0:
+        values["max_attempts"] = None
+    return RoundSettings(**values)
+
+
+def _blueprint_errors(organisation: Any, blueprint: list) -> list[str]:
+    """Shape problems, else draws the organisation's usable questions cannot satisfy."""
+    if not blueprint or organisation is None:
+        return []
+    try:
+        validate_blueprint(blueprint)
+    except ValidationError as exc:
+        return list(exc.messages)
+    return selectors.blueprint_problems(organisation=organisation, blueprint=blueprint)
+
+
+# --- Contest with round inlines -------------------------------------------------------------------------
+
+
+class ContestAdminForm(forms.ModelForm):
+    scoring_rule = forms.ChoiceField(label=_("Cách tính điểm"), choices=strategy_choices)
+
+    class Meta:
+        model = Contest
+        fields = ("organisation", "title", "slug", "summary", "visibility", "rules_text", "allowed_units",
+                  "minimum_age", "one_prize_per_person", *INHERITED_FIELDS)
+        widgets = {"blueprint": forms.Textarea(attrs={"rows": 3, "cols": 80})}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        blueprint = data.get("blueprint")
+        organisation = data.get("organisation") or (self.instance.organisation if self.instance.organisation_id
+                                                     else None)
+        if blueprint:
+            problems = _blueprint_errors(organisation, blueprint)
+            if problems:
+                self.add_error("blueprint", problems)
+        return data
+
+
+class RoundForm(forms.ModelForm):
+    scoring_rule = forms.ChoiceField(label=_("Cách tính điểm"), required=False,
+                                     choices=lambda: [("", _("Theo cuộc thi")), *strategy_choices()])
+
+    class Meta:
+        model = Round
+        fields = ("name", "position", "opens_at", "closes_at", *INHERITED_FIELDS)
+        widgets = {"blueprint": forms.Textarea(attrs={"rows": 2, "cols": 60}),
+                   "tie_break_order": forms.Textarea(attrs={"rows": 1, "cols": 60})}
+
+    def clean_scoring_rule(self) -> str | None:
+        return self.cleaned_data.get("scoring_rule") or None
+
+
+class RoundFormSet(BaseInlineFormSet):
+    """Checks each round against the contest being saved: resolved settings and blueprint availability."""
+
+    def clean(self) -> None:
+        super().clean()
+        contest: Contest = self.instance
+        for form in self.forms:
+            if not getattr(form, "cleaned_data", None) or form.cleaned_data.get("DELETE") or form.errors:
+                continue
+            data = form.cleaned_data
+            if data.get("opens_at") and data.get("closes_at") and data["closes_at"] <= data["opens_at"]:
+                form.add_error("closes_at", _("Thời gian kết thúc phải sau thời gian bắt đầu."))
+                continue
+            probe = Round(**{k: v for k, v in data.items() if k in {f.name for f in Round._meta.fields}})
+            settings = _resolved(contest, probe)
+            try:
+                round_settings_check(settings)
+            except ValidationError as exc:
+                for field, messages_ in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, messages_)
+                continue
+            if not settings.blueprint:
+                form.add_error("blueprint", _("Cần khai báo cấu trúc đề cho đợt thi hoặc cuộc thi."))
+                continue
+            problems = _blueprint_errors(contest.organisation if contest.organisation_id else None,
+                                         settings.blueprint)
+            if problems:
+                form.add_error("blueprint", problems)
+
+
+class RoundInline(admin.StackedInline):
+    model = Round
+    form = RoundForm
+    formset = RoundFormSet
+    extra = 0
+    show_change_link = True
+    fieldsets = (
+        (None, {"fields": ("name", "position", "opens_at", "closes_at")}),
+        (_("Thiết lập riêng của đợt (để trống: theo cuộc thi)"), {
+            "classes": ("collapse",),
+            "fields": INHERITED_FIELDS,
+        }),
+    )
+
+    def _parent(self) -> ContestAdmin:
+        return self.admin_site._registry[Contest]  # type: ignore[attr-defined]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._parent().has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        parent = self._parent()
+        return parent.has_change_permission(request, obj) if obj else parent.has_add_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_add_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and Attempt.objects.filter(round__contest=obj).exists():
+            return False  # rounds with attempts are history: extend or close them, never delete
+        return self.has_add_permission(request, obj)
+
+
+@admin.register(Contest)
+class ContestAdmin(TenantScopedAdmin):
+    form = ContestAdminForm
+    inlines = (RoundInline,)
+    list_display = ("title", "organisation", "visibility", "created_at")
+    list_filter = ("visibility",)
+    search_fields = ("title", "slug")
+    prepopulated_fields = {"slug": ("title",)}
+    filter_horizontal = ("allowed_units",)
+    actions = ("clone_contests",)
+    fieldsets = (
+        (None, {"fields": ("organisation", "title", "slug", "summary", "visibility", "rules_text")}),
+        (_("Điều kiện dự thi"), {"fields": ("allowed_units", "minimum_age", "one_prize_per_person")}),
+        (_("Thiết lập mặc định cho các đợt thi"), {"fields": INHERITED_FIELDS}),
+    )
+
+    def save_model(self, request: HttpRequest, obj: Contest, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        from contests.services._common import audit
+
+        audit(actor=request.user, action="contests.contest_changed" if change else "contests.contest_created",
+              target=obj, organisation=obj.organisation_id, data={"fields": sorted(form.changed_data)})
+
+    @admin.action(description=_("Nhân bản cuộc thi đã chọn (bản nháp)"), permissions=["add"])
+    def clone_contests(self, request: HttpRequest, queryset: QuerySet[Contest]) -> None:
+        from contests.services.contests import contest_clone
+
+        for contest in queryset:
+            if not self.has_change_permission(request, contest):
+                raise PermissionDenied
+            copy = contest_clone(actor=request.user, contest=contest)
+            self.message_user(request, _("Đã tạo bản sao: %(title)s") % {"title": copy.title}, messages.SUCCESS)
+
+
+# --- Round: extend / reopen -------------------------------------------------------------------------------
+
+
+class ExtendRoundForm(forms.Form):
+    until = forms.DateTimeField(label=_("Gia hạn / mở lại đến"),
+                                widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    reason = forms.CharField(label=_("Lý do"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ExtraTimeForm(forms.Form):
+    round = forms.ModelChoiceField(label=_("Đợt thi"), queryset=Round.objects.none())
+    minutes = forms.IntegerField(label=_("Số phút thêm"), min_value=1, max_value=24 * 60)
+    reason = forms.CharField(label=_("Lý do"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ExtraAttemptForm(forms.Form):
+    round = forms.ModelChoiceField(label=_("Đợt thi"), queryset=Round.objects.none())
+    count = forms.IntegerField(label=_("Số lượt thêm"), min_value=1, max_value=10, initial=1)
+    reason = forms.CharField(label=_("Lý do"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def _action_page(request: HttpRequest, modeladmin: admin.ModelAdmin, queryset: QuerySet, form: forms.Form,
+                 *, action: str, title: str) -> TemplateResponse:
+    return TemplateResponse(request, "contests/admin_action_form.html", {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "form": form,
+        "objects": queryset,
+        "action": action,
+        "opts": modeladmin.model._meta,
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+    })
+
+
+@admin.register(Round)
+class RoundAdmin(TenantScopedAdmin):
+    """Rounds are edited inside their contest; this page exists for the extend / reopen action."""
+
+    list_display = ("name", "contest", "opens_at", "closes_at", "extended_until", "closed_at")
+    list_select_related = ("contest",)
+    search_fields = ("name", "contest__title")
+    actions = ("extend_round",)
+    readonly_fields = ("extended_until", "closed_at", "prediction_target_value")
+    form = RoundForm
+    fields = ("name", "position", "opens_at", "closes_at", *INHERITED_FIELDS, "extended_until", "closed_at",
+              "prediction_target_value")
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False  # add rounds inside their contest
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description=_("Gia hạn hoặc mở lại đợt thi"), permissions=["change"])
+    def extend_round(self, request: HttpRequest, queryset: QuerySet[Round]) -> HttpResponse | None:
+        from contests.services.overrides import round_extend
+
+        form = ExtendRoundForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            for round in queryset.select_related("contest"):
+                if not self.has_change_permission(request, round):
+                    raise PermissionDenied
+                try:
+                    round_extend(actor=request.user, round=round, until=form.cleaned_data["until"],
+                                 reason=form.cleaned_data["reason"])
+                except errors.ContestError as exc:
+                    self.message_user(request, f"{round}: {exc.message}", messages.ERROR)
+                else:
+                    self.message_user(request, _("Đã gia hạn: %(r)s") % {"r": round}, messages.SUCCESS)
+            return None
+        return _action_page(request, self, queryset, form, action="extend_round",
+                            title=_("Gia hạn hoặc mở lại đợt thi"))
+
+
+# --- Registrations: extra time / extra attempt ----------------------------------------------------------------
+
+
+@admin.register(Registration)
+class RegistrationAdmin(TenantScopedAdmin):
+    tenant_roles = {**READ_ONLY_ROLES, "change": ORGANISER}
+    list_display = ("full_name", "unit", "contest", "created_at", "frozen_at")
+    list_select_related = ("unit", "contest")
+    list_filter = ("contest",)
+    search_fields = ("full_name", "user__phone", "user__email")
+    actions = ("give_extra_time", "give_extra_attempt")
+    readonly_fields = ("user", "contest", "unit", "full_name", "date_of_birth", "national_id", "frozen_at",
+                       "created_at")
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def _rounds_for(self, queryset: QuerySet[Registration]) -> QuerySet[Round]:
+        return Round.objects.filter(contest_id__in=queryset.values("contest_id")).select_related("contest")
+
+    def _run(self, request: HttpRequest, queryset: QuerySet[Registration], form_class: type[forms.Form],
+             *, action: str, title: str, apply: Any) -> HttpResponse | None:
+        form = form_class(request.POST if "apply" in request.POST else None)
+        form.fields["round"].queryset = self._rounds_for(queryset)
+        if "apply" in request.POST and form.is_valid():
+            round = form.cleaned_data["round"]
+            done = 0
+            for registration in queryset.select_related("contest"):
+                if organisation_id_of(registration) != round.contest.organisation_id:
+                    raise PermissionDenied
+                if registration.contest_id != round.contest_id:
+                    continue
+                try:
+                    apply(registration, round, form.cleaned_data)
+                except errors.ContestError as exc:
+                    self.message_user(request, f"{registration}: {exc.message}", messages.ERROR)
+                else:
+                    done += 1
+            self.message_user(request, _("Đã áp dụng cho %(n)s thí sinh.") % {"n": done}, messages.SUCCESS)
+            return None
+        return _action_page(request, self, queryset, form, action=action, title=title)
+
+    @admin.action(description=_("Thêm thời gian làm bài"), permissions=["change"])
+    def give_extra_time(self, request: HttpRequest, queryset: QuerySet[Registration]) -> HttpResponse | None:
+        from contests.services.overrides import override_extra_time
+
+        return self._run(request, queryset, ExtraTimeForm, action="give_extra_time",
+                         title=_("Thêm thời gian làm bài"),
+                         apply=lambda reg, rnd, data: override_extra_time(
+                             actor=request.user, registration=reg, round=rnd, seconds=data["minutes"] * 60,
+                             reason=data["reason"]))
+
+    @admin.action(description=_("Thêm lượt thi"), permissions=["change"])
+    def give_extra_attempt(self, request: HttpRequest, queryset: QuerySet[Registration]) -> HttpResponse | None:
+        from contests.services.overrides import override_extra_attempt
+
+        return self._run(request, queryset, ExtraAttemptForm, action="give_extra_attempt",
+                         title=_("Thêm lượt thi"),
+                         apply=lambda reg, rnd, data: override_extra_attempt(
+                             actor=request.user, registration=reg, round=rnd, count=data["count"],
+                             reason=data["reason"]))
+
+
+# --- Read-only records ------------------------------------------------------------------------------------
+
+
+@admin.register(Attempt)
+class AttemptAdmin(TenantScopedAdmin):
+    tenant_roles = READ_ONLY_ROLES
+    list_display = ("id", "registration", "round", "number", "status", "score", "correct_count", "duration_ms",
+                    "submitted_at")
+    list_select_related = ("registration", "round__contest")
+    list_filter = ("status", "submit_kind")
+    search_fields = ("registration__full_name",)
+    readonly_fields = [f.name for f in Attempt._meta.fields if f.name != "connection_token"]
+    exclude = ("connection_token",)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(OverrideGrant)
+class OverrideGrantAdmin(TenantScopedAdmin):
+    tenant_roles = READ_ONLY_ROLES
+    list_display = ("kind", "round", "registration", "extra_seconds", "extra_attempts", "new_close", "actor",
+                    "created_at")
+    list_select_related = ("round__contest", "registration", "actor")
+    list_filter = ("kind",)
+    readonly_fields = [f.name for f in OverrideGrant._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
