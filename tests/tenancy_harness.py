@@ -2,7 +2,7 @@
 
 Every app that registers a tenant-owned model in the admin proves isolation with one call::
 
-    from tests.tenancy_harness import assert_admin_isolated, assert_admin_closed
+    from tests.tenancy_harness import assert_admin_closed, assert_admin_isolated, assert_admin_read_only
 
     def test_contest_admin_is_isolated(client, organiser_a, org_b):
         contest = ContestFactory(organisation=org_b)
@@ -11,6 +11,8 @@ Every app that registers a tenant-owned model in the admin proves isolation with
 The admin URLs are derived from the object's model (``admin:<app>_<model>_changelist`` …). Before
 checking the foreign user, the harness proves the URLs are right by opening them as a superuser (200),
 so a typo or an unregistered model fails loudly instead of passing as "404 — isolated".
+``assert_admin_read_only`` covers what a user may see but not change (own organisation, shared questions);
+``assert_admin_closed`` covers non-staff accounts (citizens).
 """
 
 from __future__ import annotations
@@ -113,6 +115,31 @@ def assert_admin_isolated(client: Client, obj: models.Model, *, foreign_user: An
     after = model._default_manager.filter(pk=obj.pk).values().first()
     assert after is not None, f"{model.__name__} {obj.pk} was deleted by a foreign user"
     assert after == before, f"{model.__name__} {obj.pk} was changed by a foreign user"
+
+
+def assert_admin_read_only(client: Client, obj: models.Model, *, user: Any) -> None:
+    """``user`` may see ``obj`` in the admin (listed, change page opens read-only) but not change or delete
+    it — e.g. staff and their own organisation, or a question shared city-wide by another organisation."""
+    model = type(obj)
+    urls = admin_urls(obj)
+    before = model._default_manager.filter(pk=obj.pk).values().first()
+    client.force_login(user)
+    try:
+        response = client.get(urls["changelist"])
+        assert response.status_code == 200, f"changelist answered {response.status_code}"
+        assert obj.pk in (_changelist_pks(response) or set()), f"{model.__name__} {obj.pk} is not listed"
+        response = client.get(urls["change"])
+        assert response.status_code == 200, f"change page answered {response.status_code}"
+        assert response.context["has_change_permission"] is False, "the change page is editable"
+        response = client.post(urls["change"], {"_save": "1"})
+        assert response.status_code == 403, f"POST to the change page answered {response.status_code}"
+        assert client.get(urls["delete"]).status_code == 403
+        assert client.post(urls["delete"], {"post": "yes"}).status_code == 403
+        client.post(urls["changelist"], {"action": "delete_selected",
+                                         helpers.ACTION_CHECKBOX_NAME: [str(obj.pk)], "post": "yes"})
+    finally:
+        client.logout()
+    assert model._default_manager.filter(pk=obj.pk).values().first() == before, "the object was changed"
 
 
 def assert_admin_closed(client: Client, obj: models.Model, *, user: Any) -> None:

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from accounts.models import AuditEvent, CitizenProfile, Membership, Role, User
 from tests.factories import CitizenProfileFactory, UserFactory, make_staff
-from tests.tenancy_harness import admin_urls, assert_admin_closed, assert_admin_isolated
+from tests.tenancy_harness import admin_urls, assert_admin_closed, assert_admin_isolated, assert_admin_read_only
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +61,11 @@ def test_staff_flag_without_membership_opens_nothing(client, org_b):
     client.force_login(lonely)
     assert client.get(reverse("admin:accounts_organisation_changelist")).status_code == 403
     assert client.get(reverse("admin:accounts_organisation_change", args=[org_b.pk])).status_code in {403, 404}
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_every_role_sees_its_own_organisation_read_only(client, org_a, role):
+    assert_admin_read_only(client, org_a, user=make_staff(org_a, role))
 
 
 def test_foreign_object_is_a_404_not_a_redirect(client, organiser_a, org_b):
