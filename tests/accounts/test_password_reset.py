@@ -191,6 +191,8 @@ def test_default_sender_writes_to_the_log(caplog):
         LogSmsSender().send(phone="0912345678", message="Ma 123456")
 
     assert "Ma 123456" in caplog.text
+    assert "091*****78" in caplog.text
+    assert "0912345678" not in caplog.text
 
 
 def test_email_reset_end_to_end(client):
