@@ -313,3 +313,16 @@ def test_privacy_notice_page_is_vietnamese_and_versioned(client):
     assert settings.PRIVACY_NOTICE_VERSION in html
     for text in ("91/2025/QH15", "356/2025/NĐ-CP", "Thời gian lưu trữ", "Quyền của bạn", "Dữ liệu được thu thập"):
         assert text in html
+
+
+def test_navigation_links_depend_on_login(client, citizen):
+    page = reverse("accounts:privacy_notice")
+    html = client.get(page).content.decode()
+    assert f'href="{SIGNUP}"' in html
+    assert f'href="{reverse("accounts:profile")}"' not in html
+
+    client.force_login(citizen)
+    html = client.get(page).content.decode()
+    assert f'href="{reverse("accounts:profile")}"' in html
+    assert f'href="{reverse("accounts:my_data")}"' in html
+    assert f'href="{SIGNUP}"' not in html
