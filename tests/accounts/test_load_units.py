@@ -86,6 +86,19 @@ class TestLoadUnits:
         assert unit.is_active is True
         assert Organisation.objects.filter(official_code="31135").count() == 1
 
+    def test_a_unit_that_changes_kind_keeps_its_row(self, tmp_path):
+        """A commune that becomes a ward keeps its code: same organisation, kind updated."""
+        header = "code,name,kind,province_code,province_name\n"
+        path = tmp_path / "98-x.csv"
+        path.write_text(header + "98001,Xã Bình An,commune,98,Tỉnh X\n", encoding="utf-8")
+        run(str(path))
+        unit = Organisation.objects.get(official_code="98001")
+        path.write_text(header + "98001,Phường Bình An,ward,98,Tỉnh X\n", encoding="utf-8")
+        run(str(path))
+        assert Organisation.objects.filter(official_code="98001").count() == 1
+        unit.refresh_from_db()
+        assert (unit.kind, unit.name) == (OrganisationKind.WARD, "Phường Bình An")
+
     def test_city_name_option(self):
         run("92", "--city-name", "TP. Cần Thơ")
         assert Organisation.objects.get(kind=OrganisationKind.CITY).name == "TP. Cần Thơ"

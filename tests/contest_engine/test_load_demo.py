@@ -62,6 +62,7 @@ def test_loaders_are_discovered_and_run_in_order(monkeypatch):
     from contest_engine import demo
 
     calls = []
+    demo_loaders()  # import every app's demo module first, so their loaders are in the copy restored below
     monkeypatch.setattr(demo, "_loaders", dict(demo._loaders))
     demo_loader(order=99, name="zz-test")(lambda stdout: calls.append("late"))
     demo_loader(order=5, name="aa-test")(lambda stdout: calls.append("early"))
