@@ -313,6 +313,11 @@ class QuestionAdmin(TenantScopedAdmin):
         form.instance.pk = form.instance.id = question.pk
         form.instance.status = question.status
 
+    def construct_change_message(self, request: HttpRequest, form: Any, formsets: Any, add: bool = False) -> Any:
+        # The option formset is not saved by the admin (the service rewrites options), so it has no
+        # new/changed/deleted object lists to describe.
+        return super().construct_change_message(request, form, [], add)
+
     def delete_model(self, request: HttpRequest, obj: Question) -> None:
         if obj.status != QuestionStatus.DRAFT or services.question_is_used(obj):
             raise PermissionDenied
