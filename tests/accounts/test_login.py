@@ -167,3 +167,14 @@ def test_login_page_offers_password_reset_and_signup(client):
     assert reverse("accounts:password_reset") in html
     assert reverse("accounts:signup") in html
     assert 'autocomplete="username"' in html
+
+
+def test_login_is_cheap_on_the_database(client, django_assert_max_num_queries):
+    UserFactory(phone="0912345678")
+
+    # user lookup, last_login update, session key check + insert + update (database sessions), 4 savepoint
+    # statements; the rate-limit counters are in Redis, not the database.
+    with django_assert_max_num_queries(9):
+        response = client.post(LOGIN, {"username": "0912345678", "password": PASSWORD})
+
+    assert response.status_code == 302

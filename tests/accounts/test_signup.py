@@ -326,3 +326,11 @@ def test_navigation_links_depend_on_login(client, citizen):
     assert f'href="{reverse("accounts:profile")}"' in html
     assert f'href="{reverse("accounts:my_data")}"' in html
     assert f'href="{SIGNUP}"' not in html
+
+
+def test_signup_page_reads_the_units_in_one_query(client, django_assert_num_queries):
+    for i in range(20):
+        OrganisationFactory(kind=OrganisationKind.COMMUNE if i % 2 else OrganisationKind.WARD)
+
+    with django_assert_num_queries(1):
+        assert client.get(SIGNUP).status_code == 200
