@@ -315,6 +315,7 @@ class _Parser:
         self.current: _Draft | None = None
         self.part_title: str | None = None
         self.sub_title: str | None = None
+        self.part_is_roman = False
         self.in_key = False
         self.ended = False
         self.key: dict[int, tuple[list[str], int]] = {}
@@ -466,14 +467,15 @@ class _Parser:
             self.finish_current()
             title = part.group(2).strip(" :.-–")
             self.part_title = title or f"Phần {part.group(1)}"
+            self.part_is_roman = False
             self.sub_title = None
             return True
         roman = _ROMAN_RE.match(text)
         if roman and roman.group(1):
             self.finish_current()
             title = roman.group(2).strip(" :.-–")
-            if self.part_title is None:
-                self.part_title = title
+            if self.part_title is None or self.part_is_roman:
+                self.part_title, self.part_is_roman = title, True
             else:
                 self.sub_title = title
             return True
@@ -564,7 +566,7 @@ class _Parser:
                 question.type = "essay"
                 self.result.warnings.append(Problem(
                     message=label + "không có phương án nên được nhập như câu tự luận.", line=draft.para))
-        elif not correct:
+        elif not correct and not (ambiguous and draft.number in self.key):
             error("không có phương án đúng (chưa in đậm/gạch chân/in nghiêng đáp án đúng và không có trong "
                   "bảng đáp án).")
         else:
