@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, F, Prefetch, QuerySet
+from django.db.models import Count, F, Max, Min, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -31,11 +31,12 @@ CANDIDATES_CACHE_SECONDS = 60
 # --- Public pages -------------------------------------------------------------------------------
 
 
-def contest_list_public(*, now: dt.datetime | None = None) -> QuerySet[Contest]:
-    """Published contests, those with a round still to come or open first, newest first."""
+def contest_list_public() -> QuerySet[Contest]:
+    """Published contests, newest first, with their number of rounds and overall schedule."""
     return (Contest.objects.filter(visibility=ContestVisibility.PUBLISHED)
             .select_related("organisation")
-            .prefetch_related(Prefetch("rounds", queryset=Round.objects.order_by("position", "opens_at")))
+            .annotate(round_count=Count("rounds"), first_opens=Min("rounds__opens_at"),
+                      last_closes=Max(Coalesce("rounds__extended_until", "rounds__closes_at")))
             .order_by("-created_at", "-id"))
 
 

@@ -31,3 +31,12 @@ def round_(contest, now):
 @pytest.fixture
 def registration(citizen, contest):
     return register(citizen, contest)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Blueprint candidates are cached; each test starts from an empty cache (this helper's Redis db)."""
+    from django.core.cache import cache
+
+    cache.clear()
+

@@ -1,0 +1,79 @@
+"""Citizen pages: list, contest page, register, start → exam page, result, my attempts."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from contests.models import Attempt, ContestVisibility, Registration
+from contests.services.attempts import attempt_submit
+from tests.contests.factories import ContestFactory
+from tests.factories import CitizenProfileFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore::UserWarning")]
+
+
+def test_public_list_and_page(client, contest, round_):
+    draft = ContestFactory(organisation=contest.organisation, visibility=ContestVisibility.DRAFT, title="Nháp kín")
+    page = client.get(reverse("contests:list")).content.decode()
+    assert contest.title in page
+    assert draft.title not in page
+    detail = client.get(contest.get_absolute_url())
+    assert detail.status_code == 200
+    body = detail.content.decode()
+    assert "Thể lệ" in body
+    assert round_.name in body
+    assert "Đăng nhập để dự thi" in body
+    assert client.get(reverse("contests:detail", kwargs={"slug": draft.slug})).status_code == 404
+    home = client.get(reverse("home")).content.decode()
+    assert contest.title in home
+
+
+def test_register_start_exam_submit_result_flow(client, citizen, contest, round_):
+    client.force_login(citizen)
+    response = client.post(reverse("contests:register", kwargs={"slug": contest.slug}))
+    assert response.status_code == 302
+    assert Registration.objects.filter(user=citizen, contest=contest).exists()
+    response = client.post(reverse("contests:start", kwargs={"round_id": round_.pk}))
+    attempt = Attempt.objects.get(user=citizen)
+    assert response["Location"] == reverse("contests:exam", kwargs={"attempt_id": attempt.pk})
+    exam = client.get(response["Location"])
+    assert exam.status_code == 200
+    assert exam.context["ws_url"] == f"/ws/attempts/{attempt.pk}/"
+    assert exam.context["round"] == round_
+    # Starting again resumes the same attempt.
+    again = client.post(reverse("contests:start", kwargs={"round_id": round_.pk}))
+    assert again["Location"] == response["Location"]
+    # The result page of an attempt in progress sends back to the exam.
+    result_url = reverse("contests:result", kwargs={"attempt_id": attempt.pk})
+    assert client.get(result_url)["Location"] == response["Location"]
+    attempt_submit(attempt=attempt)
+    result = client.get(result_url)
+    assert result.status_code == 200
+    assert "Kết quả bài thi" in result.content.decode()
+    assert client.get(response["Location"])["Location"] == result_url
+    mine = client.get(reverse("contests:my_attempts")).content.decode()
+    assert contest.title in mine
+
+
+def test_other_peoples_attempts_are_404(client, citizen, registration, round_, org_a):
+    from contests.services.attempts import attempt_start
+
+    attempt = attempt_start(user=citizen, round=round_)
+    intruder = CitizenProfileFactory(unit=org_a).user
+    client.force_login(intruder)
+    assert client.get(reverse("contests:exam", kwargs={"attempt_id": attempt.pk})).status_code == 404
+    assert client.get(reverse("contests:result", kwargs={"attempt_id": attempt.pk})).status_code == 404
+
+
+def test_start_errors_are_shown_in_vietnamese(client, citizen, contest, round_):
+    client.force_login(citizen)
+    response = client.post(reverse("contests:start", kwargs={"round_id": round_.pk}), follow=True)
+    assert "Bạn chưa đăng ký dự thi cuộc thi này." in response.content.decode()
+    assert not Attempt.objects.exists()
+
+
+def test_login_required_for_writes(client, contest, round_):
+    response = client.post(reverse("contests:start", kwargs={"round_id": round_.pk}))
+    assert response.status_code == 302
+    assert reverse("accounts:login") in response["Location"]
