@@ -71,10 +71,11 @@
   // ---- runtime state ---------------------------------------------------------------------------
   var ws = null, backoff = 500, reconnectTimer = null, pingTimer = null, stopped = false;
   var offset = 0, bestRtt = Infinity;        // server clock = Date.now() + offset
-  var deadline = null, graceMs = 0, expired = false, warned5 = false, warned1 = false;
-  var questions = [];                          // [{qid, position, type, stem, options}]
-  var saved = {};                              // qid -> {seq, saved_at}
-  var current = 0, rendered = false, submitting = false, presentation = root.getAttribute("data-presentation");
+  var deadline = null, expired = false, warned5 = false, warned1 = false;
+  var questions = [];                          // [{position, type, stem, options: [{id, text}]}] as released
+  var saved = {};                              // position -> {response, seq} acknowledged by the server
+  var questionCount = 0, allReleased = false;
+  var rendered = false, submitting = false, presentation = root.getAttribute("data-presentation");
 
   function say(text) { statusEl.textContent = ""; window.setTimeout(function () { statusEl.textContent = text; }, 50); }
   function alertMsg(text) { alertEl.hidden = !text; alertEl.textContent = text || ""; }
@@ -145,48 +146,60 @@
       case "error": onError(msg); break;
       case "attempt.expired": onExpired(); break;
       case "attempt.submitted": onSubmitted(msg); break;
+      case "question.released": onReleased(msg); break;
       case "session.replaced": stopped = true; break;  // the close (4001) that follows shows the notice
       default: break;  // unknown types are ignored so the server can add new ones
     }
   }
 
   function onPong(msg) {
-    if (typeof msg.t !== "number") return;
+    if (typeof msg.t !== "number" || typeof msg.server_time_ms !== "number") return;
     var now = Date.now(), rtt = now - msg.t;
     // Keep the estimate from the fastest round trip: its midpoint is the least uncertain.
-    if (rtt <= bestRtt * 1.5 || rtt < 200) {
-      bestRtt = Math.min(bestRtt, rtt);
-      offset = msg.server_time - (msg.t + rtt / 2);
+    if (rtt <= bestRtt) {
+      bestRtt = rtt;
+      offset = msg.server_time_ms - (msg.t + rtt / 2);
     }
   }
 
   function onSnapshot(msg) {
-    if (typeof msg.server_time === "number" && bestRtt === Infinity) offset = msg.server_time - Date.now();
-    deadline = msg.deadline ? Date.parse(msg.deadline) : null;
-    graceMs = (msg.grace_seconds || 0) * 1000;
+    if (typeof msg.server_time_ms === "number" && bestRtt === Infinity) offset = msg.server_time_ms - Date.now();
+    deadline = typeof msg.deadline_ms === "number" ? msg.deadline_ms : (msg.deadline ? Date.parse(msg.deadline) : null);
     if (msg.presentation) presentation = msg.presentation;
-    questions = msg.questions || [];
+    questionCount = msg.question_count || (msg.questions || []).length;
+    var known = {};
+    questions.forEach(function (q) { known[q.position] = true; });
+    (msg.questions || []).forEach(function (q) { if (!known[q.position]) questions.push(q); });
     if (typeof msg.last_seq === "number" && msg.last_seq > state.seq) { state.seq = msg.last_seq; persist(); }
+    var answers = msg.answers || {};
     saved = {};
-    (msg.answers || []).forEach(function (a) { saved[a.qid] = a; });
-    if (!rendered) render(msg);
+    Object.keys(answers).forEach(function (pos) { saved[pos] = answers[pos]; });
+    render(msg);
     // Server answers first, then our unacknowledged newer ones on top (and resend those).
-    (msg.answers || []).forEach(function (a) {
-      var p = state.pending[a.qid];
-      if (p && p.seq <= a.seq) { delete state.pending[a.qid]; }
-      if (!state.pending[a.qid]) fill(a.qid, a.response);
+    Object.keys(answers).forEach(function (pos) {
+      var p = state.pending[pos];
+      if (p && p.seq <= answers[pos].seq) { delete state.pending[pos]; }
+      if (!state.pending[pos]) fill(pos, answers[pos].response);
     });
-    Object.keys(state.pending).forEach(function (qid) {
-      if (!questionByQid(qid)) { delete state.pending[qid]; return; }
-      fill(qid, state.pending[qid].response);
+    Object.keys(state.pending).forEach(function (pos) {
+      if (!questionByPos(pos)) { delete state.pending[pos]; return; }
+      fill(pos, state.pending[pos].response);
     });
+    if (state.prediction && typeof msg.prediction_seq === "number" && state.prediction.seq <= msg.prediction_seq) state.prediction = null;
     if (msg.prediction !== undefined && msg.prediction !== null && state.prediction === null) fillPrediction(msg.prediction);
     persist();
     refreshAll();
+    tick();
     if (msg.status && msg.status !== "in_progress") return;
     flush();
     form.setAttribute("aria-busy", "false");
     submitBtn.disabled = false;
+  }
+
+  function onReleased(msg) {
+    if (!msg.question) { allReleased = true; updatePager(); return; }
+    if (!questionByPos(msg.question.position)) { questions.push(msg.question); renderQuestion(msg.question); }
+    showCurrent(true);
   }
 
   function onAck(msg) {
@@ -195,13 +208,16 @@
       markPrediction(true);
       return;
     }
-    var qid = String(msg.qid);
-    saved[qid] = { qid: qid, seq: msg.seq, saved_at: msg.saved_at };
-    var p = state.pending[qid];
-    if (p && p.seq <= msg.seq) { delete state.pending[qid]; persist(); }
-    refresh(qid);
-    var q = questionByQid(qid);
-    if (q) say(T.answerSaved + (q.position + 1) + ".");
+    var pos = String(msg.position);
+    var p = state.pending[pos];
+    if (p && p.seq <= msg.seq) {
+      saved[pos] = { response: p.response, seq: msg.seq };
+      delete state.pending[pos]; persist();
+    } else if (!p) {
+      saved[pos] = saved[pos] || { seq: msg.seq };
+    }
+    refresh(pos);
+    say(T.answerSaved + pos + ".");
     updateProgress();
     maybeSubmitNow();
   }
@@ -213,9 +229,9 @@
   function onError(msg) {
     if (typeof msg.seq === "number") {
       // Find what this seq was about; permanent errors drop it, transient ones keep it for resend.
-      Object.keys(state.pending).forEach(function (qid) {
-        if (state.pending[qid].seq === msg.seq && PERMANENT[msg.code]) {
-          delete state.pending[qid]; persist(); refresh(qid, T.rejected);
+      Object.keys(state.pending).forEach(function (pos) {
+        if (state.pending[pos].seq === msg.seq && PERMANENT[msg.code]) {
+          delete state.pending[pos]; persist(); refresh(pos, T.rejected);
         }
       });
       if (state.prediction && state.prediction.seq === msg.seq && PERMANENT[msg.code]) { state.prediction = null; persist(); }
@@ -249,72 +265,100 @@
   }
 
   // ---- rendering -------------------------------------------------------------------------------
-  function questionByQid(qid) {
-    for (var i = 0; i < questions.length; i++) if (String(questions[i].qid) === String(qid)) return questions[i];
+  var CHOICE = { single: 1, truefalse: 1, multiple: 1 };
+  var TARGETS = {
+    perfect_people: "người trả lời đúng tất cả câu hỏi",
+    perfect_attempts: "lượt thi trả lời đúng tất cả câu hỏi",
+    entrants: "người dự thi",
+    attempts: "lượt thi",
+  };
+
+  function questionByPos(pos) {
+    for (var i = 0; i < questions.length; i++) if (String(questions[i].position) === String(pos)) return questions[i];
     return null;
   }
 
   function render(snapshot) {
-    rendered = true;
-    el("exam-loading").remove();
-    questions.forEach(function (q, index) {
-      var fs = document.createElement("fieldset");
-      fs.className = "question"; fs.id = "q-" + q.qid; fs.setAttribute("data-qid", q.qid);
-      var legend = document.createElement("legend");
-      var num = document.createElement("span"); num.className = "qnum";
-      num.textContent = T.question + " " + (index + 1) + " " + T.of + " " + questions.length + ". ";
-      var stem = document.createElement("span"); stem.className = "stem";
-      stem.innerHTML = q.stem;  // sanitised by the question bank on save
-      legend.appendChild(num); legend.appendChild(stem); fs.appendChild(legend);
-      var name = "q" + q.qid;
-      if (q.type === "single" || q.type === "truefalse" || q.type === "multiple") {
-        var multi = q.type === "multiple";
-        (q.options || []).forEach(function (o) {
-          var label = document.createElement("label"); label.className = "option";
-          var input = document.createElement("input");
-          input.type = multi ? "checkbox" : "radio"; input.name = name; input.value = o.id;
-          input.addEventListener("change", function () { answered(q); });
-          var text = document.createElement("span"); text.innerHTML = o.text;
-          label.appendChild(input); label.appendChild(text); fs.appendChild(label);
-        });
-      } else {
-        var id = "in-" + q.qid;
-        var lab = document.createElement("label"); lab.setAttribute("for", id);
-        lab.className = "visually-hidden"; lab.textContent = T.answerPlaceholder;
-        var field = document.createElement(q.type === "essay" ? "textarea" : "input");
-        field.id = id; field.name = name;
-        if (q.type === "numeric") { field.inputMode = "decimal"; }
-        field.addEventListener("input", debounce(function () { answered(q); }, 600));
-        fs.appendChild(lab); fs.appendChild(field);
-      }
-      var st = document.createElement("p"); st.className = "save-state"; st.id = "st-" + q.qid;
-      fs.appendChild(st);
-      questionsEl.appendChild(fs);
-    });
-    if (snapshot.prediction_enabled) renderPrediction(snapshot);
-    if (presentation === "one_at_a_time" && questions.length > 1) {
-      pager.hidden = false;
-      el("exam-prev").addEventListener("click", function () { show(current - 1, true); });
-      el("exam-next").addEventListener("click", function () { show(current + 1, true); });
-      show(0, false);
+    if (!rendered) {
+      rendered = true;
+      var loading = el("exam-loading");
+      if (loading) loading.remove();
+      if (snapshot.prediction_enabled) renderPrediction(snapshot);
+      submitBtn.addEventListener("click", askSubmit);
+      el("exam-next").addEventListener("click", function () { send({ type: "next" }); });
+      el("exam-prev").hidden = true;  // one at a time: the server releases questions forward only
     }
-    submitBtn.addEventListener("click", askSubmit);
+    questions.forEach(function (q) { if (!el("q-" + q.position)) renderQuestion(q); });
+    showCurrent(false);
   }
 
-  function show(i, focus) {
-    current = Math.max(0, Math.min(questions.length - 1, i));
-    Array.prototype.forEach.call(questionsEl.children, function (fs, k) { fs.hidden = k !== current; });
-    el("exam-prev").disabled = current === 0;
-    el("exam-next").disabled = current === questions.length - 1;
-    el("exam-pager-pos").textContent = T.question + " " + (current + 1) + "/" + questions.length;
-    if (focus) { var first = questionsEl.children[current].querySelector("input, textarea"); if (first) first.focus(); }
+  function renderQuestion(q) {
+    var fs = document.createElement("fieldset");
+    fs.className = "question"; fs.id = "q-" + q.position; fs.setAttribute("data-position", q.position);
+    var legend = document.createElement("legend");
+    var num = document.createElement("span"); num.className = "qnum";
+    num.textContent = T.question + " " + q.position + "/" + (questionCount || questions.length) + ". ";
+    var stem = document.createElement("span"); stem.className = "stem";
+    stem.innerHTML = q.stem;  // sanitised by the question bank when saved
+    legend.appendChild(num); legend.appendChild(stem); fs.appendChild(legend);
+    (q.media || []).forEach(function (m) {
+      var node = document.createElement(m.kind === "audio" ? "audio" : "img");
+      node.src = m.url; if (m.kind === "audio") node.controls = true; else node.alt = "";
+      node.className = "question-media"; fs.appendChild(node);
+    });
+    var name = "q" + q.position;
+    if (CHOICE[q.type]) {
+      var multi = q.type === "multiple";
+      (q.options || []).forEach(function (o) {
+        var label = document.createElement("label"); label.className = "option";
+        var input = document.createElement("input");
+        input.type = multi ? "checkbox" : "radio"; input.name = name; input.value = o.id;
+        input.addEventListener("change", function () { answered(q); });
+        var text = document.createElement("span"); text.innerHTML = o.text;
+        label.appendChild(input); label.appendChild(text); fs.appendChild(label);
+      });
+    } else {
+      var id = "in-" + q.position;
+      var lab = document.createElement("label"); lab.setAttribute("for", id);
+      lab.className = "visually-hidden"; lab.textContent = T.answerPlaceholder;
+      var field = document.createElement(q.type === "essay" ? "textarea" : "input");
+      field.id = id; field.name = name;
+      if (q.type === "numeric") field.inputMode = "decimal";
+      field.addEventListener("input", debounce(function () { answered(q); }, 600));
+      fs.appendChild(lab); fs.appendChild(field);
+    }
+    var st = document.createElement("p"); st.className = "save-state"; st.id = "st-" + q.position;
+    st.setAttribute("aria-live", "off");
+    fs.appendChild(st);
+    questionsEl.appendChild(fs);
+    refresh(q.position);
+  }
+
+  // One question at a time: only the latest released question is shown (and may be answered).
+  function showCurrent(focus) {
+    if (presentation !== "one_at_a_time") { pager.hidden = true; return; }
+    var last = questions.length ? questions[questions.length - 1] : null;
+    Array.prototype.forEach.call(questionsEl.children, function (fs) {
+      fs.hidden = !last || fs.getAttribute("data-position") !== String(last.position);
+    });
+    if (last && last.position >= questionCount) allReleased = true;
+    updatePager();
+    if (focus && last) { var first = el("q-" + last.position).querySelector("input, textarea"); if (first) first.focus(); }
+  }
+
+  function updatePager() {
+    if (presentation !== "one_at_a_time") return;
+    pager.hidden = false;
+    var last = questions.length ? questions[questions.length - 1] : null;
+    el("exam-pager-pos").textContent = last ? T.question + " " + last.position + "/" + questionCount : "";
+    el("exam-next").hidden = allReleased;
   }
 
   function renderPrediction(snapshot) {
     var box = el("exam-prediction");
     box.hidden = false;
     var lab = document.createElement("label"); lab.setAttribute("for", "prediction");
-    lab.textContent = T.predictionLabel + " " + (snapshot.prediction_question || "") + "?";
+    lab.textContent = T.predictionLabel + " " + (TARGETS[snapshot.prediction_target_kind || root.getAttribute("data-prediction-target")] || TARGETS.perfect_attempts) + "?";
     var input = document.createElement("input");
     input.id = "prediction"; input.type = "number"; input.min = "0"; input.step = "1"; input.inputMode = "numeric";
     input.setAttribute("aria-describedby", "prediction-help prediction-state");
@@ -332,11 +376,14 @@
   }
 
   function fillPrediction(value) { var i = el("prediction"); if (i) { i.value = value; markPrediction(true); } }
-  function markPrediction(ok) { var st = el("prediction-state"); if (st) { st.textContent = ok ? T.saved : T.unsaved; st.className = "save-state " + (ok ? "is-saved" : "is-pending"); } }
+  function markPrediction(ok) {
+    var st = el("prediction-state");
+    if (st) { st.textContent = ok ? T.saved : T.unsaved; st.className = "save-state " + (ok ? "is-saved" : "is-pending"); }
+  }
 
   function readResponse(q) {
-    var fs = el("q-" + q.qid);
-    if (q.type === "single" || q.type === "truefalse" || q.type === "multiple") {
+    var fs = el("q-" + q.position);
+    if (CHOICE[q.type]) {
       var ids = [];
       Array.prototype.forEach.call(fs.querySelectorAll("input:checked"), function (i) { ids.push(Number(i.value)); });
       return { options: ids };
@@ -345,9 +392,9 @@
     return q.type === "numeric" ? { number: v } : { text: v };
   }
 
-  function fill(qid, response) {
-    var fs = el("q-" + qid), q = questionByQid(qid);
-    if (!fs || !q || !response) return;
+  function fill(pos, response) {
+    var fs = el("q-" + pos);
+    if (!fs || !response) return;
     if (response.options) {
       var chosen = response.options.map(String);
       Array.prototype.forEach.call(fs.querySelectorAll("input"), function (i) { i.checked = chosen.indexOf(i.value) >= 0; });
@@ -360,39 +407,41 @@
   function answered(q) {
     if (expired) return;
     var seq = nextSeq();
-    state.pending[q.qid] = { seq: seq, response: readResponse(q) };
+    state.pending[q.position] = { seq: seq, response: readResponse(q) };
     persist();
-    refresh(q.qid);
-    send({ type: "answer", seq: seq, qid: Number(q.qid), response: state.pending[q.qid].response });
+    refresh(q.position);
+    updateProgress();
+    send({ type: "answer", seq: seq, position: q.position, response: state.pending[q.position].response });
   }
 
   function flush() {
-    Object.keys(state.pending).forEach(function (qid) {
-      var p = state.pending[qid];
-      send({ type: "answer", seq: p.seq, qid: Number(qid), response: p.response });
+    Object.keys(state.pending).forEach(function (pos) {
+      var p = state.pending[pos];
+      send({ type: "answer", seq: p.seq, position: Number(pos), response: p.response });
     });
     if (state.prediction) send({ type: "prediction", seq: state.prediction.seq, value: state.prediction.value });
   }
 
-  function refresh(qid, override) {
-    var st = el("st-" + qid), fs = el("q-" + qid);
+  function refresh(pos, override) {
+    var st = el("st-" + pos), fs = el("q-" + pos);
     if (!st) return;
-    var pending = !!state.pending[qid], has = !!saved[qid];
-    var text = override || (pending ? T.unsaved : (has ? T.saved : ""));
-    st.textContent = text;
+    var pending = !!state.pending[pos], has = !!saved[pos];
+    st.textContent = override || (pending ? T.unsaved : (has ? T.saved : ""));
     st.className = "save-state " + (pending ? "is-pending" : (has ? "is-saved" : ""));
     if (fs) fs.setAttribute("data-state", pending ? "pending" : (has ? "saved" : "empty"));
   }
-  function refreshAll() { questions.forEach(function (q) { refresh(q.qid); }); updateProgress(); }
+  function refreshAll() { questions.forEach(function (q) { refresh(q.position); }); updateProgress(); }
   function updateProgress() {
     var n = 0;
-    questions.forEach(function (q) { if (saved[q.qid] && !state.pending[q.qid]) n++; });
-    progressEl.textContent = n + "/" + questions.length;
+    questions.forEach(function (q) { if (saved[q.position] && !state.pending[q.position]) n++; });
+    progressEl.textContent = n + "/" + (questionCount || questions.length);
   }
 
   // ---- submit ----------------------------------------------------------------------------------
   function askSubmit() {
-    var unanswered = questions.filter(function (q) { return !saved[q.qid] && !state.pending[q.qid]; }).length;
+    var unanswered = (questionCount || questions.length) - questions.filter(function (q) {
+      return saved[q.position] || state.pending[q.position];
+    }).length;
     el("exam-confirm-text").textContent = T.confirm + (unanswered ? " " + T.unanswered.replace("{n}", unanswered) : "");
     var dlg = el("exam-confirm");
     if (typeof dlg.showModal === "function") {

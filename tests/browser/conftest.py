@@ -1,0 +1,122 @@
+"""Browser fixtures: a real Daphne server on the test database, and Debian's Chromium driven by Playwright.
+
+pytest-django's ``live_server`` is WSGI-only (no WebSockets), so the ASGI application is served by a
+``daphne`` subprocess whose DATABASE_URL names the test database pytest-django created. Tests using it
+must be ``django_db(transaction=True)`` so that their data is committed and visible to the server.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def asgi_server(transactional_db):
+    """Daphne serving contest_engine.asgi on a free port, against this test's database. Yields its URL."""
+    db = connection.settings_dict
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    url = f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+    port = _free_port()
+    env = os.environ.copy()
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "contest_engine.settings_test",
+        "DATABASE_URL": url,
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "REDIS_PREFIX": f"ce-browser-{os.getpid()}",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        # DEBUG serves /static/ from the source folders (WhiteNoise finders): no collectstatic needed.
+        "DEBUG": "1",
+        "LOG_LEVEL": "WARNING",
+    })
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "contest_engine.asgi:application"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
+            output = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+            pytest.fail(f"daphne did not start on {base}:\n{output[-3000:]}")
+        time.sleep(0.2)
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        _wait_for_server_sessions_to_end()
+
+
+def _wait_for_server_sessions_to_end(timeout: float = 10) -> None:
+    """The server's database sessions end a moment after its process: wait, so that flushing and dropping
+    the test database do not race them."""
+    deadline = time.time() + timeout
+    with connection.cursor() as cursor:
+        while time.time() < deadline:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND pid <> pg_backend_pid()")
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def chromium():
+    """Headless Debian Chromium through Playwright. Fails (never skips) when it is missing."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium package (apt-get install "
+                    "chromium) or set CHROMIUM_PATH. Browser tests are part of the acceptance suite.")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("playwright is not installed: pip install -e '.[dev]'")
+    # Playwright's sync API runs its own event loop; Django must allow our sync DB calls meanwhile.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def phone_page(chromium):
+    """A 360-px-wide phone page, Vietnamese locale."""
+    context = chromium.new_context(viewport={"width": 360, "height": 740}, locale="vi-VN", device_scale_factor=2,
+                                   is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()

@@ -1,0 +1,102 @@
+"""A citizen registers, starts an exam, answers, reloads mid-exam (answers still there, the timer goes
+on), submits and sees the result — in Debian's Chromium against a real Daphne server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import Organisation, OrganisationKind
+from contests.models import Answer, Attempt, AttemptStatus
+from tests.contests.factories import ContestFactory, RoundFactory
+from tests.realtime.conftest import neutral_bank
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def timer_seconds(page) -> int:
+    text = page.locator("#exam-timer").inner_text()
+    minutes, seconds = text.split(":")
+    return int(minutes) * 60 + int(seconds)
+
+
+def test_citizen_registers_answers_reloads_submits(asgi_server, phone_page):
+    page = phone_page
+    unit = Organisation.objects.create(name="Phường Tân An (thử)", slug="tan-an-test", kind=OrganisationKind.WARD)
+    neutral_bank(unit, 8)
+    contest = ContestFactory(organisation=unit, title="Tìm hiểu Luật Giao thông", slug="thi-giao-thong",
+                             time_limit_seconds=600, max_attempts=1)
+    now = timezone.now()
+    RoundFactory(contest=contest, name="Tuần 1", opens_at=now - dt.timedelta(hours=1),
+                 closes_at=now + dt.timedelta(days=1))
+
+    # Register an account (the sign-up page), then come back to the contest.
+    page.goto(f"{asgi_server}/accounts/signup/?next=/contests/{contest.slug}/")
+    page.fill("#id_full_name", "Trần Thị Bình")
+    page.fill("#id_date_of_birth", "1988-03-14")
+    page.select_option("#id_unit", label=unit.name)
+    page.fill("#id_phone", "0912345678")
+    page.fill("#id_password1", "Hoc-luat-vui-2026")
+    page.fill("#id_password2", "Hoc-luat-vui-2026")
+    page.check("#id_privacy_consent")
+    page.get_by_role("button", name="Đăng ký", exact=True).click()
+    page.wait_for_url(re.compile(rf".*/contests/{contest.slug}/$"))
+
+    page.get_by_role("button", name="Đăng ký dự thi").click()
+    page.get_by_role("button", name="Bắt đầu làm bài").click()
+    page.wait_for_url(re.compile(r".*/contests/attempts/\d+/$"))
+    attempt = Attempt.objects.get(user__phone="0912345678")
+
+    # The questions arrive over the socket; the connection indicator says so.
+    page.wait_for_selector("#q-1")
+    assert page.locator("#exam-conn").inner_text() == "Đã kết nối"
+    assert page.locator("fieldset.question").count() == 5
+    assert page.locator("#q-1 legend").count() == 1
+    # Phone friendly: nothing wider than the 360-px screen.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+    page.locator("#q-1 input[type=radio]").nth(1).check()
+    page.locator("#q-2 input[type=radio]").nth(3).check()
+    page.wait_for_function("document.querySelector('#st-2').textContent === 'Đã lưu'")
+    assert page.locator("#st-1").inner_text() == "Đã lưu"
+    assert Answer.objects.filter(attempt=attempt).count() == 2
+    chosen_1 = page.locator("#q-1 input[type=radio]").nth(1).get_attribute("value")
+    before = timer_seconds(page)
+    assert 500 < before <= 600
+
+    # Keyboard: answer question 3 with the arrow keys.
+    page.locator("#q-3 input[type=radio]").first.focus()
+    page.keyboard.press("ArrowDown")
+    page.wait_for_function("document.querySelector('#st-3').textContent === 'Đã lưu'")
+
+    page.wait_for_timeout(1200)
+    page.reload()
+    page.wait_for_selector("#q-1")
+    page.wait_for_function("document.querySelector('#exam-conn').textContent === 'Đã kết nối'")
+    assert page.locator("#q-1 input[type=radio]").nth(1).is_checked()
+    assert page.locator("#q-1 input[type=radio]").nth(1).get_attribute("value") == chosen_1
+    assert page.locator("#q-2 input[type=radio]").nth(3).is_checked()
+    assert page.locator("#q-3 input[type=radio]").nth(1).is_checked()
+    assert page.locator("#exam-progress").inner_text() == "3/5"
+    after = timer_seconds(page)
+    assert after < before  # the countdown continued across the reload (server deadline), not restarted
+
+    page.locator("#q-4 input[type=radio]").nth(0).check()
+    page.wait_for_function("document.querySelector('#st-4').textContent === 'Đã lưu'")
+    page.get_by_role("button", name="Nộp bài").first.click()
+    dialog = page.locator("#exam-confirm")
+    assert dialog.is_visible()
+    assert "Còn 1 câu chưa trả lời" in dialog.inner_text()
+    dialog.get_by_role("button", name="Nộp bài").click()
+    page.wait_for_url(re.compile(r".*/contests/attempts/\d+/result/$"))
+    assert page.locator("h1").inner_text() == "Kết quả bài thi"
+    assert "/5" in page.locator(".result-summary").inner_text()
+
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.SUBMITTED
+    assert Answer.objects.filter(attempt=attempt).count() == 4
+    # Nothing of this attempt is left in the browser's storage.
+    assert page.evaluate(f"localStorage.getItem('ce.exam.{attempt.pk}')") is None
