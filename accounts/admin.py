@@ -165,7 +165,8 @@ class UserAdmin(ForeignObjectNotFoundMixin, DjangoUserAdmin):
         return super().get_fieldsets(request, obj)
 
     def get_inlines(self, request: HttpRequest, obj: User | None) -> Any:
-        return self.inlines if request.user.is_superuser else []
+        # Roles are added once the account exists (and only superusers see all of someone's roles).
+        return self.inlines if obj is not None and request.user.is_superuser else []
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return request.user.is_superuser or bool(self._organiser_org_ids(request))

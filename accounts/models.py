@@ -116,6 +116,13 @@ class User(AbstractUser):
     def get_full_name(self) -> str:
         return self.full_name or self.username
 
+    def clean(self) -> None:
+        super().clean()
+        # AbstractUser.clean() turns a missing e-mail into "", which the unique constraint would then
+        # allow only once: store "no e-mail" as NULL, like a missing phone number.
+        if not self.email:
+            self.email = None
+
 
 class CitizenProfile(models.Model):
     """Registration data of a citizen (thí sinh). Minimal by design (Law 91/2025: collect the minimum)."""

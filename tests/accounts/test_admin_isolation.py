@@ -244,3 +244,21 @@ def test_harness_positive_control_rejects_wrong_urls(client, organiser_a, org_b,
     monkeypatch.setattr(OrganisationAdmin, "get_object", lambda self, request, object_id, from_field=None: None)
     with pytest.raises(AssertionError, match="positive control failed"):
         assert_admin_isolated(client, org_b, foreign_user=organiser_a)
+
+
+def test_superuser_pages_render(client, org_a, organiser_a, citizen):
+    root = User.objects.create_superuser(username="root", password="x-pass-123", email="root@example.vn")
+    client.force_login(root)
+    for model in ("organisation", "membership", "user", "citizenprofile"):
+        assert client.get(reverse(f"admin:accounts_{model}_add")).status_code == 200, model
+    assert client.get(reverse("admin:accounts_user_change", args=[organiser_a.pk])).status_code == 200
+    assert client.get(reverse("admin:accounts_citizenprofile_change", args=[citizen.profile.pk])).status_code == 200
+    response = client.post(reverse("admin:accounts_user_add"), {
+        "username": "canbo.moi", "full_name": "Cán Bộ Mới", "phone": "0977000111", "email": "",
+        "password1": "Mat-khau-dai-123", "password2": "Mat-khau-dai-123",
+    })
+    assert response.status_code == 302, response.content.decode()[:3000]
+    created = User.objects.get(username="canbo.moi")
+    assert created.phone == "0977000111"
+    assert created.email is None  # blank optional unique fields are stored as NULL, not ""
+    assert created.check_password("Mat-khau-dai-123")
