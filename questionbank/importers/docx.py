@@ -90,6 +90,7 @@ class _Line:
     marks: list[bool]
     images: list[str]
     para: int
+    auto_numbered: bool = False
 
 
 @dataclass
@@ -238,7 +239,7 @@ class _Reader:
         chars: list[str] = []
         marks: list[bool] = []
         images: list[tuple[int, str]] = []
-        for r in p_element.iter(_w("r")):
+        for r in _runs(p_element):
             run = Run(r, paragraph)
             marked = self._run_marked(run)
             for child in r:
@@ -277,6 +278,9 @@ class _Reader:
             end = start + len(segment)
             lines.append(_strip_line(_Line(segment, marks[start:end], per_line.get(index, []), self.para_count)))
             start = end + 1
+        ppr = p_element.find(_w("pPr"))
+        if ppr is not None and ppr.find(_w("numPr")) is not None and lines:
+            lines[0].auto_numbered = True
         return lines
 
     def image(self, rid: str) -> tuple[str, bytes, str] | None:
@@ -292,7 +296,21 @@ def _strip_line(line: _Line) -> _Line:
     text = line.text
     left = len(text) - len(text.lstrip())
     right = len(text.rstrip())
-    return _Line(text[left:right], line.marks[left:right], line.images, line.para)
+    return _Line(text[left:right], line.marks[left:right], line.images, line.para, line.auto_numbered)
+
+
+# Containers whose runs are part of the paragraph's visible text. Deleted revisions (w:del) are skipped, and so
+# are text boxes inside drawings (their content is duplicated in mc:AlternateContent fallbacks).
+_RUN_CONTAINERS = frozenset(_w(tag) for tag in (
+    "hyperlink", "ins", "smartTag", "sdt", "sdtContent", "fldSimple", "customXml", "dir", "bdo", "moveTo"))
+
+
+def _runs(element):
+    for child in element:
+        if child.tag == _w("r"):
+            yield child
+        elif child.tag in _RUN_CONTAINERS:
+            yield from _runs(child)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -316,6 +334,7 @@ class _Parser:
         self.part_title: str | None = None
         self.sub_title: str | None = None
         self.part_is_roman = False
+        self.warned_numbering = False
         self.in_key = False
         self.ended = False
         self.key: dict[int, tuple[list[str], int]] = {}
@@ -367,6 +386,12 @@ class _Parser:
     # -- one line ------------------------------------------------------------------------------------------
     def line(self, line: _Line) -> None:
         text = line.text
+        if line.auto_numbered and not self.warned_numbering and not (self.ended or self.in_key):
+            self.warned_numbering = True
+            self.result.warnings.append(Problem(
+                message="Tài liệu dùng đánh số tự động của Word (danh sách đánh số); số câu và chữ cái phương án "
+                        "do Word tự đánh không được đọc — hãy gõ trực tiếp \"Câu 1:\", \"A.\"….",
+                line=line.para))
         if not text and not line.images:
             return
         if self.ended or self.in_key:

@@ -7,6 +7,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from questionbank.importers import aiken
 from questionbank.importers.base import ImportFileError
@@ -129,3 +131,13 @@ def test_invalid_encoding_is_a_file_error():
 def test_empty_file_gives_nothing():
     result = aiken.parse(b"\n\n")
     assert (result.questions, result.errors) == ([], [])
+
+
+@given(st.lists(st.sampled_from(["Câu hỏi?", "A. x", "B) y", "A. x", "ANSWER: A", "ANSWER: B, C", "ĐÁP ÁN: Z", "",
+                                 "C.", "Văn bản"]), max_size=25))
+def test_any_sequence_of_lines_gives_a_result_never_a_crash(lines):
+    text = "\n".join(lines)
+    result = aiken.parse(text.encode())
+    assert all(1 <= p.line <= len(lines) for p in result.errors)
+    for q in result.questions:
+        assert sum(o.fraction for o in q.options if o.fraction > 0) == 1

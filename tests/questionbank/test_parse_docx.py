@@ -15,6 +15,8 @@ import docx
 import pytest
 from docx.enum.text import WD_UNDERLINE
 from docx.shared import RGBColor
+from hypothesis import given
+from hypothesis import strategies as st
 
 from questionbank.importers import docx as docx_parser
 from questionbank.importers.base import ImportFileError
@@ -502,3 +504,54 @@ def test_oversized_file(monkeypatch):
     monkeypatch.setattr(docx_parser, "MAX_DOCX_BYTES", 1000)
     with pytest.raises(ImportFileError, match="quá lớn"):
         docx_parser.parse(lines("Câu 1: Hỏi?"))
+
+
+def test_lying_central_directory_sizes_are_caught():
+    """A document.xml whose central-directory size claims a few bytes but that inflates to far more."""
+    real = lines("Câu 1: Hỏi?", "A. x", ("B. y", B))
+    padded = _rewrite_document_xml(real, lambda xml: xml.replace(b"<w:body>", b"<w:body>" + b" " * 5_000_000))
+    data = bytearray(padded)
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        name_len = int.from_bytes(data[at + 28:at + 30], "little")
+        if bytes(data[at + 46:at + 46 + name_len]) == b"word/document.xml":
+            data[at + 24:at + 28] = (1000).to_bytes(4, "little")  # uncompressed size: a lie
+        at = data.find(b"PK\x01\x02", at + 4)
+    with pytest.raises(ImportFileError):
+        docx_parser.parse(bytes(data))
+
+
+@given(st.binary(max_size=300))
+def test_random_bytes_are_a_file_error(data):
+    with pytest.raises(ImportFileError):
+        docx_parser.parse(data)
+
+
+def test_deleted_revisions_are_not_read_and_inserted_ones_are():
+    def track_changes(xml: bytes) -> bytes:
+        deleted = (b'<w:del w:id="1" w:author="x"><w:r><w:delText>C. Ba</w:delText></w:r></w:del>')
+        return xml.replace(b"<w:t>B. Hai</w:t></w:r>", b"<w:t>B. Hai</w:t></w:r>" + deleted).replace(
+            b"<w:r><w:t>A. M\xe1\xbb\x99t</w:t></w:r>",
+            b'<w:ins w:id="2" w:author="x"><w:r><w:t>A. M\xe1\xbb\x99t</w:t></w:r></w:ins>')
+
+    data = _rewrite_document_xml(lines("Câu 1: Hỏi?", "A. Một", "B. Hai", "1-A"), track_changes)
+    q = docx_parser.parse(data).questions[0]
+    assert [o.text for o in q.options] == ["Một", "Hai"]
+    assert correct(q) == ["Một"]
+
+
+def test_word_auto_numbering_is_warned_about():
+    d = docx.Document()
+    para(d, "Câu 1: Hỏi?")
+    d.add_paragraph("Một", style="List Number")
+    d.add_paragraph("Hai", style="List Number")
+    result = docx_parser.parse(save(d))
+    # a list style alone carries no w:numPr in the paragraph
+    assert not [w for w in result.warnings if "đánh số tự động" in w.message]
+
+    def number_paragraphs(xml: bytes) -> bytes:
+        return xml.replace(b'<w:pStyle w:val="ListNumber"/>',
+                           b'<w:pStyle w:val="ListNumber"/><w:numPr><w:ilvl w:val="0"/><w:numId w:val="1"/></w:numPr>')
+
+    result = docx_parser.parse(_rewrite_document_xml(save(d), number_paragraphs))
+    assert [w.line for w in result.warnings if "đánh số tự động" in w.message] == [2]

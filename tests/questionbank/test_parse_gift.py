@@ -262,3 +262,17 @@ def test_escaped_texts_survive_parsing(stem, right, wrong, feedback):
     q = result.questions[0]
     assert q.stem == f"Câu: {stem}"
     assert [(o.text, o.fraction, o.feedback) for o in q.options] == [(right, 1, feedback), (wrong, 0, "")]
+
+
+_GIFTISH = st.lists(st.sampled_from([*"ab \n:{}=~#%-.>\\/$T0123456789[]", "CATEGORY", "html", "Đúng", "//"]),
+                    max_size=80).map("".join)
+
+
+@given(_GIFTISH)
+def test_any_text_gives_a_result_never_a_crash(text):
+    result = gift.parse(text.encode())
+    for problem in result.errors:
+        assert problem.line is not None
+        assert 1 <= problem.line <= text.count("\n") + 1
+    for q in result.questions:
+        assert q.type in {"single", "multiple", "truefalse", "numeric", "short", "essay"}

@@ -8,6 +8,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from questionbank.importers import moodle_xml
 from questionbank.importers.base import ImportFileError
@@ -252,3 +254,23 @@ class TestHostile:
         # kept verbatim for the import service to sanitise; nothing fetched, nothing executed
         assert result.questions[0].stem == "<script>alert(1)</script><img src='http://example.invalid/x.png'>"
         assert result.questions[0].media == []
+
+
+@given(st.binary(max_size=200))
+def test_random_bytes_give_a_file_error_or_a_result(data):
+    try:
+        outcome = moodle_xml.parse(data)
+    except ImportFileError as exc:
+        outcome = exc.message
+    assert outcome
+
+
+@given(st.lists(st.sampled_from([
+    mc("Q"), '<question type="category"><category><text>$course$/top/A</text></category></question>',
+    '<question type="truefalse"><answer fraction="x"><text>true</text></answer></question>',
+    '<question type="numerical"><answer><text>1</text><tolerance>-1</tolerance></answer></question>',
+    '<question type="shortanswer"/>', '<question/>', '<other/>', '<question type="essay"><defaultgrade>-2'
+    '</defaultgrade></question>']), max_size=8))
+def test_any_mix_of_elements_gives_a_result(parts):
+    result = moodle_xml.parse(quiz("\n".join(parts)))
+    assert all(p.line is not None for p in result.errors)
