@@ -4,12 +4,13 @@
   points), or ``N.`` when the paper never uses "Câu"/"Bài".
 - Options are ``A.`` … ``H.`` (or ``A)``), one per paragraph, several on one line (``A. x   B. y``, tabs) or
   in table cells.
-- The correct option is marked by bold, underline, italic (or red colour) of its letter or of its whole
-  text; or given by ``Đáp án: B`` under the question; or in an answer key at the end (after ``HẾT`` or an
-  ``ĐÁP ÁN`` heading, or any paragraph made only of key entries): ``1-A``, ``1.A``, ``1a``, ``Câu 1: A`` or a
-  table pairing question numbers with letters. When every option of a question carries the same formatting
-  it says nothing and is ignored. ``Chọn B`` at the end of the explanation is the last resort. Several
-  correct options → a multiple-answer question with the credit split evenly.
+- The correct option is marked by bold, underline, italic (or red colour, highlight) of its letter or of its
+  whole text, or by ``*`` before the letter; or given by ``Đáp án: B`` under the question; or in an answer
+  key at the end (after ``HẾT`` or an ``ĐÁP ÁN`` heading, or any paragraph made only of key entries):
+  ``1-A``, ``1.A``, ``1a``, ``Câu 1: A`` or a table pairing question numbers with letters. When every option
+  of a question carries the same formatting it says nothing and is ignored. ``Chọn B`` at the end of the
+  explanation is the last resort. Several correct options → a multiple-answer question with the credit
+  split evenly.
 - ``Lời giải`` / ``Hướng dẫn giải`` / ``Hướng dẫn chi tiết`` / ``Giải thích`` start the explanation.
 - ``Phần I …`` and ``I. …`` headings become the topic path of the questions after them (see
   docs/import-formats.md); ``HẾT`` ends the questions.
@@ -67,7 +68,7 @@ _QUESTION_RE = re.compile(
     r"^(?:câu|bài|question)\s*(\d{1,4})\s*(?:\(([^)]{0,40})\))?\s*[:.)\-–]?\s*", re.IGNORECASE)
 _BARE_QUESTION_RE = re.compile(r"^(\d{1,4})\s*[.)](?:\s+|$)")
 _POINTS_RE = re.compile(r"^\s*([\d.,]+)\s*(?:điểm|đ)\s*$", re.IGNORECASE)
-_OPTION_MARK_RE = re.compile(r"(?<!\S)([A-H])\s*[.)]")
+_OPTION_MARK_RE = re.compile(r"(?<!\S)(?P<star>\*?)(?P<letter>[A-H])\s*[.)]")
 _EXPLANATION_RE = re.compile(
     r"^(?:lời\s+giải(?:\s+chi\s+tiết)?|hướng\s+dẫn\s+giải(?:\s+chi\s+tiết)?|hướng\s+dẫn\s+chi\s+tiết|"
     r"giải\s+thích|giải\s+chi\s+tiết)\s*[:.]?\s*", re.IGNORECASE)
@@ -196,6 +197,11 @@ class _Reader:
     def _font_marked(self, font) -> bool:
         if font.bold or font.italic:
             return True
+        try:
+            if font.highlight_color:  # WD_COLOR_INDEX.AUTO is 0, i.e. no highlight
+                return True
+        except (ValueError, KeyError):  # a value the enum does not know, e.g. w:val="none"
+            pass
         underline = font.underline
         if underline not in (None, False) and underline != self._underline_none:
             return True
@@ -642,7 +648,7 @@ def _letters(text: str) -> list[str]:
 
 def _first_option_at(text: str) -> int | None:
     for match in _OPTION_MARK_RE.finditer(text):
-        if match.group(1) == "A":
+        if match.group("letter") == "A":
             return match.start()
     return None
 
@@ -655,9 +661,9 @@ def _split_options(line: _Line) -> list[_Option]:
     if not first:
         return []
     starts = [first]
-    expected = ord(first.group(1)) + 1
+    expected = ord(first.group("letter")) + 1
     for match in _OPTION_MARK_RE.finditer(text, first.end()):
-        if ord(match.group(1)) == expected:
+        if ord(match.group("letter")) == expected:
             starts.append(match)
             expected += 1
     options: list[_Option] = []
@@ -667,9 +673,10 @@ def _split_options(line: _Line) -> list[_Option]:
         body = text[body_start:end]
         body_marks = line.marks[body_start:end]
         content = [m for ch, m in zip(body, body_marks, strict=False) if not ch.isspace()]
-        letter_marked = line.marks[match.start()] if match.start() < len(line.marks) else False
+        letter_at = match.start("letter")
+        letter_marked = bool(match.group("star")) or (line.marks[letter_at] if letter_at < len(line.marks) else False)
         whole_marked = bool(content) and all(content)
-        options.append(_Option(letter=match.group(1), text=_clean(body), marked=letter_marked or whole_marked,
+        options.append(_Option(letter=match.group("letter"), text=_clean(body), marked=letter_marked or whole_marked,
                                para=line.para))
     return options
 

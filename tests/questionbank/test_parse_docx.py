@@ -555,3 +555,23 @@ def test_word_auto_numbering_is_warned_about():
 
     result = docx_parser.parse(_rewrite_document_xml(save(d), number_paragraphs))
     assert [w.line for w in result.warnings if "đánh số tự động" in w.message] == [2]
+
+
+def test_star_before_the_letter_and_highlight_are_marks():
+    from docx.enum.text import WD_COLOR_INDEX
+
+    d = docx.Document()
+    for text in ("Câu 1: Sao?", "A. Một", "*B. Hai", "Câu 2: Tô sáng?", "A. Một"):
+        para(d, text)
+    d.add_paragraph().add_run("B. Hai").font.highlight_color = WD_COLOR_INDEX.YELLOW
+    para(d, "Câu 3: Không tô?")
+    para(d, "A. Một")
+    p = d.add_paragraph()
+    p.add_run("B. Hai")
+    p.runs[0]._r.get_or_add_rPr().append(
+        docx.oxml.parse_xml('<w:highlight xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+                            'w:val="none"/>'))
+    para(d, "3-A")
+    result = docx_parser.parse(save(d))
+    assert result.errors == []
+    assert [correct(q) for q in result.questions] == [["Hai"], ["Hai"], ["Một"]]
