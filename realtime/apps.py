@@ -6,6 +6,7 @@ from django.apps import AppConfig
 class RealtimeConfig(AppConfig):
     name = "realtime"
     default_auto_field = "django.db.models.BigAutoField"
+    verbose_name = "Thời gian thực"
 
     def ready(self) -> None:
         from django.conf import settings
