@@ -627,6 +627,11 @@ class _Parser:
                     line=draft.para))
                 continue
             filename, blob, content_type = found
+            if not content_type.startswith("image/"):
+                self.result.warnings.append(Problem(
+                    message=f"Câu {draft.number}: đối tượng nhúng '{filename}' không phải hình ảnh, bị bỏ qua.",
+                    line=draft.para))
+                continue
             if len(blob) > MAX_MEDIA_BYTES:
                 error(f"hình ảnh '{filename}' quá lớn (giới hạn {mb(MAX_MEDIA_BYTES)}).")
                 continue

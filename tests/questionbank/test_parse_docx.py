@@ -575,3 +575,16 @@ def test_star_before_the_letter_and_highlight_are_marks():
     result = docx_parser.parse(save(d))
     assert result.errors == []
     assert [correct(q) for q in result.questions] == [["Hai"], ["Hai"], ["Một"]]
+
+
+def test_picture_pointing_at_a_non_image_part_is_skipped():
+    import re
+
+    data = lines(("Câu 1: Hình? ", "<img>"), "A. x", ("B. y", B))
+    rels = zipfile.ZipFile(io.BytesIO(data)).read("word/_rels/document.xml.rels").decode()
+    styles_id = re.search(r'Id="(rId\d+)"[^>]*Target="styles.xml"|Target="styles.xml"[^>]*Id="(rId\d+)"', rels)
+    styles_id = (styles_id.group(1) or styles_id.group(2)).encode()
+    data = _rewrite_document_xml(data, lambda xml: re.sub(rb'r:embed="rId\d+"', b'r:embed="' + styles_id + b'"', xml))
+    result = docx_parser.parse(data)
+    assert result.questions[0].media == []
+    assert "không phải hình ảnh" in result.warnings[0].message
