@@ -75,7 +75,11 @@ _EXPLANATION_RE = re.compile(
 _INLINE_KEY_RE = re.compile(
     r"^đáp\s+án(?:\s+đúng)?(?:\s+là)?\s*[:.]?\s*([A-H](?:\s*[,;&]?\s*[A-H])*)\s*\.?$", re.IGNORECASE)
 _CHOOSE_RE = re.compile(r"(?:^|\s)chọn(?:\s+(?:đáp\s+án|phương\s+án))?\s+([A-H])\s*\.?\s*$", re.IGNORECASE)
-_KEY_HEADING_RE = re.compile(r"^(?:bảng\s+)?đáp\s+án\b", re.IGNORECASE)
+# "ĐÁP ÁN", "BẢNG ĐÁP ÁN", "Đáp án và hướng dẫn giải", "ĐÁP ÁN MÃ ĐỀ 101" — but not a stem such as
+# "Đáp án nào sau đây đúng?".
+_KEY_HEADING_RE = re.compile(
+    r"^(?:bảng\s+)?đáp\s+án(?:\s+(?:và|hướng|dẫn|giải|chấm|chi|tiết|đề|thi|mã|số|môn|trắc|nghiệm|tham|khảo|phần|"
+    r"[IVX]+|\S*\d\S*))*\s*[:.]?\s*$", re.IGNORECASE)
 _END_RE = re.compile(r"^[\s\-–—_.*=•~]*HẾT[\s\-–—_.*=•~!]*$", re.IGNORECASE)
 _PART_RE = re.compile(r"^phần\s+([IVX]+|\d+|[A-Z])\b\s*[:.\-–)]?\s*(.*)$", re.IGNORECASE)
 _ROMAN_RE = re.compile(r"^(X{0,3}(?:IX|IV|V?I{0,3}))\s*[.)]\s+(.+)$")
@@ -341,6 +345,7 @@ class _Parser:
         self.sub_title: str | None = None
         self.part_is_roman = False
         self.warned_numbering = False
+        self.skipped_after_key: list[int] = []
         self.in_key = False
         self.ended = False
         self.key: dict[int, tuple[list[str], int]] = {}
@@ -513,8 +518,12 @@ class _Parser:
         return False
 
     def key_line(self, line: _Line) -> None:
-        for number, letters in _key_tokens(line.text):
+        tokens = _key_tokens(line.text)
+        for number, letters in tokens:
             self.add_key(number, letters, line.para)
+        if not tokens and _QUESTION_RE.match(line.text):
+            # Questions after the key are usually the worked solutions repeated; say so rather than drop silently.
+            self.skipped_after_key.append(line.para)
 
     def add_key(self, number: int, letters: list[str], para: int) -> None:
         if number in self.key and self.key[number][0] != letters:
@@ -531,6 +540,11 @@ class _Parser:
 
     # -- turning drafts into questions ------------------------------------------------------------------
     def resolve(self) -> None:
+        if self.skipped_after_key:
+            self.result.warnings.append(Problem(
+                message=f"Bỏ qua {len(self.skipped_after_key)} đoạn bắt đầu bằng \"Câu …\" nằm sau phần đáp án/"
+                        "\"HẾT\" (thường là lời giải chi tiết). Nếu đó là câu hỏi, hãy đặt chúng trước phần đáp án.",
+                line=self.skipped_after_key[0]))
         numbers: dict[int, int] = {}
         for draft in self.drafts:
             numbers[draft.number] = numbers.get(draft.number, 0) + 1

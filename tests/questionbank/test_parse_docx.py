@@ -588,3 +588,24 @@ def test_picture_pointing_at_a_non_image_part_is_skipped():
     result = docx_parser.parse(data)
     assert result.questions[0].media == []
     assert "không phải hình ảnh" in result.warnings[0].message
+
+
+def test_stem_starting_with_dap_an_is_not_a_key_heading():
+    result = docx_parser.parse(lines("Câu 1:", "Đáp án nào sau đây đúng", "A. Một", ("B. Hai", B)))
+    assert result.questions[0].stem == "Đáp án nào sau đây đúng"
+    assert correct(result.questions[0]) == ["Hai"]
+
+
+@pytest.mark.parametrize("heading", ["ĐÁP ÁN", "BẢNG ĐÁP ÁN", "Đáp án:", "ĐÁP ÁN VÀ HƯỚNG DẪN GIẢI",
+                                     "ĐÁP ÁN MÃ ĐỀ 101", "Bảng đáp án phần I"])
+def test_key_headings(heading):
+    result = docx_parser.parse(lines("Câu 1: Hỏi?", "A. Một", "B. Hai", heading, "1 B"))
+    assert correct(result.questions[0]) == ["Hai"]
+
+
+def test_questions_after_the_key_are_reported():
+    result = docx_parser.parse(lines(
+        "Câu 1: Hỏi?", "A. Một", "B. Hai", "HẾT", "ĐÁP ÁN", "1-B", "HƯỚNG DẪN GIẢI CHI TIẾT",
+        "Câu 1: Hỏi?", "Lời giải: vì Điều 5.", "Câu 2: Câu thật bị đặt sai chỗ?", "A. x", "B. y"))
+    assert len(result.questions) == 1
+    assert [(w.line, w.message.split(" đoạn")[0]) for w in result.warnings] == [(8, "Bỏ qua 2")]
