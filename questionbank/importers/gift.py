@@ -182,7 +182,7 @@ def _parse_item(item: _Item, topic_path: list[str], result: ParseResult) -> list
         question.type = "essay"
     elif stripped.startswith("#"):
         question.type = "numeric"
-        question.options = _numeric_answers(stripped[1:], lead + 1, item, label, error)
+        question.options = _numeric_answers(stripped[1:], lead + 1, label, error)
     elif stripped.startswith("=") and "->" in stripped:
         result.unsupported.append(Unsupported(
             item=title or short(stem), type="matching",
@@ -205,7 +205,7 @@ def _parse_item(item: _Item, topic_path: list[str], result: ParseResult) -> list
     elif stripped[0] not in "=~":
         error(f"{label}Lỗi cú pháp: phần đáp án phải bắt đầu bằng '=', '~', '#', T hoặc F.", lead)
     else:
-        answers = _choice_answers(answer, answer_offset, item, label, error)
+        answers = _choice_answers(answer, answer_offset, label, error)
         if "~" in stripped:
             positives = [a for a in answers if a[0].fraction > 0]
             if len(positives) > 1:
@@ -245,7 +245,7 @@ def _split_answers(answer: str, base: int) -> list[tuple[str, str, int]]:
     return parts
 
 
-def _weight(body: str, offset: int, item: _Item, label: str, error) -> tuple[Decimal | None, str]:
+def _weight(body: str, offset: int, label: str, error) -> tuple[Decimal | None, str]:
     match = _WEIGHT_RE.match(body)
     if not match:
         return None, body
@@ -257,14 +257,14 @@ def _weight(body: str, offset: int, item: _Item, label: str, error) -> tuple[Dec
     return quantize_fraction(value / 100), body[match.end():]
 
 
-def _choice_answers(answer: str, base: int, item: _Item, label: str, error) -> list[tuple[ParsedOption, bool]]:
+def _choice_answers(answer: str, base: int, label: str, error) -> list[tuple[ParsedOption, bool]]:
     answers: list[tuple[ParsedOption, bool]] = []
     for marker, body, offset in _split_answers(answer, base):
         if not marker:
             error(f"{label}Lỗi cú pháp: có chữ '{short(_restore(body), 30)}' trước đáp án đầu tiên "
                   "(mỗi đáp án phải bắt đầu bằng '=' hoặc '~').", offset)
             continue
-        weight, body = _weight(body, offset, item, label, error)
+        weight, body = _weight(body, offset, label, error)
         answer_text, _, feedback = body.partition("#")
         answer_text = _restore(answer_text).strip()
         if not answer_text:
@@ -300,7 +300,7 @@ def _numeric_value(value: str, offset: int, label: str, error) -> tuple[str, Dec
     return number_text, tolerance
 
 
-def _numeric_answers(body: str, base: int, item: _Item, label: str, error) -> list[ParsedOption]:
+def _numeric_answers(body: str, base: int, label: str, error) -> list[ParsedOption]:
     if not body.strip():
         error(f"{label}Lỗi cú pháp: câu hỏi số thiếu đáp án sau '#'.", base)
         return []
@@ -316,7 +316,7 @@ def _numeric_answers(body: str, base: int, item: _Item, label: str, error) -> li
         if not marker:
             error(f"{label}Lỗi cú pháp: có chữ trước đáp án số đầu tiên.", offset)
             continue
-        weight, part = _weight(part, offset, item, label, error)
+        weight, part = _weight(part, offset, label, error)
         value, _, feedback = part.partition("#")
         parsed = _numeric_value(value, offset, label, error)
         if parsed is None:
