@@ -1,4 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from exports import views
 
 app_name = "exports"
-urlpatterns: list = []
+urlpatterns = [
+    path("round/<int:pk>/", views.export_page, {"scope": "round"}, name="round"),
+    path("round/<int:pk>/request/", views.export_request, {"scope": "round"}, name="round_request"),
+    path("contest/<int:pk>/", views.export_page, {"scope": "contest"}, name="contest"),
+    path("contest/<int:pk>/request/", views.export_request, {"scope": "contest"}, name="contest_request"),
+    path("jobs/<int:job_id>/", views.job_page, name="job"),
+    path("jobs/<int:job_id>/status.json", views.job_status, name="status"),
+    path("jobs/<int:job_id>/download/", views.job_download, name="download"),
+]

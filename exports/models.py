@@ -1,0 +1,77 @@
+"""Export jobs: one requested export, its progress and its file (stored on the default storage and served
+only through the permission-checked download view)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organisation
+
+
+class ExportKind(models.TextChoices):
+    RESULTS_XLSX = "results_xlsx", _("Bảng kết quả (Excel)")
+    ANSWERS_CSV = "answers_csv", _("Bài làm (CSV nén)")
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", _("Đang chờ")
+    RUNNING = "running", _("Đang xuất")
+    DONE = "done", _("Hoàn tất")
+    FAILED = "failed", _("Lỗi")
+
+
+class ExportJob(models.Model):
+    """One export of a round or of a whole contest (exactly one of ``round``/``contest`` scope: ``contest``
+    is always set, ``round`` only for a round export)."""
+
+    tenant_path = "organisation"
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="export_jobs",
+                                     verbose_name=_("tổ chức"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="export_jobs", verbose_name=_("người yêu cầu"))
+    kind = models.CharField(_("loại"), max_length=20, choices=ExportKind.choices, default=ExportKind.RESULTS_XLSX)
+    contest = models.ForeignKey("contests.Contest", on_delete=models.CASCADE, related_name="export_jobs",
+                                verbose_name=_("cuộc thi"))
+    round = models.ForeignKey("contests.Round", null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="export_jobs", verbose_name=_("đợt thi"))
+    full_personal_data = models.BooleanField(_("thông tin cá nhân đầy đủ"), default=False)
+    status = models.CharField(_("trạng thái"), max_length=10, choices=ExportStatus.choices,
+                              default=ExportStatus.QUEUED, db_index=True)
+    progress = models.PositiveBigIntegerField(_("số dòng đã xuất"), default=0)
+    total = models.PositiveBigIntegerField(_("tổng số dòng (ước tính)"), default=0)
+    file = models.FileField(_("tệp"), upload_to="exports/", max_length=300, blank=True)
+    filename = models.CharField(_("tên tệp tải về"), max_length=200, blank=True)
+    error = models.TextField(_("lỗi"), blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(_("yêu cầu lúc"), auto_now_add=True)
+    started_at = models.DateTimeField(_("bắt đầu lúc"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("xong lúc"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("lượt xuất dữ liệu")
+        verbose_name_plural = _("lượt xuất dữ liệu")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organisation", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=ExportStatus.values), name="exportjob_status_valid"),
+            models.CheckConstraint(condition=~Q(status="done") | ~Q(file=""), name="exportjob_done_has_file"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_kind_display()} — {self.round or self.contest}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == ExportStatus.DONE:
+            return 100
+        if not self.total:
+            return 0
+        return min(99, int(self.progress * 100 / self.total))
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ExportStatus.DONE, ExportStatus.FAILED)

@@ -1,0 +1,454 @@
+"""Read side of exports: row generators over keyset-paginated queries (``id > last_id`` batches, never
+OFFSET), so memory stays flat whatever the size of the round.
+
+Each generator yields plain tuples in the column order of ``exports.workbook``; nothing here knows about
+files. Personal data is masked here (``full_personal_data=False``) so no writer can leak it by mistake.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from math import sqrt
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Avg, Count, F, Q, StdDev
+from django.utils.html import strip_tags
+
+from contests.models import FINISHED_STATUSES, Answer, Attempt, AttemptQuestion, Contest, Registration, Round
+from exports.masking import mask_digits
+
+DEFAULT_BATCH = 5000
+
+
+@dataclass
+class ExportTarget:
+    """What is exported: one round, or every round of a contest."""
+
+    contest: Contest
+    rounds: list[Round]
+    round: Round | None = None  # set when a single round is exported
+
+    @property
+    def organisation_id(self) -> int:
+        return self.contest.organisation_id
+
+    @property
+    def round_ids(self) -> list[int]:
+        return [r.pk for r in self.rounds]
+
+    @property
+    def label(self) -> str:
+        return f"{self.contest.title} — {self.round.name}" if self.round else self.contest.title
+
+
+def export_target(*, round_id: int | None = None, contest_id: int | None = None) -> ExportTarget:
+    """Raises ``Round.DoesNotExist``/``Contest.DoesNotExist``. Exactly one of the ids must be given."""
+    if (round_id is None) == (contest_id is None):
+        raise ValueError("give exactly one of round_id or contest_id")
+    if round_id is not None:
+        round = Round.objects.select_related("contest").get(pk=round_id)
+        return ExportTarget(contest=round.contest, rounds=[round], round=round)
+    contest = Contest.objects.get(pk=contest_id)
+    rounds = list(contest.rounds.order_by("position", "opens_at", "id"))
+    for r in rounds:
+        r.contest = contest
+    return ExportTarget(contest=contest, rounds=rounds)
+
+
+# --------------------------------------------------------------------------------------------------
+# Counts (for progress)
+# --------------------------------------------------------------------------------------------------
+
+
+def answers_count(*, target: ExportTarget) -> int:
+    return Answer.objects.filter(attempt__round_id__in=target.round_ids).count()
+
+
+def ranking_count(*, target: ExportTarget) -> int:
+    source = _leaderboards_entries
+    total = 0
+    for round in target.rounds:
+        entries = source(round)
+        total += entries.count() if entries is not None else _finished(round).count()
+    return total
+
+
+# --------------------------------------------------------------------------------------------------
+# Ranking
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RankingRow:
+    """One line of the official ranking. ``unit_id`` is kept for the per-unit sheet (not written)."""
+
+    round_name: str
+    rank: int
+    full_name: str
+    date_of_birth: dt.date | None
+    unit_id: int | None
+    unit_name: str
+    phone: str
+    national_id: str
+    score: Decimal | None
+    correct_count: int | None
+    prediction: int | None
+    prediction_distance: int | None
+    duration_seconds: float | None
+    submitted_at: dt.datetime | None
+    attempt_id: int
+    attempt_number: int | None
+    registration_id: int | None
+    status: str = ""
+    is_winner: bool | None = None  # None: not decided by a stored ranking (provisional)
+
+
+def _leaderboards_entries(round: Round) -> Any:
+    """The stored official ranking's entries of ``round`` (leaderboards app), or None when the app is not
+    installed or the round has no stored ranking yet."""
+    try:
+        from leaderboards.models import RankingEntry, RoundRanking
+    except ImportError:
+        return None
+    ranking = RoundRanking.objects.filter(round=round).order_by("-version").first()
+    if ranking is None:
+        return None
+    return RankingEntry.objects.filter(ranking=ranking)
+
+
+def _finished(round: Round):
+    return Attempt.objects.filter(round=round, status__in=FINISHED_STATUSES)
+
+
+def ranking_rows(*, target: ExportTarget, full_personal_data: bool,
+                 batch: int = DEFAULT_BATCH) -> Iterator[RankingRow]:
+    """The official ranking of each round in turn (stored by leaderboards), else a provisional one
+    computed here from the finished attempts in the official tie-break order."""
+    for round in target.rounds:
+        entries = _leaderboards_entries(round)
+        rows = (_stored_ranking_rows(round, entries, batch) if entries is not None
+                else _provisional_ranking_rows(round, batch))
+        for row in rows:
+            if not full_personal_data:
+                row = _masked(row)
+            yield row
+
+
+def _masked(row: RankingRow) -> RankingRow:
+    from dataclasses import replace
+
+    # Published lists show the name, unit and year of birth; phone and ID numbers keep their last 3 digits.
+    dob = row.date_of_birth
+    return replace(row, phone=mask_digits(row.phone), national_id=mask_digits(row.national_id),
+                   date_of_birth=dt.date(dob.year, 1, 1) if dob else None)
+
+
+_PERSON_FIELDS = ("registration__full_name", "registration__date_of_birth", "unit_id", "unit__name", "user__phone",
+                  "registration__national_id")
+
+
+def _stored_ranking_rows(round: Round, entries: Any, batch: int) -> Iterator[RankingRow]:
+    """Keyset over ``position`` (unique per ranking: the deterministic listing order) of the stored entries."""
+    fields = ("position", "rank", "score", "correct_count", "prediction", "prediction_distance", "duration_ms",
+              "submitted_at", "attempt_id", "attempt__number", "attempt__registration_id", "attempt__status",
+              "attempt__registration__full_name", "attempt__registration__date_of_birth", "unit_id", "unit__name",
+              "user__phone", "attempt__registration__national_id", "is_winner")
+    last = -1
+    while True:
+        chunk = list(entries.filter(position__gt=last).order_by("position").values_list(*fields)[:batch])
+        if not chunk:
+            return
+        for (_position, rank, score, correct, prediction, distance, duration_ms, submitted_at, attempt_id, number,
+             registration_id, status, full_name, dob, unit_id, unit_name, phone, national_id, is_winner) in chunk:
+            yield RankingRow(round.name, rank, full_name or "", dob, unit_id, unit_name or "", phone or "",
+                             national_id or "", score, correct, prediction, distance,
+                             duration_ms / 1000 if duration_ms is not None else None, submitted_at, attempt_id,
+                             number, registration_id, status, is_winner)
+        last = chunk[-1][0]
+
+
+def _provisional_ranking_rows(round: Round, batch: int) -> Iterator[RankingRow]:
+    """Every finished attempt ranked by score, then the round's tie-break order, with standard
+    competition ranking (1, 1, 3). Used only before leaderboards has stored the official ranking."""
+    target = round.prediction_target_value
+    order_keys = round.settings.tie_break_order
+    rows = []
+    fields = ("id", "score", "correct_count", "prediction", "duration_ms", "submitted_at", "number",
+              "registration_id", "status", *_PERSON_FIELDS)
+    last_id = 0
+    # Sorting needs the whole round; the tuples are small (about 200 bytes each), the file is still streamed.
+    while True:
+        chunk = list(_finished(round).filter(id__gt=last_id).order_by("id").values_list(*fields)[:batch])
+        if not chunk:
+            break
+        rows.extend(chunk)
+        last_id = chunk[-1][0]
+
+    def distance(row: tuple) -> int | None:
+        return abs(row[3] - target) if target is not None and row[3] is not None else None
+
+    big = float("inf")
+
+    def key(row: tuple) -> tuple:
+        parts: list[Any] = []
+        for name in order_keys:
+            if name == "score":
+                parts.append(-(row[1] if row[1] is not None else Decimal("-1e9")))
+            elif name == "prediction":
+                d = distance(row)
+                parts.append(big if d is None else d)
+            elif name == "duration":
+                parts.append(big if row[4] is None else row[4])
+            elif name == "submitted_at":
+                parts.append(row[5].timestamp() if row[5] else big)
+        return tuple(parts)
+
+    rows.sort(key=lambda r: (key(r), r[0]))
+    previous, rank = None, 0
+    for position, row in enumerate(rows, start=1):
+        k = key(row)
+        if k != previous:
+            rank, previous = position, k
+        (pk, score, correct, prediction, duration_ms, submitted_at, number, registration_id, status,
+         full_name, dob, unit_id, unit_name, phone, national_id) = row
+        yield RankingRow(round.name, rank, full_name or "", dob, unit_id, unit_name or "", phone or "",
+                         national_id or "", score, correct, prediction, distance(row),
+                         duration_ms / 1000 if duration_ms is not None else None, submitted_at, pk, number,
+                         registration_id, status)
+
+
+# --------------------------------------------------------------------------------------------------
+# Answers
+# --------------------------------------------------------------------------------------------------
+
+QUESTION_TYPE_LABELS = {
+    "single": "Một đáp án", "multiple": "Nhiều đáp án", "truefalse": "Đúng/Sai", "numeric": "Số",
+    "short": "Trả lời ngắn", "essay": "Tự luận",
+}
+
+
+@dataclass
+class _OptionCache:
+    """Option letters/texts and question types by question id, loaded once per question."""
+
+    options: dict[int, dict[int, str]] = field(default_factory=dict)
+    types: dict[int, str] = field(default_factory=dict)
+
+    def load(self, question_ids: set[int]) -> None:
+        from questionbank.models import Question, QuestionOption
+
+        missing = question_ids - self.types.keys()
+        if not missing:
+            return
+        for qid, qtype in Question.objects.filter(pk__in=missing).values_list("id", "type"):
+            self.types[qid] = qtype
+            self.options.setdefault(qid, {})
+        position: dict[int, int] = {}
+        for qid, oid, text in (QuestionOption.objects.filter(question_id__in=missing)
+                               .order_by("question_id", "position", "id").values_list("question_id", "id", "text")):
+            n = position.get(qid, 0)
+            position[qid] = n + 1
+            letter = chr(65 + n) if n < 26 else str(n + 1)
+            self.options[qid][oid] = f"{letter}. {strip_tags(text)}"
+
+
+ANSWER_FIELDS = ("id", "attempt_id", "attempt__round__name", "attempt__registration_id",
+                 "attempt_question__position", "attempt_question__question_id", "attempt_question__shown_at",
+                 "attempt__started_at", "response", "is_correct", "points_awarded", "received_at")
+
+
+def answer_rows(*, target: ExportTarget, batch: int = DEFAULT_BATCH) -> Iterator[tuple]:
+    """One row per stored answer of the target's rounds, in id order (keyset batches).
+
+    Row: round name, attempt id, registration id, position, question id, type label, answer text,
+    correct (bool | None), points, received at, seconds since the question was shown (or since the attempt
+    started when every question is shown at once).
+    """
+    cache = _OptionCache()
+    base = Answer.objects.filter(attempt__round_id__in=target.round_ids)
+    last_id = 0
+    while True:
+        chunk = list(base.filter(id__gt=last_id).order_by("id").values_list(*ANSWER_FIELDS)[:batch])
+        if not chunk:
+            return
+        cache.load({row[5] for row in chunk})
+        options, types = cache.options, cache.types
+        for (_pk, attempt_id, round_name, registration_id, position, question_id, shown_at, started_at, response,
+             is_correct, points, received_at) in chunk:
+            qtype = types.get(question_id, "")
+            text = _response_text(response, options.get(question_id, {}))
+            since = shown_at or started_at
+            elapsed = (received_at - since).total_seconds() if since and received_at else None
+            yield (round_name, attempt_id, registration_id, position, question_id,
+                   QUESTION_TYPE_LABELS.get(qtype, qtype), text, is_correct, points, received_at, elapsed)
+        last_id = chunk[-1][0]
+
+
+def _response_text(response: Any, options: dict[int, str]) -> str:
+    if not isinstance(response, dict):
+        return ""
+    if "options" in response:
+        return "; ".join(options.get(oid, f"#{oid}") for oid in response.get("options") or [])
+    if "number" in response:
+        return str(response["number"])
+    return str(response.get("text", ""))
+
+
+# --------------------------------------------------------------------------------------------------
+# Item statistics
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemStatistic:
+    question_id: int
+    stem: str
+    qtype: str
+    drawn: int
+    answered: int
+    correct: int
+    facility: float | None  # share of draws answered fully correctly
+    discrimination: float | None  # point-biserial correlation of correctness with the attempt score
+    options: str  # "A (đúng): 12 · B: 3 …"
+
+
+def item_statistics(*, target: ExportTarget) -> list[ItemStatistic]:
+    """Item statistics of the questions drawn in the target's finished attempts.
+
+    Uses ``questionbank.selectors.question_item_statistics`` when the question bank provides it; this is
+    the exports app's own version (one grouped query, one option-distribution query) until then.
+    Discrimination is the point-biserial r = (M₁ − M₀) / s · √(p·q) with the attempt's total score.
+    """
+    from questionbank.models import Question, QuestionOption
+
+    drawn = (AttemptQuestion.objects
+             .filter(attempt__round_id__in=target.round_ids, attempt__status__in=FINISHED_STATUSES)
+             .values("question_id")
+             .annotate(drawn=Count("id"), answered=Count("answers"),
+                       correct=Count("id", filter=Q(answers__is_correct=True)),
+                       m1=Avg("attempt__score", filter=Q(answers__is_correct=True)),
+                       m0=Avg("attempt__score", filter=Q(answers__is_correct=False) | Q(answers__isnull=True)),
+                       sd=StdDev("attempt__score"))
+             .order_by("question_id"))
+    stats = list(drawn)
+    ids = [s["question_id"] for s in stats]
+    questions = {q["id"]: q for q in Question.objects.filter(pk__in=ids).values("id", "stem", "type")}
+    chosen = _option_counts(target)
+    option_labels: dict[int, list[tuple[int, str, bool]]] = {}
+    for qid, oid, fraction in (QuestionOption.objects.filter(question_id__in=ids)
+                               .order_by("question_id", "position", "id").values_list("question_id", "id", "fraction")):
+        items = option_labels.setdefault(qid, [])
+        n = len(items)
+        items.append((oid, chr(65 + n) if n < 26 else str(n + 1), fraction > 0))
+    result = []
+    for s in stats:
+        qid, n = s["question_id"], s["drawn"]
+        p = s["correct"] / n if n else None
+        r = None
+        if p is not None and 0 < p < 1 and s["sd"] and s["m1"] is not None and s["m0"] is not None:
+            r = float(Decimal(s["m1"]) - Decimal(s["m0"])) / float(s["sd"]) * sqrt(p * (1 - p))
+        question = questions.get(qid, {})
+        parts = []
+        for oid, letter, correct in option_labels.get(qid, []) if question.get("type") in (
+                "single", "multiple", "truefalse") else []:
+            label = f"{letter} (đúng)" if correct else letter
+            parts.append(f"{label}: {chosen.get((qid, oid), 0)}")
+        result.append(ItemStatistic(
+            question_id=qid, stem=strip_tags(question.get("stem", ""))[:500], qtype=question.get("type", ""),
+            drawn=n, answered=s["answered"], correct=s["correct"], facility=p,
+            discrimination=round(r, 4) if r is not None else None, options=" · ".join(parts)))
+    return result
+
+
+def _option_counts(target: ExportTarget) -> dict[tuple[int, int], int]:
+    """How often each option was chosen, per (question id, option id), in one grouped query."""
+    answer, aq, attempt = Answer._meta.db_table, AttemptQuestion._meta.db_table, Attempt._meta.db_table
+    statuses = [str(s) for s in FINISHED_STATUSES]
+    round_ids = target.round_ids
+    if not round_ids:
+        return {}
+    round_marks = ", ".join(["%s"] * len(round_ids))
+    status_marks = ", ".join(["%s"] * len(statuses))
+    if connection.vendor == "postgresql":
+        expand = "CROSS JOIN LATERAL jsonb_array_elements_text(a.response -> 'options') AS opt(value)"
+        value = "opt.value::bigint"
+    else:
+        expand = "CROSS JOIN json_each(a.response, '$.options') AS opt"
+        value = "CAST(opt.value AS INTEGER)"
+    sql = (f"SELECT q.question_id, {value}, COUNT(*) FROM {answer} a "  # noqa: S608 - table names from _meta
+           f"JOIN {aq} q ON q.id = a.attempt_question_id JOIN {attempt} t ON t.id = a.attempt_id {expand} "
+           f"WHERE t.round_id IN ({round_marks}) AND t.status IN ({status_marks}) GROUP BY 1, 2")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*round_ids, *statuses])
+        return {(qid, int(oid)): count for qid, oid, count in cursor.fetchall()}
+
+
+def item_statistics_for(*, target: ExportTarget) -> list[ItemStatistic]:
+    """The question bank's selector when it exists (same row shape expected), else ours."""
+    try:
+        from questionbank.selectors import question_item_statistics  # type: ignore[attr-defined]
+    except ImportError:
+        return item_statistics(target=target)
+    return list(question_item_statistics(round_ids=target.round_ids))  # pragma: no cover - adapter
+
+
+# --------------------------------------------------------------------------------------------------
+# Units
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitParticipation:
+    unit_id: int
+    name: str
+    registrations: int
+    entrants: int
+    attempts: int
+    registered_population: int | None
+    rate: float | None
+    winners: int
+
+
+def unit_participation(*, target: ExportTarget, winners_by_unit: dict[int, int]) -> list[UnitParticipation]:
+    """Participation per unit: registrations (contest), entrants and finished attempts (the target's rounds),
+    the rate against the unit's registered population, and winners (counted while writing the ranking)."""
+    registrations = {
+        row["unit_id"]: row for row in Registration.objects.filter(contest=target.contest)
+        .values("unit_id", name=F("unit__name"), population=F("unit__registered_population"))
+        .annotate(n=Count("id"))
+    }
+    activity = {
+        row["unit_id"]: row for row in Attempt.objects.filter(round_id__in=target.round_ids,
+                                                              status__in=FINISHED_STATUSES)
+        .values("unit_id", name=F("unit__name"), population=F("unit__registered_population"))
+        .annotate(entrants=Count("registration_id", distinct=True), attempts=Count("id"))
+    }
+    result = []
+    for unit_id in set(registrations) | set(activity):
+        reg, act = registrations.get(unit_id, {}), activity.get(unit_id, {})
+        info = reg or act
+        entrants = act.get("entrants", 0)
+        population = info.get("population")
+        result.append(UnitParticipation(
+            unit_id=unit_id, name=info.get("name") or "", registrations=reg.get("n", 0), entrants=entrants,
+            attempts=act.get("attempts", 0), registered_population=population,
+            rate=(entrants / population) if population else None, winners=winners_by_unit.get(unit_id, 0)))
+    result.sort(key=lambda u: (-u.entrants, -u.attempts, u.name))
+    return result
+
+
+def winners_top_n() -> int:
+    return int(getattr(settings, "EXPORTS_WINNERS_TOP_N", 29))
+
+
+def rows_total(*, target: ExportTarget) -> int:
+    return ranking_count(target=target) + answers_count(target=target)
+
+
+def round_names(rounds: Sequence[Round]) -> str:
+    return ", ".join(r.name for r in rounds)

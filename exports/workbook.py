@@ -1,0 +1,219 @@
+"""The results workbook and the zipped CSV of answers: selectors' rows → writers.
+
+Sheets, in order: "Thông tin" (title block), "Xếp hạng", "Bài làm" (continued on "Bài làm (2)"… past the
+row cap), "Thống kê câu hỏi", "Đơn vị". Times are Vietnam wall-clock time (stated in the headers).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import IO
+
+from django.conf import settings
+from django.utils import timezone
+
+from exports import selectors
+from exports.selectors import ExportTarget
+from exports.writers import (
+    BOOL,
+    DATE,
+    DATETIME,
+    EXCEL_MAX_ROWS,
+    INT,
+    NUMBER,
+    PERCENT,
+    TEXT,
+    Column,
+    XlsxExport,
+    ZippedCsv,
+    to_vietnam_naive,
+)
+
+ProgressCallback = Callable[[int], None]
+
+SHEET_INFO = "Thông tin"
+SHEET_RANKING = "Xếp hạng"
+SHEET_ANSWERS = "Bài làm"
+SHEET_ITEMS = "Thống kê câu hỏi"
+SHEET_UNITS = "Đơn vị"
+
+
+def ranking_columns(*, full_personal_data: bool) -> list[Column]:
+    return [
+        Column("Đợt thi", TEXT, 18),
+        Column("Hạng", INT, 7),
+        Column("Họ và tên", TEXT, 26),
+        Column("Ngày sinh" if full_personal_data else "Ngày sinh (chỉ hiện năm)", DATE, 12),
+        Column("Đơn vị", TEXT, 28),
+        Column("Số điện thoại", TEXT, 14),
+        Column("Số định danh cá nhân", TEXT, 16),
+        Column("Điểm", NUMBER, 8),
+        Column("Số câu đúng", INT, 8),
+        Column("Dự đoán", INT, 10),
+        Column("Chênh lệch dự đoán", INT, 11),
+        Column("Thời gian làm bài (giây)", NUMBER, 12),
+        Column("Nộp bài lúc (giờ Việt Nam)", DATETIME, 20),
+        Column("Mã lượt thi", INT, 11),
+        Column("Lượt thứ", INT, 7),
+        Column("Đoạt giải", BOOL, 8),
+    ]
+
+
+ANSWER_COLUMNS = [
+    Column("Đợt thi", TEXT, 18),
+    Column("Mã lượt thi", INT, 11),
+    Column("Mã đăng ký", INT, 11),
+    Column("Câu số", INT, 7),
+    Column("Mã câu hỏi", INT, 10),
+    Column("Loại câu hỏi", TEXT, 13),
+    Column("Câu trả lời", TEXT, 40),
+    Column("Đúng", BOOL, 7),
+    Column("Điểm", NUMBER, 8),
+    Column("Máy chủ nhận lúc (giờ Việt Nam)", DATETIME, 20),
+    Column("Số giây từ khi hiện câu hỏi", NUMBER, 12),
+]
+
+ITEM_COLUMNS = [
+    Column("Mã câu hỏi", INT, 10),
+    Column("Nội dung câu hỏi", TEXT, 50),
+    Column("Loại câu hỏi", TEXT, 13),
+    Column("Số lần được rút", INT, 10),
+    Column("Số lần trả lời", INT, 10),
+    Column("Số lần đúng", INT, 10),
+    Column("Độ khó (tỉ lệ đúng)", PERCENT, 11),
+    Column("Độ phân biệt", NUMBER, 11),
+    Column("Phân bố lựa chọn", TEXT, 40),
+]
+
+UNIT_COLUMNS = [
+    Column("Đơn vị", TEXT, 32),
+    Column("Số người đăng ký", INT, 11),
+    Column("Số người dự thi", INT, 11),
+    Column("Số lượt thi", INT, 11),
+    Column("Số người thuộc đơn vị", INT, 12),
+    Column("Tỉ lệ tham gia", PERCENT, 11),
+    Column("Số người đạt giải", INT, 11),
+]
+
+
+@dataclass
+class ExportStats:
+    sheets: dict[str, int] = field(default_factory=dict)
+    rows: int = 0
+    personal_fields: list[str] = field(default_factory=list)
+
+
+class _Progress:
+    def __init__(self, callback: ProgressCallback | None, every: int) -> None:
+        self.callback, self.every, self.rows, self._next = callback, max(every, 1), 0, max(every, 1)
+
+    def tick(self) -> None:
+        self.rows += 1
+        if self.callback is not None and self.rows >= self._next:
+            self._next += self.every
+            self.callback(self.rows)
+
+    def done(self) -> None:
+        if self.callback is not None:
+            self.callback(self.rows)
+
+
+def progress_every() -> int:
+    return int(getattr(settings, "EXPORTS_PROGRESS_EVERY", 5000))
+
+
+def answers_sheet_max_rows() -> int:
+    return int(getattr(settings, "EXPORTS_SHEET_MAX_ROWS", EXCEL_MAX_ROWS))
+
+
+def _ranking_values(row: selectors.RankingRow) -> tuple:
+    return (row.round_name, row.rank, row.full_name, row.date_of_birth, row.unit_name, row.phone,
+            row.national_id, row.score, row.correct_count, row.prediction, row.prediction_distance,
+            row.duration_seconds, row.submitted_at, row.attempt_id, row.attempt_number, row.is_winner)
+
+
+def results_workbook_write(*, target: ExportTarget, out: str | IO[bytes], generated_by: str,
+                           full_personal_data: bool, now: dt.datetime | None = None,
+                           max_rows: int | None = None, progress: ProgressCallback | None = None,
+                           batch: int = selectors.DEFAULT_BATCH) -> ExportStats:
+    """Write the results workbook of ``target`` to ``out``. ``max_rows`` caps rows per answers sheet
+    (default ``EXPORTS_SHEET_MAX_ROWS``, Excel's limit). ``progress(rows)`` is called every
+    ``EXPORTS_PROGRESS_EVERY`` data rows."""
+    now = now or timezone.now()
+    book = XlsxExport(out)
+    stats = ExportStats()
+    tick = _Progress(progress, progress_every())
+    try:
+        book.add_info_sheet(SHEET_INFO, "Kết quả cuộc thi", [
+            ("Cuộc thi", target.contest.title),
+            ("Đợt thi", target.round.name if target.round else selectors.round_names(target.rounds)),
+            ("Thời điểm xuất (giờ Việt Nam, UTC+7)", now),
+            ("Người xuất", generated_by),
+            ("Thông tin cá nhân", "Đầy đủ" if full_personal_data
+             else "Đã che số điện thoại và số định danh (chỉ hiện 3 số cuối), ngày sinh chỉ hiện năm"),
+            ("Ghi chú", "Thời gian ghi theo giờ Việt Nam (Asia/Ho_Chi_Minh)."),
+        ])
+        # Sheets are created in display order, then filled one after another (each streams to its own
+        # temporary file in constant-memory mode).
+        ranking = book.add_sheet(SHEET_RANKING, ranking_columns(full_personal_data=full_personal_data))
+        answers = book.add_split_sheet(SHEET_ANSWERS, ANSWER_COLUMNS, max_rows=max_rows or answers_sheet_max_rows())
+        items = book.add_sheet(SHEET_ITEMS, ITEM_COLUMNS)
+        units = book.add_sheet(SHEET_UNITS, UNIT_COLUMNS)
+
+        top_n = selectors.winners_top_n()
+        winners: Counter[int] = Counter()
+        for row in selectors.ranking_rows(target=target, full_personal_data=full_personal_data, batch=batch):
+            ranking.append(_ranking_values(row))
+            won = row.is_winner if row.is_winner is not None else row.rank <= top_n
+            if won and row.unit_id is not None:
+                winners[row.unit_id] += 1
+            tick.tick()
+        ranking.finish()
+
+        for values in selectors.answer_rows(target=target, batch=batch):
+            answers.append(values)
+            tick.tick()
+        answers.finish()
+
+        for item in selectors.item_statistics_for(target=target):
+            items.append((item.question_id, item.stem, selectors.QUESTION_TYPE_LABELS.get(item.qtype, item.qtype),
+                          item.drawn, item.answered, item.correct, item.facility, item.discrimination,
+                          item.options))
+        items.finish()
+
+        for unit in selectors.unit_participation(target=target, winners_by_unit=winners):
+            units.append((unit.name, unit.registrations, unit.entrants, unit.attempts, unit.registered_population,
+                          unit.rate, unit.winners))
+        units.finish()
+    finally:
+        book.close()
+    tick.done()
+    stats.sheets = {SHEET_RANKING: ranking.data_rows, SHEET_ANSWERS: answers.data_rows,
+                    SHEET_ITEMS: items.data_rows, SHEET_UNITS: units.data_rows}
+    stats.rows = tick.rows
+    stats.personal_fields = (["full_name", "date_of_birth", "unit", "phone", "national_id"] if full_personal_data
+                             else ["full_name", "birth_year", "unit", "phone_masked", "national_id_masked"])
+    return stats
+
+
+def answers_csv_write(*, target: ExportTarget, out: str | IO[bytes], progress: ProgressCallback | None = None,
+                      batch: int = selectors.DEFAULT_BATCH) -> ExportStats:
+    """The answers ("Bài làm") as one CSV in a zip archive — no row limit, for very large rounds."""
+    tick = _Progress(progress, progress_every())
+    archive = ZippedCsv(out, "bai-lam.csv", ANSWER_COLUMNS)
+    try:
+        for values in selectors.answer_rows(target=target, batch=batch):
+            archive.append(values)
+            tick.tick()
+    finally:
+        archive.close()
+    tick.done()
+    return ExportStats(sheets={SHEET_ANSWERS: archive.data_rows}, rows=tick.rows)
+
+
+def vietnam_stamp(moment: dt.datetime) -> str:
+    return to_vietnam_naive(moment).strftime("%Y%m%d-%H%M")
+

@@ -1,0 +1,258 @@
+"""File writers for exports: rows in, file out. They know cell types, nothing about contests.
+
+Rows are built apart from the writer (``exports.selectors``/``exports.workbook``) as plain tuples and
+written here through a *constant-memory* xlsxwriter workbook (see docs/exports.md for the measurement
+that chose xlsxwriter over openpyxl's write-only mode).
+
+Formula injection: every text value is written with ``write_string`` — an explicit text cell — so a
+value such as ``=HYPERLINK(...)`` typed by a contestant is shown as typed and never evaluated. Numbers are
+written with ``write_number``, dates with ``write_datetime``. The workbook is opened with
+``strings_to_formulas=False`` (and friends) as a second line of defence should anyone call ``write``.
+CSV has no cell types, so the CSV writer neutralises dangerous text with a leading apostrophe (OWASP).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+import xlsxwriter
+
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_STRING = 32_767
+SHEET_NAME_MAX = 31
+# Text starting with one of these is a formula (or becomes one) in spreadsheet programs.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+TEXT, INT, NUMBER, DATETIME, DATE, BOOL, PERCENT = "text", "int", "number", "datetime", "date", "bool", "percent"
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    kind: str = TEXT
+    width: float = 14
+
+
+def to_vietnam_naive(value: dt.datetime) -> dt.datetime:
+    """An aware datetime as the naive wall-clock time in Vietnam (Excel has no time zones)."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime in an export")
+    return value.astimezone(VN_TZ).replace(tzinfo=None)
+
+
+def is_formula_like(text: str) -> bool:
+    return text.startswith(FORMULA_TRIGGERS)
+
+
+def csv_safe_text(text: str) -> str:
+    """CSV cells carry no type: text that a spreadsheet would run as a formula gets a leading apostrophe."""
+    return "'" + text if is_formula_like(text) else text
+
+
+class XlsxExport:
+    """A constant-memory xlsx workbook. Sheets are written one row at a time, top to bottom.
+
+    Use ``add_sheet(name, columns)`` → ``SheetWriter``; ``close()`` finishes the file. ``path_or_file`` may
+    be a path or a binary file object.
+    """
+
+    def __init__(self, path_or_file: str | IO[bytes]) -> None:
+        self.book = xlsxwriter.Workbook(path_or_file, {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "default_date_format": "dd/mm/yyyy hh:mm:ss",
+        })
+        self.header_format = self.book.add_format({"bold": True, "text_wrap": True, "valign": "top",
+                                                   "bg_color": "#E8EEF7", "border": 1})
+        self.datetime_format = self.book.add_format({"num_format": "dd/mm/yyyy hh:mm:ss"})
+        self.date_format = self.book.add_format({"num_format": "dd/mm/yyyy"})
+        self.number_format = self.book.add_format({"num_format": "0.###"})
+        self.percent_format = self.book.add_format({"num_format": "0.0%"})
+        self.title_format = self.book.add_format({"bold": True, "font_size": 14})
+        self.label_format = self.book.add_format({"bold": True})
+        self._names: set[str] = set()
+
+    def unique_sheet_name(self, name: str) -> str:
+        for bad in "[]:*?/\\":
+            name = name.replace(bad, " ")
+        base = name[:SHEET_NAME_MAX].strip() or "Sheet"
+        candidate, n = base, 2
+        while candidate.casefold() in self._names:
+            suffix = f" ({n})"
+            candidate = base[: SHEET_NAME_MAX - len(suffix)] + suffix
+            n += 1
+        self._names.add(candidate.casefold())
+        return candidate
+
+    def add_sheet(self, name: str, columns: Sequence[Column]) -> SheetWriter:
+        return SheetWriter(self, self.book.add_worksheet(self.unique_sheet_name(name)), columns)
+
+    def add_split_sheet(self, name: str, columns: Sequence[Column], *,
+                        max_rows: int = EXCEL_MAX_ROWS) -> SplitSheetWriter:
+        return SplitSheetWriter(self, name, columns, max_rows=max_rows)
+
+    def add_info_sheet(self, name: str, title: str, items: Iterable[tuple[str, Any]]) -> None:
+        """A title block: a title then label/value pairs (values typed like data cells)."""
+        sheet = self.book.add_worksheet(self.unique_sheet_name(name))
+        sheet.set_column(0, 0, 42)
+        sheet.set_column(1, 1, 60)
+        sheet.write_string(0, 0, title, self.title_format)
+        writer = SheetWriter(self, sheet, [Column("", TEXT), Column("", TEXT)], header=False)
+        writer.row = 2
+        for label, value in items:
+            sheet.write_string(writer.row, 0, str(label), self.label_format)
+            writer.write_cell(writer.row, 1, value, _kind_of(value))
+            writer.row += 1
+
+    def close(self) -> None:
+        self.book.close()
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return BOOL
+    if isinstance(value, int | float | Decimal):
+        return NUMBER
+    if isinstance(value, dt.datetime):
+        return DATETIME
+    if isinstance(value, dt.date):
+        return DATE
+    return TEXT
+
+
+class SheetWriter:
+    """One worksheet: header row (frozen, autofiltered), typed data rows."""
+
+    def __init__(self, export: XlsxExport, sheet: Any, columns: Sequence[Column], *, header: bool = True) -> None:
+        self.export = export
+        self.sheet = sheet
+        self.columns = list(columns)
+        self.kinds = [c.kind for c in self.columns]
+        self.row = 0
+        self.data_rows = 0
+        if header:
+            for index, column in enumerate(self.columns):
+                fmt = {DATETIME: export.datetime_format, DATE: export.date_format,
+                       PERCENT: export.percent_format}.get(column.kind)
+                sheet.set_column(index, index, column.width, fmt)
+            for index, column in enumerate(self.columns):
+                sheet.write_string(0, index, column.header, export.header_format)
+            sheet.freeze_panes(1, 0)
+            self.row = 1
+
+    def write_cell(self, row: int, col: int, value: Any, kind: str) -> None:
+        if value is None or value == "":
+            return
+        sheet = self.sheet
+        if kind == TEXT:
+            text = value if isinstance(value, str) else str(value)
+            sheet.write_string(row, col, text[:EXCEL_MAX_STRING])
+        elif kind in (INT, NUMBER, PERCENT):
+            if isinstance(value, bool):
+                value = int(value)
+            if kind == PERCENT:
+                sheet.write_number(row, col, float(value), self.export.percent_format)
+            else:
+                sheet.write_number(row, col, float(value) if isinstance(value, Decimal) else value)
+        elif kind == DATETIME:
+            sheet.write_datetime(row, col, to_vietnam_naive(value), self.export.datetime_format)
+        elif kind == DATE:
+            sheet.write_datetime(row, col, dt.datetime(value.year, value.month, value.day),
+                                 self.export.date_format)
+        elif kind == BOOL:
+            sheet.write_boolean(row, col, bool(value))
+        else:  # pragma: no cover - a programming error
+            raise ValueError(kind)
+
+    def append(self, values: Sequence[Any]) -> None:
+        row, write, kinds = self.row, self.write_cell, self.kinds
+        for col, value in enumerate(values):
+            if value is not None:
+                write(row, col, value, kinds[col])
+        self.row += 1
+        self.data_rows += 1
+
+    def finish(self) -> None:
+        """Autofilter over the header and data (constant-memory mode allows it at any time)."""
+        last = max(self.row - 1, 0)
+        self.sheet.autofilter(0, 0, last, len(self.columns) - 1)
+
+
+class SplitSheetWriter:
+    """A logical sheet that continues on "<name> (2)", "<name> (3)"… once ``max_rows`` rows (header
+    included, so Excel's 1,048,576 by default) are used."""
+
+    def __init__(self, export: XlsxExport, name: str, columns: Sequence[Column], *, max_rows: int) -> None:
+        if max_rows < 2:
+            raise ValueError("max_rows must leave room for a header and one row")
+        self.export, self.name, self.columns, self.max_rows = export, name, columns, max_rows
+        self.sheets: list[SheetWriter] = []
+        self.current = self._new()
+
+    def _new(self) -> SheetWriter:
+        n = len(self.sheets) + 1
+        name = self.name if n == 1 else f"{self.name} ({n})"
+        sheet = SheetWriter(self.export, self.export.book.add_worksheet(self.export.unique_sheet_name(name)),
+                            self.columns)
+        self.sheets.append(sheet)
+        return sheet
+
+    def append(self, values: Sequence[Any]) -> None:
+        if self.current.row >= self.max_rows:
+            self.current.finish()
+            self.current = self._new()
+        self.current.append(values)
+
+    def finish(self) -> None:
+        self.current.finish()
+
+    @property
+    def data_rows(self) -> int:
+        return sum(s.data_rows for s in self.sheets)
+
+
+class ZippedCsv:
+    """A zip archive holding one UTF-8 (with BOM, so Excel reads Vietnamese) CSV file, streamed."""
+
+    def __init__(self, path_or_file: str | IO[bytes], inner_name: str, columns: Sequence[Column]) -> None:
+        self.zip = zipfile.ZipFile(path_or_file, "w", compression=zipfile.ZIP_DEFLATED)
+        self.raw = self.zip.open(inner_name, "w", force_zip64=True)
+        self.text = io.TextIOWrapper(self.raw, encoding="utf-8-sig", newline="")
+        self.writer = csv.writer(self.text)
+        self.kinds = [c.kind for c in columns]
+        self.writer.writerow([c.header for c in columns])
+        self.data_rows = 0
+
+    def append(self, values: Sequence[Any]) -> None:
+        out = []
+        for value, kind in zip(values, self.kinds, strict=True):
+            if value is None:
+                out.append("")
+            elif kind == TEXT:
+                out.append(csv_safe_text(str(value)))
+            elif kind == DATETIME:
+                out.append(to_vietnam_naive(value).strftime("%Y-%m-%d %H:%M:%S"))
+            elif kind == DATE:
+                out.append(value.isoformat())
+            elif kind == BOOL:
+                out.append("1" if value else "0")
+            else:
+                out.append(str(value))
+        self.writer.writerow(out)
+        self.data_rows += 1
+
+    def close(self) -> None:
+        self.text.flush()
+        self.text.close()
+        self.zip.close()

@@ -1,0 +1,55 @@
+"""Open an export with LibreOffice (headless conversion to CSV): formula-like text must come out as typed,
+never as a computed value. Under CI=true a missing LibreOffice is a failure, not a skip."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from exports.writers import INT, TEXT, Column, XlsxExport
+from tests.exports.factories import FORMULA_TEXTS
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def soffice_or_fail() -> str:
+    if SOFFICE:
+        return SOFFICE
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail("LibreOffice (soffice) is not installed but CI=true: install libreoffice-calc-nogui "
+                    "(.ci/run does) — the export must be checked by a real spreadsheet program.")
+    pytest.skip("LibreOffice not installed (set CI=true to make this a failure)")
+
+
+def xlsx_to_csv_rows(path, tmp_path) -> list[list[str]]:
+    """Convert the first sheet of ``path`` to CSV with LibreOffice and parse it."""
+    soffice = soffice_or_fail()
+    profile = tmp_path / "lo-profile"
+    subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to",
+                    "csv:Text - txt - csv (StarCalc):44,34,76,1", "--outdir", str(tmp_path), str(path)],
+                   check=True, capture_output=True, timeout=180)
+    out = tmp_path / (path.stem + ".csv")
+    assert out.exists(), "LibreOffice produced no CSV"
+    return list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"), newline="")))
+
+
+def test_libreoffice_reads_formula_like_text_as_text(tmp_path):
+    path = tmp_path / "cong-thuc.xlsx"
+    book = XlsxExport(str(path))
+    sheet = book.add_sheet("Bài làm", [Column("Câu trả lời", TEXT), Column("Số", INT)])
+    for text in [*FORMULA_TEXTS, "=2*21"]:
+        sheet.append((text, -7))
+    sheet.finish()
+    book.close()
+    rows = xlsx_to_csv_rows(path, tmp_path)
+    assert rows[0] == ["Câu trả lời", "Số"]
+    got = [r[0] for r in rows[1:]]
+    # Nothing is evaluated ("=2*21" would otherwise become 42); LibreOffice writes a cell's line break
+    # (CR) as LF in CSV, so compare with line ends normalised.
+    assert got == [t.replace("\r", "\n") for t in [*FORMULA_TEXTS, "=2*21"]]
+    assert all(r[1] == "-7" for r in rows[1:])
