@@ -224,7 +224,7 @@ def start_servers(kind: str, count: int, *, pin: bool, env: dict[str, str]) -> t
             cmd = [sys.executable, "-m", "uvicorn", "contest_engine.asgi:application", "--host", "127.0.0.1",
                    "--port", str(port), "--backlog", "4096", "--ws", "websockets-sansio", "--ws-max-size", "65536",
                    "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--lifespan", "off",
-                   "--log-level", "warning", "--ws-ping-interval", "0"]
+                   "--log-level", "warning"]
         if pin:
             cmd = ["taskset", "-c", "0", *cmd]
         procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True))

@@ -21,6 +21,13 @@ from django.db import close_old_connections, connections
 
 T = TypeVar("T")
 _executor: ThreadPoolExecutor | None = None
+_local = threading.local()
+
+
+def server_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop that handed the current thread its work (None outside ``db_call``): after-commit
+    broadcasts made in this thread are scheduled on it instead of spinning up a new loop per message."""
+    return getattr(_local, "loop", None)
 
 
 def _pool() -> ThreadPoolExecutor:
@@ -31,18 +38,20 @@ def _pool() -> ThreadPoolExecutor:
     return _executor
 
 
-def _call(func: Callable[..., T], kwargs: dict[str, Any]) -> T:
+def _call(loop: asyncio.AbstractEventLoop, func: Callable[..., T], kwargs: dict[str, Any]) -> T:
+    _local.loop = loop
     close_old_connections()
     try:
         return func(**kwargs)
     finally:
         close_old_connections()
+        _local.loop = None
 
 
 async def db_call(func: Callable[..., T], /, **kwargs: Any) -> T:
     """Run ``func(**kwargs)`` in the pool and await its result."""
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_pool(), functools.partial(_call, func, kwargs))
+    return await loop.run_in_executor(_pool(), functools.partial(_call, loop, func, kwargs))
 
 
 def close_connections_in_threads(executor: ThreadPoolExecutor, threads: int) -> None:

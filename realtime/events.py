@@ -11,7 +11,7 @@ Broadcasts that report a database change are only sent after the transaction com
 
 from __future__ import annotations
 
-import itertools
+import asyncio
 import logging
 import time
 from typing import Any
@@ -34,7 +34,6 @@ SESSION_REPLACED_AUDIT_ACTION = "attempt.session_replaced"
 PUSH = "attempt.push"  # forward ``event`` to the client as is
 REPLACED = "attempt.replaced"  # sent to one channel: a newer connection for the same attempt took over
 
-_counter = itertools.count()
 _last_version = 0
 
 
@@ -95,11 +94,20 @@ def group_push_now_unsafe(group: str, payload: dict[str, Any]) -> None:
     """
     from channels.layers import get_channel_layer
 
+    from realtime.db import server_loop
+
     layer = get_channel_layer()
     if layer is None:
         return
+    message = {"type": PUSH, "event": payload}
     try:
-        async_to_sync(layer.group_send)(group, {"type": PUSH, "event": payload})
+        loop = server_loop()
+        if loop is not None and loop.is_running():
+            # Called from realtime.db's pool on behalf of a consumer: use the server's loop (and its
+            # channel-layer connection) rather than a new loop and connection for one message.
+            asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop).result(timeout=5)
+        else:
+            async_to_sync(layer.group_send)(group, message)
     except Exception:  # a broadcast failure must never undo or fail the committed change
         logger.exception("group_send to %s failed", group)
 
@@ -116,6 +124,7 @@ def attempt_submitted_on_commit(attempt: Any) -> None:
         group_push_now_unsafe(group, attempt_submitted_event(attempt))
 
     transaction.on_commit(send, robust=True)
+    transaction.on_commit(lambda: attempt_submitted.send_robust(sender=type(attempt), attempt=attempt), robust=True)
 
 
 def attempt_changed_on_commit(attempt: Any, *, reason: str = "") -> None:
@@ -126,3 +135,31 @@ def attempt_changed_on_commit(attempt: Any, *, reason: str = "") -> None:
         group_push_now_unsafe(group, event(ATTEMPT_CHANGED, attempt_id=attempt.pk, reason=reason))
 
     transaction.on_commit(send, robust=True)
+
+
+# --- Leaderboards (issue 5; built by leaderboards.services.live, pushed with group_push_now_unsafe) ---------
+# Sent after the commit of every submitted attempt (client, other tab, sweeper); the leaderboards app listens.
+# kwargs: attempt.
+from django.dispatch import Signal  # noqa: E402
+
+attempt_submitted = Signal()
+
+LEADERBOARD_SNAPSHOT = "leaderboard.snapshot"
+LEADERBOARD_UPDATE = "leaderboard.update"
+LEADERBOARD_HIDDEN = "leaderboard.hidden"
+LEADERBOARD_RANK = "leaderboard.rank"
+
+
+def leaderboard_group(round_id: int, *, staff: bool = False) -> str:
+    """Group of a round's leaderboard sockets: the public view, or the live view of judges/organisers
+    (different while the public board is frozen)."""
+    return f"leaderboard.{int(round_id)}.{'staff' if staff else 'public'}"
+
+
+def leaderboard_event(type_: str, *, round_id: int, version: int, view: str, rows: list[dict[str, Any]],
+                      total: int, **fields: Any) -> dict[str, Any]:
+    """A board snapshot/update: ``version`` is the board's own counter (shared by every server process), so a
+    client ignores an older one and resyncs on a gap it cares about."""
+    return event(type_, round_id=int(round_id), version=int(version), view=view, rows=rows, total=int(total),
+                 **fields)
+

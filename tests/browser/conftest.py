@@ -16,7 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -40,7 +40,7 @@ def asgi_server(transactional_db):
     port = _free_port()
     env = os.environ.copy()
     env.update({
-        "DJANGO_SETTINGS_MODULE": "contest_engine.settings_test",
+        "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "contest_engine.settings_test"),
         "DATABASE_URL": url,
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "REDIS_PREFIX": f"ce-browser-{os.getpid()}",
@@ -120,3 +120,6 @@ def phone_page(chromium):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+    # While Playwright's loop runs, the test's ORM calls use a connection of their own context, which
+    # pytest-django would not close before dropping the test database.
+    connections.close_all()
