@@ -756,8 +756,8 @@ def questions_import(*, organisation: Organisation, result: ParseResult, actor: 
         QuestionSimilarityKey.objects.bulk_create(keys, batch_size=5000, ignore_conflicts=True)
         through.objects.bulk_create(tag_links, batch_size=2000, ignore_conflicts=True)
         for q, (pq, _data) in zip(questions, cleaned, strict=True):
-            for media in pq.media:
-                _save_media(q, media)
+            if pq.media:
+                _link_media(q, [(_save_media(q, media), media.filename) for media in pq.media])
         _audit(actor=actor, action="question.import", organisation=organisation,
                data={"count": len(ids), "first_id": ids[0] if ids else None, "last_id": ids[-1] if ids else None})
     report.imported = len(ids)
@@ -771,3 +771,24 @@ def _save_media(question: Question, media: ParsedMedia) -> QuestionMedia:
     obj.file.save(f"q{question.pk}.{_EXTENSIONS[ctype]}", ContentFile(media.content), save=False)
     obj.save()
     return obj
+
+
+def _link_media(question: Question, saved: list[tuple[QuestionMedia, str]]) -> None:
+    """Point Moodle-style references (``@@PLUGINFILE@@/name``, name raw or URL-encoded) in the question's
+    texts at the stored files."""
+    from urllib.parse import quote
+
+    def relink(text: str) -> str:
+        if "@@PLUGINFILE@@/" not in text:
+            return text
+        for media, filename in saved:
+            for ref in {filename, quote(filename)}:
+                text = text.replace(f"@@PLUGINFILE@@/{ref}", media.file.url)
+        return text
+
+    question.stem, question.explanation = relink(question.stem), relink(question.explanation)
+    question.save(update_fields=["stem", "explanation"])
+    options = list(question.options.all())
+    for option in options:
+        option.text, option.feedback = relink(option.text), relink(option.feedback)
+    QuestionOption.objects.bulk_update(options, ["text", "feedback"])

@@ -287,3 +287,28 @@ def test_topic_paths_nested_and_reused():
 def test_type_label_choices_are_stable():
     assert set(QuestionType.values) == {"single", "multiple", "truefalse", "numeric", "short", "essay"}
     assert OrganisationFactory  # shared factory import stays used
+
+
+def test_import_saves_media_and_links_moodle_references(org_a):
+    from questionbank.importers.base import ParsedMedia, ParsedQuestion, ParseResult
+
+    pq = ParsedQuestion(type="single", stem='<p>Biển này là gì?</p><img src="@@PLUGINFILE@@/bi%E1%BB%83n.png">',
+                        options=single_options(), media=[ParsedMedia("biển.png", PNG, "image/png")], line=3)
+    report = services.questions_import(organisation=org_a, result=ParseResult(questions=[pq]))
+    assert report.errors == []
+    q = Question.objects.get()
+    media = q.media.get()
+    assert media.kind == QuestionMedia.Kind.IMAGE
+    assert "@@PLUGINFILE@@" not in q.stem
+    assert media.file.url in q.stem
+
+
+def test_import_refuses_bad_media_with_its_line(org_a):
+    from questionbank.importers.base import ParsedMedia, ParsedQuestion, ParseResult
+
+    pq = ParsedQuestion(type="single", stem="Câu có tệp lạ", options=single_options(),
+                        media=[ParsedMedia("x.png", b"<svg onload=alert(1)>", "image/svg+xml")], line=7)
+    report = services.questions_import(organisation=org_a, result=ParseResult(questions=[pq]))
+    assert report.imported == 0
+    assert report.errors[0]["line"] == 7
+    assert Question.objects.count() == 0
