@@ -117,7 +117,8 @@ def validate_question(q: ParsedQuestion, *, label: str = "", line: int | None = 
     problems: list[Problem] = []
 
     def err(message: str) -> None:
-        problems.append(Problem(message=f"{label}{message}", line=line, row=q.row))
+        text = f"{label}{message}" if label else message[:1].upper() + message[1:]
+        problems.append(Problem(message=text, line=line, row=q.row))
 
     stem_text = re.sub(r"<[^>]*>", "", q.stem).strip()
     if not stem_text and not q.media:

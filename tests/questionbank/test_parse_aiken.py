@@ -90,8 +90,8 @@ def test_every_error_with_its_line():
         (13, "Đáp án 'D' không có trong các phương án của câu hỏi."),
         (15, "Phương án 'A.' đứng trước nội dung câu hỏi."),
         (19, "Dòng 'ANSWER:' không ghi chữ cái của đáp án đúng."),
-        (21, "câu hỏi trắc nghiệm cần ít nhất 2 phương án."),
-        (25, "phương án B trống."),
+        (21, "Câu hỏi trắc nghiệm cần ít nhất 2 phương án."),
+        (25, "Phương án B trống."),
         (29, "Dòng 'ANSWER:' không thuộc câu hỏi nào."),
         (30, "Thiếu dòng 'ANSWER: …' cho câu hỏi này."),
     ]
@@ -113,7 +113,7 @@ def test_too_long_texts_are_errors_with_the_question_line():
     """)
     assert [p.line for p in result.errors] == [6, 6]
     assert "quá dài" in result.errors[0].message
-    assert "phương án A quá dài" in result.errors[1].message
+    assert "Phương án A quá dài" in result.errors[1].message
     assert len(result.questions) == 1
 
 

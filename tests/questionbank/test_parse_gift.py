@@ -205,8 +205,8 @@ class TestErrors:
         option = "a" * 2_001
         result = parse(f"{stem} {{={option} ~b}}")
         messages = [p.message for p in result.errors]
-        assert any("nội dung câu hỏi quá dài (10001 ký tự; tối đa 10000)" in m for m in messages)
-        assert any("phương án A quá dài (2001 ký tự; tối đa 2000)" in m for m in messages)
+        assert "Nội dung câu hỏi quá dài (10001 ký tự; tối đa 10000)." in messages
+        assert "Phương án A quá dài (2001 ký tự; tối đa 2000)." in messages
         assert all(p.line == 1 for p in result.errors)
 
     def test_limits_are_inclusive(self):
