@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, Sum
+from django.db.models.expressions import RawSQL
 
 from contests import errors
 from contests.models import (
@@ -364,9 +365,15 @@ def attempt_answers_store_batch(*, items: Sequence[AnswerItem | Mapping[str, Any
 
     with transaction.atomic():
         attempt_ids = sorted({item.attempt_id for item in coerced if _is_int(item.attempt_id)})
+        # Lean rows, locked in id order (no join: the round's settings are loaded once per round below).
         attempts = {
-            a.pk: a for a in Attempt.objects.select_for_update(no_key=True, of=("self",))
-            .select_related("round__contest").filter(pk__in=attempt_ids).order_by("pk")
+            row[0]: _AttemptRow(*row) for row in Attempt.objects.select_for_update(no_key=True)
+            .filter(pk__in=attempt_ids).order_by("pk")
+            .values_list("pk", "user_id", "status", "deadline", "question_count", "round_id")
+        }
+        round_settings = {
+            r.pk: r.settings for r in Round.objects.select_related("contest")
+            .filter(pk__in={a.round_id for a in attempts.values()})
         }
         # First pass: attempt-level checks, collect wanted (attempt, position) pairs.
         pending: list[int] = []
@@ -380,40 +387,39 @@ def attempt_answers_store_batch(*, items: Sequence[AnswerItem | Mapping[str, Any
                 fail(index, item, errors.QuestionNotInAttempt())
             elif attempt.status != AttemptStatus.IN_PROGRESS:
                 fail(index, item, errors.AttemptClosed())
-            elif is_past_grace(attempt, now):
+            elif now > attempt.deadline + round_settings[attempt.round_id].grace:
                 fail(index, item, errors.DeadlinePassed())
             else:
                 pending.append(index)
         if not pending:
             return [r for r in results if r is not None]
 
-        pair_filter = Q()
-        for index in pending:
-            pair_filter |= Q(attempt_id=coerced[index].attempt_id, position=coerced[index].position)
+        pairs = sorted({(coerced[i].attempt_id, coerced[i].position) for i in pending})
         questions = {
-            (q.attempt_id, q.position): q
-            for q in AttemptQuestion.objects.filter(pair_filter).only("id", "attempt_id", "position", "snapshot",
-                                                                      "shown_at")
+            (attempt_id, position): _QuestionRow(pk, snapshot, shown_at)
+            for pk, attempt_id, position, snapshot, shown_at in AttemptQuestion.objects.filter(_pairs_q(pairs))
+            .values_list("id", "attempt_id", "position", "snapshot", "shown_at")
         }
         # One question at a time: only the latest released question may be answered.
-        current_position: dict[int, int] = {}
         one_at_a_time = {aid for aid, a in attempts.items()
-                         if a.round.settings.presentation == Presentation.ONE_AT_A_TIME}
+                         if round_settings[a.round_id].presentation == Presentation.ONE_AT_A_TIME}
+        current_position: dict[int, int] = {}
         if one_at_a_time:
             for aid, pos in (AttemptQuestion.objects.filter(attempt_id__in=one_at_a_time, shown_at__isnull=False)
                              .order_by().values_list("attempt_id", "position")):
                 current_position[aid] = max(pos, current_position.get(aid, 0))
         existing = {
-            (a.attempt_id, a.attempt_question_id): a
-            for a in Answer.objects.filter(attempt_question_id__in=[q.pk for q in questions.values()])
-            .only("id", "attempt_id", "attempt_question_id", "client_seq", "revision")
+            (attempt_id, question_id): (seq, revision)
+            for attempt_id, question_id, seq, revision in Answer.objects.filter(
+                attempt_question_id__in=[q.pk for q in questions.values()])
+            .values_list("attempt_id", "attempt_question_id", "client_seq", "revision")
         }
 
         # Second pass: per-item checks and the newest item per (attempt, question).
         winners: dict[tuple[int, int], tuple[int, Any]] = {}
         for index in pending:
             item = coerced[index]
-            attempt = attempts[item.attempt_id]
+            settings = round_settings[attempts[item.attempt_id].round_id]
             question = questions.get((item.attempt_id, item.position))
             if question is None:
                 fail(index, item, errors.QuestionNotInAttempt())
@@ -429,13 +435,13 @@ def attempt_answers_store_batch(*, items: Sequence[AnswerItem | Mapping[str, Any
                 fail(index, item, exc)
                 continue
             stored = existing.get((item.attempt_id, question.pk))
-            if stored is not None and item.client_seq == stored.client_seq:
+            if stored is not None and item.client_seq == stored[0]:
                 results[index] = StoreResult(item.attempt_id, item.position, item.client_seq, "duplicate")
                 continue
-            if stored is not None and item.client_seq < stored.client_seq:
+            if stored is not None and item.client_seq < stored[0]:
                 results[index] = StoreResult(item.attempt_id, item.position, item.client_seq, "stale")
                 continue
-            if stored is not None and not attempt.round.settings.allow_answer_change:
+            if stored is not None and not settings.allow_answer_change:
                 fail(index, item, errors.AnswerLocked())
                 continue
             pair = (item.attempt_id, question.pk)
@@ -447,7 +453,7 @@ def attempt_answers_store_batch(*, items: Sequence[AnswerItem | Mapping[str, Any
                     results[index] = StoreResult(item.attempt_id, item.position, item.client_seq,
                                                  "duplicate" if same else "stale")
                     continue
-                if not attempt.round.settings.allow_answer_change:
+                if not settings.allow_answer_change:
                     fail(index, item, errors.AnswerLocked())
                     continue
                 prev_item = coerced[previous_index]
@@ -463,12 +469,43 @@ def attempt_answers_store_batch(*, items: Sequence[AnswerItem | Mapping[str, Any
                 stored = existing.get((attempt_id, question_id))
                 rows.append(Answer(attempt_id=attempt_id, attempt_question_id=question_id, response=response,
                                    client_seq=coerced[index].client_seq, received_at=now,
-                                   revision=(stored.revision + 1) if stored is not None else 1))
+                                   revision=(stored[1] + 1) if stored is not None else 1))
             Answer.objects.bulk_create(
                 rows, update_conflicts=True, unique_fields=["attempt", "attempt_question"],
                 update_fields=["response", "client_seq", "received_at", "revision"],
             )
     return [r for r in results if r is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class _AttemptRow:
+    pk: int
+    user_id: int
+    status: str
+    deadline: dt.datetime
+    question_count: int
+    round_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class _QuestionRow:
+    pk: int
+    snapshot: dict
+    shown_at: dt.datetime | None
+
+
+def _pairs_q(pairs: list[tuple[int, int]]) -> Q:
+    """Rows matching any (attempt_id, position) pair. On PostgreSQL one join against two arrays (cheap to
+    build and plan for hundreds of pairs, served by the unique (attempt, position) index); elsewhere an OR."""
+    if connection.vendor == "postgresql":
+        return Q(pk__in=RawSQL(
+            "SELECT q.id FROM contests_attemptquestion q "
+            "JOIN unnest(%s::bigint[], %s::integer[]) AS w(a, p) ON q.attempt_id = w.a AND q.position = w.p",
+            ([a for a, _ in pairs], [p for _, p in pairs])))
+    condition = Q()
+    for attempt_id, position in pairs:
+        condition |= Q(attempt_id=attempt_id, position=position)
+    return condition
 
 
 # --------------------------------------------------------------------------------------------------

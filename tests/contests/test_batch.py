@@ -79,13 +79,13 @@ def test_query_count_is_constant_whatever_the_batch_size(org_a, contest, round_,
                                                          django_assert_num_queries):
     attempts = make_attempts(n_attempts, org_a, contest, round_, now)
     first = items_for(attempts, seq=1)
-    # savepoint, lock attempts, questions, existing answers, upsert, release savepoint
-    with django_assert_num_queries(6):
+    # savepoint, lock attempts, their rounds, questions, existing answers, upsert, release savepoint
+    with django_assert_num_queries(7):
         results = attempt_answers_store_batch(items=first, now=now)
     assert all(r.status == "stored" for r in results)
     # A second batch that updates every answer and repeats some: still the same number of queries.
     second = items_for(attempts, seq=100) + first
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         results = attempt_answers_store_batch(items=second, now=now)
     assert [r.status for r in results].count("stored") == len(first)
     assert Answer.objects.count() == 5 * n_attempts
