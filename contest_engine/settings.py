@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "accounts",
     "questionbank",
     "contests",
+    "leaderboards",
     "realtime",
     "exports",
 ]

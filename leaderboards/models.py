@@ -1,0 +1,176 @@
+"""Stored official rankings, disqualifications and contest-level leaderboard settings.
+
+The official ranking of a round is computed once from the database (``leaderboards.services.ranking``) and
+stored as ``RoundRanking`` + ``RankingEntry`` rows, so it never moves when viewed later. Each computation is a
+new *version*; the newest version is the current one. The judging/approval workflow (issue 6) moves a
+ranking through draft → proposed → approved → published; a locked ranking (anything but draft) is only
+recomputed through an explicit, audited revision that creates a new draft version.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organisation
+
+
+class RankingStatus(models.TextChoices):
+    DRAFT = "draft", _("Bản nháp")
+    PROPOSED = "proposed", _("Đã đề xuất")
+    APPROVED = "approved", _("Đã phê duyệt")
+    PUBLISHED = "published", _("Đã công bố")
+
+
+LOCKED_STATUSES = (RankingStatus.PROPOSED, RankingStatus.APPROVED, RankingStatus.PUBLISHED)
+
+
+class RoundRanking(models.Model):
+    """One computed version of a round's official ranking (entries in ``RankingEntry``)."""
+
+    tenant_path = "round__contest__organisation"
+
+    round = models.ForeignKey("contests.Round", on_delete=models.CASCADE, related_name="rankings",
+                              verbose_name=_("đợt thi"))
+    version = models.PositiveIntegerField(_("phiên bản"))
+    status = models.CharField(_("trạng thái"), max_length=10, choices=RankingStatus.choices,
+                              default=RankingStatus.DRAFT, db_index=True)
+    computed_at = models.DateTimeField(_("tính lúc"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name=_("người tính"))
+    # The rules the ranking was computed with (copied: the round's settings may change later).
+    prediction_target_kind = models.CharField(_("câu hỏi dự đoán về"), max_length=20, blank=True)
+    prediction_target_value = models.PositiveIntegerField(_("đáp án câu hỏi dự đoán"), null=True, blank=True)
+    counted_attempt = models.CharField(_("lượt thi được tính"), max_length=8)
+    tie_break_order = models.JSONField(_("thứ tự xét giải phụ"), default=list)
+    prize_places = models.PositiveIntegerField(
+        _("số giải cá nhân"), default=0,
+        help_text=_("Số người đoạt giải (theo thứ tự xếp hạng, bỏ qua người không đủ điều kiện nhận giải)."))
+    entry_count = models.PositiveIntegerField(_("số thí sinh được xếp hạng"), default=0)
+    revision_reason = models.TextField(_("lý do tính lại"), blank=True)
+    # Ranks that changed against the previous version: {"changed": n, "rows": [...first rows...]}.
+    diff = models.JSONField(_("thay đổi so với phiên bản trước"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("kết quả xếp hạng đợt thi")
+        verbose_name_plural = _("kết quả xếp hạng đợt thi")
+        ordering = ["round", "-version"]
+        constraints = [models.UniqueConstraint(fields=["round", "version"], name="round_ranking_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.round} — v{self.version} ({self.get_status_display()})"
+
+
+class RankingEntry(models.Model):
+    """One ranked person (their counted attempt) in one ranking version.
+
+    ``rank`` is standard competition ranking (1, 1, 3) over the tie-break chain; ``position`` is the
+    deterministic listing order (ties listed by attempt id)."""
+
+    tenant_path = "ranking__round__contest__organisation"
+
+    ranking = models.ForeignKey(RoundRanking, on_delete=models.CASCADE, related_name="entries")
+    attempt = models.ForeignKey("contests.Attempt", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveIntegerField(_("thứ tự"))
+    rank = models.PositiveIntegerField(_("hạng"))
+    score = models.DecimalField(_("điểm"), max_digits=9, decimal_places=3)
+    correct_count = models.PositiveSmallIntegerField(_("số câu đúng"), null=True)
+    prediction = models.PositiveIntegerField(_("dự đoán"), null=True)
+    prediction_distance = models.BigIntegerField(_("chênh lệch dự đoán"), null=True)
+    duration_ms = models.BigIntegerField(_("thời gian làm bài (ms)"))
+    submitted_at = models.DateTimeField(_("nộp bài lúc"))
+    prize_eligible = models.BooleanField(_("đủ điều kiện nhận giải"), default=True)
+    is_winner = models.BooleanField(_("đoạt giải"), default=False)
+
+    class Meta:
+        verbose_name = _("thứ hạng")
+        verbose_name_plural = _("thứ hạng")
+        ordering = ["ranking", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["ranking", "position"], name="ranking_entry_position_unique"),
+            models.UniqueConstraint(fields=["ranking", "user"], name="ranking_entry_once_per_person"),
+        ]
+        indexes = [models.Index(fields=["ranking", "unit"], name="ranking_entry_unit_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.rank}. #{self.attempt_id}"
+
+
+class DisqualificationScope(models.TextChoices):
+    ATTEMPT = "attempt", _("Một lượt thi")
+    PERSON = "person", _("Thí sinh (cả cuộc thi)")
+
+
+class Disqualification(models.Model):
+    """A judge's or organiser's decision to remove an attempt (or a person, for the whole contest) from
+    every board. Reversible: ``revoked_at`` set = no longer in force. ``previous_statuses`` remembers each
+    affected attempt's status so that a reversal restores it exactly."""
+
+    tenant_path = "contest__organisation"
+
+    scope = models.CharField(_("phạm vi"), max_length=8, choices=DisqualificationScope.choices)
+    contest = models.ForeignKey("contests.Contest", on_delete=models.CASCADE, related_name="+",
+                                verbose_name=_("cuộc thi"))
+    registration = models.ForeignKey("contests.Registration", on_delete=models.CASCADE, related_name="+",
+                                     verbose_name=_("thí sinh"))
+    attempt = models.ForeignKey("contests.Attempt", null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="+", verbose_name=_("lượt thi"))
+    reason = models.TextField(_("lý do"))
+    previous_statuses = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name=_("người quyết định"))
+    created_at = models.DateTimeField(_("lúc"))
+    revoked_at = models.DateTimeField(_("huỷ lúc"), null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name=_("người huỷ"))
+    revoke_reason = models.TextField(_("lý do huỷ"), blank=True)
+
+    class Meta:
+        verbose_name = _("quyết định loại")
+        verbose_name_plural = _("quyết định loại")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(scope="attempt", attempt__isnull=False) | Q(scope="person", attempt__isnull=True)),
+                name="disqualification_scope_matches_target"),
+            # At most one decision in force per attempt, and per person in a contest.
+            models.UniqueConstraint(fields=["attempt"], condition=Q(revoked_at__isnull=True, scope="attempt"),
+                                    name="disqualification_attempt_active_once"),
+            models.UniqueConstraint(fields=["registration"],
+                                    condition=Q(revoked_at__isnull=True, scope="person"),
+                                    name="disqualification_person_active_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()} — {self.registration_id}/{self.attempt_id or '*'}"
+
+    @property
+    def in_force(self) -> bool:
+        return self.revoked_at is None
+
+
+class ContestAggregate(models.TextChoices):
+    SUM = "sum", _("Tổng các đợt thi")
+    BEST = "best", _("Đợt thi tốt nhất")
+
+
+class ContestLeaderboardSettings(models.Model):
+    """How a contest-wide ranking combines the counted round results (absent row = sum of rounds)."""
+
+    tenant_path = "contest__organisation"
+
+    contest = models.OneToOneField("contests.Contest", on_delete=models.CASCADE, related_name="leaderboard_settings",
+                                   verbose_name=_("cuộc thi"))
+    aggregate = models.CharField(_("cách tính xếp hạng toàn cuộc thi"), max_length=4,
+                                 choices=ContestAggregate.choices, default=ContestAggregate.SUM)
+
+    class Meta:
+        verbose_name = _("cài đặt xếp hạng cuộc thi")
+        verbose_name_plural = _("cài đặt xếp hạng cuộc thi")
+
+    def __str__(self) -> str:
+        return f"{self.contest}: {self.get_aggregate_display()}"

@@ -1,0 +1,235 @@
+"""Reads shared by views, the consumer and the admin: visibility rules, official and contest-wide rankings,
+collective (unit) statistics. Phone numbers and ID numbers are never read here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count
+
+from accounts.models import Organisation, Role
+from accounts.tenancy import has_role
+from contests.models import FINISHED_STATUSES, Attempt, Contest, Registration, Round, ScoreboardVisibility
+from leaderboards.models import (
+    ContestAggregate,
+    ContestLeaderboardSettings,
+    Disqualification,
+    DisqualificationScope,
+    RankingEntry,
+    RankingStatus,
+    RoundRanking,
+)
+
+STAFF_ROLES = frozenset({Role.ORGANISER, Role.JUDGE})
+
+
+def display_name(full_name: str, *, masked: bool) -> str:
+    """Public lists show the family name and initials ("Nguyễn V. A."); staff see the full name."""
+    name = " ".join((full_name or "").split())
+    if not masked or not name:
+        return name
+    first, *rest = name.split(" ")
+    if not rest:
+        return f"{first[0]}."
+    return " ".join([first, *(f"{part[0]}." for part in rest)])
+
+
+def person_disqualified(*, registration_id: int) -> bool:
+    return Disqualification.objects.filter(registration_id=registration_id, scope=DisqualificationScope.PERSON,
+                                           revoked_at__isnull=True).exists()
+
+
+def round_is_over(round: Round, now: dt.datetime) -> bool:
+    return round.closed_at is not None or round.has_closed(now)
+
+
+def is_round_staff(user: Any, round: Round) -> bool:
+    """Judges and organisers of the organisation that owns the round see the live board at all times."""
+    return has_role(user, round.contest.organisation_id, STAFF_ROLES)
+
+
+def public_view(*, round: Round, now: dt.datetime) -> str | None:
+    """What the public group of the round receives now: "live", "frozen" or None (hidden).
+
+    With "hidden until own attempt ends" only people whose attempt ended ever join the public group, so
+    it receives the live board."""
+    from leaderboards.services.live import freeze_at
+
+    if round_is_over(round, now):
+        return "live"
+    mode = round.settings.scoreboard_visibility
+    if mode == ScoreboardVisibility.HIDDEN_UNTIL_CLOSE:
+        return None
+    if mode == ScoreboardVisibility.FROZEN:
+        fa = freeze_at(round)
+        return "frozen" if fa is not None and now >= fa else "live"
+    return "live"
+
+
+@dataclass(frozen=True)
+class Visibility:
+    view: str | None  # the board this viewer sees ("live"/"frozen"), None = hidden
+    staff: bool  # judges/organisers of the owning organisation: full names, live board
+    reason: str = ""  # why hidden (Vietnamese, shown on the page)
+
+
+def viewer_visibility(*, round: Round, user: Any, now: dt.datetime) -> Visibility:
+    from django.utils.translation import gettext as _
+
+    if is_round_staff(user, round):
+        return Visibility("live", True)
+    if round_is_over(round, now):
+        return Visibility("live", False)
+    mode = round.settings.scoreboard_visibility
+    if mode == ScoreboardVisibility.HIDDEN_UNTIL_CLOSE:
+        return Visibility(None, False, _("Bảng xếp hạng được công bố sau khi đợt thi kết thúc."))
+    if mode == ScoreboardVisibility.HIDDEN_UNTIL_OWN_ATTEMPT_ENDS:
+        finished = getattr(user, "is_authenticated", False) and Attempt.objects.filter(
+            round=round, user_id=user.pk, status__in=FINISHED_STATUSES).exists()
+        if not finished:
+            return Visibility(None, False, _("Bảng xếp hạng hiện ra sau khi bạn nộp bài."))
+        return Visibility("live", False)
+    return Visibility(public_view(round=round, now=now), False)
+
+
+# --------------------------------------------------------------------------------------------------
+# Official ranking
+# --------------------------------------------------------------------------------------------------
+
+
+def ranking_latest(*, round: Round, published_only: bool = False) -> RoundRanking | None:
+    qs = RoundRanking.objects.filter(round=round)
+    if published_only:
+        qs = qs.filter(status=RankingStatus.PUBLISHED)
+    return qs.order_by("-version").first()
+
+
+def ranking_entries(*, ranking: RoundRanking, limit: int = 100, offset: int = 0) -> list[RankingEntry]:
+    """A page of entries (keyset-friendly: ordered by the unique position) with names and units."""
+    entries = list(RankingEntry.objects.filter(ranking=ranking).select_related("unit")
+                   .order_by("position")[offset:offset + limit])
+    names = dict(Registration.objects.filter(contest_id=ranking.round.contest_id,
+                                             user_id__in=[e.user_id for e in entries])
+                 .values_list("user_id", "full_name"))
+    for entry in entries:
+        entry.full_name = names.get(entry.user_id, "")  # type: ignore[attr-defined]
+    return entries
+
+
+def contest_ranking(*, contest: Contest, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+    """Contest-wide ranking from the current ranking of every round: each person's counted round results
+    totalled (score sum, duration sum) or their best round (setting), ranked 1, 1, 3 in SQL."""
+    setting = ContestLeaderboardSettings.objects.filter(contest=contest).values_list("aggregate", flat=True).first()
+    current: dict[int, tuple[int, int]] = {}
+    for rid, round_id, version in RoundRanking.objects.filter(round__contest=contest).values_list(
+            "id", "round_id", "version"):
+        if round_id not in current or version > current[round_id][1]:
+            current[round_id] = (rid, version)
+    ids = [rid for rid, _ in current.values()]
+    if not ids:
+        return []
+    entry = RankingEntry._meta.db_table
+    marks = ", ".join(["%s"] * len(ids))
+    if setting == ContestAggregate.BEST:
+        per_user = (f"SELECT user_id, unit_id, score AS total_score, duration_ms AS total_duration, 1 AS rounds FROM "
+                    f"(SELECT user_id, unit_id, score, duration_ms, ROW_NUMBER() OVER (PARTITION BY user_id "
+                    f"ORDER BY score DESC, duration_ms ASC, ranking_id ASC) AS pick FROM {entry} "
+                    f"WHERE ranking_id IN ({marks})) b WHERE pick = 1")
+    else:
+        per_user = (f"SELECT user_id, MIN(unit_id) AS unit_id, SUM(score) AS total_score, "
+                    f"SUM(duration_ms) AS total_duration, COUNT(*) AS rounds FROM {entry} "
+                    f"WHERE ranking_id IN ({marks}) GROUP BY user_id")
+    sql = (f"SELECT user_id, unit_id, total_score, total_duration, rounds, "
+           f"RANK() OVER (ORDER BY total_score DESC, total_duration ASC) AS rnk FROM ({per_user}) t "
+           f"ORDER BY rnk, user_id LIMIT %s OFFSET %s")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*ids, int(limit), int(offset)])
+        rows = cursor.fetchall()
+    names = dict(Registration.objects.filter(contest=contest, user_id__in=[r[0] for r in rows])
+                 .values_list("user_id", "full_name"))
+    units = dict(Organisation.objects.filter(pk__in={r[1] for r in rows}).values_list("pk", "name"))
+    return [{"user_id": user_id, "name": names.get(user_id, ""), "unit_id": unit_id, "unit": units.get(unit_id, ""),
+             "score": Decimal(str(score)).quantize(Decimal("0.001")), "duration_ms": int(duration),
+             "rounds": int(rounds), "rank": int(rank)}
+            for user_id, unit_id, score, duration, rounds, rank in rows]
+
+
+# --------------------------------------------------------------------------------------------------
+# Collective (unit) leaderboards
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class UnitStats:
+    unit_id: int
+    name: str
+    entrants: int
+    attempts: int
+    population: int | None
+    winners: int
+
+    @property
+    def rate(self) -> float | None:
+        """Participation rate (entrants / registered population), None when the population is not set."""
+        if not self.population:
+            return None
+        return self.entrants / self.population
+
+    @property
+    def rate_percent(self) -> float | None:
+        rate = self.rate
+        return None if rate is None else round(rate * 100, 2)
+
+
+def unit_stats(*, contest: Contest, round: Round | None = None, order: str = "entrants") -> list[UnitStats]:
+    """Entrants (people with a finished attempt), attempts and winners per unit, for one round or the
+    whole contest; ``order`` = "entrants" | "rate" | "winners" (collective prizes)."""
+    attempts = Attempt.objects.filter(round__contest=contest, status__in=FINISHED_STATUSES)
+    if round is not None:
+        attempts = attempts.filter(round=round)
+    counts = {row["unit_id"]: row for row in attempts.values("unit_id").annotate(
+        entrants=Count("user_id", distinct=True), attempts=Count("id"))}
+    rankings = [ranking_latest(round=r) for r in ([round] if round is not None else contest.rounds.all())]
+    winners: dict[int, int] = {}
+    ranking_ids = [r.pk for r in rankings if r is not None]
+    if ranking_ids:
+        for row in (RankingEntry.objects.filter(ranking_id__in=ranking_ids, is_winner=True).values("unit_id")
+                    .annotate(n=Count("id"))):
+            winners[row["unit_id"]] = row["n"]
+    unit_ids = set(counts) | set(winners)
+    if contest.allowed_units.exists():
+        unit_ids |= set(contest.allowed_units.values_list("pk", flat=True))
+    units = Organisation.objects.filter(pk__in=unit_ids).only("id", "name", "registered_population")
+    stats = [UnitStats(unit_id=u.pk, name=u.name, entrants=counts.get(u.pk, {}).get("entrants", 0),
+                       attempts=counts.get(u.pk, {}).get("attempts", 0), population=u.registered_population,
+                       winners=winners.get(u.pk, 0)) for u in units]
+    if order == "rate":
+        stats.sort(key=lambda s: (-(s.rate or 0), -s.entrants, s.name))
+    elif order == "winners":
+        stats.sort(key=lambda s: (-s.winners, -s.entrants, s.name))
+    else:
+        stats.sort(key=lambda s: (-s.entrants, -s.attempts, s.name))
+    return stats
+
+
+def unit_winners(*, ranking: RoundRanking, unit_id: int, limit: int = 50) -> list[RankingEntry]:
+    return list(RankingEntry.objects.filter(ranking=ranking, unit_id=unit_id, is_winner=True)
+                .order_by("position")[:limit])
+
+
+def disqualifications_for(*, contest: Contest, active_only: bool = True) -> list[Disqualification]:
+    qs = Disqualification.objects.filter(contest=contest)
+    if active_only:
+        qs = qs.filter(revoked_at__isnull=True)
+    return list(qs.select_related("registration", "attempt"))
+
+
+def rounds_for_dashboard(*, user: Any) -> Any:
+    from accounts.tenancy import scope_for
+
+    return scope_for(Round.objects.select_related("contest"), user, STAFF_ROLES).order_by("-opens_at")
+

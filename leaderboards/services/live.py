@@ -1,0 +1,312 @@
+"""The live provisional leaderboard: kept up to date on submit, rebuilt from the database, pushed throttled.
+
+- ``leaderboard_record_attempt`` runs after the commit of every submitted attempt (``realtime.events.
+  attempt_submitted``): a compare-and-set of the person's counted attempt under the round's selection policy
+  on the "live" board (and on the "frozen" board when the attempt was submitted before the freeze).
+- A board without data (never built, Redis restarted or flushed) is rebuilt from the database on first use
+  (``leaderboard_rebuild``); attempts submitted while a rebuild runs are queued and re-applied after the swap.
+- Pushes are coalesced per round across every process: the first change of a window takes a Redis key
+  (``SET NX PX``) and sends the board when the window ends; changes inside the window only bump the version.
+  After sending, the flusher releases the key and re-arms itself if the version moved meanwhile, so the last
+  change is never lost and a round gets at most about one push per ``LEADERBOARD_PUSH_INTERVAL`` seconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from contests.models import Attempt, Registration, Round, ScoreboardVisibility
+from leaderboards.services.boards import BoardRow, LiveEntry, NotReady, get_board
+from leaderboards.services.ranking import counted_attempts_sql
+from leaderboards.strategies import LIVE_ORDER, policy_for
+
+logger = logging.getLogger(__name__)
+
+REBUILD_LOCK = "lock"
+PUSH_LOCK = "push"
+
+
+def push_interval() -> float:
+    return float(getattr(settings, "LEADERBOARD_PUSH_INTERVAL", 1.0))
+
+
+def push_top() -> int:
+    return int(getattr(settings, "LEADERBOARD_PUSH_TOP", 100))
+
+
+# --------------------------------------------------------------------------------------------------
+# Round rules
+# --------------------------------------------------------------------------------------------------
+
+
+def freeze_at(round: Round) -> dt.datetime | None:
+    """When the public board freezes (None: the round's board never freezes)."""
+    s = round.settings
+    if s.scoreboard_visibility != ScoreboardVisibility.FROZEN or s.freeze_minutes <= 0:
+        return None
+    return round.effective_closes_at - dt.timedelta(minutes=s.freeze_minutes)
+
+
+def views_of(round: Round) -> tuple[str, ...]:
+    return ("live", "frozen") if freeze_at(round) is not None else ("live",)
+
+
+# --------------------------------------------------------------------------------------------------
+# Entries from the database
+# --------------------------------------------------------------------------------------------------
+
+
+def _as_datetime(value: Any) -> dt.datetime:
+    if isinstance(value, str):  # SQLite returns text from raw cursors
+        value = parse_datetime(value)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, dt.UTC)
+    return value
+
+
+def _as_score(value: Any) -> Decimal:
+    return Decimal(str(value if value is not None else 0)).quantize(Decimal("0.001"))
+
+
+def db_entries(*, round: Round, submitted_before: dt.datetime | None = None, user_id: int | None = None,
+               chunk: int = 20_000) -> Iterator[LiveEntry]:
+    """Each person's counted attempt in live order (SQL, streamed with a server-side cursor on PostgreSQL)."""
+    sql, params = counted_attempts_sql(round_id=round.pk, policy=round.settings.counted_attempt, order=LIVE_ORDER,
+                                       with_prediction=False, target=None, submitted_before=submitted_before,
+                                       user_id=user_id)
+    registration = Registration._meta.db_table
+    full = (f"SELECT c.id, c.user_id, c.unit_id, c.number, c.score, c.duration_ms, c.submitted_at, r.full_name "
+            f"FROM ({sql}) c JOIN {registration} r ON r.id = c.registration_id")
+    cursor = connection.chunked_cursor() if connection.vendor == "postgresql" else connection.cursor()
+    try:
+        cursor.execute(full, params)
+        while True:
+            rows = cursor.fetchmany(chunk)
+            if not rows:
+                break
+            for aid, uid, unit, number, score, duration, submitted, name in rows:
+                yield LiveEntry(attempt_id=aid, user_id=uid, unit_id=unit, number=number, score=_as_score(score),
+                                duration_ms=int(duration or 0), submitted_at=_as_datetime(submitted),
+                                name=(name or "").replace("|", " "))
+    finally:
+        cursor.close()
+
+
+def entry_of(attempt: Attempt, *, name: str | None = None) -> LiveEntry:
+    if name is None:
+        name = Registration.objects.filter(pk=attempt.registration_id).values_list("full_name", flat=True).first()
+    return LiveEntry(attempt_id=attempt.pk, user_id=attempt.user_id, unit_id=attempt.unit_id, number=attempt.number,
+                     score=_as_score(attempt.score), duration_ms=int(attempt.duration_ms or 0),
+                     submitted_at=attempt.submitted_at, name=(name or "").replace("|", " "))
+
+
+# --------------------------------------------------------------------------------------------------
+# Writes
+# --------------------------------------------------------------------------------------------------
+
+
+def leaderboard_rebuild(*, round: Round, wait_seconds: float = 120.0) -> int:
+    """Rebuild every view of the round's live board from the database; returns the number of entries
+    (-1 when another process was rebuilding and finished, or the wait ran out). One rebuild per round at a
+    time (a lock key); attempts recorded meanwhile are re-applied after the swap."""
+    board = get_board()
+    if not board.try_lock(round.pk, REBUILD_LOCK, int(max(wait_seconds, 60) * 1000)):
+        deadline = time.monotonic() + wait_seconds
+        while time.monotonic() < deadline and board.is_locked(round.pk, REBUILD_LOCK):
+            time.sleep(0.05)
+        return -1
+    try:
+        fa = freeze_at(round)
+        boards = {"live": db_entries(round=round)}
+        if fa is not None:
+            boards["frozen"] = db_entries(round=round, submitted_before=fa)
+        total = board.replace(round.pk, boards)
+        pending = board.drain_pending(round.pk)
+        if pending:
+            for attempt in Attempt.objects.filter(pk__in=pending).select_related("round__contest"):
+                _apply_attempt(attempt, round=round)
+    finally:
+        board.unlock(round.pk, REBUILD_LOCK)
+    leaderboard_changed(round=round)
+    return total
+
+
+def _apply_attempt(attempt: Attempt, *, round: Round) -> bool:
+    """Compare-and-set of ``attempt`` on each view (raises NotReady)."""
+    if attempt.status not in ("submitted", "expired") or attempt.submitted_at is None:
+        return False
+    board = get_board()
+    rule = policy_for(round.settings.counted_attempt).live_rule
+    entry = entry_of(attempt)
+    changed = board.apply(round.pk, "live", entry, rule=rule)
+    fa = freeze_at(round)
+    if fa is not None and attempt.submitted_at < fa:
+        changed = board.apply(round.pk, "frozen", entry, rule=rule) or changed
+    return changed
+
+
+def leaderboard_record_attempt(*, attempt: Attempt) -> bool:
+    """Put a just-submitted attempt on the live boards (call after commit). Returns whether a board changed.
+
+    Disqualified people are skipped; a lost board is rebuilt (the rebuild reads the committed attempt)."""
+    from leaderboards.selectors import person_disqualified
+
+    round = attempt.round if "round" in attempt._state.fields_cache else Round.objects.select_related(
+        "contest").get(pk=attempt.round_id)
+    if person_disqualified(registration_id=attempt.registration_id):
+        return False
+    board = get_board()
+    if board.is_locked(round.pk, REBUILD_LOCK):
+        board.add_pending(round.pk, attempt.pk)  # before the apply: see the module docstring
+    try:
+        changed = _apply_attempt(attempt, round=round)
+    except NotReady:
+        leaderboard_rebuild(round=round)
+        return True
+    if changed:
+        leaderboard_changed(round=round)
+    return changed
+
+
+def leaderboard_refresh_person(*, round: Round, user_id: int) -> None:
+    """Re-derive one person's counted attempt from the database on every view (after a disqualification,
+    a reinstatement or a rescore) and set it unconditionally (or remove the person)."""
+    board = get_board()
+    fa = freeze_at(round)
+    try:
+        for view in views_of(round):
+            found = list(db_entries(round=round, user_id=user_id,
+                                    submitted_before=fa if view == "frozen" else None))
+            board.apply(round.pk, view, found[0] if found else None, rule="force", user_id=user_id)
+    except NotReady:
+        leaderboard_rebuild(round=round)
+        return
+    leaderboard_changed(round=round)
+
+
+# --------------------------------------------------------------------------------------------------
+# Reads (a lost board is rebuilt first)
+# --------------------------------------------------------------------------------------------------
+
+
+def _retry(round: Round, fn: Any) -> Any:
+    try:
+        return fn()
+    except NotReady:
+        leaderboard_rebuild(round=round)
+    try:
+        return fn()
+    except NotReady:
+        return None
+
+
+def leaderboard_top(*, round: Round, view: str = "live", limit: int = 100, offset: int = 0,
+                    unit_id: int | None = None) -> list[BoardRow]:
+    return _retry(round, lambda: get_board().top(round.pk, view, limit=limit, offset=offset, unit_id=unit_id)) or []
+
+
+def leaderboard_my_rank(*, round: Round, user_id: int, view: str = "live",
+                        unit_id: int | None = None) -> BoardRow | None:
+    return _retry(round, lambda: get_board().rank_of(round.pk, view, user_id=user_id, unit_id=unit_id))
+
+
+def leaderboard_count(*, round: Round, view: str = "live", unit_id: int | None = None) -> int:
+    board = get_board()
+    if not board.is_ready(round.pk):
+        leaderboard_rebuild(round=round)
+    return board.count(round.pk, view, unit_id=unit_id)
+
+
+# --------------------------------------------------------------------------------------------------
+# Throttled pushes
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PushPlan:
+    """What the flusher needs, captured when the change happened (the flusher thread reads no database)."""
+
+    round_id: int
+    public_view: str | None  # None: the public board is hidden now
+    has_frozen: bool
+
+
+def push_plan(round: Round, *, now: dt.datetime | None = None) -> PushPlan:
+    from leaderboards.selectors import public_view
+
+    return PushPlan(round_id=round.pk, public_view=public_view(round=round, now=now or timezone.now()),
+                    has_frozen=freeze_at(round) is not None)
+
+
+def leaderboard_changed(*, round: Round) -> None:
+    """A board of ``round`` changed: make sure a push goes out within one interval (at most one per interval
+    per round across every process)."""
+    interval = push_interval()
+    if get_board().try_lock(round.pk, PUSH_LOCK, int(interval * 1000) + 60_000):
+        plan = push_plan(round)
+        timer = threading.Timer(interval, _flush_safely, args=(plan, round))
+        timer.daemon = True
+        timer.start()
+
+
+def _flush_safely(plan: PushPlan, round: Round) -> None:
+    try:
+        leaderboard_flush(plan=plan, round=round)
+    except Exception:  # a push failure must not kill the timer thread silently
+        logger.exception("leaderboard push of round %s failed", plan.round_id)
+        get_board().unlock(plan.round_id, PUSH_LOCK)
+
+
+def rows_payload(rows: list[BoardRow], *, masked: bool) -> list[dict[str, Any]]:
+    from leaderboards.selectors import display_name
+
+    return [{"rank": r.rank, "position": r.position, "user_id": r.user_id, "unit_id": r.unit_id,
+             "name": display_name(r.name, masked=masked), "score": str(r.score.normalize() if r.score else 0),
+             "duration_ms": r.duration_ms} for r in rows]
+
+
+def board_event(type_: str, *, round_id: int, view: str, masked: bool, limit: int | None = None,
+                **fields: Any) -> dict[str, Any]:
+    from realtime import events
+
+    board = get_board()
+    version = board.version(round_id)
+    rows = board.top(round_id, view, limit=limit or push_top())
+    return events.leaderboard_event(type_, round_id=round_id, version=version, view=view,
+                                    rows=rows_payload(rows, masked=masked), total=board.count(round_id, view),
+                                    **fields)
+
+
+def leaderboard_flush(*, plan: PushPlan, round: Round) -> int:
+    """Send the current boards to the round's groups, release the throttle, re-arm if changed meanwhile.
+    Returns the version sent."""
+    from realtime import events
+
+    board = get_board()
+    sent = board.version(plan.round_id)
+    try:
+        staff = board_event(events.LEADERBOARD_UPDATE, round_id=plan.round_id, view="live", masked=False)
+        events.group_push_now_unsafe(events.leaderboard_group(plan.round_id, staff=True), staff)
+        if plan.public_view is not None:
+            public = board_event(events.LEADERBOARD_UPDATE, round_id=plan.round_id, view=plan.public_view,
+                                 masked=True)
+            events.group_push_now_unsafe(events.leaderboard_group(plan.round_id), public)
+    except NotReady:
+        pass
+    finally:
+        board.unlock(plan.round_id, PUSH_LOCK)
+    if board.version(plan.round_id) != sent:
+        leaderboard_changed(round=round)
+    return sent

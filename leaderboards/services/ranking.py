@@ -1,0 +1,227 @@
+"""The official ranking of a round, computed in SQL from the database at close and stored.
+
+Contract of ``ranking_compute``:
+- one statement ``INSERT … SELECT`` with window functions does the work (``ROW_NUMBER() OVER (PARTITION BY
+  user …)`` picks each person's counted attempt per the selection policy, ``RANK()`` ranks them), so 1,000,000
+  attempts never pass through Python. The same SQL runs on PostgreSQL and on SQLite (≥ 3.25, the embedded
+  default);
+- the round row is locked (``FOR UPDATE``) while a version is computed, so two computations serialise and
+  versions are gap-free;
+- finished attempts only; disqualified attempts (status ``disqualified``) and attempts of a person
+  disqualified in the contest are excluded;
+- a locked ranking (proposed/approved/published) is only recomputed as an audited *revision* with a reason,
+  which creates a new draft version (approval is needed again);
+- every computation is audited, with the number of ranks that changed against the previous version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.models import Role
+from accounts.tenancy import has_role
+from contests.models import Attempt, AttemptStatus, Round
+from leaderboards import errors
+from leaderboards.models import Disqualification, RankingEntry, RankingStatus, RoundRanking
+from leaderboards.strategies import TieBreak, policy_for, tie_break_for
+
+DIFF_ROWS_KEPT = 200
+RANKING_ROLES = frozenset({Role.ORGANISER})
+
+
+def ranking_is_locked(ranking: RoundRanking | None) -> bool:
+    """A ranking that a judge proposed (or that was approved/published) must not move silently."""
+    return ranking is not None and ranking.status in (RankingStatus.PROPOSED, RankingStatus.APPROVED,
+                                                       RankingStatus.PUBLISHED)
+
+
+def ranking_current(*, round: Round) -> RoundRanking | None:
+    return RoundRanking.objects.filter(round=round).order_by("-version").first()
+
+
+# --------------------------------------------------------------------------------------------------
+# SQL shared with the live boards' rebuild
+# --------------------------------------------------------------------------------------------------
+
+
+def counted_attempts_sql(*, round_id: int, policy: str, order: TieBreak, with_prediction: bool,
+                         target: int | None, submitted_before: dt.datetime | None = None,
+                         user_id: int | None = None) -> tuple[str, list]:
+    """SELECT of each person's counted attempt in a round: columns id, user_id, unit_id, registration_id,
+    number, score, correct_count, prediction, dist, duration_ms, submitted_at. ``submitted_before`` limits
+    the candidates (the frozen board); ``user_id`` limits them to one person."""
+    attempt = Attempt._meta.db_table
+    disq = Disqualification._meta.db_table
+    params: list[Any] = []
+    use_prediction = with_prediction and target is not None
+    if use_prediction:
+        dist = "CAST(ABS(a.prediction - %s) AS BIGINT)"
+        params.append(int(target))
+    else:
+        dist = "CAST(NULL AS BIGINT)"
+    rank_sql = order.sql(with_prediction=use_prediction)
+    before = ""
+    params_where: list[Any] = [round_id, AttemptStatus.SUBMITTED, AttemptStatus.EXPIRED]
+    if submitted_before is not None:
+        before = " AND a.submitted_at < %s"
+        params_where.append(submitted_before)
+    if user_id is not None:
+        before += " AND a.user_id = %s"
+        params_where.append(int(user_id))
+    inner = (
+        f"SELECT a.id, a.user_id, a.unit_id, a.registration_id, a.number, COALESCE(a.score, 0) AS score, "
+        f"a.correct_count, a.prediction, {dist} AS dist, COALESCE(a.duration_ms, 0) AS duration_ms, a.submitted_at "
+        f"FROM {attempt} a WHERE a.round_id = %s AND a.status IN (%s, %s){before} "
+        f"AND NOT EXISTS (SELECT 1 FROM {disq} d WHERE d.registration_id = a.registration_id "
+        f"AND d.scope = 'person' AND d.revoked_at IS NULL)"
+    )
+    picked = (
+        f"SELECT c.*, ROW_NUMBER() OVER (PARTITION BY c.user_id ORDER BY "
+        f"{policy_for(policy).sql_order(rank_sql)}) AS pick FROM ({inner}) c"
+    )
+    sql = (f"SELECT id, user_id, unit_id, registration_id, number, score, correct_count, prediction, dist, "
+           f"duration_ms, submitted_at FROM ({picked}) p WHERE pick = 1")
+    return sql, params + params_where
+
+
+def _other_current_ranking_ids(round: Round) -> list[int]:
+    """The current (newest) ranking of every other round of the contest."""
+    ids: dict[int, tuple[int, int]] = {}
+    for rid, round_id, version in (RoundRanking.objects.filter(round__contest_id=round.contest_id)
+                                   .exclude(round_id=round.pk).values_list("id", "round_id", "version")):
+        if round_id not in ids or version > ids[round_id][1]:
+            ids[round_id] = (rid, version)
+    return [rid for rid, _ in ids.values()]
+
+
+def _insert_entries(*, ranking: RoundRanking, round: Round, order: TieBreak, policy: str, with_prediction: bool,
+                    target: int | None) -> int:
+    entry = RankingEntry._meta.db_table
+    counted, params = counted_attempts_sql(round_id=round.pk, policy=policy, order=order,
+                                           with_prediction=with_prediction, target=target)
+    rank_sql = order.sql(with_prediction=with_prediction and target is not None)
+    eligible = "TRUE"
+    eligible_params: list[Any] = []
+    others = _other_current_ranking_ids(round) if round.contest.one_prize_per_person else []
+    if others:
+        marks = ", ".join(["%s"] * len(others))
+        eligible = (f"NOT EXISTS (SELECT 1 FROM {entry} w WHERE w.user_id = c.user_id AND w.is_winner "
+                    f"AND w.ranking_id IN ({marks}))")
+        eligible_params = list(others)
+    sql = (
+        f"INSERT INTO {entry} (ranking_id, attempt_id, user_id, unit_id, position, rank, score, correct_count, "
+        f"prediction, prediction_distance, duration_ms, submitted_at, prize_eligible, is_winner) "
+        f"SELECT %s, id, user_id, unit_id, ROW_NUMBER() OVER (ORDER BY {rank_sql}, id ASC), "
+        f"RANK() OVER (ORDER BY {rank_sql}), score, correct_count, prediction, dist, duration_ms, submitted_at, "
+        f"{eligible}, FALSE FROM ({counted}) c"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ranking.pk, *eligible_params, *params])
+        inserted = cursor.rowcount
+        if ranking.prize_places:
+            cursor.execute(
+                f"UPDATE {entry} SET is_winner = TRUE WHERE id IN (SELECT id FROM {entry} WHERE ranking_id = %s "
+                f"AND prize_eligible ORDER BY position LIMIT %s)", [ranking.pk, ranking.prize_places])
+    return inserted
+
+
+def ranking_diff(*, old: RoundRanking | None, new: RoundRanking, limit: int = DIFF_ROWS_KEPT) -> dict[str, Any]:
+    """What changed between two versions, per person: rank, score or counted attempt (SQL, both ways)."""
+    if old is None:
+        return {"previous_version": None, "changed": 0, "rows": []}
+    entry = RankingEntry._meta.db_table
+    sql = (
+        f"SELECT COALESCE(n.user_id, o.user_id), o.rank, n.rank, o.score, n.score, o.attempt_id, n.attempt_id "
+        f"FROM (SELECT * FROM {entry} WHERE ranking_id = %s) n "
+        f"FULL OUTER JOIN (SELECT * FROM {entry} WHERE ranking_id = %s) o ON o.user_id = n.user_id "
+        f"WHERE o.user_id IS NULL OR n.user_id IS NULL OR o.rank <> n.rank OR o.score <> n.score "
+        f"OR o.attempt_id <> n.attempt_id ORDER BY COALESCE(n.position, o.position + 1000000000)"
+    )
+    rows = []
+    changed = 0
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [new.pk, old.pk])
+        for user_id, old_rank, new_rank, old_score, new_score, old_attempt, new_attempt in cursor:
+            changed += 1
+            if len(rows) < limit:
+                rows.append({"user_id": user_id, "old_rank": old_rank, "new_rank": new_rank,
+                             "old_score": str(old_score) if old_score is not None else None,
+                             "new_score": str(new_score) if new_score is not None else None,
+                             "old_attempt_id": old_attempt, "new_attempt_id": new_attempt})
+    return {"previous_version": old.version, "changed": changed, "rows": rows}
+
+
+def ranking_compute(*, round: Round, actor: Any = None, revision_reason: str = "",
+                    prize_places: int | None = None, now: dt.datetime | None = None) -> RoundRanking:
+    """Compute and store a new version of the official ranking of a closed round.
+
+    ``actor`` None = the system (the close job); otherwise an organiser of the owning organisation.
+    Raises RoundNotClosed (no prediction target stored yet / round not officially closed), RankingLocked
+    (the current version is proposed/approved/published and no ``revision_reason`` was given),
+    PermissionDenied. ``prize_places`` None keeps the previous version's number of prizes.
+    """
+    from contests.services._common import audit
+
+    now = now or timezone.now()
+    revision_reason = (revision_reason or "").strip()
+    with transaction.atomic():
+        round = Round.objects.select_for_update(of=("self",)).select_related("contest").get(pk=round.pk)
+        organisation_id = round.contest.organisation_id
+        if actor is not None and not has_role(actor, organisation_id, RANKING_ROLES):
+            raise errors.PermissionDenied()
+        if round.closed_at is None:
+            raise errors.RoundNotClosed()
+        previous = ranking_current(round=round)
+        revision = ranking_is_locked(previous)
+        if revision and not revision_reason:
+            raise errors.RankingLocked()
+        settings = round.settings
+        order = tie_break_for(settings.tie_break_order)
+        with_prediction = bool(settings.prediction_enabled)
+        target = round.prediction_target_value if with_prediction else None
+        ranking = RoundRanking.objects.create(
+            round=round, version=(previous.version + 1) if previous else 1, status=RankingStatus.DRAFT,
+            computed_at=now, created_by=actor if getattr(actor, "pk", None) else None,
+            prediction_target_kind=settings.prediction_target_kind if with_prediction else "",
+            prediction_target_value=target, counted_attempt=settings.counted_attempt,
+            tie_break_order=list(order.keys),
+            prize_places=prize_places if prize_places is not None else (previous.prize_places if previous else 0),
+            revision_reason=revision_reason,
+        )
+        ranking.entry_count = _insert_entries(ranking=ranking, round=round, order=order,
+                                              policy=settings.counted_attempt, with_prediction=with_prediction,
+                                              target=target)
+        ranking.diff = ranking_diff(old=previous, new=ranking)
+        ranking.save(update_fields=["entry_count", "diff"])
+        audit(actor=actor, action="leaderboards.ranking_revised" if revision else "leaderboards.ranking_computed",
+              target=ranking, organisation=organisation_id, reason=revision_reason,
+              data={"round_id": round.pk, "version": ranking.version, "entries": ranking.entry_count,
+                    "prediction_target_value": target, "changed": ranking.diff.get("changed", 0),
+                    "previous_version": previous.version if previous else None,
+                    "previous_status": previous.status if previous else None})
+    return ranking
+
+
+def round_close(*, round: Round, actor: Any = None, now: dt.datetime | None = None) -> RoundRanking:
+    """Officially close a round and store its first official ranking.
+
+    The close itself (finish attempts still in progress, compute and store ``prediction_target_value`` per
+    the round's target kind — people or attempts with every answer correct, entrants, attempts —, set
+    ``closed_at``) is ``contests.services.contests.round_close``; this adds the ranking. Idempotent: a round
+    that already has a ranking gets it back unchanged. Raises RoundNotClosed before the (extended) close.
+    """
+    from contests import errors as contest_errors
+    from contests.services.contests import round_close as contests_round_close
+
+    try:
+        round = contests_round_close(round=round, now=now, actor=actor)
+    except contest_errors.RoundNotOpen as exc:
+        raise errors.RoundNotClosed() from exc
+    existing = ranking_current(round=round)
+    if existing is not None:
+        return existing
+    return ranking_compute(round=round, actor=actor, now=now)
