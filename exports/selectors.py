@@ -111,10 +111,12 @@ class RankingRow:
 def _leaderboards_entries(round: Round) -> Any:
     """The stored official ranking's entries of ``round`` (leaderboards app), or None when the app is not
     installed or the round has no stored ranking yet."""
-    try:
-        from leaderboards.models import RankingEntry, RoundRanking
-    except ImportError:
+    from django.apps import apps
+
+    if not apps.is_installed("leaderboards"):
         return None
+    from leaderboards.models import RankingEntry, RoundRanking
+
     ranking = RoundRanking.objects.filter(round=round).order_by("-version").first()
     if ranking is None:
         return None

@@ -82,6 +82,7 @@ class XlsxExport:
         self.title_format = self.book.add_format({"bold": True, "font_size": 14})
         self.label_format = self.book.add_format({"bold": True})
         self._names: set[str] = set()
+        self._splits: list[list[SheetWriter]] = []
 
     def unique_sheet_name(self, name: str) -> str:
         for bad in "[]:*?/\\":
@@ -100,7 +101,9 @@ class XlsxExport:
 
     def add_split_sheet(self, name: str, columns: Sequence[Column], *,
                         max_rows: int = EXCEL_MAX_ROWS) -> SplitSheetWriter:
-        return SplitSheetWriter(self, name, columns, max_rows=max_rows)
+        split = SplitSheetWriter(self, name, columns, max_rows=max_rows)
+        self._splits.append(split.sheets)
+        return split
 
     def add_info_sheet(self, name: str, title: str, items: Iterable[tuple[str, Any]]) -> None:
         """A title block: a title then label/value pairs (values typed like data cells)."""
@@ -116,7 +119,25 @@ class XlsxExport:
             writer.row += 1
 
     def close(self) -> None:
+        self._place_continuations()
         self.book.close()
+
+    def _place_continuations(self) -> None:
+        """Continuation sheets ("Bài làm (2)"…) are created when needed, i.e. after every other sheet; move
+        each group back next to its first part (xlsxwriter writes sheets in ``worksheets_objs`` order)."""
+        groups = {id(parts[0].sheet): [p.sheet for p in parts[1:]] for parts in self._splits if len(parts) > 1}
+        if not groups:
+            return
+        moved = {id(sheet) for sheets in groups.values() for sheet in sheets}
+        ordered = []
+        for sheet in self.book.worksheets_objs:
+            if id(sheet) in moved:
+                continue
+            ordered.append(sheet)
+            ordered.extend(groups.get(id(sheet), []))
+        self.book.worksheets_objs[:] = ordered
+        for index, sheet in enumerate(ordered):
+            sheet.index = index
 
 
 def _kind_of(value: Any) -> str:

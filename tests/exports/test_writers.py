@@ -120,3 +120,26 @@ def test_zipped_csv_neutralises_formulas_but_not_numbers():
     assert rows[1][2] == "2026-03-02 00:30:05"
     assert rows[-1] == ["Nguyễn Văn A", "3", ""]
     assert csv_safe_text("an toàn") == "an toàn"
+
+
+def test_continuation_sheets_sit_next_to_their_first_part():
+    from openpyxl import load_workbook
+
+    buffer = io.BytesIO()
+    book = XlsxExport(buffer)
+    first = book.add_sheet("Xếp hạng", [Column("n", INT)])
+    first.append((1,))
+    first.finish()
+    answers = book.add_split_sheet("Bài làm", [Column("n", INT)], max_rows=3)
+    last = book.add_sheet("Đơn vị", [Column("n", INT)])
+    for n in range(5):
+        answers.append((n,))
+    answers.finish()
+    last.append((9,))
+    last.finish()
+    book.close()
+    read = load_workbook(io.BytesIO(buffer.getvalue()))
+    assert read.sheetnames == ["Xếp hạng", "Bài làm", "Bài làm (2)", "Bài làm (3)", "Đơn vị"]
+    assert read["Bài làm (3)"].auto_filter.ref == "A1:A2"
+    assert read["Đơn vị"]["A2"].value == 9
+    assert read.active.title == "Xếp hạng"

@@ -1,0 +1,188 @@
+"""The results workbook read back with openpyxl: sheets, headers, types, row counts, escaping, masking."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from decimal import Decimal
+
+import pytest
+
+from exports.selectors import export_target
+from exports.workbook import ANSWER_COLUMNS, ITEM_COLUMNS, UNIT_COLUMNS, ranking_columns, results_workbook_write
+from tests.exports.factories import FORMULA_NAME, FORMULA_TEXTS, make_attempt, results_round
+from tests.exports.xlsx_read import ooxml_text, read_book, sheet_rows, values
+
+pytestmark = pytest.mark.django_db
+
+SHEETS = ["Thông tin", "Xếp hạng", "Bài làm", "Thống kê câu hỏi", "Đơn vị"]
+
+
+def write(target, *, full=True, max_rows=None, progress=None):
+    buffer = io.BytesIO()
+    stats = results_workbook_write(target=target, out=buffer, generated_by="Giám khảo Thử (judge1)",
+                                   full_personal_data=full, max_rows=max_rows, progress=progress,
+                                   now=dt.datetime(2026, 3, 1, 17, 0, tzinfo=dt.UTC))
+    return read_book(buffer.getvalue()), stats
+
+
+def test_round_workbook_sheets_headers_and_counts(results):
+    book, stats = write(export_target(round_id=results.round.pk))
+    assert book.sheetnames == SHEETS
+    ranking = sheet_rows(book, "Xếp hạng")
+    assert [c.value for c in ranking[0]] == [c.header for c in ranking_columns(full_personal_data=True)]
+    assert len(ranking) - 1 == len(results.attempts) == stats.sheets["Xếp hạng"]
+    answers = sheet_rows(book, "Bài làm")
+    assert [c.value for c in answers[0]] == [c.header for c in ANSWER_COLUMNS]
+    assert len(answers) - 1 == results.answers == stats.sheets["Bài làm"]
+    items = sheet_rows(book, "Thống kê câu hỏi")
+    assert [c.value for c in items[0]] == [c.header for c in ITEM_COLUMNS]
+    assert len(items) - 1 == 3
+    units = sheet_rows(book, "Đơn vị")
+    assert [c.value for c in units[0]] == [c.header for c in UNIT_COLUMNS]
+    assert len(units) - 1 == 2
+    assert stats.rows == len(results.attempts) + results.answers
+
+
+def test_title_block_states_contest_round_time_and_author(results):
+    book, _ = write(export_target(round_id=results.round.pk))
+    info = {row[0]: row[1] for row in values(sheet_rows(book, "Thông tin")) if row and row[0] and len(row) > 1}
+    assert info["Cuộc thi"] == results.round.contest.title
+    assert info["Đợt thi"] == results.round.name
+    assert info["Thời điểm xuất (giờ Việt Nam, UTC+7)"] == dt.datetime(2026, 3, 2, 0, 0)
+    assert info["Người xuất"] == "Giám khảo Thử (judge1)"
+
+
+def test_ranking_order_tie_breaks_and_cell_types(results):
+    book, _ = write(export_target(round_id=results.round.pk))
+    rows = sheet_rows(book, "Xếp hạng")[1:]
+    cols = [c.header for c in ranking_columns(full_personal_data=True)]
+    col = {name: i for i, name in enumerate(cols)}
+    # Scores: person 0 → 3, person 1 → 2, person 2 → 2, person 3 → 1. Persons 1 and 2 tie on score; the
+    # prediction target is 2: person 2 predicted 2 (distance 0), person 1 predicted 1 (distance 1).
+    ranks = [(r[col["Hạng"]].value, r[col["Điểm"]].value, r[col["Chênh lệch dự đoán"]].value) for r in rows]
+    assert ranks == [(1, 3, 2), (2, 2, 0), (3, 2, 1), (4, 1, 1)]
+    first = rows[0]
+    assert first[col["Hạng"]].data_type == "n"
+    assert first[col["Điểm"]].data_type == "n"
+    assert first[col["Ngày sinh"]].value == dt.datetime(1990, 3, 4)
+    assert first[col["Nộp bài lúc (giờ Việt Nam)"]].data_type == "d"
+    attempt = results.attempts[0]
+    assert first[col["Nộp bài lúc (giờ Việt Nam)"]].value == (
+        attempt.submitted_at.astimezone(dt.timezone(dt.timedelta(hours=7))).replace(tzinfo=None))
+    assert first[col["Thời gian làm bài (giây)"]].value == 100
+    # Phone numbers and ID numbers are text (leading zeros kept), whole for organisers and judges.
+    assert first[col["Số điện thoại"]].data_type == "s"
+    assert first[col["Số điện thoại"]].value == results.registrations[0].user.phone
+    assert first[col["Số định danh cá nhân"]].value == "092090000000"
+
+
+def test_formula_like_values_are_text(results):
+    book, _ = write(export_target(round_id=results.round.pk))
+    ranking = sheet_rows(book, "Xếp hạng")[1:]
+    names = [r[2] for r in ranking]
+    evil = next(c for c in names if c.value and c.value.startswith("=HYPERLINK"))
+    assert evil.data_type == "s"
+    assert evil.value == FORMULA_NAME
+    answers = sheet_rows(book, "Bài làm")[1:]
+    texts = [r[6] for r in answers if r[6].value and ooxml_text(r[6].value) in FORMULA_TEXTS]
+    assert texts, "the formula-like short answer is exported"
+    assert all(c.data_type == "s" for c in texts)
+    for row in sheet_rows(book, "Bài làm") + sheet_rows(book, "Xếp hạng"):
+        assert all(c.data_type != "f" for c in row)
+
+
+def test_masked_for_published_lists(results):
+    book, stats = write(export_target(round_id=results.round.pk), full=False)
+    header = [c.value for c in sheet_rows(book, "Xếp hạng")[0]]
+    assert "Ngày sinh (chỉ hiện năm)" in header
+    rows = values(sheet_rows(book, "Xếp hạng"))[1:]
+    phone_col, id_col = header.index("Số điện thoại"), header.index("Số định danh cá nhân")
+    dob_col = header.index("Ngày sinh (chỉ hiện năm)")
+    phones = {r.user.phone for r in results.registrations}
+    for row in rows:
+        assert row[phone_col].startswith("*******")
+        assert row[phone_col] not in phones
+        assert row[id_col].startswith("*********")
+        assert len(row[id_col]) == 12
+        assert row[dob_col].month == 1 and row[dob_col].day == 1  # noqa: PT018 - year only
+    assert any(row[id_col].endswith("000") for row in rows)
+    assert "phone_masked" in stats.personal_fields
+
+
+def test_answers_rows_types_and_elapsed_time(results):
+    book, _ = write(export_target(round_id=results.round.pk))
+    rows = sheet_rows(book, "Bài làm")[1:]
+    header = [c.header for c in ANSWER_COLUMNS]
+    first = {header[i]: c for i, c in enumerate(rows[0])}
+    assert first["Mã lượt thi"].data_type == "n"
+    assert first["Đúng"].data_type == "b"
+    assert first["Điểm"].data_type == "n"
+    assert first["Máy chủ nhận lúc (giờ Việt Nam)"].data_type == "d"
+    assert first["Số giây từ khi hiện câu hỏi"].value == 7  # answered 7 s after it was shown
+    assert first["Câu trả lời"].value.startswith("A. ")  # option letter and text
+
+
+def test_item_statistics_and_units(results):
+    book, _ = write(export_target(round_id=results.round.pk))
+    items = values(sheet_rows(book, "Thống kê câu hỏi"))[1:]
+    by_id = {row[0]: row for row in items}
+    q1, q2 = results.questions[0], results.questions[1]
+    assert by_id[q1.pk][3] == 4  # drawn 4 times
+    assert by_id[q1.pk][5] == 4  # always right
+    assert by_id[q1.pk][6] == 1.0
+    assert by_id[q1.pk][7] is None  # no discrimination without variance in correctness
+    assert by_id[q2.pk][6] == 0.5
+    assert by_id[q2.pk][7] > 0  # those who got it right scored higher overall
+    assert "A (đúng): 2" in by_id[q2.pk][8]
+    units = values(sheet_rows(book, "Đơn vị"))[1:]
+    by_name = {row[0]: row for row in units}
+    khe = by_name["Phường Cái Khế (thử)"]
+    assert khe[1:5] == [2, 2, 2, 200]
+    assert khe[5] == pytest.approx(0.01)
+    assert khe[6] == 2  # both in the top N of the provisional ranking
+    assert by_name["Xã Thới Lai (thử)"][5] is None  # no registered population, no rate
+
+
+def test_answers_overflow_to_more_sheets_with_a_small_cap(results):
+    book, stats = write(export_target(round_id=results.round.pk), max_rows=5)
+    parts = [n for n in book.sheetnames if n.startswith("Bài làm")]
+    assert parts == ["Bài làm", "Bài làm (2)", "Bài làm (3)"]
+    counts = [len(sheet_rows(book, n)) - 1 for n in parts]
+    assert counts == [4, 4, 4]
+    assert sum(counts) == results.answers == stats.sheets["Bài làm"]
+    assert book.sheetnames == ["Thông tin", "Xếp hạng", *parts, "Thống kê câu hỏi", "Đơn vị"]
+
+
+def test_contest_workbook_covers_every_round(org_a):
+    data = results_round(org_a, people=2)
+    from tests.contests.factories import RoundFactory
+
+    second = RoundFactory(contest=data.round.contest, name="Tuần cuối", position=2,
+                          opens_at=data.round.opens_at, closes_at=data.round.closes_at)
+    make_attempt(round=second, registration=data.registrations[0], questions=data.questions,
+                 correct=[True, True, True], started_at=second.opens_at, seconds=50)
+    book, stats = write(export_target(contest_id=data.round.contest.pk))
+    ranking = values(sheet_rows(book, "Xếp hạng"))[1:]
+    assert [row[0] for row in ranking] == [data.round.name, data.round.name, "Tuần cuối"]
+    assert stats.sheets["Bài làm"] == data.answers + 3
+
+
+def test_progress_is_reported(results, settings):
+    settings.EXPORTS_PROGRESS_EVERY = 5
+    seen = []
+    write(export_target(round_id=results.round.pk), progress=seen.append)
+    assert seen == [5, 10, 15, 16]
+
+
+def test_unanswered_and_pending_values_are_blank(results):
+    attempt = results.attempts[0]
+    answer = attempt.answers.first()
+    answer.is_correct = None
+    answer.points_awarded = None
+    answer.save()
+    book, _ = write(export_target(round_id=results.round.pk))
+    row = next(r for r in sheet_rows(book, "Bài làm")[1:] if r[1].value == attempt.pk and r[3].value == 1)
+    assert row[7].value is None
+    assert row[8].value is None
+    assert Decimal(1) == 1
