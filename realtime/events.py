@@ -125,7 +125,6 @@ def attempt_submitted_on_commit(attempt: Any) -> None:
 
     transaction.on_commit(send, robust=True)
     transaction.on_commit(lambda: attempt_submitted.send_robust(sender=type(attempt), attempt=attempt), robust=True)
-    transaction.on_commit(lambda: attempt_submitted.send_robust(sender=type(attempt), attempt=attempt), robust=True)
 
 
 def attempt_changed_on_commit(attempt: Any, *, reason: str = "") -> None:
@@ -136,33 +135,6 @@ def attempt_changed_on_commit(attempt: Any, *, reason: str = "") -> None:
         group_push_now_unsafe(group, event(ATTEMPT_CHANGED, attempt_id=attempt.pk, reason=reason))
 
     transaction.on_commit(send, robust=True)
-
-
-# --- Leaderboards (issue 5; built by leaderboards.services.live, pushed with group_push_now_unsafe) ---------
-# Sent after the commit of every submitted attempt (client, other tab, sweeper); the leaderboards app listens.
-# kwargs: attempt.
-from django.dispatch import Signal  # noqa: E402
-
-attempt_submitted = Signal()
-
-LEADERBOARD_SNAPSHOT = "leaderboard.snapshot"
-LEADERBOARD_UPDATE = "leaderboard.update"
-LEADERBOARD_HIDDEN = "leaderboard.hidden"
-LEADERBOARD_RANK = "leaderboard.rank"
-
-
-def leaderboard_group(round_id: int, *, staff: bool = False) -> str:
-    """Group of a round's leaderboard sockets: the public view, or the live view of judges/organisers
-    (different while the public board is frozen)."""
-    return f"leaderboard.{int(round_id)}.{'staff' if staff else 'public'}"
-
-
-def leaderboard_event(type_: str, *, round_id: int, version: int, view: str, rows: list[dict[str, Any]],
-                      total: int, **fields: Any) -> dict[str, Any]:
-    """A board snapshot/update: ``version`` is the board's own counter (shared by every server process), so a
-    client ignores an older one and resyncs on a gap it cares about."""
-    return event(type_, round_id=int(round_id), version=int(version), view=view, rows=rows, total=int(total),
-                 **fields)
 
 
 # --- Leaderboards (issue 5; built by leaderboards.services.live, pushed with group_push_now_unsafe) ---------
