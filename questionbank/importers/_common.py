@@ -5,6 +5,7 @@ Everything here is pure (no database). Messages are Vietnamese because they reac
 
 from __future__ import annotations
 
+import html
 import mimetypes
 import posixpath
 import re
@@ -58,6 +59,11 @@ def decode_text(data: bytes) -> str:
     if "\x00" in text:
         raise ImportFileError("Tệp chứa ký tự NUL: đây không phải tệp văn bản.")
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def plain_to_html(text: str) -> str:
+    """Plain text as HTML that shows the same: ``<``/``&`` escaped, line breaks as ``<br>``."""
+    return html.escape(text, quote=False).replace("\n", "<br>")
 
 
 def parse_decimal(text: str) -> Decimal | None:

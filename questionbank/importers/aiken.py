@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from ._common import accept_question, decode_text, split_evenly
+from ._common import accept_question, decode_text, plain_to_html, split_evenly
 from .base import ParsedOption, ParsedQuestion, ParseResult, Problem
 
 _OPTION_RE = re.compile(r"^([A-Z])\s*[.)]\s+(.*)$")
@@ -102,8 +102,9 @@ def _finish(draft: _Draft, answer_text: str, answer_line: int, result: ParseResu
     shares = dict(zip(correct, split_evenly(len(correct)), strict=True))
     question = ParsedQuestion(
         type="single" if len(correct) == 1 else "multiple",
-        stem="\n".join(draft.stem_lines),
-        options=[ParsedOption(text=text, fraction=shares.get(letter, Decimal(0))) for letter, text, _ in draft.options],
+        stem=plain_to_html("\n".join(draft.stem_lines)),
+        options=[ParsedOption(text=plain_to_html(text), fraction=shares.get(letter, Decimal(0)))
+                 for letter, text, _ in draft.options],
         line=draft.line,
     )
     accept_question(question, result)

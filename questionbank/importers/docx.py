@@ -42,6 +42,7 @@ from ._common import (
     make_media,
     mb,
     parse_decimal,
+    plain_to_html,
     split_evenly,
 )
 from .base import ImportFileError, ParsedMedia, ParsedOption, ParsedQuestion, ParseResult, Problem
@@ -592,12 +593,12 @@ class _Parser:
                   f"({', '.join(explicit)}).")
         correct = list(dict.fromkeys(explicit or marked or draft.chosen_key))
 
-        stem = "\n".join(line for line in draft.stem_lines if line).strip()
+        stem = plain_to_html("\n".join(line for line in draft.stem_lines if line).strip())
         media = self.media(draft, error)
         question = ParsedQuestion(
             type="single",
             stem=stem,
-            explanation="\n".join(draft.explanation_lines).strip(),
+            explanation=plain_to_html("\n".join(draft.explanation_lines).strip()),
             topic_path=list(draft.topic_path),
             media=media,
             line=draft.para,
@@ -620,7 +621,7 @@ class _Parser:
                 error(f"đáp án {', '.join(missing)} không có trong các phương án của câu.")
             shares = dict(zip(correct, split_evenly(len(correct)), strict=True))
             question.type = "single" if len(correct) == 1 else "multiple"
-            question.options = [ParsedOption(text=o.text, fraction=shares.get(o.letter, Decimal(0)))
+            question.options = [ParsedOption(text=plain_to_html(o.text), fraction=shares.get(o.letter, Decimal(0)))
                                 for o in draft.options]
         if errors:
             self.result.errors.extend(errors)

@@ -20,6 +20,7 @@ from ._common import (
     accept_question,
     decode_text,
     parse_decimal,
+    plain_to_html,
     quantize_fraction,
     short,
     split_category_path,
@@ -220,6 +221,7 @@ def _parse_item(item: _Item, topic_path: list[str], result: ParseResult) -> list
             question.type = "short"
         question.options = [opt for opt, _weighted in answers]
 
+    _to_html(question, text_format)
     if text_format == "markdown":
         result.warnings.append(Problem(
             message=f"{label}định dạng [markdown] được giữ nguyên dưới dạng văn bản thường.", line=start_line))
@@ -228,6 +230,24 @@ def _parse_item(item: _Item, topic_path: list[str], result: ParseResult) -> list
         return topic_path
     accept_question(question, result, label=label)
     return topic_path
+
+
+def _to_html(question: ParsedQuestion, text_format: str) -> None:
+    """Texts as HTML, the way Moodle reads each GIFT format: ``[html]`` as is; the default ``[moodle]``
+    auto-format keeps HTML and turns line breaks into ``<br>``; ``[plain]`` and ``[markdown]`` are escaped.
+    Accepted answers of short-answer and numeric questions stay raw text: they are compared, not shown."""
+    if text_format == "html":
+        return
+
+    def convert(text: str) -> str:
+        return text.replace("\n", "<br>") if text_format == "moodle" else plain_to_html(text)
+
+    question.stem = convert(question.stem)
+    question.explanation = convert(question.explanation)
+    for option in question.options:
+        option.feedback = convert(option.feedback)
+        if question.type in ("single", "multiple"):
+            option.text = convert(option.text)
 
 
 def _split_answers(answer: str, base: int) -> list[tuple[str, str, int]]:

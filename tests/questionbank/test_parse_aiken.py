@@ -32,7 +32,7 @@ def test_sample_file():
         ("14 tuổi", 1), ("16 tuổi", 0), ("18 tuổi", 0), ("20 tuổi", 0)]
     assert [o.text for o in second.options if o.fraction == 1] == ["Lừa dối khách hàng"]
     # no blank line between questions, and a stem over two lines
-    assert third.stem == "Người sử dụng đất có quyền nào sau đây\n(theo Luật Đất đai 2024)?"
+    assert third.stem == "Người sử dụng đất có quyền nào sau đây<br>(theo Luật Đất đai 2024)?"
 
 
 def test_vietnamese_answer_keyword_and_several_answers():
@@ -141,3 +141,9 @@ def test_any_sequence_of_lines_gives_a_result_never_a_crash(lines):
     assert all(1 <= p.line <= len(lines) for p in result.errors)
     for q in result.questions:
         assert sum(o.fraction for o in q.options if o.fraction > 0) == 1
+
+
+def test_plain_text_is_escaped_as_html():
+    q = parse("Nếu x < 5 & y > 3 thì <b>?</b>\nA. <i>một</i>\nB. hai\nANSWER: A\n").questions[0]
+    assert q.stem == "Nếu x &lt; 5 &amp; y &gt; 3 thì &lt;b&gt;?&lt;/b&gt;"
+    assert q.options[0].text == "&lt;i&gt;một&lt;/i&gt;"

@@ -163,7 +163,7 @@ class TestPaper:
         assert [o.text for o in q2.options] == [
             "Cấm đi ngược chiều", "Cấm dừng và đỗ xe", "Đường ưu tiên", "Hết hạn chế"]
         assert [o.text for o in q3.options] == ["0,25 mg/l", "Bằng 0", "0,5 mg/l", "0,4 mg/l"]
-        assert q3.explanation == ("Luật Phòng, chống tác hại của rượu, bia 2019 nghiêm cấm.\n"
+        assert q3.explanation == ("Luật Phòng, chống tác hại của rượu, bia 2019 nghiêm cấm.<br>"
                                   "Nghị định 100/2019/NĐ-CP quy định mức phạt.")
         assert result.questions[4].explanation == "Điểm a khoản 1 Điều 8 Luật Hôn nhân và gia đình 2014."
 
@@ -289,7 +289,7 @@ def test_inline_answer_and_choose_in_explanation():
     assert [correct(q) for q in result.questions] == [["Hai"], ["Một"]]
     # "A. sai vì…" inside the explanation is not an option
     assert len(result.questions[1].options) == 2
-    assert result.questions[1].explanation == "A. sai vì thiếu căn cứ.\nVậy chọn A."
+    assert result.questions[1].explanation == "A. sai vì thiếu căn cứ.<br>Vậy chọn A."
 
 
 def test_options_on_the_stem_line():
@@ -323,7 +323,7 @@ def test_numbered_lines_inside_a_question_when_the_paper_uses_cau():
     result = docx_parser.parse(lines("Câu 1: Những hành vi sau:", "1. Đua xe", "2. Lạng lách", "Hành vi nào bị cấm?",
                                      ("A. Cả 1 và 2", B), "B. Không hành vi nào"))
     assert len(result.questions) == 1
-    assert result.questions[0].stem == "Những hành vi sau:\n1. Đua xe\n2. Lạng lách\nHành vi nào bị cấm?"
+    assert result.questions[0].stem == "Những hành vi sau:<br>1. Đua xe<br>2. Lạng lách<br>Hành vi nào bị cấm?"
 
 
 def test_image_only_option_and_picture_in_explanation():
@@ -609,3 +609,10 @@ def test_questions_after_the_key_are_reported():
         "Câu 1: Hỏi?", "Lời giải: vì Điều 5.", "Câu 2: Câu thật bị đặt sai chỗ?", "A. x", "B. y"))
     assert len(result.questions) == 1
     assert [(w.line, w.message.split(" đoạn")[0]) for w in result.warnings] == [(8, "Bỏ qua 2")]
+
+
+def test_word_text_is_escaped_as_html():
+    result = docx_parser.parse(lines("Câu 1: Nếu x < 5 & <b>y</b>?", "A. <script>", ("B. a & b", B)))
+    q = result.questions[0]
+    assert q.stem == "Nếu x &lt; 5 &amp; &lt;b&gt;y&lt;/b&gt;?"
+    assert [o.text for o in q.options] == ["&lt;script&gt;", "a &amp; b"]

@@ -122,7 +122,7 @@ class TestForms:
         data = "\ufeff::T::Câu hỏi\r\ntrên hai dòng {\r\n=a\r\n~b\r\n}\r\n".encode()
         result = gift.parse(data)
         assert result.errors == []
-        assert result.questions[0].stem == "Câu hỏi\ntrên hai dòng"
+        assert result.questions[0].stem == "Câu hỏi<br>trên hai dòng"
 
     def test_category_without_course_prefix_and_escaped_slash(self):
         result = parse("""
@@ -276,3 +276,23 @@ def test_any_text_gives_a_result_never_a_crash(text):
         assert 1 <= problem.line <= text.count("\n") + 1
     for q in result.questions:
         assert q.type in {"single", "multiple", "truefalse", "numeric", "short", "essay"}
+
+
+def test_text_formats_become_html_like_moodle_reads_them():
+    result = parse("""
+        Mặc định: <b>đậm</b>\\nvà x < y {=<i>a</i> ~b#phản hồi\\ndòng 2}
+
+        [plain]Thuần: <b>không đậm</b> & x < y {=<i>a</i> ~b}
+
+        [html]<p>Giữ\\nnguyên</p> {T}
+
+        Trả lời ngắn {=A&B}
+    """)
+    default, plain, html_q, short = result.questions
+    assert default.stem == "Mặc định: <b>đậm</b><br>và x < y"
+    assert default.options[0].text == "<i>a</i>"
+    assert default.options[1].feedback == "phản hồi<br>dòng 2"
+    assert plain.stem == "Thuần: &lt;b&gt;không đậm&lt;/b&gt; &amp; x &lt; y"
+    assert plain.options[0].text == "&lt;i&gt;a&lt;/i&gt;"
+    assert html_q.stem == "<p>Giữ\nnguyên</p>"
+    assert short.options[0].text == "A&B"  # compared with what the contestant types, never shown as HTML
