@@ -310,3 +310,71 @@ def leaderboard_flush(*, plan: PushPlan, round: Round) -> int:
     if board.version(plan.round_id) != sent:
         leaderboard_changed(round=round)
     return sent
+
+
+# --------------------------------------------------------------------------------------------------
+# The leaderboard socket's calls (synchronous; run in realtime.db's pool)
+# --------------------------------------------------------------------------------------------------
+
+
+class RoundNotVisible(Exception):
+    """No such round, or its contest is not published (and the viewer is not its staff)."""
+
+
+@dataclass(frozen=True)
+class SocketView:
+    round_id: int
+    group: str | None  # channel-layer group to join (None: hidden for this viewer)
+    staff: bool
+    view: str | None
+    unit_id: int | None  # the viewer's unit in this contest (for "my rank in my unit")
+
+
+def socket_open(*, round_id: int, user: Any, now: dt.datetime | None = None) -> tuple[SocketView, list[dict]]:
+    """Who may see what on ``ws/leaderboards/<round_id>/``: returns the group to join and the first frames
+    (a snapshot and the viewer's own rank, or ``leaderboard.hidden``). Raises RoundNotVisible."""
+    from leaderboards.selectors import viewer_visibility
+    from realtime import events
+
+    now = now or timezone.now()
+    round = Round.objects.select_related("contest").filter(pk=round_id).first()
+    if round is None:
+        raise RoundNotVisible
+    visibility = viewer_visibility(round=round, user=user, now=now)
+    if not round.contest.is_published and not visibility.staff:
+        raise RoundNotVisible
+    user_id = user.pk if getattr(user, "is_authenticated", False) else None
+    unit_id = None
+    if user_id is not None:
+        unit_id = Registration.objects.filter(contest_id=round.contest_id, user_id=user_id).values_list(
+            "unit_id", flat=True).first()
+    if visibility.view is None:
+        frame = events.event(events.LEADERBOARD_HIDDEN, round_id=round.pk, message=visibility.reason)
+        return SocketView(round.pk, None, False, None, unit_id), [frame]
+    group = events.leaderboard_group(round.pk, staff=visibility.staff)
+    if not get_board().is_ready(round.pk):
+        leaderboard_rebuild(round=round)
+    frames = [board_event(events.LEADERBOARD_SNAPSHOT, round_id=round.pk, view=visibility.view,
+                          masked=not visibility.staff)]
+    view = SocketView(round.pk, group, visibility.staff, visibility.view, unit_id)
+    if user_id is not None:
+        frames.append(my_rank_frame(view=view, user_id=user_id))
+    return view, frames
+
+
+def my_rank_frame(*, view: SocketView, user_id: int) -> dict[str, Any]:
+    """``leaderboard.rank``: the viewer's rank overall and in their unit (null when not on the board)."""
+    from realtime import events
+
+    board = get_board()
+    row = unit_row = None
+    if view.view is not None:
+        try:
+            row = board.rank_of(view.round_id, view.view, user_id=user_id)
+            if row is not None and view.unit_id is not None:
+                unit_row = board.rank_of(view.round_id, view.view, user_id=user_id, unit_id=view.unit_id)
+        except NotReady:
+            row = None
+    payload = rows_payload([row], masked=not view.staff)[0] if row is not None else None
+    return events.event(events.LEADERBOARD_RANK, round_id=view.round_id, version=board.version(view.round_id),
+                        view=view.view, me=payload, unit_rank=unit_row.rank if unit_row is not None else None)

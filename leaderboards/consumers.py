@@ -1,0 +1,79 @@
+"""The live leaderboard socket: ws/leaderboards/<round_id>/.
+
+On connect: a ``leaderboard.snapshot`` (top N of the board this viewer may see) and ``leaderboard.rank`` (the
+viewer's own rank), or ``leaderboard.hidden``. Then the throttled ``leaderboard.update`` pushes of the round's
+group (public, or staff while the public board is frozen), forwarded unchanged. Client messages:
+``{"type": "snapshot.get"}`` (after a gap in ``version``, or to retry a hidden board) and
+``{"type": "rank.get"}``; both rate-limited. Anonymous viewers are welcome on public boards.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
+
+from leaderboards.services import live
+from realtime.db import db_call
+
+_encode = DjangoJSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+CLOSE_NOT_FOUND = 4404
+MIN_REQUEST_INTERVAL = 1.0  # seconds between two client requests that hit Redis/the database
+
+
+class LeaderboardConsumer(AsyncWebsocketConsumer):
+    view: live.SocketView | None = None
+    group: str | None = None
+    last_request: float = 0.0
+
+    async def connect(self) -> None:
+        await self.accept()
+        await self._open()
+
+    async def _open(self) -> None:
+        round_id = int(self.scope["url_route"]["kwargs"]["round_id"])
+        try:
+            view, frames = await db_call(live.socket_open, round_id=round_id, user=self.scope.get("user"),
+                                         now=timezone.now())
+        except live.RoundNotVisible:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        if view.group != self.group and self.channel_layer is not None:
+            if self.group:
+                await self.channel_layer.group_discard(self.group, self.channel_name)
+            if view.group:
+                await self.channel_layer.group_add(view.group, self.channel_name)
+        self.view, self.group = view, view.group
+        for frame in frames:
+            await self.send(text_data=_encode(frame))
+
+    async def disconnect(self, code: int) -> None:
+        if self.group and self.channel_layer is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.view is None or not text_data or len(text_data) > 200:
+            return
+        now = time.monotonic()
+        if now - self.last_request < MIN_REQUEST_INTERVAL:
+            return
+        self.last_request = now
+        try:
+            kind = json.loads(text_data).get("type")
+        except (ValueError, AttributeError):
+            return
+        if kind == "snapshot.get":
+            await self._open()
+        elif kind == "rank.get":
+            user = self.scope.get("user")
+            if getattr(user, "is_authenticated", False) and self.view.view is not None:
+                frame = await db_call(live.my_rank_frame, view=self.view, user_id=user.pk)
+                await self.send(text_data=_encode(frame))
+
+    async def attempt_push(self, message: dict[str, Any]) -> None:
+        """Channel-layer events built by realtime.events (``group_push_now_unsafe``): forward as is."""
+        await self.send(text_data=_encode(message["event"]))
