@@ -11,15 +11,13 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from math import sqrt
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import Avg, Count, F, Q, StdDev
+from django.db.models import Count, F
 from django.utils.html import strip_tags
 
-from contests.models import FINISHED_STATUSES, Answer, Attempt, AttemptQuestion, Contest, Registration, Round
+from contests.models import FINISHED_STATUSES, Answer, Attempt, Contest, Registration, Round
 from exports.masking import mask_digits
 
 DEFAULT_BATCH = 5000
@@ -306,97 +304,44 @@ def _response_text(response: Any, options: dict[int, str]) -> str:
 # --------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ItemStatistic:
-    question_id: int
-    stem: str
-    qtype: str
-    drawn: int
-    answered: int
-    correct: int
-    facility: float | None  # share of draws answered fully correctly
-    discrimination: float | None  # point-biserial correlation of correctness with the attempt score
-    options: str  # "A (đúng): 12 · B: 3 …"
+def item_statistics_rows(*, target: ExportTarget) -> Iterator[tuple]:
+    """Item statistics per round and question, from the question bank's selector
+    (``questionbank.selectors.question_item_statistics``: facility, SD, discrimination index and efficiency,
+    upper–lower 27 % discrimination, option distribution; formulas in docs/question-bank.md).
 
-
-def item_statistics(*, target: ExportTarget) -> list[ItemStatistic]:
-    """Item statistics of the questions drawn in the target's finished attempts.
-
-    Uses ``questionbank.selectors.question_item_statistics`` when the question bank provides it; this is
-    the exports app's own version (one grouped query, one option-distribution query) until then.
-    Discrimination is the point-biserial r = (M₁ − M₀) / s · √(p·q) with the attempt's total score.
+    Row: round name, question id, stem (plain text), type label, times drawn, graded, unanswered, facility,
+    SD, discrimination index, discriminative efficiency, 27 % discrimination, option distribution.
     """
-    from questionbank.models import Question, QuestionOption
+    from questionbank.models import Question
+    from questionbank.selectors import question_item_statistics
 
-    drawn = (AttemptQuestion.objects
-             .filter(attempt__round_id__in=target.round_ids, attempt__status__in=FINISHED_STATUSES)
-             .values("question_id")
-             .annotate(drawn=Count("id"), answered=Count("answers"),
-                       correct=Count("id", filter=Q(answers__is_correct=True)),
-                       m1=Avg("attempt__score", filter=Q(answers__is_correct=True)),
-                       m0=Avg("attempt__score", filter=Q(answers__is_correct=False) | Q(answers__isnull=True)),
-                       sd=StdDev("attempt__score"))
-             .order_by("question_id"))
-    stats = list(drawn)
-    ids = [s["question_id"] for s in stats]
-    questions = {q["id"]: q for q in Question.objects.filter(pk__in=ids).values("id", "stem", "type")}
-    chosen = _option_counts(target)
-    option_labels: dict[int, list[tuple[int, str, bool]]] = {}
-    for qid, oid, fraction in (QuestionOption.objects.filter(question_id__in=ids)
-                               .order_by("question_id", "position", "id").values_list("question_id", "id", "fraction")):
-        items = option_labels.setdefault(qid, [])
-        n = len(items)
-        items.append((oid, chr(65 + n) if n < 26 else str(n + 1), fraction > 0))
-    result = []
-    for s in stats:
-        qid, n = s["question_id"], s["drawn"]
-        p = s["correct"] / n if n else None
-        r = None
-        if p is not None and 0 < p < 1 and s["sd"] and s["m1"] is not None and s["m0"] is not None:
-            r = float(Decimal(s["m1"]) - Decimal(s["m0"])) / float(s["sd"]) * sqrt(p * (1 - p))
-        question = questions.get(qid, {})
-        parts = []
-        for oid, letter, correct in option_labels.get(qid, []) if question.get("type") in (
-                "single", "multiple", "truefalse") else []:
-            label = f"{letter} (đúng)" if correct else letter
-            parts.append(f"{label}: {chosen.get((qid, oid), 0)}")
-        result.append(ItemStatistic(
-            question_id=qid, stem=strip_tags(question.get("stem", ""))[:500], qtype=question.get("type", ""),
-            drawn=n, answered=s["answered"], correct=s["correct"], facility=p,
-            discrimination=round(r, 4) if r is not None else None, options=" · ".join(parts)))
-    return result
+    for round in target.rounds:
+        stats = question_item_statistics(round_id=round.pk)
+        questions = {q["id"]: q for q in Question.objects.filter(pk__in=[s.question_id for s in stats])
+                     .values("id", "stem", "type")}
+        for item in stats:
+            question = questions.get(item.question_id, {})
+            qtype = question.get("type", "")
+            yield (round.name, item.question_id, strip_tags(question.get("stem", ""))[:1000],
+                   QUESTION_TYPE_LABELS.get(qtype, qtype), item.times_drawn, item.graded, item.unanswered,
+                   item.facility, item.sd, _round(item.discrimination_index), _round(item.discriminative_efficiency),
+                   _round(item.discrimination_27), _options_text(item.options))
 
 
-def _option_counts(target: ExportTarget) -> dict[tuple[int, int], int]:
-    """How often each option was chosen, per (question id, option id), in one grouped query."""
-    answer, aq, attempt = Answer._meta.db_table, AttemptQuestion._meta.db_table, Attempt._meta.db_table
-    statuses = [str(s) for s in FINISHED_STATUSES]
-    round_ids = target.round_ids
-    if not round_ids:
-        return {}
-    round_marks = ", ".join(["%s"] * len(round_ids))
-    status_marks = ", ".join(["%s"] * len(statuses))
-    if connection.vendor == "postgresql":
-        expand = "CROSS JOIN LATERAL jsonb_array_elements_text(a.response -> 'options') AS opt(value)"
-        value = "opt.value::bigint"
-    else:
-        expand = "CROSS JOIN json_each(a.response, '$.options') AS opt"
-        value = "CAST(opt.value AS INTEGER)"
-    sql = (f"SELECT q.question_id, {value}, COUNT(*) FROM {answer} a "  # noqa: S608 - table names from _meta
-           f"JOIN {aq} q ON q.id = a.attempt_question_id JOIN {attempt} t ON t.id = a.attempt_id {expand} "
-           f"WHERE t.round_id IN ({round_marks}) AND t.status IN ({status_marks}) GROUP BY 1, 2")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*round_ids, *statuses])
-        return {(qid, int(oid)): count for qid, oid, count in cursor.fetchall()}
+def _round(value: float | None) -> float | None:
+    return round(value, 4) if value is not None else None
 
 
-def item_statistics_for(*, target: ExportTarget) -> list[ItemStatistic]:
-    """The question bank's selector when it exists (same row shape expected), else ours."""
-    try:
-        from questionbank.selectors import question_item_statistics  # type: ignore[attr-defined]
-    except ImportError:
-        return item_statistics(target=target)
-    return list(question_item_statistics(round_ids=target.round_ids))  # pragma: no cover - adapter
+def _options_text(options: Any) -> str:
+    """"A (đúng): 12 · B: 3 · …" in option order."""
+    if not options:
+        return ""
+    parts = []
+    for n, option in enumerate(options):
+        letter = chr(65 + n) if n < 26 else str(n + 1)
+        label = f"{letter} (đúng)" if option.fraction and option.fraction > 0 else letter
+        parts.append(f"{label}: {option.count}")
+    return " · ".join(parts)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -77,14 +77,18 @@ ANSWER_COLUMNS = [
 ]
 
 ITEM_COLUMNS = [
+    Column("Đợt thi", TEXT, 18),
     Column("Mã câu hỏi", INT, 10),
     Column("Nội dung câu hỏi", TEXT, 50),
     Column("Loại câu hỏi", TEXT, 13),
     Column("Số lần được rút", INT, 10),
-    Column("Số lần trả lời", INT, 10),
-    Column("Số lần đúng", INT, 10),
-    Column("Độ khó (tỉ lệ đúng)", PERCENT, 11),
-    Column("Độ phân biệt", NUMBER, 11),
+    Column("Số lần đã chấm", INT, 10),
+    Column("Số lần bỏ trống", INT, 10),
+    Column("Độ dễ (tỉ lệ điểm đạt được)", PERCENT, 12),
+    Column("Độ lệch chuẩn", NUMBER, 10),
+    Column("Chỉ số phân biệt (%)", NUMBER, 11),
+    Column("Hiệu quả phân biệt (%)", NUMBER, 11),
+    Column("Phân biệt nhóm 27%", NUMBER, 11),
     Column("Phân bố lựa chọn", TEXT, 40),
 ]
 
@@ -178,10 +182,8 @@ def results_workbook_write(*, target: ExportTarget, out: str | IO[bytes], genera
             tick.tick()
         answers.finish()
 
-        for item in selectors.item_statistics_for(target=target):
-            items.append((item.question_id, item.stem, selectors.QUESTION_TYPE_LABELS.get(item.qtype, item.qtype),
-                          item.drawn, item.answered, item.correct, item.facility, item.discrimination,
-                          item.options))
+        for values in selectors.item_statistics_rows(target=target):
+            items.append(values)
         items.finish()
 
         for unit in selectors.unit_participation(target=target, winners_by_unit=winners):

@@ -125,16 +125,18 @@ def test_answers_rows_types_and_elapsed_time(results):
 
 def test_item_statistics_and_units(results):
     book, _ = write(export_target(round_id=results.round.pk))
+    header = [c.header for c in ITEM_COLUMNS]
     items = values(sheet_rows(book, "Thống kê câu hỏi"))[1:]
-    by_id = {row[0]: row for row in items}
+    by_id = {row[1]: dict(zip(header, row, strict=False)) for row in items}
     q1, q2 = results.questions[0], results.questions[1]
-    assert by_id[q1.pk][3] == 4  # drawn 4 times
-    assert by_id[q1.pk][5] == 4  # always right
-    assert by_id[q1.pk][6] == 1.0
-    assert by_id[q1.pk][7] is None  # no discrimination without variance in correctness
-    assert by_id[q2.pk][6] == 0.5
-    assert by_id[q2.pk][7] > 0  # those who got it right scored higher overall
-    assert "A (đúng): 2" in by_id[q2.pk][8]
+    assert by_id[q1.pk]["Đợt thi"] == results.round.name
+    assert by_id[q1.pk]["Số lần được rút"] == 4
+    assert by_id[q1.pk]["Độ dễ (tỉ lệ điểm đạt được)"] == 1.0  # always right
+    assert by_id[q1.pk]["Chỉ số phân biệt (%)"] is None  # no variance, no discrimination
+    assert by_id[q2.pk]["Độ dễ (tỉ lệ điểm đạt được)"] == 0.5
+    assert by_id[q2.pk]["Phân biệt nhóm 27%"] > 0  # the stronger half got it right
+    assert "A (đúng): 2" in by_id[q2.pk]["Phân bố lựa chọn"]
+    assert by_id[q1.pk]["Nội dung câu hỏi"].startswith("Câu hỏi thử số")  # HTML stripped
     units = values(sheet_rows(book, "Đơn vị"))[1:]
     by_name = {row[0]: row for row in units}
     khe = by_name["Phường Cái Khế (thử)"]
