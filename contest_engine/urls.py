@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("questions/", include("questionbank.urls")),
     path("contests/", include("contests.urls")),
+    path("leaderboards/", include("leaderboards.urls")),
     path("exports/", include("exports.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,58 @@
+"""Periodic jobs of leaderboards (run by ``manage.py run_worker``; see contest_engine.periodic).
+
+Both are idempotent and safe in several workers at once: the close locks the round row and returns the
+existing ranking; a rebuild takes a per-round lock key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.db.models import Q
+from django.utils import timezone
+
+from contest_engine.periodic import periodic
+
+logger = logging.getLogger(__name__)
+
+# Wait this long after a round's (extended) close before closing it officially: every attempt's deadline
+# is ≤ the close, so after the grace period nothing can still be submitted.
+CLOSE_MARGIN = dt.timedelta(minutes=2)
+
+
+@periodic(every_seconds=30)
+def close_due_rounds() -> int:
+    """Officially close rounds whose close has passed: prediction target, then the stored official ranking."""
+    from contests.models import Round
+    from leaderboards.services.ranking import round_close
+
+    cutoff = timezone.now() - CLOSE_MARGIN
+    due = Round.objects.filter(closed_at__isnull=True).filter(
+        Q(extended_until__isnull=True, closes_at__lt=cutoff)
+        | Q(extended_until__isnull=False, extended_until__lt=cutoff, closes_at__lt=cutoff))
+    done = 0
+    for round in due.select_related("contest")[:20]:
+        try:
+            round_close(round=round, actor=None, now=timezone.now())
+            done += 1
+        except Exception:
+            logger.exception("official close of round %s failed", round.pk)
+    return done
+
+
+@periodic(every_seconds=15)
+def rebuild_lost_boards() -> int:
+    """Rebuild the live boards of open rounds that Redis lost (restart, eviction, flush)."""
+    from contests.models import Round
+    from leaderboards.services.boards import get_board
+    from leaderboards.services.live import leaderboard_rebuild
+
+    now = timezone.now()
+    board = get_board()
+    rebuilt = 0
+    for round in Round.objects.filter(opens_at__lte=now, closed_at__isnull=True).select_related("contest")[:200]:
+        if not board.is_ready(round.pk):
+            leaderboard_rebuild(round=round)
+            rebuilt += 1
+    return rebuilt

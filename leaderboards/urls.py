@@ -1,0 +1,12 @@
+from django.urls import path
+
+from leaderboards import views
+
+app_name = "leaderboards"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("rounds/<int:round_id>/", views.round_board, name="round"),
+    path("rounds/<int:round_id>/official/", views.round_official, name="official"),
+    path("rounds/<int:round_id>/units/", views.unit_dashboard, name="units"),
+    path("contests/<slug:slug>/", views.contest_board, name="contest"),
+]

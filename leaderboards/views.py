@@ -1,0 +1,121 @@
+"""Leaderboard pages: thin — resolve the round, ask the selectors what this viewer may see, render.
+
+Public pages show masked names (family name + initials) and never phone or ID numbers; judges and
+organisers of the owning organisation see full names and the live board while the public one is frozen.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from accounts.tenancy import get_scoped_or_404
+from contests.models import Contest, Round
+from leaderboards import selectors
+from leaderboards.models import RankingStatus
+from leaderboards.services import live
+
+PAGE = 100
+
+
+def _round_or_404(round_id: int, user) -> Round:
+    round = get_object_or_404(Round.objects.select_related("contest__organisation"), pk=round_id)
+    if not round.contest.is_published and not selectors.is_round_staff(user, round):
+        raise Http404
+    return round
+
+
+def _page(request: HttpRequest) -> int:
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def round_board(request: HttpRequest, round_id: int) -> HttpResponse:
+    """The live provisional board (pushed over ws/leaderboards/<id>/) and, once published, the official one."""
+    round = _round_or_404(round_id, request.user)
+    now = timezone.now()
+    visibility = selectors.viewer_visibility(round=round, user=request.user, now=now)
+    rows = []
+    me = None
+    if visibility.view is not None:
+        rows = live.rows_payload(live.leaderboard_top(round=round, view=visibility.view, limit=PAGE),
+                                 masked=not visibility.staff)
+        if request.user.is_authenticated:
+            found = live.leaderboard_my_rank(round=round, user_id=request.user.pk, view=visibility.view)
+            me = live.rows_payload([found], masked=not visibility.staff)[0] if found else None
+    ranking = selectors.ranking_latest(round=round, published_only=not visibility.staff)
+    return render(request, "leaderboards/round.html", {
+        "round": round, "contest": round.contest, "visibility": visibility, "rows": rows, "me": me,
+        "ranking": ranking, "freeze_at": live.freeze_at(round), "now": now,
+    })
+
+
+def round_official(request: HttpRequest, round_id: int) -> HttpResponse:
+    """The stored official ranking: published for everyone; the current version (any status) for staff."""
+    round = _round_or_404(round_id, request.user)
+    staff = selectors.is_round_staff(request.user, round)
+    ranking = selectors.ranking_latest(round=round, published_only=not staff)
+    if ranking is None:
+        raise Http404
+    page = _page(request)
+    entries = selectors.ranking_entries(ranking=ranking, limit=PAGE, offset=(page - 1) * PAGE)
+    for entry in entries:
+        entry.display = selectors.display_name(entry.full_name, masked=not staff or
+                                               ranking.status == RankingStatus.PUBLISHED)
+    return render(request, "leaderboards/official.html", {
+        "round": round, "contest": round.contest, "ranking": ranking, "entries": entries, "staff": staff,
+        "page": page, "has_next": len(entries) == PAGE, "with_prediction": ranking.prediction_target_value is not None,
+    })
+
+
+def contest_board(request: HttpRequest, slug: str) -> HttpResponse:
+    """Contest-wide ranking (sum of rounds or best round), from the rounds' stored rankings. Public once every
+    round's ranking is published; staff see it at any time."""
+    contest = get_object_or_404(Contest.objects.select_related("organisation"), slug=slug)
+    staff = selectors.has_role(request.user, contest.organisation_id, selectors.STAFF_ROLES)
+    rounds = list(contest.rounds.all())
+    published = all(selectors.ranking_latest(round=r, published_only=True) is not None for r in rounds)
+    if not staff and (not contest.is_published or not published or not rounds):
+        raise Http404
+    page = _page(request)
+    rows = selectors.contest_ranking(contest=contest, limit=PAGE, offset=(page - 1) * PAGE)
+    for row in rows:
+        row["display"] = selectors.display_name(row["name"], masked=not staff)
+    return render(request, "leaderboards/contest.html", {
+        "contest": contest, "rows": rows, "page": page, "has_next": len(rows) == PAGE, "staff": staff,
+    })
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Organiser/judge dashboard: the rounds of their organisations."""
+    rounds = list(selectors.rounds_for_dashboard(user=request.user)[:200])
+    return render(request, "leaderboards/dashboard.html", {"rounds": rounds})
+
+
+@login_required
+def unit_dashboard(request: HttpRequest, round_id: int) -> HttpResponse:
+    """Collective leaderboard of a round: entrants, attempts, participation rate and winners per unit, with a
+    server-rendered bar chart (no JavaScript library)."""
+    round = get_scoped_or_404(Round.objects.select_related("contest"), request.user, selectors.STAFF_ROLES,
+                              pk=round_id)
+    order = request.GET.get("order", "entrants")
+    if order not in {"entrants", "rate", "winners"}:
+        order = "entrants"
+    stats = selectors.unit_stats(contest=round.contest, round=round, order=order)
+    top_entrants = max((s.entrants for s in stats), default=0) or 1
+    for s in stats:
+        s.bar = round_percent(s.entrants, top_entrants)
+        s.rate_bar = min(100.0, s.rate_percent or 0.0)
+    return render(request, "leaderboards/units.html", {
+        "round": round, "contest": round.contest, "stats": stats, "order": order,
+        "ranking": selectors.ranking_latest(round=round),
+    })
+
+
+def round_percent(value: int, top: int) -> float:
+    return round(100.0 * value / top, 1) if top else 0.0
