@@ -14,13 +14,23 @@ class ContestsConfig(AppConfig):
         else:
             register_used_checker(question_drawn_by_an_attempt)
         try:
-            from accounts.services import register_profile_freezer
+            from accounts.services import (
+                register_anonymiser,
+                register_personal_data_exporter,
+                register_profile_freezer,
+            )
         except ImportError:  # pragma: no cover - accounts services not present
             return
-        from contests.services.registrations import frozen_profile_fields
+        from contests.services.registrations import (
+            frozen_profile_fields,
+            personal_data_anonymise,
+            personal_data_export,
+        )
 
         # After a first attempt the identifying profile fields are frozen (corrections via an organiser).
         register_profile_freezer(frozen_profile_fields)
+        register_personal_data_exporter(personal_data_export)
+        register_anonymiser(personal_data_anonymise)
 
 
 def question_drawn_by_an_attempt(question: object) -> bool:

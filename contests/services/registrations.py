@@ -112,3 +112,32 @@ def frozen_profile_fields(user: Any) -> Iterable[str]:
     if Registration.objects.filter(user_id=user.pk, frozen_at__isnull=False).exists():
         return ("full_name", "date_of_birth", "national_id", "unit")
     return ()
+
+
+def personal_data_export(user: Any) -> dict[str, Any]:
+    """Personal data download ("Dữ liệu của tôi"): the citizen's registrations and attempt results."""
+    from contests.models import Attempt
+
+    registrations = [
+        {"contest": r.contest.title, "unit": r.unit.name, "full_name": r.full_name,
+         "date_of_birth": r.date_of_birth.isoformat() if r.date_of_birth else None,
+         "national_id": r.national_id, "registered_at": r.created_at.isoformat(),
+         "frozen_at": r.frozen_at.isoformat() if r.frozen_at else None}
+        for r in Registration.objects.filter(user_id=user.pk).select_related("contest", "unit")
+    ]
+    attempts = [
+        {"contest": a.round.contest.title, "round": a.round.name, "number": a.number, "status": a.status,
+         "started_at": a.started_at.isoformat(),
+         "submitted_at": a.submitted_at.isoformat() if a.submitted_at else None,
+         "score": str(a.score) if a.score is not None else None, "correct_count": a.correct_count,
+         "duration_ms": a.duration_ms, "prediction": a.prediction}
+        for a in Attempt.objects.filter(user_id=user.pk).select_related("round__contest").order_by("started_at")
+    ]
+    return {"contest_registrations": registrations, "contest_attempts": attempts}
+
+
+def personal_data_anonymise(user: Any) -> None:
+    """Account deletion: wipe the identifying snapshot of the citizen's registrations. Attempts and scores
+    stay (rankings and unit statistics remain valid) but no longer name anyone."""
+    Registration.objects.filter(user_id=user.pk).update(full_name="Người dùng đã xoá", date_of_birth=None,
+                                                         national_id="")
