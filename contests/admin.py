@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Role
+from accounts.models import Organisation, Role
 from accounts.tenancy import TenantScopedAdmin, organisation_id_of
 from contests import errors, selectors
 from contests.models import (
@@ -214,6 +214,16 @@ class ExtraTimeForm(forms.Form):
     reason = forms.CharField(label=_("Lý do"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class CorrectRegistrationForm(forms.Form):
+    full_name = forms.CharField(label=_("Họ và tên"), max_length=150)
+    date_of_birth = forms.DateField(label=_("Ngày sinh"), required=False,
+                                    widget=forms.DateInput(attrs={"type": "date"}))
+    national_id = forms.CharField(label=_("Số định danh cá nhân"), max_length=12, required=False)
+    unit = forms.ModelChoiceField(label=_("Đơn vị dự thi"),
+                                  queryset=Organisation.objects.filter(is_unit=True, is_active=True))
+    reason = forms.CharField(label=_("Lý do"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
 class ExtraAttemptForm(forms.Form):
     round = forms.ModelChoiceField(label=_("Đợt thi"), queryset=Round.objects.none())
     count = forms.IntegerField(label=_("Số lượt thêm"), min_value=1, max_value=10, initial=1)
@@ -283,7 +293,7 @@ class RegistrationAdmin(TenantScopedAdmin):
     list_select_related = ("unit", "contest")
     list_filter = ("contest",)
     search_fields = ("full_name", "user__phone", "user__email")
-    actions = ("give_extra_time", "give_extra_attempt")
+    actions = ("give_extra_time", "give_extra_attempt", "correct_registration")
     readonly_fields = ("user", "contest", "unit", "full_name", "date_of_birth", "national_id", "frozen_at",
                        "created_at")
 
@@ -337,6 +347,34 @@ class RegistrationAdmin(TenantScopedAdmin):
                          apply=lambda reg, rnd, data: override_extra_attempt(
                              actor=request.user, registration=reg, round=rnd, count=data["count"],
                              reason=data["reason"]))
+
+
+    @admin.action(description=_("Sửa thông tin dự thi (có lý do)"), permissions=["change"])
+    def correct_registration(self, request: HttpRequest, queryset: QuerySet[Registration]) -> HttpResponse | None:
+        from contests.services.registrations import CORRECTABLE_FIELDS, registration_correct
+
+        if queryset.count() != 1:
+            self.message_user(request, _("Chọn đúng một thí sinh để sửa thông tin."), messages.WARNING)
+            return None
+        registration = queryset.select_related("contest").get()
+        if not self.has_change_permission(request, registration):
+            raise PermissionDenied
+        initial = {name: getattr(registration, name) for name in CORRECTABLE_FIELDS}
+        form = CorrectRegistrationForm(request.POST if "apply" in request.POST else None, initial=initial)
+        if "apply" in request.POST and form.is_valid():
+            data = dict(form.cleaned_data)
+            reason = data.pop("reason")
+            data["national_id"] = data.get("national_id") or ""
+            try:
+                registration_correct(actor=request.user, registration=registration, reason=reason, changes=data)
+            except (errors.ContestError, ValidationError) as exc:
+                self.message_user(request, getattr(exc, "message", None) or "; ".join(exc.messages),
+                                  messages.ERROR)
+            else:
+                self.message_user(request, _("Đã sửa thông tin dự thi."), messages.SUCCESS)
+            return None
+        return _action_page(request, self, queryset, form, action="correct_registration",
+                            title=_("Sửa thông tin dự thi"))
 
 
 # --- Read-only records ------------------------------------------------------------------------------------

@@ -179,3 +179,19 @@ def test_judge_sees_attempts_but_cannot_change(client, org_a, citizen, registrat
     assert Attempt.objects.get(pk=attempt.pk).score is None
     assert Registration.objects.count() == 1
     assert Round.objects.count() == 1
+
+
+def test_correct_registration_action(client, organiser_a, registration, org_a):
+    client.force_login(organiser_a)
+    url = reverse("admin:contests_registration_changelist")
+    page = client.post(url, {"action": "correct_registration", helpers.ACTION_CHECKBOX_NAME: [registration.pk]})
+    assert registration.full_name in page.content.decode()
+    response = client.post(url, {
+        "action": "correct_registration", helpers.ACTION_CHECKBOX_NAME: [registration.pk], "apply": "1",
+        "full_name": "Nguyễn Văn Đúng", "date_of_birth": "1990-05-17", "national_id": "", "unit": org_a.pk,
+        "reason": "Thí sinh gửi đơn đề nghị"})
+    assert response.status_code == 302
+    registration.refresh_from_db()
+    assert registration.full_name == "Nguyễn Văn Đúng"
+    event = AuditEvent.objects.get(action="contests.registration_corrected")
+    assert event.data == {"fields": ["full_name"]}
