@@ -79,7 +79,7 @@ def make_attempts(count: int, *, tag: str) -> list[dict[str, Any]]:
 
     The first attempt goes through ``attempt_start`` (blueprint draw and snapshot); the others are bulk
     copies of it with their own users, registrations and sessions — the benchmark measures answering,
-    not setting up. Returns [{attempt_id, session_key, qids}].
+    not setting up. Returns [{attempt_id, session_key}]; clients learn the questions from the snapshot.
     """
     import datetime as dt
 
@@ -93,6 +93,7 @@ def make_attempts(count: int, *, tag: str) -> list[dict[str, Any]]:
     from accounts.models import CitizenProfile, Organisation, OrganisationKind, User
     from contests.models import Attempt, AttemptQuestion, Contest, ContestVisibility, Registration, Round
     from contests.services.attempts import attempt_start
+    from contests.services.registrations import registration_create
     from questionbank.models import Question, QuestionOption, QuestionStatus, QuestionType
 
     now = timezone.now()
@@ -125,7 +126,8 @@ def make_attempts(count: int, *, tag: str) -> list[dict[str, Any]]:
     ], batch_size=2000)
     # The template attempt, drawn by the real service.
     first_user = users[0]
-    template = attempt_start(**_attempt_start_kwargs(attempt_start, user=first_user, round_=round_, now=now))
+    registration_create(user=first_user, contest=contest, now=now)
+    template = attempt_start(user=first_user, round=round_, now=now)
     template_questions = list(AttemptQuestion.objects.filter(attempt=template).order_by("position"))
     template_registration = template.registration
     with transaction.atomic():
@@ -145,11 +147,6 @@ def make_attempts(count: int, *, tag: str) -> list[dict[str, Any]]:
         ], batch_size=5000)
     del template_registration
     all_attempts = [template, *attempts]
-    qids_by_attempt: dict[int, list[int]] = {}
-    for attempt_id, qid in AttemptQuestion.objects.filter(attempt__round=round_).values_list(
-            "attempt_id", "id").order_by("attempt_id", "position"):
-        qids_by_attempt.setdefault(attempt_id, []).append(qid)
-    # Options of each question: the client answers with a random option id from its snapshot.
     sessions = []
     specs = []
     for user, attempt in zip(users, all_attempts, strict=True):
@@ -164,25 +161,6 @@ def make_attempts(count: int, *, tag: str) -> list[dict[str, Any]]:
     return specs
 
 
-def _attempt_start_kwargs(func: Any, *, user: Any, round_: Any, now: Any) -> dict[str, Any]:
-    """attempt_start's keyword names, whichever the contests service uses."""
-    import inspect
-
-    params = inspect.signature(func).parameters
-    kwargs: dict[str, Any] = {"now": now}
-    if "user" in params:
-        kwargs["user"] = user
-    if "round" in params:
-        kwargs["round"] = round_
-    if "round_" in params:
-        kwargs["round_"] = round_
-    if "registration" in params:
-        from contests.services.registration import registration_create  # type: ignore[import-not-found]
-
-        kwargs["registration"] = registration_create(user=user, contest=round_.contest, now=now)
-    return kwargs
-
-
 def verify(acked: dict[tuple[int, int], int], submitted: set[int]) -> dict[str, int]:
     """Compare the clients' acks with the database."""
     from django.db.models import Count
@@ -193,9 +171,9 @@ def verify(acked: dict[tuple[int, int], int], submitted: set[int]) -> dict[str, 
     stored: dict[tuple[int, int], int] = {}
     for chunk_start in range(0, len(attempt_ids), 2000):
         chunk = list(attempt_ids)[chunk_start:chunk_start + 2000]
-        for attempt_id, qid, seq in Answer.objects.filter(attempt_id__in=chunk).values_list(
-                "attempt_id", "attempt_question_id", "client_seq"):
-            stored[(attempt_id, qid)] = seq
+        for attempt_id, position, seq in Answer.objects.filter(attempt_id__in=chunk).values_list(
+                "attempt_id", "attempt_question__position", "client_seq"):
+            stored[(attempt_id, position)] = seq
     lost = sum(1 for key, seq in acked.items() if stored.get(key, -1) < seq)
     duplicated = (Answer.objects.filter(attempt_id__in=list(attempt_ids)).values("attempt_id", "attempt_question_id")
                   .annotate(n=Count("id")).filter(n__gt=1).count()) if attempt_ids else 0
@@ -213,15 +191,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_servers(kind: str, count: int, *, pin: bool, env: dict[str, str]) -> tuple[list[subprocess.Popen], list[int]]:
+def start_servers(kind: str, count: int, *, pin: bool, env: dict[str, str],
+                  app: str = "contest_engine.asgi:application") -> tuple[list[subprocess.Popen], list[int]]:
     procs, ports = [], []
     for _ in range(count):
         port = free_port()
         if kind == "daphne":
             cmd = [sys.executable, "-m", "daphne", "-e", f"tcp:port={port}:interface=127.0.0.1:backlog=4096",
-                   "--websocket-max-message-size", "65536", "contest_engine.asgi:application"]
+                   "--websocket-max-message-size", "65536", app]
         else:
-            cmd = [sys.executable, "-m", "uvicorn", "contest_engine.asgi:application", "--host", "127.0.0.1",
+            cmd = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1",
                    "--port", str(port), "--backlog", "4096", "--ws", "websockets-sansio", "--ws-max-size", "65536",
                    "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--lifespan", "off",
                    "--log-level", "warning"]
@@ -361,7 +340,7 @@ async def _client_main(job: dict[str, Any], ready: Any, start_at: Any) -> dict[s
                 return msg
 
     async def echo_loop(ws: Any) -> None:
-        frame = json.dumps({"type": "answer", "seq": 1, "qid": 1, "response": {"options": [1]}})
+        frame = json.dumps({"type": "answer", "seq": 1, "position": 1, "response": {"options": [1]}})
         while time.time() < t_end:
             t0 = time.perf_counter()
             await ws.send(frame)
@@ -370,16 +349,17 @@ async def _client_main(job: dict[str, Any], ready: Any, start_at: Any) -> dict[s
             res["messages"] += 1
 
     def question_choices(snapshot: dict[str, Any]) -> list[tuple[int, list[int]]]:
-        return [(q["qid"], [o["id"] for o in q.get("options", [])]) for q in snapshot["questions"]]
+        return [(q["position"], [o["id"] for o in q.get("options", [])]) for q in snapshot["questions"]]
 
-    async def answer_once(ws: Any, attempt_id: int, seq: int, qid: int, option: int) -> bool:
+    async def answer_once(ws: Any, attempt_id: int, seq: int, position: int, option: int) -> bool:
         t0 = time.perf_counter()
-        await ws.send(json.dumps({"type": "answer", "seq": seq, "qid": qid, "response": {"options": [option]}}))
+        await ws.send(json.dumps({"type": "answer", "seq": seq, "position": position,
+                                  "response": {"options": [option]}}))
         msg = await until_type(ws, {"ack", "error", "attempt.submitted", "session.replaced"})
         if msg["type"] == "ack" and msg.get("seq") == seq:
             res["latencies"].append((time.perf_counter() - t0) * 1000)
             res["messages"] += 1
-            key = f"{attempt_id}:{qid}"
+            key = f"{attempt_id}:{position}"
             if res["acked"].get(key, 0) < seq:
                 res["acked"][key] = seq
             return True
@@ -391,10 +371,10 @@ async def _client_main(job: dict[str, Any], ready: Any, start_at: Any) -> dict[s
         seq = snapshot.get("last_seq", 0)
         i = 0
         while time.time() < t_end:
-            qid, options = choices[i % len(choices)]
+            position, options = choices[i % len(choices)]
             i += 1
             seq += 1
-            if not await answer_once(ws, spec["attempt_id"], seq, qid, random.choice(options)):
+            if not await answer_once(ws, spec["attempt_id"], seq, position, random.choice(options)):
                 await asyncio.sleep(0.05)
 
     async def paced_loop(ws: Any, snapshot: dict[str, Any], spec: dict[str, Any]) -> None:
@@ -405,10 +385,10 @@ async def _client_main(job: dict[str, Any], ready: Any, start_at: Any) -> dict[s
         i = 0
         next_at = time.time()
         while next_at < t_end:
-            qid, options = choices[i % len(choices)]
+            position, options = choices[i % len(choices)]
             i += 1
             seq += 1
-            await answer_once(ws, spec["attempt_id"], seq, qid, random.choice(options))
+            await answer_once(ws, spec["attempt_id"], seq, position, random.choice(options))
             next_at += interval
             await asyncio.sleep(max(0.0, next_at - time.time()))
         if job.get("submit"):
@@ -530,6 +510,7 @@ def main() -> None:
     ap.add_argument("--pin", action="store_true", help="servers on CPU 0, clients on CPU 1")
     ap.add_argument("--skip", default="", help="comma list of phases to skip: echo,sat,paced")
     ap.add_argument("--url", default="", help="use a running server (http://host:port/) instead of starting one")
+    ap.add_argument("--app", default="contest_engine.asgi:application", help="ASGI application to serve")
     args = ap.parse_args()
 
     db_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ce_bench")
@@ -559,7 +540,7 @@ def main() -> None:
     if args.url:
         urls = [args.url.replace("http", "ws", 1)]
     else:
-        procs, ports = start_servers(args.server, args.servers, pin=args.pin, env=env)
+        procs, ports = start_servers(args.server, args.servers, pin=args.pin, env=env, app=args.app)
         urls = [f"ws://127.0.0.1:{p}/" for p in ports]
     origin = "http://127.0.0.1"
     try:
