@@ -53,6 +53,7 @@ MAX_EXPLANATION_CHARS = 20_000
 MAX_OPTIONS = 8  # A–H
 MAX_POINTS = Decimal("1000")
 MAX_TOPIC_DEPTH = 8
+IMPORT_CHUNK = 500  # questions saved per batch inside the import transaction
 CHOICE_TYPES = frozenset({QuestionType.SINGLE, QuestionType.MULTIPLE, QuestionType.TRUE_FALSE})
 FRACTION_SUM_TOLERANCE = Decimal("0.01")  # Moodle stores thirds as 0.33333
 
@@ -724,40 +725,46 @@ def questions_import(*, organisation: Organisation, result: ParseResult, actor: 
     if report.errors or dry_run:
         return report
 
+    # Only the keys are needed from here on: drop the shingle sets (most of the fingerprints' memory).
+    fingerprints = [dedupe.Fingerprint(fp.normalised, fp.search_key, frozenset(), fp.band_keys)
+                    for fp in fingerprints]
+    ids: list[int] = []
+    tag_cache: dict[str, Tag] = {}
+    through = Question.tags.through
+    author = actor if getattr(actor, "pk", None) else None
     with transaction.atomic():
-        questions: list[Question] = []
-        for (pq, data), fp in zip(cleaned, fingerprints, strict=True):
-            topic = topic_get_or_create_path(path=pq.topic_path, create=create_topics, cache=topic_cache)
-            questions.append(Question(
+        # In chunks so model instances for options and keys never pile up for a whole large file.
+        for start in range(0, len(cleaned), IMPORT_CHUNK):
+            chunk = cleaned[start:start + IMPORT_CHUNK]
+            chunk_fps = fingerprints[start:start + IMPORT_CHUNK]
+            questions = [Question(
                 organisation=organisation, visibility=visibility, type=data.type, stem=data.stem,
                 explanation=data.explanation, citation_document=data.citation_document,
-                citation_article=data.citation_article, citation_clause=data.citation_clause, topic=topic,
+                citation_article=data.citation_article, citation_clause=data.citation_clause,
+                topic=topic_get_or_create_path(path=pq.topic_path, create=create_topics, cache=topic_cache),
                 difficulty=data.difficulty, default_points=data.points, status=QuestionStatus.IN_REVIEW,
-                author=actor if getattr(actor, "pk", None) else None, normalised_text=fp.normalised,
-                search_key=fp.search_key,
-            ))
-        Question.objects.bulk_create(questions, batch_size=500)
-        ids = [q.pk for q in questions]
-        Question.objects.filter(pk__in=ids).update(family_id=F("id"))
-        options, keys = [], []
-        tag_cache: dict[str, Tag] = {}
-        tag_links = []
-        through = Question.tags.through
-        for q, (pq, data), fp in zip(questions, cleaned, fingerprints, strict=True):
-            options.extend(QuestionOption(question=q, position=i, text=o.text, fraction=o.fraction,
-                                          feedback=o.feedback, tolerance=o.tolerance)
-                           for i, o in enumerate(data.options))
-            keys.extend(QuestionSimilarityKey(question=q, key=k) for k in set(fp.band_keys))
-            for name in {clean_text(t)[:60] for t in pq.tags if clean_text(t)}:
-                if name not in tag_cache:
-                    tag_cache[name], _ = Tag.objects.get_or_create(name=name)
-                tag_links.append(through(question_id=q.pk, tag_id=tag_cache[name].pk))
-        QuestionOption.objects.bulk_create(options, batch_size=2000)
-        QuestionSimilarityKey.objects.bulk_create(keys, batch_size=5000, ignore_conflicts=True)
-        through.objects.bulk_create(tag_links, batch_size=2000, ignore_conflicts=True)
-        for q, (pq, _data) in zip(questions, cleaned, strict=True):
-            if pq.media:
-                _link_media(q, [(_save_media(q, media), media.filename) for media in pq.media])
+                author=author, normalised_text=fp.normalised, search_key=fp.search_key,
+            ) for (pq, data), fp in zip(chunk, chunk_fps, strict=True)]
+            Question.objects.bulk_create(questions)
+            chunk_ids = [q.pk for q in questions]
+            Question.objects.filter(pk__in=chunk_ids).update(family_id=F("id"))
+            options, keys, tag_links = [], [], []
+            for q, (pq, data), fp in zip(questions, chunk, chunk_fps, strict=True):
+                options.extend(QuestionOption(question_id=q.pk, position=i, text=o.text, fraction=o.fraction,
+                                              feedback=o.feedback, tolerance=o.tolerance)
+                               for i, o in enumerate(data.options))
+                keys.extend(QuestionSimilarityKey(question_id=q.pk, key=k) for k in set(fp.band_keys))
+                for name in {clean_text(t)[:60] for t in pq.tags if clean_text(t)}:
+                    if name not in tag_cache:
+                        tag_cache[name], _ = Tag.objects.get_or_create(name=name)
+                    tag_links.append(through(question_id=q.pk, tag_id=tag_cache[name].pk))
+            QuestionOption.objects.bulk_create(options)
+            QuestionSimilarityKey.objects.bulk_create(keys, ignore_conflicts=True)
+            through.objects.bulk_create(tag_links, ignore_conflicts=True)
+            for q, (pq, _data) in zip(questions, chunk, strict=True):
+                if pq.media:
+                    _link_media(q, [(_save_media(q, media), media.filename) for media in pq.media])
+            ids.extend(chunk_ids)
         _audit(actor=actor, action="question.import", organisation=organisation,
                data={"count": len(ids), "first_id": ids[0] if ids else None, "last_id": ids[-1] if ids else None})
     report.imported = len(ids)
