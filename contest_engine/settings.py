@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "leaderboards",
     "realtime",
     "exports",
+    "judging",
 ]
 
 MIDDLEWARE = [

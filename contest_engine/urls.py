@@ -19,6 +19,7 @@ urlpatterns = [
     path("contests/", include("contests.urls")),
     path("leaderboards/", include("leaderboards.urls")),
     path("exports/", include("exports.urls")),
+    path("judging/", include("judging.urls")),
     path("admin/", admin.site.urls),
 ]
 if settings.DEBUG:

@@ -1,0 +1,147 @@
+"""Pages of judging: approval of the official ranking, anonymous essay grading, the published list.
+Thin: scope through accounts.tenancy, call a service or selector, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.models import Role
+from accounts.tenancy import get_scoped_or_404, has_role, is_staff_member
+from contests.models import Round
+from judging import errors, selectors
+from judging.models import EssayAssignment, RankingDecision
+from judging.services import approval, essays
+
+STAFF_ROLES = (Role.ORGANISER, Role.JUDGE)
+ACTIONS = {
+    "propose": approval.ranking_propose,
+    "return": approval.ranking_return,
+    "approve": approval.ranking_approve,
+    "publish": approval.ranking_publish,
+    "revise": approval.ranking_revise,
+}
+REASON_ACTIONS = {"return", "revise"}
+
+
+def _staff(request: HttpRequest) -> None:
+    if not is_staff_member(request.user):
+        raise PermissionDenied
+
+
+def _round(request: HttpRequest, round_id: int, roles=STAFF_ROLES) -> Round:
+    _staff(request)
+    return get_scoped_or_404(Round.objects.select_related("contest"), request.user, roles, pk=round_id)
+
+
+@login_required
+def round_page(request: HttpRequest, round_id: int) -> HttpResponse:
+    from leaderboards.services.ranking import ranking_current
+
+    round = _round(request, round_id)
+    ranking = ranking_current(round=round)
+    org = round.contest.organisation_id
+    context = {
+        "round": round,
+        "ranking": ranking,
+        "decisions": RankingDecision.objects.filter(ranking__round=round).select_related("actor", "ranking"),
+        "is_judge": has_role(request.user, org, [Role.JUDGE]),
+        "is_organiser": has_role(request.user, org, [Role.ORGANISER]),
+        "progress": selectors.essay_progress(round=round),
+        "grading_complete": selectors.essay_grading_complete(round=round),
+        "published": selectors.ranking_published(round=round),
+    }
+    return render(request, "judging/round.html", context)
+
+
+@login_required
+@require_POST
+def ranking_decide(request: HttpRequest, ranking_id: int, action: str) -> HttpResponse:
+    from leaderboards.models import RoundRanking
+
+    _staff(request)
+    service = ACTIONS.get(action)
+    if service is None:
+        raise Http404
+    ranking = get_scoped_or_404(RoundRanking.objects.select_related("round__contest"), request.user, STAFF_ROLES,
+                                pk=ranking_id)
+    text = request.POST.get("note", "")
+    kwargs = {"reason": text} if action in REASON_ACTIONS else {"note": text}
+    try:
+        service(actor=request.user, ranking=ranking, **kwargs)
+    except errors.NotAllowed as exc:
+        raise PermissionDenied(exc.message) from exc
+    except errors.JudgingError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Đã ghi nhận quyết định.")
+    return redirect("judging:round", round_id=ranking.round_id)
+
+
+@login_required
+def essay_queue(request: HttpRequest, round_id: int) -> HttpResponse:
+    round = _round(request, round_id, roles=(Role.JUDGE,))
+    queue = selectors.essays_for_grader(round=round, grader=request.user)
+    return render(request, "judging/essays.html", {"round": round, "queue": queue[:200],
+                                                   "progress": selectors.essay_progress(round=round)})
+
+
+@login_required
+@require_POST
+def essay_assign(request: HttpRequest, round_id: int) -> HttpResponse:
+    round = _round(request, round_id)
+    try:
+        created = essays.essay_assignments_create(round=round, actor=request.user)
+    except errors.NotAllowed as exc:
+        raise PermissionDenied(exc.message) from exc
+    messages.success(request, f"Đã tạo {created} bài cần chấm.")
+    return redirect("judging:round", round_id=round.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def essay_grade(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    _staff(request)
+    assignment = get_scoped_or_404(EssayAssignment.objects.select_related("round__contest", "answer",
+                                                                          "attempt_question"),
+                                   request.user, (Role.JUDGE,), pk=assignment_id)
+    own = assignment.grades.filter(grader=request.user).first()
+    error = None
+    if request.method == "POST" and own is None:
+        try:
+            essays.essay_grade_submit(assignment=assignment, grader=request.user, mark=request.POST.get("mark", ""),
+                                      comment=request.POST.get("comment", ""))
+        except errors.NotAllowed as exc:
+            raise PermissionDenied(exc.message) from exc
+        except errors.JudgingError as exc:
+            error = exc.message
+        else:
+            messages.success(request, "Đã lưu điểm.")
+            following = selectors.essays_for_grader(round=assignment.round, grader=request.user).first()
+            if following is not None:
+                return redirect("judging:essay", assignment_id=following.pk)
+            return redirect("judging:essays", round_id=assignment.round_id)
+    # Only the code, the question and the text: never the contestant, never the other judges' grades.
+    context = {"assignment": assignment, "own": own, "error": error,
+               "stem": assignment.attempt_question.snapshot.get("stem", ""),
+               "text": (assignment.answer.response or {}).get("text", "")}
+    return render(request, "judging/essay.html", context, status=400 if error else 200)
+
+
+def published_list(request: HttpRequest, round_id: int) -> HttpResponse:
+    round = Round.objects.select_related("contest").filter(pk=round_id).first()
+    ranking = selectors.ranking_published(round=round) if round is not None else None
+    if ranking is None:
+        raise Http404
+    try:
+        after = max(0, int(request.GET.get("after", "0")))
+    except ValueError:
+        after = 0
+    rows = list(selectors.published_rows(ranking=ranking, after=after, limit=100))
+    return render(request, "judging/published.html", {
+        "round": round, "ranking": ranking, "rows": rows,
+        "next_after": rows[-1].position if len(rows) == 100 else None})
