@@ -147,6 +147,8 @@ else:
 REALTIME_WRITER_MAX_BATCH = int(os.environ.get("REALTIME_WRITER_MAX_BATCH", "500"))
 REALTIME_WRITER_LINGER_SECONDS = float(os.environ.get("REALTIME_WRITER_LINGER_SECONDS", "0"))
 REALTIME_WRITER_CONCURRENCY = int(os.environ.get("REALTIME_WRITER_CONCURRENCY", "1"))
+# "sql": realtime/store.py (set-based, checked against the contests service by tests); "contests": the ORM one.
+REALTIME_ANSWER_STORE = os.environ.get("REALTIME_ANSWER_STORE", "sql")
 # Threads (each with its own DB connection) for connect/submit/prediction calls (realtime/db.py).
 REALTIME_DB_THREADS = int(os.environ.get("REALTIME_DB_THREADS", "4"))
 # Freeze the objects alive after start-up out of the garbage collector's sight (realtime/apps.py).

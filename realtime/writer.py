@@ -66,9 +66,15 @@ class WriterStats:
 
 
 def _default_store_batch() -> StoreBatch:
-    from contests.services.attempts import attempt_answers_store_batch
+    """``REALTIME_ANSWER_STORE``: "sql" (realtime.store, set-based, same contract and results) or "contests"
+    (the ORM reference implementation)."""
+    if getattr(settings, "REALTIME_ANSWER_STORE", "sql") == "contests":
+        from contests.services.attempts import attempt_answers_store_batch
 
-    return attempt_answers_store_batch
+        return attempt_answers_store_batch
+    from realtime.store import answers_store_batch
+
+    return answers_store_batch
 
 
 class BatchWriter:
