@@ -40,13 +40,17 @@ def make_attempt(*, round: Round, registration: Registration, questions: list[Qu
     texts = texts or {}
     for position, (question, ok) in enumerate(zip(questions, correct, strict=True), start=1):
         options = list(question.options.order_by("position", "id"))
-        aq = AttemptQuestion.objects.create(
-            attempt=attempt, position=position, question=question, points=Decimal(1), shown_at=started_at,
-            snapshot={"type": question.type, "stem": question.stem,
-                      "options": [{"id": o.pk, "text": o.text} for o in options]},
-            key={"options": {str(o.pk): str(o.fraction) for o in options}})
         if question.type == "short":
-            response = {"text": texts.get(position, "Quốc hội")}
+            snapshot = {"type": "short", "stem": question.stem}
+            key = {"accepted": [{"text": o.text, "fraction": str(o.fraction), "tolerance": None} for o in options]}
+        else:
+            snapshot = {"type": question.type, "stem": question.stem,
+                        "options": [{"id": o.pk, "text": o.text} for o in options]}
+            key = {"options": {str(o.pk): str(o.fraction) for o in options}}
+        aq = AttemptQuestion.objects.create(attempt=attempt, position=position, question=question, points=Decimal(1),
+                                            shown_at=started_at, snapshot=snapshot, key=key)
+        if question.type == "short":
+            response = {"text": texts.get(position, "Quốc hội" if ok else "Chính phủ")}
         else:
             chosen = next(o for o in options if (o.fraction > 0) == ok)
             response = {"options": [chosen.pk]}
