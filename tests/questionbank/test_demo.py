@@ -24,6 +24,8 @@ def test_demo_bank_loads_valid_approved_cited_questions_idempotently():
         assert q.topic_id, q
         assert any(o.fraction == 1 for o in q.options.all()) or q.type == "multiple"
     assert len(set(questions.values_list("topic__parent__name", "topic__name"))) >= 8
+    from questionbank.selectors import question_duplicates_of
+    assert [q.pk for q in questions if question_duplicates_of(q)] == []  # no near-duplicates in the demo
     demo.load(io.StringIO())  # idempotent
     assert questions.count() == len(demo.QUESTIONS)
 
