@@ -58,6 +58,16 @@ def contest_participation(*, contest: Contest) -> dict[str, int]:
     }
 
 
+def units_for_registration(*, contest: Contest) -> QuerySet:
+    """Units a contestant may choose: the contest's allowed units, or every active unit."""
+    from accounts.models import Organisation
+
+    units = Organisation.objects.filter(is_unit=True, is_active=True)
+    if contest.allowed_units.exists():
+        units = units.filter(pk__in=contest.allowed_units.values("pk"))
+    return units.order_by("name")
+
+
 def round_current(*, contest: Contest, now: dt.datetime) -> Round | None:
     """The round open now, else the next one to open, else None."""
     rounds = list(contest.rounds.all())

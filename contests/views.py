@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Organisation
 from contests import errors, selectors
 from contests.models import Round
-from contests.services.attempts import attempt_start
+from contests.services.attempts import attempt_start, attempts_finalise_expired_for_user
 from contests.services.registrations import registration_create
 
 
@@ -28,6 +28,8 @@ def contest_detail(request: HttpRequest, slug: str) -> HttpResponse:
     except errors.NotFound as exc:
         raise Http404 from exc
     now = timezone.now()
+    if request.user.is_authenticated:
+        attempts_finalise_expired_for_user(user_id=request.user.pk, now=now)
     rounds = list(contest.rounds.order_by("position", "opens_at"))
     for round in rounds:
         round.contest = contest
@@ -40,7 +42,7 @@ def contest_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "current_round": current,
         "registration": registration,
         "participation": selectors.contest_participation(contest=contest),
-        "units": Organisation.objects.filter(is_unit=True, is_active=True).order_by("name")
+        "units": selectors.units_for_registration(contest=contest)
         if request.user.is_authenticated and registration is None else None,
     }
     if registration is not None and current is not None and current.is_open(now):
@@ -113,5 +115,6 @@ def result(request: HttpRequest, attempt_id: int) -> HttpResponse:
 
 @login_required
 def my_attempts(request: HttpRequest) -> HttpResponse:
+    attempts_finalise_expired_for_user(user_id=request.user.pk)
     page = Paginator(selectors.attempts_of_user(user=request.user), 30).get_page(request.GET.get("page"))
     return render(request, "contests/my_attempts.html", {"page": page})

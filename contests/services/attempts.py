@@ -641,6 +641,18 @@ def attempts_sweep_expired(*, now: dt.datetime | None = None, batch: int = 500) 
     return len(expired)
 
 
+def attempts_finalise_expired_for_user(*, user_id: int, now: dt.datetime | None = None) -> int:
+    """Lazy enforcement for pages listing a person's attempts: finish their expired ones first (one query
+    when there is nothing to do)."""
+    now = resolve_now(now)
+    expired = [a for a in Attempt.objects.select_related("round__contest")
+               .filter(user_id=user_id, status=AttemptStatus.IN_PROGRESS, deadline__lt=now)
+               if is_past_grace(a, now)]
+    for attempt in expired:
+        attempt_submit(attempt=attempt, now=now, kind=SubmitKind.AUTO)
+    return len(expired)
+
+
 def attempt_score_inputs(attempts: Iterable[Attempt]) -> tuple[dict[int, list[QuestionInput]], list[Answer]]:
     """Scoring inputs of several attempts in two queries."""
     attempts = list(attempts)

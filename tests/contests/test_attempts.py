@@ -294,3 +294,14 @@ def test_one_at_a_time_releases_questions_in_order(citizen, registration, round_
     back = answer(attempt, citizen, qs[0], wrong_option(qs[0]), 3, now + dt.timedelta(seconds=5))
     assert back.error.code == "question_not_released"
     assert AttemptQuestion.objects.get(pk=qs[1].pk).shown_at == now + dt.timedelta(seconds=4)
+
+
+def test_state_query_count_does_not_grow_with_answers(citizen, registration, round_, now,
+                                                      django_assert_num_queries):
+    attempt, qs = start(citizen, round_, now)
+    for q in qs:
+        answer(attempt, citizen, q, wrong_option(q), q.position, now)
+    attempt = type(attempt).objects.select_related("round__contest").get(pk=attempt.pk)
+    with django_assert_num_queries(2):  # questions, answers
+        state = attempt_state(attempt=attempt, now=now)
+    assert len(state["answers"]) == 5

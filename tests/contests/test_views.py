@@ -77,3 +77,28 @@ def test_login_required_for_writes(client, contest, round_):
     response = client.post(reverse("contests:start", kwargs={"round_id": round_.pk}))
     assert response.status_code == 302
     assert reverse("accounts:login") in response["Location"]
+
+
+def test_my_attempts_finalises_expired_attempts(client, citizen, registration, round_):
+    import datetime as dt
+
+    from contests.services.attempts import attempt_start
+
+    attempt = attempt_start(user=citizen, round=round_, now=round_.opens_at + dt.timedelta(minutes=1))
+    client.force_login(citizen)
+    page = client.get(reverse("contests:my_attempts")).content.decode()
+    attempt.refresh_from_db()
+    assert attempt.status == "expired"
+    assert attempt.submitted_at == attempt.deadline
+    assert "Xem kết quả" in page
+
+
+def test_registration_offers_only_allowed_units(client, citizen, contest, org_a):
+    from tests.factories import OrganisationFactory
+
+    OrganisationFactory(name="Xã Không Được Chọn")
+    contest.allowed_units.set([org_a])
+    client.force_login(citizen)
+    page = client.get(contest.get_absolute_url()).content.decode()
+    assert org_a.name in page
+    assert "Xã Không Được Chọn" not in page
