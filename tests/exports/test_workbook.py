@@ -188,3 +188,19 @@ def test_unanswered_and_pending_values_are_blank(results):
     assert row[7].value is None
     assert row[8].value is None
     assert Decimal(1) == 1
+
+
+def test_the_stored_official_ranking_is_exported_when_there_is_one(results):
+    from leaderboards.services.ranking import ranking_compute
+
+    ranking = ranking_compute(round=results.round, prize_places=2)
+    book, stats = write(export_target(round_id=results.round.pk))
+    header = [c.header for c in ranking_columns(full_personal_data=True)]
+    rows = values(sheet_rows(book, "Xếp hạng"))[1:]
+    assert len(rows) == ranking.entry_count == stats.sheets["Xếp hạng"]
+    stored = list(ranking.entries.order_by("position").values_list("rank", "attempt_id", "is_winner"))
+    assert [(r[header.index("Hạng")], r[header.index("Mã lượt thi")], r[header.index("Đoạt giải")])
+            for r in rows] == stored
+    assert sum(1 for r in rows if r[header.index("Đoạt giải")]) == 2
+    units = values(sheet_rows(book, "Đơn vị"))[1:]
+    assert sum(u[6] for u in units) == 2  # winners per unit come from the stored ranking
