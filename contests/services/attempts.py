@@ -110,10 +110,9 @@ def attempt_start(*, user: Any, round: Round, now: dt.datetime | None = None) ->
         current = (Attempt.objects.select_related("round__contest")
                    .filter(registration=registration, round=round, status=AttemptStatus.IN_PROGRESS).first())
         if current is not None:
-            if is_past_grace(current, now):
-                _finalise([current], now=now, kind=SubmitKind.AUTO)
-            else:
+            if not is_past_grace(current, now):
                 return current
+            attempt_submit(attempt=current, now=now, kind=SubmitKind.AUTO)  # locks and re-checks
         if not round.is_open(now) or round.closed_at is not None:
             raise errors.RoundNotOpen()
         settings = round.settings

@@ -305,3 +305,13 @@ def test_state_query_count_does_not_grow_with_answers(citizen, registration, rou
     with django_assert_num_queries(2):  # questions, answers
         state = attempt_state(attempt=attempt, now=now)
     assert len(state["answers"]) == 5
+
+
+def test_start_after_an_expired_attempt_finishes_it_and_starts_the_next(citizen, registration, round_, now):
+    first = attempt_start(user=citizen, round=round_, now=now)
+    later = first.deadline + dt.timedelta(minutes=1)
+    second = attempt_start(user=citizen, round=round_, now=later)
+    first.refresh_from_db()
+    assert first.status == AttemptStatus.EXPIRED
+    assert first.submitted_at == first.deadline
+    assert second.number == 2
