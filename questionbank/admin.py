@@ -9,7 +9,6 @@ Visibility rules (tested in tests/questionbank/test_admin.py):
 
 from __future__ import annotations
 
-import secrets
 import tempfile
 from decimal import Decimal
 from typing import Any
@@ -17,8 +16,6 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -48,7 +45,6 @@ from questionbank.sanitize import html_to_text
 WRITER = frozenset({Role.WRITER})
 REVIEWER = frozenset({Role.REVIEWER})
 IMPORT_SESSION_KEY = "questionbank_imports"
-IMPORT_STORAGE_DIR = "question-imports"
 
 
 # --- Inlines ---------------------------------------------------------------------------------------------
@@ -411,8 +407,7 @@ class QuestionAdmin(TenantScopedAdmin):
             report, result = self._dry_run(request, data, options)
             token = ""
             if not report.errors:
-                token = secrets.token_urlsafe(16)
-                default_storage.save(f"{IMPORT_STORAGE_DIR}/{token}.upload", ContentFile(data))
+                token = services.import_upload_store(data=data)
                 request.session.setdefault(IMPORT_SESSION_KEY, {})[token] = options
                 request.session.modified = True
             context.update({"report": report, "token": token, "options": options,
@@ -445,14 +440,12 @@ class QuestionAdmin(TenantScopedAdmin):
     def _import_confirm(self, request: HttpRequest, orgs: QuerySet[Organisation]) -> HttpResponse:
         token = request.POST["token"]
         pending = request.session.get(IMPORT_SESSION_KEY, {})
-        options = pending.get(token)
-        name = f"{IMPORT_STORAGE_DIR}/{token}.upload"
-        if options is None or not orgs.filter(pk=options["organisation_id"]).exists() \
-                or not default_storage.exists(name):
+        options = pending.pop(token, None)
+        request.session.modified = True
+        data = services.import_upload_take(token=token) if options is not None else None
+        if data is None or not orgs.filter(pk=options["organisation_id"]).exists():
             messages.error(request, _("Phiên nhập đã hết hạn; hãy tải tệp lên lại."))
             return HttpResponseRedirect(reverse("admin:questionbank_question_import"))
-        with default_storage.open(name, "rb") as handle:
-            data = handle.read()
         try:
             result = parse_file(data, options["format"], filename=options["filename"])
             report = services.questions_import(
@@ -461,10 +454,6 @@ class QuestionAdmin(TenantScopedAdmin):
         except (ImportFileError, services.QuestionBankError) as exc:
             messages.error(request, exc.message)
             return HttpResponseRedirect(reverse("admin:questionbank_question_import"))
-        finally:
-            default_storage.delete(name)
-            pending.pop(token, None)
-            request.session.modified = True
         if report.errors:
             for problem in report.errors[:20]:
                 messages.error(request, problem["message"])

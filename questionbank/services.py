@@ -799,3 +799,61 @@ def _link_media(question: Question, saved: list[tuple[QuestionMedia, str]]) -> N
     for option in options:
         option.text, option.feedback = relink(option.text), relink(option.feedback)
     QuestionOption.objects.bulk_update(options, ["text", "feedback"])
+
+
+# --- Pending admin uploads (preview → confirm) ------------------------------------------------------------
+IMPORT_STORAGE_DIR = "question-imports"
+IMPORT_UPLOAD_TTL_SECONDS = 24 * 3600
+
+
+def import_upload_store(*, data: bytes) -> str:
+    """Keep an uploaded file between the preview and the confirmation (shared storage, so any server process
+    can confirm). Returns an unguessable single-use token."""
+    import secrets
+
+    from django.core.files.storage import default_storage
+
+    token = secrets.token_urlsafe(16)
+    default_storage.save(f"{IMPORT_STORAGE_DIR}/{token}.upload", ContentFile(data))
+    return token
+
+
+def import_upload_take(*, token: str) -> bytes | None:
+    """The stored bytes for ``token``, deleted as they are read (single use); None if unknown or expired."""
+    import re
+
+    from django.core.files.storage import default_storage
+
+    if not re.fullmatch(r"[A-Za-z0-9_-]{10,64}", token or ""):
+        return None
+    name = f"{IMPORT_STORAGE_DIR}/{token}.upload"
+    if not default_storage.exists(name):
+        return None
+    try:
+        with default_storage.open(name, "rb") as handle:
+            return handle.read()
+    finally:
+        default_storage.delete(name)
+
+
+def import_uploads_purge(*, now: Any = None) -> int:
+    """Delete pending uploads older than IMPORT_UPLOAD_TTL_SECONDS (abandoned previews). Idempotent."""
+    import datetime as dt
+
+    from django.core.files.storage import default_storage
+
+    now = now or timezone.now()
+    try:
+        _dirs, files = default_storage.listdir(IMPORT_STORAGE_DIR)
+    except (FileNotFoundError, NotImplementedError):
+        return 0
+    removed = 0
+    for name in files:
+        path = f"{IMPORT_STORAGE_DIR}/{name}"
+        try:
+            if now - default_storage.get_modified_time(path) > dt.timedelta(seconds=IMPORT_UPLOAD_TTL_SECONDS):
+                default_storage.delete(path)
+                removed += 1
+        except (FileNotFoundError, NotImplementedError):
+            continue
+    return removed

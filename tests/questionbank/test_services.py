@@ -312,3 +312,18 @@ def test_import_refuses_bad_media_with_its_line(org_a):
     assert report.imported == 0
     assert report.errors[0]["line"] == 7
     assert Question.objects.count() == 0
+
+
+def test_pending_import_uploads_are_single_use_and_purged():
+    import datetime as dt
+
+    from django.utils import timezone
+
+    token = services.import_upload_store(data=b"abc")
+    assert services.import_upload_take(token=token) == b"abc"
+    assert services.import_upload_take(token=token) is None
+    assert services.import_upload_take(token="../../etc/passwd") is None
+    old = services.import_upload_store(data=b"old")
+    assert services.import_uploads_purge() == 0
+    assert services.import_uploads_purge(now=timezone.now() + dt.timedelta(days=2)) == 1
+    assert services.import_upload_take(token=old) is None
