@@ -1,0 +1,78 @@
+"""Leaderboard pages: public board masked (never phone or ID numbers), official ranking only once
+published (staff see drafts and the diff), unit dashboard scoped to the owning organisation."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from leaderboards.models import RankingStatus, RoundRanking
+from leaderboards.selectors import display_name, unit_stats
+from leaderboards.services.ranking import round_close
+from tests.factories import make_staff
+
+pytestmark = pytest.mark.django_db
+
+
+def test_display_name_masks_all_but_the_family_name():
+    assert display_name("Nguyễn  Văn An", masked=True) == "Nguyễn V. A."
+    assert display_name("Nguyễn Văn An", masked=False) == "Nguyễn Văn An"
+    assert display_name("An", masked=True) == "A."
+
+
+def test_public_board_page(client, memory_lb, people, lb_round):
+    a = people.attempt(1, score="9")
+    people.registration(1).user.refresh_from_db()
+    reg = people.regs[1]
+    reg.national_id = "012345678901"
+    reg.save()
+    response = client.get(reverse("leaderboards:round", args=[lb_round.pk]))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Nguyễn V. T. S. 1." in body
+    assert "Nguyễn Văn Thí Sinh 1" not in body
+    assert a.user.phone not in body
+    assert "012345678901" not in body
+    assert f"/ws/leaderboards/{lb_round.pk}/" in body
+
+
+def test_official_ranking_only_when_published(client, memory_lb, people, lb_round, org_a):
+    people.attempt(1, score="9")
+    ranking = round_close(round=lb_round)
+    url = reverse("leaderboards:official", args=[lb_round.pk])
+    assert client.get(url).status_code == 404
+    judge = make_staff(org_a, "judge")
+    client.force_login(judge)
+    staff_page = client.get(url).content.decode()
+    assert "Nguyễn Văn Thí Sinh 1" in staff_page
+    client.logout()
+    RoundRanking.objects.filter(pk=ranking.pk).update(status=RankingStatus.PUBLISHED)
+    public = client.get(url).content.decode()
+    assert "Nguyễn V. T. S. 1." in public
+    assert people.regs[1].user.phone not in public
+
+
+def test_unit_dashboard_scoped_and_charted(client, memory_lb, people, lb_round, org_a, org_b):
+    people.attempt(1, score="9", unit=0)
+    people.attempt(2, score="5", unit=0)
+    people.attempt(2, score="6", unit=0)
+    people.attempt(3, score="1", unit=1)
+    stats = {s.unit_id: s for s in unit_stats(contest=lb_round.contest, round=lb_round)}
+    first = stats[people.units[0].pk]
+    assert (first.entrants, first.attempts, first.population, first.rate_percent) == (2, 3, 100, 2.0)
+    url = reverse("leaderboards:units", args=[lb_round.pk])
+    client.force_login(make_staff(org_b, "organiser"))
+    assert client.get(url).status_code == 404  # another organisation's round
+    client.force_login(make_staff(org_a, "organiser"))
+    page = client.get(url).content.decode()
+    assert "bar-fill" in page and people.units[0].name in page
+    assert "2.0%" in page or "2,0%" in page
+
+
+def test_contest_ranking_page_for_staff(client, memory_lb, people, lb_round, org_a):
+    people.attempt(1, score="9")
+    round_close(round=lb_round)
+    url = reverse("leaderboards:contest", args=[lb_round.contest.slug])
+    assert client.get(url).status_code == 404  # not every round published
+    client.force_login(make_staff(org_a, "organiser"))
+    assert "Nguyễn Văn Thí Sinh 1" in client.get(url).content.decode()
