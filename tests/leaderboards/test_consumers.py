@@ -120,7 +120,7 @@ async def test_unknown_round_is_refused(redis_lb, connect):
 
 
 async def test_hidden_until_close(redis_lb, lb_round, connect, org_a):
-    round, people, old, new = await setup_board(lb_round, scoreboard_visibility="hidden_until_close")
+    round, _people, _old, _new = await setup_board(lb_round, scoreboard_visibility="hidden_until_close")
     anonymous = await connect(round.pk)
     assert (await anonymous.recv())["type"] == "leaderboard.hidden"
     judge = await sync_to_async(make_staff)(org_a, "judge")
@@ -131,7 +131,7 @@ async def test_hidden_until_close(redis_lb, lb_round, connect, org_a):
 
 
 async def test_hidden_until_own_attempt_ends(redis_lb, lb_round, connect):
-    round, people, old, new = await setup_board(lb_round, scoreboard_visibility="hidden_until_own_attempt_ends")
+    round, people, _old, _new = await setup_board(lb_round, scoreboard_visibility="hidden_until_own_attempt_ends")
     outsider = await sync_to_async(lambda: People(round).registration(9).user)()
     hidden = await connect(round.pk, outsider)
     assert (await hidden.recv())["type"] == "leaderboard.hidden"
@@ -144,7 +144,7 @@ async def test_hidden_until_own_attempt_ends(redis_lb, lb_round, connect):
 
 
 async def test_frozen_public_board_while_staff_see_live(redis_lb, lb_round, connect, org_a):
-    round, people, old, new = await setup_board(lb_round, scoreboard_visibility="frozen", freeze_minutes=60)
+    round, people, old, _new = await setup_board(lb_round, scoreboard_visibility="frozen", freeze_minutes=60)
     # closes in 2 h, frozen from 1 h before the close: "new" (5 minutes ago) is still before the freeze
     late = await sync_to_async(lambda: people.attempt(3, score="10", submitted=(
         timezone.now() + dt.timedelta(minutes=90) - people_t0()).total_seconds()))()
