@@ -104,3 +104,24 @@ def test_statistics_by_question_ids_use_whole_attempt_totals(data):
     assert [s.question_id for s in only] == [q3.pk]
     assert only[0].discriminative_efficiency == pytest.approx(57.142857, abs=1e-4)
     assert question_item_statistics(question_ids=[make_question(q1.organisation).pk]) == []
+
+
+def test_edit_after_a_real_attempt_leaves_the_attempt_intact(data, org_a):
+    """With the contests app's own "used" checker: the attempts keep the version (and key) they drew."""
+    from accounts.models import Role
+    from questionbank import services
+    from questionbank.importers.base import ParsedOption
+    from questionbank.models import Question
+    from tests.factories import make_staff
+
+    rnd, (q1, _q2, _q3), q1_options = data
+    before = list(AttemptQuestion.objects.filter(question=q1).values_list("id", "question_id", "snapshot"))
+    writer = make_staff(org_a, Role.WRITER)
+    new = services.question_update(question=q1, actor=writer, stem="Nội dung đã sửa sau đợt thi",
+                                   options=[ParsedOption("Mới đúng", Decimal(1)), ParsedOption("Mới sai")])
+    assert new.pk != q1.pk
+    assert list(AttemptQuestion.objects.filter(question=q1).values_list("id", "question_id", "snapshot")) == before
+    assert list(Question.objects.get(pk=q1.pk).options.order_by("position")) == q1_options
+    stats = {s.question_id: s for s in question_item_statistics(round_id=rnd.pk)}
+    assert stats[q1.pk].facility == pytest.approx(0.5)
+    assert new.pk not in stats
