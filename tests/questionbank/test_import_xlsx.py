@@ -222,3 +222,18 @@ def test_upload_size_limit(settings):
     settings.QUESTION_IMPORT_MAX_BYTES = 100
     with pytest.raises(ImportFileError, match="quá lớn"):
         parse_file(workbook_bytes(VALID_ROWS), "xlsx")
+
+
+def test_essay_row_and_detection_of_the_other_formats():
+    rows = [["Tự luận", "Trình bày ý nghĩa của việc đăng ký kết hôn.", None, None, None, None, None, "", "52/2014/QH13",
+             "9", "", "Hôn nhân và gia đình", "Khó", 10, ""]]
+    essay = xlsx.parse(workbook_bytes(rows)).questions[0]
+    assert (essay.type, essay.options, essay.points) == ("essay", [], Decimal(10))
+    aiken = "Tuổi kết hôn của nữ là?\nA. Đủ 18 tuổi\nB. Đủ 16 tuổi\nANSWER: A\n".encode()
+    gift = "::HN1:: Nữ từ đủ bao nhiêu tuổi được kết hôn? {=18 tuổi ~16 tuổi}\n".encode()
+    moodle = b'<?xml version="1.0" encoding="UTF-8"?><quiz></quiz>'
+    assert detect_format(aiken, "de.txt") == "aiken"
+    assert detect_format(gift, "de.txt") == "gift"
+    assert detect_format(moodle, None) == "moodle-xml"
+    assert parse_file(aiken, "auto").questions[0].options[0].fraction == 1
+    assert parse_file(gift, "auto").questions[0].type == "single"
