@@ -629,12 +629,19 @@ def attempts_sweep_expired(*, now: dt.datetime | None = None, batch: int = 500) 
     is the deadline, not the sweep time. Returns how many attempts were finished.
     """
     now = resolve_now(now)
+    # Rows still inside their round's grace are never locked: a live answer batch may need them.
+    round_ids = set(Attempt.objects.filter(status=AttemptStatus.IN_PROGRESS, deadline__lt=now)
+                    .order_by().values_list("round_id", flat=True).distinct())
+    if not round_ids:
+        return 0
+    past_grace = Q()
+    for round in Round.objects.select_related("contest").filter(pk__in=round_ids):
+        past_grace |= Q(round_id=round.pk, deadline__lt=now - round.settings.grace)
     with transaction.atomic():
-        candidates = list(
+        expired = list(
             Attempt.objects.select_for_update(skip_locked=True, of=("self",)).select_related("round__contest")
-            .filter(status=AttemptStatus.IN_PROGRESS, deadline__lt=now).order_by("deadline")[:batch]
+            .filter(past_grace, status=AttemptStatus.IN_PROGRESS).order_by("deadline")[:batch]
         )
-        expired = [a for a in candidates if is_past_grace(a, now)]
         if expired:
             _finalise(expired, now=now, kind=SubmitKind.AUTO)
     return len(expired)
