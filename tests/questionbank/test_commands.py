@@ -155,3 +155,24 @@ def test_template_imports_as_empty(tmp_path, org_a):
     code, out, _err = _run(str(path), "--org", org_a.slug, "--json")
     assert code == 1
     assert "không có câu hỏi" in json.loads(out)["errors"][0]["message"]
+
+
+def test_moodle_xml_file_end_to_end(org_a):
+    """The Moodle XML parser's fixture through the command: nested topics, media stored and relinked,
+    unsupported types listed, questions in review."""
+    from questionbank.models import QuestionMedia
+
+    code, out, _err = _run("tests/questionbank/fixtures/phap_luat_moodle.xml", "--org", org_a.slug, "--json")
+    payload = json.loads(out)
+    assert code == 0
+    assert payload["errors"] == []
+    assert payload["imported"] == Question.objects.count() > 0
+    assert {u["type"] for u in payload["unsupported"]} >= {"cloze", "matching"}
+    with_image = Question.objects.get(stem__contains="nhạy cảm")
+    media = with_image.media.get()
+    assert media.kind == QuestionMedia.Kind.IMAGE
+    assert "@@PLUGINFILE@@" not in with_image.stem
+    assert media.file.url in with_image.stem
+    nested = Question.objects.filter(topic__name="Nồng độ cồn").first()
+    assert nested.topic.parent.name == "Luật Giao thông đường bộ"
+    assert set(Question.objects.values_list("status", flat=True)) == {QuestionStatus.IN_REVIEW}
