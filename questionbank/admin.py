@@ -181,11 +181,12 @@ class QuestionAdmin(TenantScopedAdmin):
     form = QuestionAdminForm
     change_list_template = "questionbank/admin/change_list.html"
     tenant_roles = {"view": ALL_ROLES, "add": WRITER, "change": WRITER, "delete": WRITER}
-    list_display = ("short_stem", "type", "status", "difficulty", "topic", "organisation", "visibility",
+    list_display = ("short_stem", "type", "status", "difficulty", "topic_display", "organisation", "visibility",
                     "version", "is_current")
-    list_filter = ("status", "type", "difficulty", "visibility", "is_current", "topic")
-    search_fields = ("stem", "citation_document")
-    list_select_related = ("topic", "organisation")
+    # No topic filter: its choices would render every topic's path (a query per ancestor); search instead.
+    list_filter = ("status", "type", "difficulty", "visibility", "is_current")
+    search_fields = ("stem", "citation_document", "topic__name")
+    list_select_related = ("topic__parent__parent", "organisation")
     readonly_fields = ("status", "family_id", "version", "is_current", "author", "reviewer", "reviewed_at",
                        "review_note", "duplicates")
     inlines = (OptionInline, MediaInline)
@@ -200,7 +201,7 @@ class QuestionAdmin(TenantScopedAdmin):
 
     # -- scoping --
     def get_queryset(self, request: HttpRequest) -> QuerySet[Question]:
-        qs = Question.objects.select_related("topic", "organisation")
+        qs = Question.objects.select_related("topic__parent__parent", "organisation")
         if request.user.is_superuser:
             return qs
         return qs.filter(selectors.questions_visible_q(organisation_ids_for(request.user, self._roles("view"))))
@@ -244,6 +245,10 @@ class QuestionAdmin(TenantScopedAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple:
         fields = tuple(self.readonly_fields)
         return (*fields, "organisation") if obj is not None else fields
+
+    @admin.display(description=_("chủ đề"), ordering="topic__name")
+    def topic_display(self, obj: Question) -> str:
+        return obj.topic.path if obj.topic_id else "—"
 
     @admin.display(description=_("câu hỏi"))
     def short_stem(self, obj: Question) -> str:

@@ -239,3 +239,16 @@ def test_edit_used_question_in_admin_makes_new_version(client, org_a):
     assert not old.is_current
     # The old version is read-only in the admin now.
     assert client.get(change_url(old)).context["has_change_permission"] is False
+
+
+def test_changelist_query_count_does_not_grow_with_rows(client, org_a, django_assert_max_num_queries):
+    from questionbank import services
+
+    topic = services.topic_get_or_create_path(path=["Luật A", "Chương B", "Mục C"])
+    for _ in range(30):
+        make_question(org_a, topic=topic)
+    client.force_login(make_staff(org_a, Role.REVIEWER))
+    with django_assert_max_num_queries(15):
+        response = client.get(reverse(CHANGELIST))
+    assert response.status_code == 200
+    assert "Luật A / Chương B / Mục C" in response.content.decode()
