@@ -6,7 +6,8 @@ from django.contrib import admin
 
 from accounts.models import Role
 from accounts.tenancy import TenantScopedAdmin
-from exports.models import ExportJob
+from exports.admin_actions import export_contests_xlsx, export_participants_xlsx, export_questions_xlsx
+from exports.models import ContestExport, ExportJob, ParticipantExport, QuestionExport
 
 
 @admin.register(ExportJob)
@@ -17,3 +18,37 @@ class ExportJobAdmin(TenantScopedAdmin):
     list_filter = ("status", "kind")
     readonly_fields = [f.name for f in ExportJob._meta.fields]
     search_fields = ("contest__title",)
+
+
+class _ExportOnlyAdmin(TenantScopedAdmin):
+    """A read-only list whose only action is an xlsx export through a django-import-export resource."""
+
+    tenant_roles = {"view": frozenset({Role.ORGANISER, Role.JUDGE}), "add": frozenset(), "change": frozenset(),
+                    "delete": frozenset()}
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+
+@admin.register(QuestionExport)
+class QuestionExportAdmin(_ExportOnlyAdmin):
+    actions = [export_questions_xlsx]
+    list_display = ("id", "__str__", "type", "status", "version")
+    list_filter = ("status", "type")
+    search_fields = ("stem",)
+
+
+@admin.register(ContestExport)
+class ContestExportAdmin(_ExportOnlyAdmin):
+    actions = [export_contests_xlsx]
+    list_display = ("id", "title", "visibility", "created_at")
+
+
+@admin.register(ParticipantExport)
+class ParticipantExportAdmin(_ExportOnlyAdmin):
+    actions = [export_participants_xlsx]
+    list_display = ("id", "full_name", "contest", "unit", "created_at")
+    list_filter = ("contest",)
+    search_fields = ("full_name",)

@@ -9,6 +9,9 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
+from contests.models import Contest as _Contest
+from contests.models import Registration as _Registration
+from questionbank.models import Question as _Question
 
 
 class ExportKind(models.TextChoices):
@@ -75,3 +78,28 @@ class ExportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (ExportStatus.DONE, ExportStatus.FAILED)
+
+
+
+# --- Proxies: admin entry points of the small django-import-export exports (exports.admin) -------------
+
+
+class QuestionExport(_Question):
+    class Meta:
+        proxy = True
+        verbose_name = _("xuất câu hỏi")
+        verbose_name_plural = _("xuất câu hỏi")
+
+
+class ContestExport(_Contest):
+    class Meta:
+        proxy = True
+        verbose_name = _("xuất cuộc thi")
+        verbose_name_plural = _("xuất cuộc thi")
+
+
+class ParticipantExport(_Registration):
+    class Meta:
+        proxy = True
+        verbose_name = _("xuất danh sách thí sinh")
+        verbose_name_plural = _("xuất danh sách thí sinh")
