@@ -135,10 +135,31 @@ def check_container(data: bytes) -> None:
         raise ImportFileError(f"Tệp .xlsx khi giải nén quá lớn ({total // (1024 * 1024)} MB; tối đa "
                               f"{MAX_UNCOMPRESSED_BYTES // (1024 * 1024)} MB).")
     names = {i.filename for i in infos}
+    for info in infos:
+        if info.filename.endswith((".xml", ".rels", ".vml")) and _declares_dtd(archive, info):
+            raise ImportFileError("Tệp .xlsx chứa khai báo DTD/thực thể XML (có thể là tệp độc hại); không nhập.")
     if "xl/workbook.xml" not in names:
         if "word/document.xml" in names:
             raise ImportFileError("Đây là tệp Word (.docx), không phải Excel; hãy chọn định dạng docx.")
         raise ImportFileError("Tệp zip không chứa bảng tính Excel (.xlsx).")
+
+
+_DTD_MARKERS = tuple(m.encode(enc) for m in ("<!DOCTYPE", "<!ENTITY") for enc in ("utf-8", "utf-16-le",
+                                                                                    "utf-16-be"))
+
+
+def _declares_dtd(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """True when an XML part declares a DTD or entities anywhere (streamed; sizes already capped). Office
+    never writes one, and refusing it outright closes entity expansion and external entities whatever
+    parser reads the part later."""
+    tail = b""
+    with archive.open(info) as handle:
+        while chunk := handle.read(1 << 20):
+            window = tail + chunk
+            if any(marker in window for marker in _DTD_MARKERS):
+                return True
+            tail = window[-32:]
+    return False
 
 
 # --- Cell helpers ---------------------------------------------------------------------------------------

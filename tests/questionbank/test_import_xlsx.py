@@ -237,3 +237,27 @@ def test_essay_row_and_detection_of_the_other_formats():
     assert detect_format(moodle, None) == "moodle-xml"
     assert parse_file(aiken, "auto").questions[0].options[0].fraction == 1
     assert parse_file(gift, "auto").questions[0].type == "single"
+
+
+def _with_doctype(member: str, doctype: str, encoding: str = "utf-8") -> bytes:
+    src = zipfile.ZipFile(io.BytesIO(workbook_bytes(VALID_ROWS)))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == member:
+                text = data.decode()
+                head, _, rest = text.partition("?>")
+                data = (head + "?>" + doctype + rest).encode(encoding)
+            z.writestr(info.filename, data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("member", "doctype", "encoding"), [
+    ("xl/worksheets/sheet1.xml", '<!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>', "utf-8"),
+    ("xl/workbook.xml", '<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>', "utf-8"),
+    ("xl/worksheets/sheet1.xml", '<!DOCTYPE x [<!ENTITY xxe SYSTEM "https://evil.example/x">]>', "utf-16-le"),
+])
+def test_xml_entities_and_dtds_are_refused(member, doctype, encoding):
+    with pytest.raises(ImportFileError, match="DTD"):
+        xlsx.parse(_with_doctype(member, doctype, encoding))
