@@ -57,6 +57,20 @@ CHOICE_TYPES = frozenset({"single", "multiple", "truefalse"})
 # --------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Grants:
+    seconds: int
+    attempts: int
+
+
+def grants_for(*, registration_id: int, round_id: int) -> Grants:
+    """Extra time and extra attempts granted to one contestant in one round, in one query."""
+    totals = OverrideGrant.objects.filter(registration_id=registration_id, round_id=round_id).aggregate(
+        seconds=Sum("extra_seconds", filter=Q(kind=OverrideKind.EXTRA_TIME)),
+        attempts=Sum("extra_attempts", filter=Q(kind=OverrideKind.EXTRA_ATTEMPT)))
+    return Grants(seconds=int(totals["seconds"] or 0), attempts=int(totals["attempts"] or 0))
+
+
 def extra_seconds_for(*, registration_id: int, round_id: int) -> int:
     """Total extra time granted to one contestant in one round (applies to each of their attempts)."""
     total = OverrideGrant.objects.filter(
@@ -107,24 +121,23 @@ def attempt_start(*, user: Any, round: Round, now: dt.datetime | None = None) ->
                         .filter(user_id=user.pk, contest_id=contest.pk).first())
         if registration is None:
             raise errors.NotRegistered()
-        current = (Attempt.objects.select_related("round__contest")
-                   .filter(registration=registration, round=round, status=AttemptStatus.IN_PROGRESS).first())
-        if current is not None:
+        # One query for both: how many attempts were used, and the one in progress if any.
+        mine = list(Attempt.objects.filter(registration=registration, round=round).values_list("pk", "status"))
+        current_id = next((pk for pk, status in mine if status == AttemptStatus.IN_PROGRESS), None)
+        if current_id is not None:
+            current = Attempt.objects.select_related("round__contest").get(pk=current_id)
             if not is_past_grace(current, now):
                 return current
             attempt_submit(attempt=current, now=now, kind=SubmitKind.AUTO)  # locks and re-checks
         if not round.is_open(now) or round.closed_at is not None:
             raise errors.RoundNotOpen()
         settings = round.settings
-        used = Attempt.objects.filter(registration=registration, round=round).count()
-        if settings.max_attempts is not None:
-            allowed = settings.max_attempts + extra_attempts_for(registration_id=registration.pk, round_id=round.pk)
-            if used >= allowed:
-                raise errors.NoAttemptsLeft()
+        used = len(mine)
+        extra = grants_for(registration_id=registration.pk, round_id=round.pk)
+        if settings.max_attempts is not None and used >= settings.max_attempts + extra.attempts:
+            raise errors.NoAttemptsLeft()
         drawn = draw_questions(round=round, settings=settings)
-        deadline = compute_deadline(
-            started_at=now, round=round,
-            extra_seconds=extra_seconds_for(registration_id=registration.pk, round_id=round.pk))
+        deadline = compute_deadline(started_at=now, round=round, extra_seconds=extra.seconds)
         try:
             with transaction.atomic():
                 attempt = Attempt.objects.create(
