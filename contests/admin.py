@@ -102,6 +102,21 @@ class RoundForm(forms.ModelForm):
         return self.cleaned_data.get("scoring_rule") or None
 
 
+class RoundAdminForm(RoundForm):
+    """A round edited on its own page: the same checks as in the contest's inline."""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.errors or not self.instance.contest_id:
+            return data
+        contest = self.instance.contest
+        probe = Round(contest=contest, **{k: v for k, v in data.items() if k in {f.name for f in Round._meta.fields}})
+        problems = _blueprint_errors(contest.organisation, _resolved(contest, probe).blueprint)
+        if problems:
+            self.add_error("blueprint", problems)
+        return data
+
+
 class RoundFormSet(BaseInlineFormSet):
     """Checks each round against the contest being saved: resolved settings and blueprint availability."""
 
@@ -252,7 +267,7 @@ class RoundAdmin(TenantScopedAdmin):
     search_fields = ("name", "contest__title")
     actions = ("extend_round",)
     readonly_fields = ("extended_until", "closed_at", "prediction_target_value")
-    form = RoundForm
+    form = RoundAdminForm
     fields = ("name", "position", "opens_at", "closes_at", *INHERITED_FIELDS, "extended_until", "closed_at",
               "prediction_target_value")
 

@@ -195,3 +195,30 @@ def test_correct_registration_action(client, organiser_a, registration, org_a):
     assert registration.full_name == "Nguyễn Văn Đúng"
     event = AuditEvent.objects.get(action="contests.registration_corrected")
     assert event.data == {"fields": ["full_name"]}
+
+
+def test_round_page_checks_the_blueprint(client, organiser_a, round_):
+    client.force_login(organiser_a)
+    url = reverse("admin:contests_round_change", args=[round_.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: (value if value is not None else "") for name, value in form.initial.items()
+            if name in form.fields}
+    data.update({
+        "opens_at_0": timezone.localtime(round_.opens_at).strftime("%Y-%m-%d"),
+        "opens_at_1": timezone.localtime(round_.opens_at).strftime("%H:%M:%S"),
+        "closes_at_0": timezone.localtime(round_.closes_at).strftime("%Y-%m-%d"),
+        "closes_at_1": timezone.localtime(round_.closes_at).strftime("%H:%M:%S"),
+        "prediction_enabled": "unknown", "allow_answer_change": "unknown", "reveal_answers_after_attempt": "unknown",
+        "blueprint": '[{"topic_id": null, "difficulty": "hard", "count": 3, "points": null}]',
+    })
+    for key in ("opens_at", "closes_at"):
+        data.pop(key, None)
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "chỉ có 0" in response.content.decode()
+    round_.refresh_from_db()
+    assert round_.blueprint is None
+    data["blueprint"] = '[{"topic_id": null, "difficulty": "medium", "count": 3, "points": null}]'
+    assert client.post(url, data).status_code == 302
+    round_.refresh_from_db()
+    assert round_.blueprint[0]["difficulty"] == "medium"
