@@ -78,3 +78,20 @@ def test_nothing_sent_before_close_names_the_correct_option(citizen, registratio
         assert word not in text
     for q in qs:  # the ids the client sent are echoed only as its own answers, never marked
         assert json.dumps({"options": [correct_option(q)]}) in text
+
+
+def test_result_page_shows_review_after_close(citizen, registration, round_, now, client):
+    attempt, _ = finish(citizen, round_, now)
+    round_.closes_at = now + dt.timedelta(minutes=2)
+    round_.save()
+    from unittest import mock
+
+    from django.utils import timezone
+
+    client.force_login(citizen)
+    with mock.patch.object(timezone, "now", return_value=now + dt.timedelta(minutes=3)):
+        page = client.get(reverse("contests:result", kwargs={"attempt_id": attempt.pk})).content.decode()
+    assert "đáp án đúng" in page
+    assert "Giải thích theo luật." in page
+    assert "Điều 8, 52/2014/QH13" in page
+    assert "Trả lời đúng" in page
