@@ -258,10 +258,27 @@ def leaderboard_changed(*, round: Round) -> None:
         plan = push_plan(round)
         timer = threading.Timer(interval, _flush_safely, args=(plan, round))
         timer.daemon = True
+        with _timers_lock:
+            _timers.add(timer)
         timer.start()
 
 
+_timers: set[threading.Timer] = set()
+_timers_lock = threading.Lock()
+
+
+def cancel_pending_pushes() -> None:
+    """Cancel this process's scheduled pushes (tests; a stopping process)."""
+    with _timers_lock:
+        pending = list(_timers)
+        _timers.clear()
+    for timer in pending:
+        timer.cancel()
+
+
 def _flush_safely(plan: PushPlan, round: Round) -> None:
+    with _timers_lock:
+        _timers.discard(threading.current_thread())  # type: ignore[arg-type]
     try:
         leaderboard_flush(plan=plan, round=round)
     except Exception:  # a push failure must not kill the timer thread silently

@@ -27,6 +27,16 @@ def clear_redis(board: boards.RedisBoard) -> None:
         board.redis.delete(*keys)
 
 
+@pytest.fixture(autouse=True)
+def _no_pushes_across_tests():
+    """Pushes scheduled by one test must not fire into the next (round ids repeat on SQLite)."""
+    from leaderboards.services.live import cancel_pending_pushes
+
+    cancel_pending_pushes()
+    yield
+    cancel_pending_pushes()
+
+
 @pytest.fixture
 def redis_lb():
     """The project's Redis board on this test run's own key prefix; its keys are deleted afterwards
