@@ -34,6 +34,9 @@ _UNPACK = struct.Struct(f"<{_HASHES}I").unpack
 
 _PUNCT_RE = re.compile(r"[^\w\s]+", re.UNICODE)
 _SPACE_RE = re.compile(r"\s+")
+# Every combining mark Vietnamese uses (grave, acute, tilde, hook above, dot below, circumflex, breve, horn) and
+# the rest of the Combining Diacritical Marks block.
+_COMBINING_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 
 
 def normalise(text: str) -> str:
@@ -46,8 +49,7 @@ def normalise(text: str) -> str:
 
 def strip_diacritics(text: str) -> str:
     """Remove combining marks (NFD) and map đ → d: "Điều khiển" → "dieu khien"."""
-    decomposed = unicodedata.normalize("NFD", text)
-    base = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    base = _COMBINING_RE.sub("", unicodedata.normalize("NFD", text))
     return unicodedata.normalize("NFC", base).replace("đ", "d").replace("Đ", "D")
 
 
