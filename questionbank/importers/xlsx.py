@@ -18,7 +18,14 @@ import zipfile
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from questionbank.importers.base import ImportFileError, ParsedOption, ParsedQuestion, ParseResult, Problem
+from questionbank.importers.base import (
+    ImportFileError,
+    ParsedOption,
+    ParsedQuestion,
+    ParseResult,
+    Problem,
+    Unsupported,
+)
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
@@ -87,6 +94,14 @@ TYPE_VALUES: dict[str, str] = {
     "short": "short", "shortanswer": "short", "short answer": "short", "tra loi ngan": "short",
     "dien khuyet": "short",
     "essay": "essay", "tu luan": "essay",
+}
+# Types other quiz systems have that this engine does not: skipped and listed, never an error.
+UNSUPPORTED_TYPES: dict[str, str] = {
+    "matching": "ghép đôi", "ghep doi": "ghép đôi", "noi cot": "ghép đôi", "ghep cot": "ghép đôi",
+    "cloze": "điền khuyết nhiều chỗ", "dien khuyet nhieu cho": "điền khuyết nhiều chỗ",
+    "ddwtos": "kéo thả", "keo tha": "kéo thả", "drag and drop": "kéo thả",
+    "ordering": "sắp xếp", "sap xep": "sắp xếp", "sap xep thu tu": "sắp xếp",
+    "calculated": "tính toán theo công thức", "description": "đoạn mô tả", "mo ta": "đoạn mô tả",
 }
 DIFFICULTY_VALUES = {"easy": "easy", "de": "easy", "1": "easy", "medium": "medium", "trung binh": "medium",
                      "tb": "medium", "2": "medium", "hard": "hard", "kho": "hard", "3": "hard"}
@@ -311,6 +326,12 @@ def _row_to_question(row: _Row, result: ParseResult) -> ParsedQuestion | None:
                 "Unicode (UTF-8) rồi nhập lại.")
 
     raw_type = c.get("type", "")
+    if raw_type and fold(raw_type) in UNSUPPORTED_TYPES:
+        stem_preview = re.sub(r"<[^>]*>", " ", c.get("stem", ""))
+        result.unsupported.append(Unsupported(
+            item=f"Dòng {row.number}: {' '.join(stem_preview.split())[:60]}", type=raw_type,
+            reason=f"Loại câu hỏi {UNSUPPORTED_TYPES[fold(raw_type)]} chưa được hỗ trợ; dòng này được bỏ qua."))
+        return None
     qtype = TYPE_VALUES.get(fold(raw_type)) if raw_type else None
     options_present = [letter for letter in OPTION_LETTERS if c.get(f"option_{letter.lower()}")]
     answer = c.get("answer", "")

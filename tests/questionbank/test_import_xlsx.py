@@ -55,7 +55,7 @@ def test_every_row_error_is_reported_with_its_row_number():
     rows = [
         VALID_ROWS[0],                                                  # row 2 fine
         _row(**{"Đáp án đúng": ""}),                                    # row 3 no correct answer
-        _row(**{"Loại câu hỏi": "ghép đôi"}),                           # row 4 unknown type
+        _row(**{"Loại câu hỏi": "trắc nghiệm kép"}),                    # row 4 unknown type
         _row(**{"Đáp án đúng": "F"}),                                   # row 5 answer not among options
         _row(**{"Phương án B": None}),                                  # row 6 gap in options
         _row(**{"Độ khó": "siêu khó"}),                                 # row 7 bad difficulty
@@ -68,7 +68,7 @@ def test_every_row_error_is_reported_with_its_row_number():
         by_row.setdefault(e.row, []).append(e.message)
     assert set(by_row) == {3, 4, 5, 6, 7, 8, 9}
     assert "Thiếu đáp án đúng" in by_row[3][0]
-    assert "ghép đôi" in by_row[4][0]
+    assert "trắc nghiệm kép" in by_row[4][0]
     assert "F" in by_row[5][0]
     assert "Thiếu phương án B" in by_row[6][0]
     assert "siêu khó" in by_row[7][0]
@@ -261,3 +261,14 @@ def _with_doctype(member: str, doctype: str, encoding: str = "utf-8") -> bytes:
 def test_xml_entities_and_dtds_are_refused(member, doctype, encoding):
     with pytest.raises(ImportFileError, match="DTD"):
         xlsx.parse(_with_doctype(member, doctype, encoding))
+
+
+def test_unsupported_types_are_listed_not_errors():
+    rows = [VALID_ROWS[0], _row(**{"Loại câu hỏi": "Ghép đôi", "Nội dung câu hỏi": "Nối văn bản với số hiệu"}),
+            _row(**{"Loại câu hỏi": "cloze"})]
+    result = xlsx.parse(workbook_bytes(rows))
+    assert result.errors == []
+    assert len(result.questions) == 1
+    assert [(u.type, u.item.startswith("Dòng 3")) for u in result.unsupported] == [("Ghép đôi", True),
+                                                                                  ("cloze", False)]
+    assert "ghép đôi" in result.unsupported[0].reason
