@@ -21,7 +21,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -188,7 +188,7 @@ class QuestionAdmin(TenantScopedAdmin):
     search_fields = ("stem", "citation_document", "topic__name")
     list_select_related = ("topic__parent__parent", "organisation")
     readonly_fields = ("status", "family_id", "version", "is_current", "author", "reviewer", "reviewed_at",
-                       "review_note", "duplicates")
+                       "review_note", "duplicates", "preview_link")
     inlines = (OptionInline, MediaInline)
     actions = ("action_submit", "action_approve", "action_reject", "action_retire", "action_export_xlsx")
     fieldsets = (
@@ -196,7 +196,8 @@ class QuestionAdmin(TenantScopedAdmin):
         (_("Căn cứ pháp lý"), {"fields": ("citation_document", "citation_article", "citation_clause")}),
         (_("Phân loại"), {"fields": ("topic", "topic_path", "tag_names", "difficulty", "default_points")}),
         (_("Thẩm định và phiên bản"), {"fields": ("status", "review_note", "author", "reviewer", "reviewed_at",
-                                                  "family_id", "version", "is_current", "duplicates")}),
+                                                  "family_id", "version", "is_current", "duplicates",
+                                                  "preview_link")}),
     )
 
     # -- scoping --
@@ -254,6 +255,13 @@ class QuestionAdmin(TenantScopedAdmin):
     def short_stem(self, obj: Question) -> str:
         text = html_to_text(obj.stem)
         return text[:90] + ("…" if len(text) > 90 else "")
+
+    @admin.display(description=_("xem trước"))
+    def preview_link(self, obj: Question) -> str:
+        if obj is None or not obj.pk:
+            return "—"
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>',
+                           reverse("questionbank:preview", args=[obj.pk]), _("Xem như thí sinh thấy"))
 
     @admin.display(description=_("câu hỏi trùng / gần trùng"))
     def duplicates(self, obj: Question) -> str:
