@@ -412,12 +412,14 @@ def question_update(*, question: Question, actor: Any, type: str | None = None, 
         if content_changed and status == QuestionStatus.APPROVED:
             status = QuestionStatus.IN_REVIEW
         if content_changed and question_is_used(current):
+            # Rows created outside the services (fixtures, raw SQL) may lack a family: version 1 founds it.
+            family_id = current.family_id or current.pk
             target = Question(
                 organisation=current.organisation, visibility=visibility or current.visibility,
-                family_id=current.family_id, version=current.version + 1, is_current=True,
+                family_id=family_id, version=current.version + 1, is_current=True,
                 author=actor if getattr(actor, "pk", None) else current.author, status=status,
             )
-            Question.objects.filter(pk=current.pk).update(is_current=False)
+            Question.objects.filter(pk=current.pk).update(is_current=False, family_id=family_id)
             QuestionSimilarityKey.objects.filter(question=current).delete()
             tag_objs = new_tag_objs if new_tag_objs is not None else list(current.tags.all())
         else:

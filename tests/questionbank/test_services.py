@@ -327,3 +327,14 @@ def test_pending_import_uploads_are_single_use_and_purged():
     assert services.import_uploads_purge() == 0
     assert services.import_uploads_purge(now=timezone.now() + dt.timedelta(days=2)) == 1
     assert services.import_upload_take(token=old) is None
+
+
+def test_new_version_of_a_question_without_family(org_a, writer_a, used_ids):
+    q = make_question(org_a, status=QuestionStatus.DRAFT)
+    Question.objects.filter(pk=q.pk).update(family_id=None)
+    q.refresh_from_db()
+    used_ids.add(q.pk)
+    new = services.question_update(question=q, actor=writer_a, stem="Phiên bản mới của câu hỏi không có họ?")
+    assert new.family_id == q.pk
+    assert new.version == 2
+    assert Question.objects.get(pk=q.pk).family_id == q.pk
