@@ -98,3 +98,17 @@ def test_attempt_rows_are_locked_while_the_batch_runs(org_a, contest, round_, no
         attempt_answers_store_batch(items=items_for([(u1, a1, q1)]), now=now)
     lock = next(q["sql"] for q in ctx.captured_queries if "contests_attempt" in q["sql"] and "FOR" in q["sql"])
     assert "FOR NO KEY UPDATE" in lock
+
+
+def test_portable_pair_lookup_used_on_sqlite_gives_the_same_results(org_a, contest, round_, now, monkeypatch):
+    """The embedded default (SQLite) looks pairs up with an OR of conditions instead of array joins."""
+    from django.db import connection as conn
+
+    [(u1, a1, q1)] = make_attempts(1, org_a, contest, round_, now)
+    monkeypatch.setattr(type(conn), "vendor", "sqlite")
+    from contests.services.attempts import _pairs_q
+
+    assert "unnest" not in str(_pairs_q([(a1.pk, 1)]))
+    results = attempt_answers_store_batch(items=items_for([(u1, a1, q1)]), now=now)
+    assert [r.status for r in results] == ["stored"] * 5
+    assert Answer.objects.filter(attempt=a1).count() == 5
