@@ -102,10 +102,10 @@ def test_attempt_rows_are_locked_while_the_batch_runs(org_a, contest, round_, no
 
 def test_portable_pair_lookup_used_on_sqlite_gives_the_same_results(org_a, contest, round_, now, monkeypatch):
     """The embedded default (SQLite) looks pairs up with an OR of conditions instead of array joins."""
-    from django.db import connection as conn
+    from django.db import connections
 
     [(u1, a1, q1)] = make_attempts(1, org_a, contest, round_, now)
-    monkeypatch.setattr(type(conn), "vendor", "sqlite")
+    monkeypatch.setattr(connections["default"], "vendor", "sqlite")
     from contests.services.attempts import _pairs_q
 
     assert "unnest" not in str(_pairs_q([(a1.pk, 1)]))
