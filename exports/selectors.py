@@ -8,13 +8,16 @@ files. Personal data is masked here (``full_personal_data=False``) so no writer 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, F
+from django.db import connection
+from django.db.models import Count, DurationField, ExpressionWrapper, F, FloatField, Func, QuerySet, TextField
+from django.db.models.functions import Cast, Coalesce
 from django.utils.html import strip_tags
 
 from contests.models import FINISHED_STATUSES, Answer, Attempt, Contest, Registration, Round
@@ -257,9 +260,23 @@ class _OptionCache:
             self.options[qid][oid] = f"{letter}. {strip_tags(text)}"
 
 
-ANSWER_FIELDS = ("id", "attempt_id", "attempt__round__name", "attempt__registration_id",
-                 "attempt_question__position", "attempt_question__question_id", "attempt_question__shown_at",
-                 "attempt__started_at", "response", "is_correct", "points_awarded", "received_at")
+ANSWER_FIELDS = ("id", "attempt_id", "attempt__round_id", "attempt__registration_id", "attempt_question__position",
+                 "attempt_question__question_id", "response_json", "is_correct", "points_f", "received_at",
+                 "elapsed_s")
+
+
+def _answers_queryset(target: ExportTarget) -> QuerySet:
+    """Answers of the target's rounds with what the row needs computed by the database where it can: the
+    response as JSON *text* (parsed once in Python — a JSONField is decoded twice, by the driver and by
+    Django), points as a float and, on PostgreSQL, the seconds since the question was shown. Fewer
+    timestamps and Decimals to convert is a measurable share of the time at a million rows."""
+    qs = (Answer.objects.filter(attempt__round_id__in=target.round_ids)
+          .annotate(response_json=Cast("response", TextField()), points_f=Cast("points_awarded", FloatField())))
+    since = Coalesce(F("attempt_question__shown_at"), F("attempt__started_at"))
+    if connection.vendor == "postgresql":
+        return qs.annotate(elapsed_s=Func(F("received_at") - since, template="EXTRACT(EPOCH FROM %(expressions)s)",
+                                          output_field=FloatField()))
+    return qs.annotate(elapsed_s=ExpressionWrapper(F("received_at") - since, output_field=DurationField()))
 
 
 def answer_rows(*, target: ExportTarget, batch: int = DEFAULT_BATCH) -> Iterator[tuple]:
@@ -270,7 +287,9 @@ def answer_rows(*, target: ExportTarget, batch: int = DEFAULT_BATCH) -> Iterator
     started when every question is shown at once).
     """
     cache = _OptionCache()
-    base = Answer.objects.filter(attempt__round_id__in=target.round_ids)
+    base = _answers_queryset(target)
+    names = {r.pk: r.name for r in target.rounds}
+    loads = json.loads
     last_id = 0
     while True:
         chunk = list(base.filter(id__gt=last_id).order_by("id").values_list(*ANSWER_FIELDS)[:batch])
@@ -278,13 +297,13 @@ def answer_rows(*, target: ExportTarget, batch: int = DEFAULT_BATCH) -> Iterator
             return
         cache.load({row[5] for row in chunk})
         options, types = cache.options, cache.types
-        for (_pk, attempt_id, round_name, registration_id, position, question_id, shown_at, started_at, response,
-             is_correct, points, received_at) in chunk:
+        for (_pk, attempt_id, round_id, registration_id, position, question_id, response, is_correct, points,
+             received_at, elapsed) in chunk:
             qtype = types.get(question_id, "")
-            text = _response_text(response, options.get(question_id, {}))
-            since = shown_at or started_at
-            elapsed = (received_at - since).total_seconds() if since and received_at else None
-            yield (round_name, attempt_id, registration_id, position, question_id,
+            text = _response_text(loads(response) if response else None, options.get(question_id, {}))
+            if isinstance(elapsed, dt.timedelta):
+                elapsed = elapsed.total_seconds()
+            yield (names[round_id], attempt_id, registration_id, position, question_id,
                    QUESTION_TYPE_LABELS.get(qtype, qtype), text, is_correct, points, received_at, elapsed)
         last_id = chunk[-1][0]
 

@@ -162,6 +162,7 @@ class SheetWriter:
         self.kinds = [c.kind for c in self.columns]
         self.row = 0
         self.data_rows = 0
+        self._writers: list[Any] | None = None
         if header:
             for index, column in enumerate(self.columns):
                 fmt = {DATETIME: export.datetime_format, DATE: export.date_format,
@@ -196,11 +197,43 @@ class SheetWriter:
         else:  # pragma: no cover - a programming error
             raise ValueError(kind)
 
+    def _cell_writers(self) -> list[Any]:
+        """One writer function per column, bound once (the per-cell type dispatch is the hot loop)."""
+        sheet, export = self.sheet, self.export
+        write_string, write_number = sheet.write_string, sheet.write_number
+        write_datetime, write_boolean = sheet.write_datetime, sheet.write_boolean
+        dt_format, d_format, p_format = export.datetime_format, export.date_format, export.percent_format
+
+        def text(r: int, c: int, v: Any) -> None:
+            write_string(r, c, v if v.__class__ is str else str(v))
+
+        def number(r: int, c: int, v: Any) -> None:
+            write_number(r, c, float(v) if v.__class__ is Decimal else v)
+
+        def percent(r: int, c: int, v: Any) -> None:
+            write_number(r, c, float(v), p_format)
+
+        def moment(r: int, c: int, v: Any) -> None:
+            write_datetime(r, c, to_vietnam_naive(v), dt_format)
+
+        def day(r: int, c: int, v: Any) -> None:
+            write_datetime(r, c, dt.datetime(v.year, v.month, v.day), d_format)
+
+        def boolean(r: int, c: int, v: Any) -> None:
+            write_boolean(r, c, bool(v))
+
+        table = {TEXT: text, INT: number, NUMBER: number, PERCENT: percent, DATETIME: moment, DATE: day,
+                 BOOL: boolean}
+        return [table[kind] for kind in self.kinds]
+
     def append(self, values: Sequence[Any]) -> None:
-        row, write, kinds = self.row, self.write_cell, self.kinds
+        row = self.row
+        writers = self._writers
+        if writers is None:
+            writers = self._writers = self._cell_writers()
         for col, value in enumerate(values):
-            if value is not None:
-                write(row, col, value, kinds[col])
+            if value is not None and value != "":
+                writers[col](row, col, value)
         self.row += 1
         self.data_rows += 1
 
