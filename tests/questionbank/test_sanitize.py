@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from questionbank.sanitize import clean_html, clean_text, html_to_text
 from questionbank.services import question_create
@@ -49,3 +51,20 @@ def test_stem_explanation_options_sanitised_on_create(org_a):
     first = q.options.order_by("position").first()
     assert first.text == "<b>Đúng</b>"
     assert "onerror" not in first.feedback
+
+
+@given(st.text(alphabet=st.characters(blacklist_characters="<>&\x00\r\xa0", blacklist_categories=("Cs",))))
+def test_plain_text_fast_path_matches_the_sanitiser(text):
+    import nh3
+
+    assert clean_html(text) == nh3.clean(text).strip()
+
+
+@given(st.text())
+def test_sanitised_output_never_contains_a_tag_we_did_not_allow(text):
+    import re
+
+    for tag in re.findall(r"<\s*([a-zA-Z][a-zA-Z0-9]*)", clean_html(text)):
+        assert tag.lower() in {"p", "br", "b", "strong", "i", "em", "u", "s", "sub", "sup", "mark", "small", "ul",
+                               "ol", "li", "blockquote", "pre", "code", "table", "thead", "tbody", "tr", "th", "td",
+                               "caption", "span", "div", "img", "a"}
