@@ -185,6 +185,7 @@ class ContestAdmin(TenantScopedAdmin):
     form = ContestAdminForm
     inlines = (RoundInline,)
     list_display = ("title", "organisation", "visibility", "created_at")
+    list_select_related = ("organisation",)
     list_filter = ("visibility",)
     search_fields = ("title", "slug")
     prepopulated_fields = {"slug": ("title",)}
@@ -400,7 +401,7 @@ class AttemptAdmin(TenantScopedAdmin):
     tenant_roles = READ_ONLY_ROLES
     list_display = ("id", "registration", "round", "number", "status", "score", "correct_count", "duration_ms",
                     "submitted_at")
-    list_select_related = ("registration", "round__contest")
+    list_select_related = ("registration__contest", "round__contest")
     list_filter = ("status", "submit_kind")
     search_fields = ("registration__full_name",)
     readonly_fields = [f.name for f in Attempt._meta.fields if f.name != "connection_token"]
@@ -418,7 +419,7 @@ class OverrideGrantAdmin(TenantScopedAdmin):
     tenant_roles = READ_ONLY_ROLES
     list_display = ("kind", "round", "registration", "extra_seconds", "extra_attempts", "new_close", "actor",
                     "created_at")
-    list_select_related = ("round__contest", "registration", "actor")
+    list_select_related = ("round__contest", "registration__contest", "actor")
     list_filter = ("kind",)
     readonly_fields = [f.name for f in OverrideGrant._meta.fields]
 

@@ -222,3 +222,24 @@ def test_round_page_checks_the_blueprint(client, organiser_a, round_):
     assert client.post(url, data).status_code == 302
     round_.refresh_from_db()
     assert round_.blueprint[0]["difficulty"] == "medium"
+
+
+def test_attempt_changelist_queries_do_not_grow_with_rows(client, organiser_a, org_a, contest, round_, now):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def add_attempts(n):
+        for _ in range(n):
+            user = CitizenProfileFactory(unit=org_a).user
+            register(user, contest)
+            attempt_start(user=user, round=round_, now=now)
+
+    client.force_login(organiser_a)
+    url = reverse("admin:contests_attempt_changelist")
+    add_attempts(2)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    add_attempts(4)
+    with CaptureQueriesContext(connection) as more:
+        assert client.get(url).status_code == 200
+    assert len(more.captured_queries) == len(few.captured_queries)
