@@ -761,8 +761,8 @@ def questions_import(*, organisation: Organisation, result: ParseResult, actor: 
                         tag_cache[name], _ = Tag.objects.get_or_create(name=name)
                     tag_links.append(through(question_id=q.pk, tag_id=tag_cache[name].pk))
             QuestionOption.objects.bulk_create(options)
-            QuestionSimilarityKey.objects.bulk_create(keys, ignore_conflicts=True)
-            through.objects.bulk_create(tag_links, ignore_conflicts=True)
+            QuestionSimilarityKey.objects.bulk_create(keys)  # new questions, keys deduplicated: no conflicts
+            through.objects.bulk_create(tag_links)
             for q, (pq, _data) in zip(questions, chunk, strict=True):
                 if pq.media:
                     _link_media(q, [(_save_media(q, media), media.filename) for media in pq.media])
