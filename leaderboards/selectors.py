@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 
 from accounts.models import Organisation, Role
 from accounts.tenancy import has_role
@@ -41,6 +41,18 @@ def display_name(full_name: str, *, masked: bool) -> str:
 def person_disqualified(*, registration_id: int) -> bool:
     return Disqualification.objects.filter(registration_id=registration_id, scope=DisqualificationScope.PERSON,
                                            revoked_at__isnull=True).exists()
+
+
+def registration_name_unless_disqualified(*, registration_id: int) -> str | None:
+    """The registered name, or None when the person is disqualified in the contest (one query: the submit
+    hook's only database read)."""
+    active = Disqualification.objects.filter(registration_id=OuterRef("pk"), scope=DisqualificationScope.PERSON,
+                                             revoked_at__isnull=True)
+    row = (Registration.objects.filter(pk=registration_id).annotate(disqualified=Exists(active))
+           .values_list("full_name", "disqualified").first())
+    if row is None or row[1]:
+        return None
+    return row[0] or ""
 
 
 def round_is_over(round: Round, now: dt.datetime) -> bool:

@@ -38,6 +38,7 @@ SCORE_OFFSET = 10**13
 KEY_WIDTHS = (14, 10, 16, 12)
 TIE_PREFIX_LEN = sum(KEY_WIDTHS[:3])
 KEY_LEN = sum(KEY_WIDTHS)
+assert KEY_WIDTHS == (14, 10, 16, 12), "_row slices the key with these widths"
 VIEWS = ("live", "frozen")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -60,7 +61,7 @@ def encode_key(*, score: Decimal | int | str, duration_ms: int, submitted_at: dt
 def decode_key(key: str) -> dict[str, Any]:
     a, b, c = KEY_WIDTHS[0], KEY_WIDTHS[0] + KEY_WIDTHS[1], TIE_PREFIX_LEN
     return {
-        "score": Decimal(SCORE_OFFSET - int(key[:a])) / 1000,
+        "score": Decimal(SCORE_OFFSET - int(key[:a])).scaleb(-3),
         "duration_ms": int(key[a:b]),
         "submitted_at": _EPOCH + dt.timedelta(microseconds=int(key[b:c])),
         "attempt_id": int(key[c:]),
@@ -90,7 +91,7 @@ class LiveEntry:
         return f"{self.user_id}|{self.unit_id}|{self.name}"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class BoardRow:
     position: int  # 1-based listing position
     rank: int  # standard competition rank
@@ -104,11 +105,10 @@ class BoardRow:
 
 
 def _row(key: str, meta: str | None, *, position: int, rank: int) -> BoardRow:
-    decoded = decode_key(key)
     user_id, unit_id, name = (meta or "0|0|").split("|", 2)
-    return BoardRow(position=position, rank=rank, attempt_id=decoded["attempt_id"], user_id=int(user_id),
-                    unit_id=int(unit_id), name=name, score=decoded["score"], duration_ms=decoded["duration_ms"],
-                    submitted_at=decoded["submitted_at"])
+    return BoardRow(position, rank, int(key[40:]), int(user_id), int(unit_id), name,
+                    Decimal(SCORE_OFFSET - int(key[:14])).scaleb(-3), int(key[14:24]),
+                    _EPOCH + dt.timedelta(microseconds=int(key[24:40])))
 
 
 def rows_from_keys(keys: list[str], metas: list[str | None], *, offset: int, first_rank: int) -> list[BoardRow]:

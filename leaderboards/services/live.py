@@ -107,6 +107,10 @@ def db_entries(*, round: Round, submitted_before: dt.datetime | None = None, use
 def entry_of(attempt: Attempt, *, name: str | None = None) -> LiveEntry:
     if name is None:
         name = Registration.objects.filter(pk=attempt.registration_id).values_list("full_name", flat=True).first()
+    return _entry(attempt, name)
+
+
+def _entry(attempt: Attempt, name: str | None) -> LiveEntry:
     return LiveEntry(attempt_id=attempt.pk, user_id=attempt.user_id, unit_id=attempt.unit_id, number=attempt.number,
                      score=_as_score(attempt.score), duration_ms=int(attempt.duration_ms or 0),
                      submitted_at=attempt.submitted_at, name=(name or "").replace("|", " "))
@@ -143,13 +147,13 @@ def leaderboard_rebuild(*, round: Round, wait_seconds: float = 120.0) -> int:
     return total
 
 
-def _apply_attempt(attempt: Attempt, *, round: Round) -> bool:
+def _apply_attempt(attempt: Attempt, *, round: Round, name: str | None = None) -> bool:
     """Compare-and-set of ``attempt`` on each view (raises NotReady)."""
     if attempt.status not in ("submitted", "expired") or attempt.submitted_at is None:
         return False
     board = get_board()
     rule = policy_for(round.settings.counted_attempt).live_rule
-    entry = entry_of(attempt)
+    entry = entry_of(attempt, name=name)
     changed = board.apply(round.pk, "live", entry, rule=rule)
     fa = freeze_at(round)
     if fa is not None and attempt.submitted_at < fa:
@@ -161,17 +165,18 @@ def leaderboard_record_attempt(*, attempt: Attempt) -> bool:
     """Put a just-submitted attempt on the live boards (call after commit). Returns whether a board changed.
 
     Disqualified people are skipped; a lost board is rebuilt (the rebuild reads the committed attempt)."""
-    from leaderboards.selectors import person_disqualified
+    from leaderboards.selectors import registration_name_unless_disqualified
 
     round = attempt.round if "round" in attempt._state.fields_cache else Round.objects.select_related(
         "contest").get(pk=attempt.round_id)
-    if person_disqualified(registration_id=attempt.registration_id):
+    name = registration_name_unless_disqualified(registration_id=attempt.registration_id)  # one query
+    if name is None:
         return False
     board = get_board()
     if board.is_locked(round.pk, REBUILD_LOCK):
         board.add_pending(round.pk, attempt.pk)  # before the apply: see the module docstring
     try:
-        changed = _apply_attempt(attempt, round=round)
+        changed = _apply_attempt(attempt, round=round, name=name)
     except NotReady:
         leaderboard_rebuild(round=round)
         return True
@@ -212,9 +217,31 @@ def _retry(round: Round, fn: Any) -> Any:
         return None
 
 
+_top_cache: dict[tuple, tuple[float, list[BoardRow]]] = {}
+
+
+def top_cache_seconds() -> float:
+    return float(getattr(settings, "LEADERBOARD_TOP_CACHE_SECONDS", 0.25))
+
+
 def leaderboard_top(*, round: Round, view: str = "live", limit: int = 100, offset: int = 0,
-                    unit_id: int | None = None) -> list[BoardRow]:
-    return _retry(round, lambda: get_board().top(round.pk, view, limit=limit, offset=offset, unit_id=unit_id)) or []
+                    unit_id: int | None = None, max_age: float | None = None) -> list[BoardRow]:
+    """A page of the board. Pages are cached in the process for ``max_age`` seconds (default
+    LEADERBOARD_TOP_CACHE_SECONDS, 0.25 s): the board is provisional and pushed at most once a second, so a
+    quarter-second-old page is as good as a fresh one and a page view costs no Redis round trip."""
+    max_age = top_cache_seconds() if max_age is None else max_age
+    key = (round.pk, view, limit, offset, unit_id)
+    now = time.monotonic()
+    if max_age > 0:
+        hit = _top_cache.get(key)
+        if hit is not None and now - hit[0] < max_age:
+            return hit[1]
+    rows = _retry(round, lambda: get_board().top(round.pk, view, limit=limit, offset=offset, unit_id=unit_id)) or []
+    if max_age > 0:
+        if len(_top_cache) > 10_000:
+            _top_cache.clear()
+        _top_cache[key] = (now, rows)
+    return rows
 
 
 def leaderboard_my_rank(*, round: Round, user_id: int, view: str = "live",

@@ -28,6 +28,12 @@ def clear_redis(board: boards.RedisBoard) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_page_cache(settings):
+    """Tests read the board right after changing it: no cached pages (tested on its own)."""
+    settings.LEADERBOARD_TOP_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _no_pushes_across_tests():
     """Pushes scheduled by one test must not fire into the next (round ids repeat on SQLite)."""
     from leaderboards.services.live import cancel_pending_pushes

@@ -227,3 +227,12 @@ def test_pushes_are_throttled_and_coalesced(any_lb, people, lb_round, monkeypatc
     assert last["total"] == 50
     assert [p["version"] for p in staff] == sorted(p["version"] for p in staff)
     assert public[-1]["rows"][0]["name"].endswith(".")  # masked on the public group
+
+
+def test_pages_are_cached_briefly(memory_lb, people, lb_round, settings):
+    settings.LEADERBOARD_TOP_CACHE_SECONDS = 30
+    people.attempt(1, score="5")
+    assert len(live.leaderboard_top(round=lb_round, limit=7)) == 1
+    record(people.attempt(2, score="6"))
+    assert len(live.leaderboard_top(round=lb_round, limit=7)) == 1  # served from the process cache
+    assert len(live.leaderboard_top(round=lb_round, limit=7, max_age=0)) == 2
