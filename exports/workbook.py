@@ -7,6 +7,7 @@ row cap), "Thống kê câu hỏi", "Đơn vị". Times are Vietnam wall-clock t
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -108,6 +109,7 @@ class ExportStats:
     sheets: dict[str, int] = field(default_factory=dict)
     rows: int = 0
     personal_fields: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time per sheet (for bench/export.py)
 
 
 class _Progress:
@@ -167,6 +169,8 @@ def results_workbook_write(*, target: ExportTarget, out: str | IO[bytes], genera
         items = book.add_sheet(SHEET_ITEMS, ITEM_COLUMNS)
         units = book.add_sheet(SHEET_UNITS, UNIT_COLUMNS)
 
+        clock = time.perf_counter
+        started = clock()
         top_n = selectors.winners_top_n()
         winners: Counter[int] = Counter()
         for row in selectors.ranking_rows(target=target, full_personal_data=full_personal_data, batch=batch):
@@ -176,22 +180,27 @@ def results_workbook_write(*, target: ExportTarget, out: str | IO[bytes], genera
                 winners[row.unit_id] += 1
             tick.tick()
         ranking.finish()
+        stats.seconds[SHEET_RANKING], started = clock() - started, clock()
 
         for values in selectors.answer_rows(target=target, batch=batch):
             answers.append(values)
             tick.tick()
         answers.finish()
+        stats.seconds[SHEET_ANSWERS], started = clock() - started, clock()
 
         for values in selectors.item_statistics_rows(target=target):
             items.append(values)
         items.finish()
+        stats.seconds[SHEET_ITEMS], started = clock() - started, clock()
 
         for unit in selectors.unit_participation(target=target, winners_by_unit=winners):
             units.append((unit.name, unit.registrations, unit.entrants, unit.attempts, unit.registered_population,
                           unit.rate, unit.winners))
         units.finish()
+        stats.seconds[SHEET_UNITS], started = clock() - started, clock()
     finally:
         book.close()
+    stats.seconds["close"] = clock() - started
     tick.done()
     stats.sheets = {SHEET_RANKING: ranking.data_rows, SHEET_ANSWERS: answers.data_rows,
                     SHEET_ITEMS: items.data_rows, SHEET_UNITS: units.data_rows}
