@@ -6,10 +6,10 @@ acknowledged only after their batch committed; other database calls run in ``rea
 the event loop. Per-connection state is a handful of ints so 10,000 sockets fit in one process.
 
 Only the attempt's owner may connect (others get the same "not found" as for a missing attempt). One
-connection per attempt is active: on connect the consumer claims the attempt (``attempt_connection_claim``
-stores its channel name in the attempt row under a row lock, so concurrent claims serialise) and sends
-``attempt.replaced`` straight to the previous holder's channel; that older connection tells its client
-``session.replaced``, closes with ``CLOSE_SESSION_REPLACED`` and records the event in the audit log.
+connection per attempt is active: on connect the consumer claims the attempt (``realtime.presence``: an
+atomic SET-and-GET in Redis returns the previous holder's channel name) and sends ``attempt.replaced``
+straight to that channel; the older connection tells its client ``session.replaced``, closes with
+``CLOSE_SESSION_REPLACED`` and records the event in the audit log.
 
 Messages of one connection are handled one at a time (Channels awaits each handler), so a connection has
 at most one answer in the writer and its answers cannot overtake each other.
@@ -82,8 +82,9 @@ class ExamConsumer(AsyncWebsocketConsumer):
         self._disarm_deadline()
         if self.group and self.channel_layer is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
-        # The claim in the attempt row is left in place: a later connection replaces it anyway, and a
-        # write per disconnect would double the database work of a reconnect storm.
+        # The presence claim is left in place: a later connection replaces it anyway (telling a dead
+        # channel to step aside is harmless), and a Redis call per disconnect would only add load to a
+        # reconnect storm.
 
     async def _refuse(self, code: str, close_code: int) -> None:
         self.closing = True

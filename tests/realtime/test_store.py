@@ -125,10 +125,13 @@ def test_same_results_and_rows_as_the_contests_service(world):
 
 def test_stores_rows_like_the_reference(world):
     attempt_id, user_id = world["attempts"][0]
-    option = world["options"][(attempt_id, 1)][0]
+    position = next(p for (a, p), opts in sorted(world["options"].items()) if a == attempt_id and opts)
+    option = world["options"][(attempt_id, position)][0]
     results = answers_store_batch(items=[
-        AnswerItem(attempt_id=attempt_id, user_id=user_id, position=1, response={"options": [option]}, client_seq=3),
-        AnswerItem(attempt_id=attempt_id, user_id=user_id, position=1, response={"options": [option]}, client_seq=2),
+        AnswerItem(attempt_id=attempt_id, user_id=user_id, position=position, response={"options": [option]},
+                   client_seq=3),
+        AnswerItem(attempt_id=attempt_id, user_id=user_id, position=position, response={"options": [option]},
+                   client_seq=2),
     ], now=world["now"])
     assert [r.status for r in results] == ["stored", "stale"]
     row = Answer.objects.get(attempt_id=attempt_id)
