@@ -71,3 +71,11 @@ def published_rows(*, ranking: Any, after: int = 0, limit: int = 100) -> Iterato
     for position, rank, name, dob, unit, phone, national_id, score, correct, duration_ms, winner in rows:
         yield PublishedRow(position, rank, name or "", dob.year if dob else None, unit or "", mask_digits(phone),
                            mask_digits(national_id), score, correct, duration_ms / 1000, winner)
+
+
+def winners(*, ranking: Any, limit: int = 500) -> list[Any]:
+    """Winners of a ranking in listing order, with names (for the certificates list of staff)."""
+    from leaderboards.models import RankingEntry
+
+    return list(RankingEntry.objects.filter(ranking=ranking, is_winner=True).order_by("position")
+                .select_related("unit", "attempt__registration")[:limit])

@@ -10,4 +10,5 @@ urlpatterns = [
     path("rounds/<int:round_id>/essays/assign/", views.essay_assign, name="essay_assign"),
     path("essays/<int:assignment_id>/", views.essay_grade, name="essay"),
     path("results/<int:round_id>/", views.published_list, name="published"),
+    path("rankings/<int:ranking_id>/certificates/<int:position>.pdf", views.certificate, name="certificate"),
 ]

@@ -54,6 +54,8 @@ def round_page(request: HttpRequest, round_id: int) -> HttpResponse:
         "progress": selectors.essay_progress(round=round),
         "grading_complete": selectors.essay_grading_complete(round=round),
         "published": selectors.ranking_published(round=round),
+        "winners": selectors.winners(ranking=ranking) if ranking is not None and ranking.status == "published"
+        else [],
     }
     return render(request, "judging/round.html", context)
 
@@ -130,6 +132,32 @@ def essay_grade(request: HttpRequest, assignment_id: int) -> HttpResponse:
                "stem": assignment.attempt_question.snapshot.get("stem", ""),
                "text": (assignment.answer.response or {}).get("text", "")}
     return render(request, "judging/essay.html", context, status=400 if error else 200)
+
+
+@login_required
+def certificate(request: HttpRequest, ranking_id: int, position: int) -> HttpResponse:
+    """The PDF certificate of one winner of a published ranking (organisers and judges of the owner)."""
+    from accounts.services import audit_record
+    from judging.certificates import certificate_pdf
+    from leaderboards.models import RankingEntry, RankingStatus, RoundRanking
+
+    _staff(request)
+    ranking = get_scoped_or_404(RoundRanking.objects.select_related("round__contest__organisation"), request.user,
+                                STAFF_ROLES, pk=ranking_id)
+    entry = (RankingEntry.objects.filter(ranking=ranking, position=position, is_winner=True)
+             .select_related("unit", "attempt__registration").first())
+    if ranking.status != RankingStatus.PUBLISHED or entry is None:
+        raise Http404
+    contest = ranking.round.contest
+    body = certificate_pdf(contest_title=contest.title, round_name=ranking.round.name,
+                           organisation=contest.organisation.name, full_name=entry.attempt.registration.full_name,
+                           unit=entry.unit.name, rank=entry.rank, score=entry.score)
+    audit_record(actor=request.user, action="judging.certificate_downloaded", target=ranking,
+                 organisation=contest.organisation_id, data={"position": position, "version": ranking.version})
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="chung-nhan-{ranking.round_id}-{position}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def published_list(request: HttpRequest, round_id: int) -> HttpResponse:
