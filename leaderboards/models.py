@@ -71,10 +71,17 @@ class RankingEntry(models.Model):
 
     tenant_path = "ranking__round__contest__organisation"
 
-    ranking = models.ForeignKey(RoundRanking, on_delete=models.CASCADE, related_name="entries")
-    attempt = models.ForeignKey("contests.Attempt", on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    unit = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    # A ranking inserts up to millions of rows in one statement: per-row foreign-key triggers and single-column
+    # indexes would cost more than the ranking itself. The rows are derived from existing attempts by that
+    # statement, deleted with their ranking (ORM cascade), and every lookup goes through the composite
+    # (ranking, …) constraints/indexes below — so only ``ranking`` keeps a database constraint.
+    ranking = models.ForeignKey(RoundRanking, on_delete=models.CASCADE, related_name="entries", db_index=False)
+    attempt = models.ForeignKey("contests.Attempt", on_delete=models.CASCADE, related_name="+",
+                                db_constraint=False, db_index=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                             db_constraint=False, db_index=False)
+    unit = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+", db_constraint=False,
+                             db_index=False)
     position = models.PositiveIntegerField(_("thứ tự"))
     rank = models.PositiveIntegerField(_("hạng"))
     score = models.DecimalField(_("điểm"), max_digits=9, decimal_places=3)

@@ -68,27 +68,37 @@ def decode_key(key: str) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
 class LiveEntry:
-    """A person's candidate attempt for a live board."""
+    """A person's candidate attempt for a live board. ``key`` is computed once (or given: the rebuild on
+    PostgreSQL has the database build it, see ``KEY_SQL``)."""
 
-    attempt_id: int
-    user_id: int
-    unit_id: int
-    number: int
-    score: Decimal
-    duration_ms: int
-    submitted_at: dt.datetime
-    name: str = ""
+    __slots__ = ("attempt_id", "key", "name", "number", "unit_id", "user_id")
 
-    @property
-    def key(self) -> str:
-        return encode_key(score=self.score, duration_ms=self.duration_ms, submitted_at=self.submitted_at,
-                          attempt_id=self.attempt_id)
+    def __init__(self, *, attempt_id: int, user_id: int, unit_id: int, number: int, name: str = "",
+                 score: Decimal | None = None, duration_ms: int = 0, submitted_at: dt.datetime | None = None,
+                 key: str | None = None) -> None:
+        self.attempt_id, self.user_id, self.unit_id, self.number, self.name = (attempt_id, user_id, unit_id,
+                                                                               number, name)
+        if key is None:
+            assert submitted_at is not None
+            key = encode_key(score=score if score is not None else 0, duration_ms=duration_ms,
+                             submitted_at=submitted_at, attempt_id=attempt_id)
+        self.key = key
+
+    def __repr__(self) -> str:
+        return f"LiveEntry(attempt_id={self.attempt_id}, user_id={self.user_id}, key={self.key!r})"
 
     @property
     def meta(self) -> str:
         return f"{self.user_id}|{self.unit_id}|{self.name}"
+
+
+# The same key built by PostgreSQL (exact: numeric score, numeric epoch); the property tests compare it with
+# encode_key through the incremental path. Columns: score, duration_ms, submitted_at, id.
+KEY_SQL = ("lpad((10000000000000 - round(c.score * 1000))::bigint::text, 14, '0') "
+           "|| lpad(LEAST(c.duration_ms, 9999999999)::text, 10, '0') "
+           "|| lpad(floor(extract(epoch FROM c.submitted_at) * 1000000)::bigint::text, 16, '0') "
+           "|| lpad(c.id::text, 12, '0')")
 
 
 @dataclass(slots=True)

@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from contests.models import Attempt, Registration, Round, ScoreboardVisibility
-from leaderboards.services.boards import BoardRow, LiveEntry, NotReady, get_board
+from leaderboards.services.boards import KEY_SQL, BoardRow, LiveEntry, NotReady, get_board
 from leaderboards.services.ranking import counted_attempts_sql
 from leaderboards.strategies import LIVE_ORDER, policy_for
 
@@ -87,19 +87,29 @@ def db_entries(*, round: Round, submitted_before: dt.datetime | None = None, use
                                        with_prediction=False, target=None, submitted_before=submitted_before,
                                        user_id=user_id)
     registration = Registration._meta.db_table
-    full = (f"SELECT c.id, c.user_id, c.unit_id, c.number, c.score, c.duration_ms, c.submitted_at, r.full_name "
-            f"FROM ({sql}) c JOIN {registration} r ON r.id = c.registration_id")
-    cursor = connection.chunked_cursor() if connection.vendor == "postgresql" else connection.cursor()
+    postgres = connection.vendor == "postgresql"
+    if postgres:  # the database builds the keys: no datetime/Decimal parsing per row in Python
+        full = (f"SELECT c.id, c.user_id, c.unit_id, c.number, r.full_name, {KEY_SQL} "
+                f"FROM ({sql}) c JOIN {registration} r ON r.id = c.registration_id")
+    else:
+        full = (f"SELECT c.id, c.user_id, c.unit_id, c.number, r.full_name, c.score, c.duration_ms, "
+                f"c.submitted_at FROM ({sql}) c JOIN {registration} r ON r.id = c.registration_id")
+    cursor = connection.chunked_cursor() if postgres else connection.cursor()
     try:
         cursor.execute(full, params)
         while True:
             rows = cursor.fetchmany(chunk)
             if not rows:
                 break
-            for aid, uid, unit, number, score, duration, submitted, name in rows:
-                yield LiveEntry(attempt_id=aid, user_id=uid, unit_id=unit, number=number, score=_as_score(score),
-                                duration_ms=int(duration or 0), submitted_at=_as_datetime(submitted),
-                                name=(name or "").replace("|", " "))
+            if postgres:
+                for aid, uid, unit, number, name, key in rows:
+                    yield LiveEntry(attempt_id=aid, user_id=uid, unit_id=unit, number=number, key=key,
+                                    name=(name or "").replace("|", " "))
+            else:
+                for aid, uid, unit, number, name, score, duration, submitted in rows:
+                    yield LiveEntry(attempt_id=aid, user_id=uid, unit_id=unit, number=number,
+                                    score=_as_score(score), duration_ms=int(duration or 0),
+                                    submitted_at=_as_datetime(submitted), name=(name or "").replace("|", " "))
     finally:
         cursor.close()
 
