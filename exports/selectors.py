@@ -16,7 +16,17 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, DurationField, ExpressionWrapper, F, FloatField, Func, QuerySet, TextField
+from django.db.models import (
+    Count,
+    DateTimeField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    QuerySet,
+    TextField,
+)
 from django.db.models.functions import Cast, Coalesce
 from django.utils.html import strip_tags
 
@@ -24,6 +34,31 @@ from contests.models import FINISHED_STATUSES, Answer, Attempt, Contest, Registr
 from exports.masking import mask_digits
 
 DEFAULT_BATCH = 5000
+VN_TZ_NAME = "Asia/Ho_Chi_Minh"
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _local_time(field: str) -> Any:
+    """``field`` as Vietnam wall-clock time. On PostgreSQL the database converts (``AT TIME ZONE``) and the
+    driver loads a naive timestamp in C — Django's Python-level loader for ``timestamptz`` is a measurable
+    cost at a million rows. Elsewhere the aware value is returned (the writer converts it)."""
+    if _postgres():
+        return Func(F(field), template=f"(%(expressions)s AT TIME ZONE '{VN_TZ_NAME}')", output_field=DateTimeField())
+    return F(field)
+
+
+def _fetch(queryset: QuerySet) -> list[tuple]:
+    """Rows of a ``values_list`` queryset. On PostgreSQL the ORM's SQL runs on a plain cursor (the driver's
+    types are already what the writer needs; Django's per-row converters are skipped)."""
+    if not _postgres():
+        return list(queryset)
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 @dataclass
@@ -84,7 +119,7 @@ def ranking_count(*, target: ExportTarget) -> int:
 # --------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RankingRow:
     """One line of the official ranking. ``unit_id`` is kept for the per-unit sheet (not written)."""
 
@@ -158,12 +193,13 @@ _PERSON_FIELDS = ("registration__full_name", "registration__date_of_birth", "uni
 def _stored_ranking_rows(round: Round, entries: Any, batch: int) -> Iterator[RankingRow]:
     """Keyset over ``position`` (unique per ranking: the deterministic listing order) of the stored entries."""
     fields = ("position", "rank", "score", "correct_count", "prediction", "prediction_distance", "duration_ms",
-              "submitted_at", "attempt_id", "attempt__number", "attempt__registration_id", "attempt__status",
+              "submitted_local", "attempt_id", "attempt__number", "attempt__registration_id", "attempt__status",
               "attempt__registration__full_name", "attempt__registration__date_of_birth", "unit_id", "unit__name",
               "user__phone", "attempt__registration__national_id", "is_winner")
+    entries = entries.annotate(submitted_local=_local_time("submitted_at"))
     last = -1
     while True:
-        chunk = list(entries.filter(position__gt=last).order_by("position").values_list(*fields)[:batch])
+        chunk = _fetch(entries.filter(position__gt=last).order_by("position").values_list(*fields)[:batch])
         if not chunk:
             return
         for (_position, rank, score, correct, prediction, distance, duration_ms, submitted_at, attempt_id, number,
@@ -261,7 +297,7 @@ class _OptionCache:
 
 
 ANSWER_FIELDS = ("id", "attempt_id", "attempt__round_id", "attempt__registration_id", "attempt_question__position",
-                 "attempt_question__question_id", "response_json", "is_correct", "points_f", "received_at",
+                 "attempt_question__question_id", "response_json", "is_correct", "points_f", "received_local",
                  "elapsed_s")
 
 
@@ -271,9 +307,10 @@ def _answers_queryset(target: ExportTarget) -> QuerySet:
     Django), points as a float and, on PostgreSQL, the seconds since the question was shown. Fewer
     timestamps and Decimals to convert is a measurable share of the time at a million rows."""
     qs = (Answer.objects.filter(attempt__round_id__in=target.round_ids)
-          .annotate(response_json=Cast("response", TextField()), points_f=Cast("points_awarded", FloatField())))
+          .annotate(response_json=Cast("response", TextField()), points_f=Cast("points_awarded", FloatField()),
+                    received_local=_local_time("received_at")))
     since = Coalesce(F("attempt_question__shown_at"), F("attempt__started_at"))
-    if connection.vendor == "postgresql":
+    if _postgres():
         return qs.annotate(elapsed_s=Func(F("received_at") - since, template="EXTRACT(EPOCH FROM %(expressions)s)",
                                           output_field=FloatField()))
     return qs.annotate(elapsed_s=ExpressionWrapper(F("received_at") - since, output_field=DurationField()))
@@ -292,7 +329,7 @@ def answer_rows(*, target: ExportTarget, batch: int = DEFAULT_BATCH) -> Iterator
     loads = json.loads
     last_id = 0
     while True:
-        chunk = list(base.filter(id__gt=last_id).order_by("id").values_list(*ANSWER_FIELDS)[:batch])
+        chunk = _fetch(base.filter(id__gt=last_id).order_by("id").values_list(*ANSWER_FIELDS)[:batch])
         if not chunk:
             return
         cache.load({row[5] for row in chunk})

@@ -21,9 +21,9 @@ from exports.selectors import ExportTarget
 from exports.writers import (
     BOOL,
     DATE,
-    DATETIME,
     EXCEL_MAX_ROWS,
     INT,
+    LOCAL_DATETIME,
     NUMBER,
     PERCENT,
     TEXT,
@@ -56,7 +56,7 @@ def ranking_columns(*, full_personal_data: bool) -> list[Column]:
         Column("Dự đoán", INT, 10),
         Column("Chênh lệch dự đoán", INT, 11),
         Column("Thời gian làm bài (giây)", NUMBER, 12),
-        Column("Nộp bài lúc (giờ Việt Nam)", DATETIME, 20),
+        Column("Nộp bài lúc (giờ Việt Nam)", LOCAL_DATETIME, 20),
         Column("Mã lượt thi", INT, 11),
         Column("Lượt thứ", INT, 7),
         Column("Đoạt giải", BOOL, 8),
@@ -73,7 +73,7 @@ ANSWER_COLUMNS = [
     Column("Câu trả lời", TEXT, 40),
     Column("Đúng", BOOL, 7),
     Column("Điểm", NUMBER, 8),
-    Column("Máy chủ nhận lúc (giờ Việt Nam)", DATETIME, 20),
+    Column("Máy chủ nhận lúc (giờ Việt Nam)", LOCAL_DATETIME, 20),
     Column("Số giây từ khi hiện câu hỏi", NUMBER, 12),
 ]
 

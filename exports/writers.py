@@ -33,6 +33,8 @@ SHEET_NAME_MAX = 31
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 TEXT, INT, NUMBER, DATETIME, DATE, BOOL, PERCENT = "text", "int", "number", "datetime", "date", "bool", "percent"
+# A naive datetime that already is Vietnam wall-clock time (converted by the database: ``AT TIME ZONE``).
+LOCAL_DATETIME = "local_datetime"
 
 
 @dataclass(frozen=True)
@@ -165,8 +167,8 @@ class SheetWriter:
         self._writers: list[Any] | None = None
         if header:
             for index, column in enumerate(self.columns):
-                fmt = {DATETIME: export.datetime_format, DATE: export.date_format,
-                       PERCENT: export.percent_format}.get(column.kind)
+                fmt = {DATETIME: export.datetime_format, LOCAL_DATETIME: export.datetime_format,
+                       DATE: export.date_format, PERCENT: export.percent_format}.get(column.kind)
                 sheet.set_column(index, index, column.width, fmt)
             for index, column in enumerate(self.columns):
                 sheet.write_string(0, index, column.header, export.header_format)
@@ -189,6 +191,9 @@ class SheetWriter:
                 sheet.write_number(row, col, float(value) if isinstance(value, Decimal) else value)
         elif kind == DATETIME:
             sheet.write_datetime(row, col, to_vietnam_naive(value), self.export.datetime_format)
+        elif kind == LOCAL_DATETIME:
+            sheet.write_datetime(row, col, value if value.tzinfo is None else to_vietnam_naive(value),
+                                 self.export.datetime_format)
         elif kind == DATE:
             sheet.write_datetime(row, col, dt.datetime(value.year, value.month, value.day),
                                  self.export.date_format)
@@ -216,6 +221,9 @@ class SheetWriter:
         def moment(r: int, c: int, v: Any) -> None:
             write_datetime(r, c, to_vietnam_naive(v), dt_format)
 
+        def local_moment(r: int, c: int, v: Any) -> None:
+            write_datetime(r, c, v if v.tzinfo is None else to_vietnam_naive(v), dt_format)
+
         def day(r: int, c: int, v: Any) -> None:
             write_datetime(r, c, dt.datetime(v.year, v.month, v.day), d_format)
 
@@ -223,7 +231,7 @@ class SheetWriter:
             write_boolean(r, c, bool(v))
 
         table = {TEXT: text, INT: number, NUMBER: number, PERCENT: percent, DATETIME: moment, DATE: day,
-                 BOOL: boolean}
+                 BOOL: boolean, LOCAL_DATETIME: local_moment}
         return [table[kind] for kind in self.kinds]
 
     def append(self, values: Sequence[Any]) -> None:
@@ -295,8 +303,9 @@ class ZippedCsv:
                 out.append("")
             elif kind == TEXT:
                 out.append(csv_safe_text(str(value)))
-            elif kind == DATETIME:
-                out.append(to_vietnam_naive(value).strftime("%Y-%m-%d %H:%M:%S"))
+            elif kind in (DATETIME, LOCAL_DATETIME):
+                local = value if value.tzinfo is None else to_vietnam_naive(value)
+                out.append(local.strftime("%Y-%m-%d %H:%M:%S"))
             elif kind == DATE:
                 out.append(value.isoformat())
             elif kind == BOOL:

@@ -120,6 +120,11 @@ def test_answers_rows_types_and_elapsed_time(results):
     assert first["Điểm"].data_type == "n"
     assert first["Máy chủ nhận lúc (giờ Việt Nam)"].data_type == "d"
     assert first["Số giây từ khi hiện câu hỏi"].value == 7  # answered 7 s after it was shown
+    from contests.models import Answer
+
+    answer = Answer.objects.get(attempt_id=first["Mã lượt thi"].value, attempt_question__position=1)
+    vietnam = dt.timezone(dt.timedelta(hours=7))
+    assert first["Máy chủ nhận lúc (giờ Việt Nam)"].value == answer.received_at.astimezone(vietnam).replace(tzinfo=None)
     assert first["Câu trả lời"].value.startswith("A. ")  # option letter and text
 
 
@@ -204,3 +209,7 @@ def test_the_stored_official_ranking_is_exported_when_there_is_one(results):
     assert sum(1 for r in rows if r[header.index("Đoạt giải")]) == 2
     units = values(sheet_rows(book, "Đơn vị"))[1:]
     assert sum(u[6] for u in units) == 2  # winners per unit come from the stored ranking
+    vietnam = dt.timezone(dt.timedelta(hours=7))
+    first = ranking.entries.order_by("position").first()
+    assert rows[0][header.index("Nộp bài lúc (giờ Việt Nam)")] == first.submitted_at.astimezone(vietnam).replace(
+        tzinfo=None)
