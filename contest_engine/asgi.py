@@ -8,10 +8,12 @@ from django.core.asgi import get_asgi_application
 
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+# Channels' AuthMiddlewareStack, with the user looked up in a thread pool rather than one shared thread
+# (realtime/auth.py: join storms).
+from realtime.auth import AuthMiddlewareStack  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(

@@ -150,7 +150,7 @@ REALTIME_WRITER_CONCURRENCY = int(os.environ.get("REALTIME_WRITER_CONCURRENCY", 
 # "sql": realtime/store.py (set-based, checked against the contests service by tests); "contests": the ORM one.
 REALTIME_ANSWER_STORE = os.environ.get("REALTIME_ANSWER_STORE", "sql")
 # Threads (each with its own DB connection) for connect/submit/prediction calls (realtime/db.py).
-REALTIME_DB_THREADS = int(os.environ.get("REALTIME_DB_THREADS", "4"))
+REALTIME_DB_THREADS = int(os.environ.get("REALTIME_DB_THREADS", "6"))
 # Freeze the objects alive after start-up out of the garbage collector's sight (realtime/apps.py).
 REALTIME_GC_FREEZE = env_bool("REALTIME_GC_FREEZE", True)
 # The benchmark's bare echo consumer at ws/echo/ (bench/exam_load.py). Never on in production.
