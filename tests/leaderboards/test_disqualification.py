@@ -91,3 +91,21 @@ def test_admin_hides_other_organisations(client, memory_lb, people, lb_round, or
     client.force_login(make_staff(org_b, "judge"))
     url = reverse("admin:leaderboards_disqualification_change", args=[decision.pk])
     assert client.get(url).status_code == 404
+
+
+def test_ranking_admin_pages_and_recompute_action(client, memory_lb, people, lb_round, org_a):
+    people.attempt(1, score="9")
+    ranking = round_close(round=lb_round)
+    organiser = make_staff(org_a, "organiser")
+    client.force_login(organiser)
+    changelist = reverse("admin:leaderboards_roundranking_changelist")
+    assert client.get(changelist).status_code == 200
+    assert client.get(reverse("admin:leaderboards_roundranking_change", args=[ranking.pk])).status_code == 200
+    form = client.post(changelist, {"action": "recompute", "_selected_action": [ranking.pk]})
+    assert form.status_code == 200  # the reason form
+    done = client.post(changelist, {"action": "recompute", "_selected_action": [ranking.pk], "apply": "1",
+                                    "reason": "", "prize_places": "1"})
+    assert done.status_code == 302
+    latest = ranking.round.rankings.order_by("-version").first()
+    assert (latest.version, latest.prize_places, latest.created_by) == (2, 1, organiser)
+    assert latest.entries.get().is_winner
