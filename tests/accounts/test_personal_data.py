@@ -58,7 +58,7 @@ def profile_post(user, **changes):
 
 def test_export_contains_profile_consents_log_and_contributed_sections(client, person, registry_cleanup):
     def attempts_exporter(user):
-        return {"contest_attempts": [{"user": user.pk, "score": 9}]}
+        return {"example_app_results": [{"user": user.pk, "score": 9}]}
 
     services.register_personal_data_exporter(attempts_exporter)
     registry_cleanup.append((services.unregister_personal_data_exporter, attempts_exporter))
@@ -81,7 +81,7 @@ def test_export_contains_profile_consents_log_and_contributed_sections(client, p
     assert data["consents"]["privacy_notice_version"] == "2026-01"
     assert data["consents"]["privacy_consent_at"]
     assert data["consents"]["guardian_consent_at"]
-    assert data["contest_attempts"] == [{"user": person.pk, "score": 9}]
+    assert data["example_app_results"] == [{"user": person.pk, "score": 9}]
     assert [e["action"] for e in data["processing_log"]] == ["personal_data.exported"]
     assert data["processing_log"][0]["by"] == "self"
     assert "password" not in json.dumps(data)
