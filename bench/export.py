@@ -1,7 +1,7 @@
 """Benchmark of the results export: 100,000 attempts and 1,000,000 answer rows (PostgreSQL only).
 
     .venv/bin/python bench/export.py [--attempts 100000] [--per-attempt 10] [--db ce_bench_export]
-                                     [--openpyxl-rows 200000] [--reload]
+                                     [--openpyxl-rows 200000] [--repeat 2] [--reload]
 
 Loads the data once into its own database (``INSERT … SELECT generate_series``, then the official ranking via
 ``leaderboards.services.ranking.ranking_compute``), then measures, each in a fresh subprocess so the peak RSS
@@ -208,7 +208,7 @@ def _samples(round_id: int) -> tuple[list[tuple], list[tuple], int, int]:
         for v in row:
             if isinstance(v, Decimal):
                 v = float(v)
-            elif isinstance(v, dt.datetime):
+            elif isinstance(v, dt.datetime) and v.tzinfo is not None:
                 v = to_vietnam_naive(v)
             elif isinstance(v, dt.date):
                 v = dt.datetime(v.year, v.month, v.day)
@@ -291,7 +291,9 @@ def run_child(kind: str, args: argparse.Namespace, round_id: int, limit: int | N
         cmd = [sys.executable, __file__, "--child", kind, "--db", args.db, "--round", str(round_id), "--out", out]
         if limit:
             cmd += ["--limit", str(limit)]
-        done = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=3600)
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+        if done.returncode != 0:
+            sys.exit(f"{kind} failed:\n{done.stderr}")
         return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -302,6 +304,7 @@ def main() -> None:
     parser.add_argument("--db", default="ce_bench_export")
     parser.add_argument("--openpyxl-rows", type=int, default=200_000)
     parser.add_argument("--reload", action="store_true")
+    parser.add_argument("--repeat", type=int, default=2, help="Runs of project and ceiling (best kept)")
     parser.add_argument("--child", choices=["project", "ceiling-xlsxwriter", "ceiling-openpyxl"])
     parser.add_argument("--round", type=int)
     parser.add_argument("--out")
@@ -322,8 +325,17 @@ def main() -> None:
     ensure_database(args.db)
     setup_django(args.db)
     round_id = load(attempts=args.attempts, per_attempt=args.per_attempt, reload=args.reload)
-    project = run_child("project", args, round_id)
-    ceiling = run_child("ceiling-xlsxwriter", args, round_id)
+    # The machine is shared: run project and ceiling alternately ``--repeat`` times and keep each one's best
+    # (highest rows/s) run; every run's rate is reported too.
+    projects, ceilings = [], []
+    for _ in range(args.repeat):
+        projects.append(run_child("project", args, round_id))
+        ceilings.append(run_child("ceiling-xlsxwriter", args, round_id))
+    project = max(projects, key=lambda r: r["rows_per_s"])
+    ceiling = max(ceilings, key=lambda r: r["rows_per_s"])
+    project["all_rows_per_s"] = [r["rows_per_s"] for r in projects]
+    project["peak_rss_mb"] = max(r["peak_rss_mb"] for r in projects)
+    ceiling["all_rows_per_s"] = [r["rows_per_s"] for r in ceilings]
     openpyxl = run_child("ceiling-openpyxl", args, round_id, limit=args.openpyxl_rows)
     ratio = project["rows_per_s"] / ceiling["rows_per_s"]
     print(json.dumps({
