@@ -160,3 +160,46 @@ def test_grading_page_shows_no_name_and_no_other_grades(client, results, essays,
     assert queue.status_code == 200
     client.force_login(organiser_b)
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_graders_get_distinct_slots(org_a):
+    """Two judges submitting at the same moment: the assignment row lock orders them (slots 1 and 2)."""
+    import threading
+
+    from django.db import connection
+
+    from tests.exports.factories import results_round
+
+    data = results_round(org_a, people=1)
+    question = QuestionFactory(organisation=org_a, type="essay")
+    attempt = data.attempts[0]
+    aq = AttemptQuestion.objects.create(attempt=attempt, position=4, question=question, points=Decimal(5),
+                                        snapshot={"type": "essay", "stem": "?"}, key={}, shown_at=attempt.started_at)
+    Answer.objects.create(attempt=attempt, attempt_question=aq, response={"text": "Bài làm"}, client_seq=9,
+                          received_at=attempt.started_at, points_awarded=Decimal(0))
+    essay_assignments_create(round=data.round)
+    assignment = EssayAssignment.objects.get()
+    judges = [make_staff(org_a, "judge"), make_staff(org_a, "judge")]
+    barrier = threading.Barrier(2)
+    failures = []
+
+    def grade(judge, mark):
+        try:
+            barrier.wait(timeout=10)
+            essay_grade_submit(assignment=assignment, grader=judge, mark=mark)
+        except Exception as exc:  # pragma: no cover - reported below
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=grade, args=(j, m)) for j, m in zip(judges, ("3", "3.5"), strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert failures == []
+    assert sorted(EssayGrade.objects.values_list("slot", flat=True)) == [1, 2]
+    assignment.refresh_from_db()
+    assert assignment.status == EssayStatus.FINAL
+    assert assignment.final_mark == Decimal("3.25")
