@@ -141,14 +141,15 @@ class Board:
 
     def is_ready(self, round_id: int) -> bool: raise NotImplementedError
     def apply(self, round_id: int, view: str, entry: LiveEntry | None, *, rule: str,
-              user_id: int | None = None) -> bool: raise NotImplementedError
+              user_id: int | None = None, expire_at: int | None = None) -> bool: raise NotImplementedError
     def top(self, round_id: int, view: str, *, limit: int, offset: int = 0,
             unit_id: int | None = None) -> list[BoardRow]: raise NotImplementedError
     def rank_of(self, round_id: int, view: str, *, user_id: int,
                 unit_id: int | None = None) -> BoardRow | None: raise NotImplementedError
     def count(self, round_id: int, view: str, *, unit_id: int | None = None) -> int: raise NotImplementedError
     def version(self, round_id: int) -> int: raise NotImplementedError
-    def replace(self, round_id: int, boards: dict[str, Iterable[LiveEntry]]) -> int: raise NotImplementedError
+    def replace(self, round_id: int, boards: dict[str, Iterable[LiveEntry]],
+                expire_at: int | None = None) -> int: raise NotImplementedError
     def drop(self, round_id: int) -> None: raise NotImplementedError
     def try_lock(self, round_id: int, name: str, ttl_ms: int) -> bool: raise NotImplementedError
     def unlock(self, round_id: int, name: str) -> None: raise NotImplementedError
@@ -165,6 +166,17 @@ _APPLY = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 local user, key, number, rule = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local unitprefix = ARGV[7]
+local function touch(unit)
+  -- Every key of the round expires at one absolute time (days after the close); the ready marker a minute
+  -- earlier, so a board is never "ready" with its data gone.
+  if ARGV[8] == '' then return end
+  local at = tonumber(ARGV[8])
+  for i = 2, 4 do redis.call('EXPIREAT', KEYS[i], at) end
+  redis.call('EXPIREAT', KEYS[6], at)
+  redis.call('EXPIREAT', KEYS[1], at - 60)
+  redis.call('EXPIREAT', KEYS[5], at + 2592000)
+  if unit then redis.call('EXPIREAT', unitprefix .. unit, at) end
+end
 local cur = redis.call('HGET', KEYS[3], user)
 if cur then
   local s1 = string.find(cur, '|', 1, true)
@@ -186,6 +198,7 @@ if cur then
   if rule == 'remove' then
     redis.call('HDEL', KEYS[3], user)
     redis.call('INCR', KEYS[5])
+    touch(nil)
     return 1
   end
 elseif rule == 'remove' then
@@ -197,6 +210,7 @@ redis.call('SADD', KEYS[6], ARGV[6])
 redis.call('HSET', KEYS[3], user, ARGV[3] .. '|' .. ARGV[6] .. '|' .. key)
 redis.call('HSET', KEYS[4], string.sub(key, -12), ARGV[5])
 redis.call('INCR', KEYS[5])
+touch(ARGV[6])
 return 1
 """
 
@@ -254,12 +268,13 @@ class RedisBoard(Board):
         return bool(self.redis.exists(self.k(round_id, "ready")))
 
     def apply(self, round_id: int, view: str, entry: LiveEntry | None, *, rule: str,
-              user_id: int | None = None) -> bool:
+              user_id: int | None = None, expire_at: int | None = None) -> bool:
+        at = "" if expire_at is None else int(expire_at)
         if entry is None:
-            args = [user_id, "", 0, "remove", "", "", self.k(round_id, view, "u", "")]
+            args = [user_id, "", 0, "remove", "", "", self.k(round_id, view, "u", ""), at]
         else:
             args = [entry.user_id, entry.key, entry.number, rule, entry.meta, entry.unit_id,
-                    self.k(round_id, view, "u", "")]
+                    self.k(round_id, view, "u", ""), at]
         result = int(self._apply(keys=self._view_keys(round_id, view), args=args))
         if result < 0:
             raise NotReady(round_id)
@@ -301,7 +316,8 @@ class RedisBoard(Board):
     def version(self, round_id: int) -> int:
         return int(self.redis.get(self.k(round_id, "ver")) or 0)
 
-    def replace(self, round_id: int, boards: dict[str, Iterable[LiveEntry]], batch: int = 10_000) -> int:
+    def replace(self, round_id: int, boards: dict[str, Iterable[LiveEntry]], expire_at: int | None = None,
+                batch: int = 10_000) -> int:
         """Build every view into temporary keys, then swap them in with one MULTI (readers never see a
         half-built board) and set the ready marker."""
         r = self.redis
@@ -350,6 +366,12 @@ class RedisBoard(Board):
             pipe.delete(*drops)
         pipe.set(self.k(round_id, "ready"), int(time.time()))
         pipe.incr(self.k(round_id, "ver"))
+        if expire_at is not None:
+            for (_src, dst), there in zip(renames, present, strict=True):
+                if there:
+                    pipe.expireat(dst, int(expire_at))
+            pipe.expireat(self.k(round_id, "ready"), int(expire_at) - 60)
+            pipe.expireat(self.k(round_id, "ver"), int(expire_at) + 2_592_000)
         pipe.execute()
         return total
 
@@ -436,7 +458,7 @@ class MemoryBoard(Board):
         return round_id in self._ready
 
     def apply(self, round_id: int, view: str, entry: LiveEntry | None, *, rule: str,
-              user_id: int | None = None) -> bool:
+              user_id: int | None = None, expire_at: int | None = None) -> bool:
         with self._lock:
             self._check(round_id)
             board = self._view(round_id, view)
@@ -513,7 +535,7 @@ class MemoryBoard(Board):
     def version(self, round_id: int) -> int:
         return self._versions.get(round_id, 0)
 
-    def replace(self, round_id: int, boards: dict[str, Iterable[LiveEntry]]) -> int:
+    def replace(self, round_id: int, boards: dict[str, Iterable[LiveEntry]], expire_at: int | None = None) -> int:
         built: dict[str, _View] = {}
         meta: dict[int, str] = {}
         total = 0

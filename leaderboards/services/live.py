@@ -59,6 +59,13 @@ def freeze_at(round: Round) -> dt.datetime | None:
     return round.effective_closes_at - dt.timedelta(minutes=s.freeze_minutes)
 
 
+def expire_at(round: Round) -> int:
+    """When a round's live-board keys expire in Redis (LEADERBOARD_KEEP_DAYS after its close, 7 by default):
+    old rounds do not hold memory forever, and a board asked for later is simply rebuilt."""
+    keep = dt.timedelta(days=float(getattr(settings, "LEADERBOARD_KEEP_DAYS", 7)))
+    return int((max(round.effective_closes_at, timezone.now()) + keep).timestamp())
+
+
 def views_of(round: Round) -> tuple[str, ...]:
     return ("live", "frozen") if freeze_at(round) is not None else ("live",)
 
@@ -146,7 +153,7 @@ def leaderboard_rebuild(*, round: Round, wait_seconds: float = 120.0) -> int:
         boards = {"live": db_entries(round=round)}
         if fa is not None:
             boards["frozen"] = db_entries(round=round, submitted_before=fa)
-        total = board.replace(round.pk, boards)
+        total = board.replace(round.pk, boards, expire_at=expire_at(round))
         pending = board.drain_pending(round.pk)
         if pending:
             for attempt in Attempt.objects.filter(pk__in=pending).select_related("round__contest"):
@@ -164,10 +171,11 @@ def _apply_attempt(attempt: Attempt, *, round: Round, name: str | None = None) -
     board = get_board()
     rule = policy_for(round.settings.counted_attempt).live_rule
     entry = entry_of(attempt, name=name)
-    changed = board.apply(round.pk, "live", entry, rule=rule)
+    until = expire_at(round)
+    changed = board.apply(round.pk, "live", entry, rule=rule, expire_at=until)
     fa = freeze_at(round)
     if fa is not None and attempt.submitted_at < fa:
-        changed = board.apply(round.pk, "frozen", entry, rule=rule) or changed
+        changed = board.apply(round.pk, "frozen", entry, rule=rule, expire_at=until) or changed
     return changed
 
 
@@ -204,7 +212,8 @@ def leaderboard_refresh_person(*, round: Round, user_id: int) -> None:
         for view in views_of(round):
             found = list(db_entries(round=round, user_id=user_id,
                                     submitted_before=fa if view == "frozen" else None))
-            board.apply(round.pk, view, found[0] if found else None, rule="force", user_id=user_id)
+            board.apply(round.pk, view, found[0] if found else None, rule="force", user_id=user_id,
+                        expire_at=expire_at(round))
     except NotReady:
         leaderboard_rebuild(round=round)
         return

@@ -137,8 +137,8 @@ def test_attempts_recorded_during_a_rebuild_are_not_lost(memory_lb, people, lb_r
     live.leaderboard_rebuild(round=lb_round)
     original = memory_lb.replace
 
-    def slow_replace(round_id, boards):
-        total = original(round_id, {view: list(entries) for view, entries in boards.items()})
+    def slow_replace(round_id, boards, expire_at=None):
+        total = original(round_id, {view: list(entries) for view, entries in boards.items()}, expire_at=expire_at)
         # Submitted after the rebuild read the database, recorded before the swap finished:
         late = people.attempt(2, score="9")
         record(late)
@@ -236,3 +236,16 @@ def test_pages_are_cached_briefly(memory_lb, people, lb_round, settings):
     record(people.attempt(2, score="6"))
     assert len(live.leaderboard_top(round=lb_round, limit=7)) == 1  # served from the process cache
     assert len(live.leaderboard_top(round=lb_round, limit=7, max_age=0)) == 2
+
+
+def test_round_keys_expire_after_the_close_marker_first(redis_lb, people, lb_round):
+    a = people.attempt(1, score="5", unit=0)
+    live.leaderboard_rebuild(round=lb_round)
+    ttl = {name: redis_lb.redis.ttl(redis_lb.k(lb_round.pk, *name.split(":"))) for name in
+           ("ready", "meta", "live:z", "live:who", f"live:u:{a.unit_id}")}
+    week = 7 * 86400
+    assert all(week - 3600 < value <= week for value in ttl.values()), ttl
+    assert ttl["ready"] < ttl["live:z"]
+    record(people.attempt(2, score="6", unit=1))  # the submit hook sets the same expiry on what it touches
+    unit_key = redis_lb.k(lb_round.pk, "live", "u", people.regs[2].unit_id)
+    assert week - 3600 < redis_lb.redis.ttl(unit_key) <= week
