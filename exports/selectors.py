@@ -261,6 +261,21 @@ def _provisional_ranking_rows(round: Round, batch: int) -> Iterator[RankingRow]:
                          registration_id, status)
 
 
+def contest_ranking_rows(*, target: ExportTarget) -> Iterator[tuple]:
+    """The contest-wide ranking (leaderboards.selectors.contest_ranking: counted round results totalled, or
+    the best round, per the contest's setting): rank, name, unit, total score, total duration (s), rounds.
+    One query for the whole list (its SQL ranks with a window; paging it would recompute per page), so
+    memory grows with the number of people (~300 bytes each) — contest exports only."""
+    from django.apps import apps
+
+    if not apps.is_installed("leaderboards"):
+        return
+    from leaderboards.selectors import contest_ranking
+
+    for row in contest_ranking(contest=target.contest, limit=10**9):
+        yield (row["rank"], row["name"], row["unit"], row["score"], row["duration_ms"] / 1000, row["rounds"])
+
+
 # --------------------------------------------------------------------------------------------------
 # Answers
 # --------------------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ ProgressCallback = Callable[[int], None]
 
 SHEET_INFO = "Thông tin"
 SHEET_RANKING = "Xếp hạng"
+SHEET_CONTEST_RANKING = "Xếp hạng toàn cuộc thi"
 SHEET_ANSWERS = "Bài làm"
 SHEET_ITEMS = "Thống kê câu hỏi"
 SHEET_UNITS = "Đơn vị"
@@ -62,6 +63,15 @@ def ranking_columns(*, full_personal_data: bool) -> list[Column]:
         Column("Đoạt giải", BOOL, 8),
     ]
 
+
+CONTEST_RANKING_COLUMNS = [
+    Column("Hạng", INT, 7),
+    Column("Họ và tên", TEXT, 26),
+    Column("Đơn vị", TEXT, 28),
+    Column("Tổng điểm", NUMBER, 10),
+    Column("Tổng thời gian làm bài (giây)", NUMBER, 14),
+    Column("Số đợt được tính", INT, 10),
+]
 
 ANSWER_COLUMNS = [
     Column("Đợt thi", TEXT, 18),
@@ -165,6 +175,7 @@ def results_workbook_write(*, target: ExportTarget, out: str | IO[bytes], genera
         # Sheets are created in display order, then filled one after another (each streams to its own
         # temporary file in constant-memory mode).
         ranking = book.add_sheet(SHEET_RANKING, ranking_columns(full_personal_data=full_personal_data))
+        overall = book.add_sheet(SHEET_CONTEST_RANKING, CONTEST_RANKING_COLUMNS) if target.round is None else None
         answers = book.add_split_sheet(SHEET_ANSWERS, ANSWER_COLUMNS, max_rows=max_rows or answers_sheet_max_rows())
         items = book.add_sheet(SHEET_ITEMS, ITEM_COLUMNS)
         units = book.add_sheet(SHEET_UNITS, UNIT_COLUMNS)
@@ -181,6 +192,11 @@ def results_workbook_write(*, target: ExportTarget, out: str | IO[bytes], genera
             tick.tick()
         ranking.finish()
         stats.seconds[SHEET_RANKING], started = clock() - started, clock()
+        if overall is not None:
+            for values in selectors.contest_ranking_rows(target=target):
+                overall.append(values)
+            overall.finish()
+            stats.sheets[SHEET_CONTEST_RANKING] = overall.data_rows
 
         for values in selectors.answer_rows(target=target, batch=batch):
             answers.append(values)
@@ -202,8 +218,8 @@ def results_workbook_write(*, target: ExportTarget, out: str | IO[bytes], genera
         book.close()
     stats.seconds["close"] = clock() - started
     tick.done()
-    stats.sheets = {SHEET_RANKING: ranking.data_rows, SHEET_ANSWERS: answers.data_rows,
-                    SHEET_ITEMS: items.data_rows, SHEET_UNITS: units.data_rows}
+    stats.sheets.update({SHEET_RANKING: ranking.data_rows, SHEET_ANSWERS: answers.data_rows,
+                         SHEET_ITEMS: items.data_rows, SHEET_UNITS: units.data_rows})
     stats.rows = tick.rows
     stats.personal_fields = (["full_name", "date_of_birth", "unit", "phone", "national_id"] if full_personal_data
                              else ["full_name", "birth_year", "unit", "phone_masked", "national_id_masked"])

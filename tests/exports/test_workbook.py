@@ -169,10 +169,22 @@ def test_contest_workbook_covers_every_round(org_a):
                           opens_at=data.round.opens_at, closes_at=data.round.closes_at)
     make_attempt(round=second, registration=data.registrations[0], questions=data.questions,
                  correct=[True, True, True], started_at=second.opens_at, seconds=50)
+    from leaderboards.services.ranking import ranking_compute
+
+    second.closed_at = second.closes_at
+    second.prediction_target_value = 0
+    second.save()
+    ranking_compute(round=data.round)
+    ranking_compute(round=second)
     book, stats = write(export_target(contest_id=data.round.contest.pk))
+    assert book.sheetnames[:3] == ["Thông tin", "Xếp hạng", "Xếp hạng toàn cuộc thi"]
     ranking = values(sheet_rows(book, "Xếp hạng"))[1:]
     assert [row[0] for row in ranking] == [data.round.name, data.round.name, "Tuần cuối"]
     assert stats.sheets["Bài làm"] == data.answers + 3
+    overall = values(sheet_rows(book, "Xếp hạng toàn cuộc thi"))
+    assert overall[0][:4] == ["Hạng", "Họ và tên", "Đơn vị", "Tổng điểm"]
+    # Person 0 scored 3 in both rounds (6 in total), person 1 scored 2 in the first round only.
+    assert [(r[0], r[1], r[3], r[5]) for r in overall[1:]] == [(1, "Trần Thị 0", 6, 2), (2, FORMULA_NAME, 2, 1)]
 
 
 def test_progress_is_reported(results, settings):
