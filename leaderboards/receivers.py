@@ -19,9 +19,10 @@ def on_attempt_submitted(sender: Any, attempt: Any, **kwargs: Any) -> None:
 
 
 def on_question_corrected(sender: Any, question: Any, audit_event: Any = None, **kwargs: Any) -> None:
-    from leaderboards.services.rescore import attempts_rescore_for_question
+    """A reviewer corrected a drawn question (sent after commit): rescore its attempts on the task queue."""
+    from leaderboards.tasks import rescore_question_task
 
-    attempts_rescore_for_question(question=question, actor=getattr(audit_event, "actor", None))
+    rescore_question_task.enqueue(question_id=question.pk, actor_id=getattr(audit_event, "actor_id", None))
 
 
 def connect() -> None:

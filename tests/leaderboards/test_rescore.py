@@ -7,12 +7,14 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from accounts.models import AuditEvent
 from contests.models import Attempt, AttemptQuestion
 from contests.services.attempts import attempt_answer, attempt_start, attempt_submit
 from leaderboards.services import live
 from leaderboards.services.ranking import ranking_compute, round_close
+from leaderboards.tasks import rescore_question_task
 from questionbank.services import question_correct
 from tests.contests.factories import ContestFactory, RoundFactory, bank, register
 from tests.contests.test_attempts import correct_option, wrong_option
@@ -51,6 +53,10 @@ def test_correction_rescores_and_recompute_shows_the_diff(memory_lb, org_a, djan
     reviewer = make_staff(org_a, "reviewer")
     with django_capture_on_commit_callbacks(execute=True):
         question_correct(question=question, actor=reviewer, reason="Sai đáp án", fractions=fractions)
+    queued = DBTaskResult.objects.get(task_path="leaderboards.tasks.rescore_question_task")
+    assert queued.args_kwargs["kwargs"] == {"question_id": question.pk, "actor_id": reviewer.pk}
+    with django_capture_on_commit_callbacks(execute=True):  # what the worker does
+        rescore_question_task.call(**queued.args_kwargs["kwargs"])
 
     rescored = {a.pk: a.score for a in Attempt.objects.filter(pk__in=[a.pk for a in attempts])}
     # The bank has exactly the 5 drawn questions: citizen 1 drew the corrected one too and chose the old key.
