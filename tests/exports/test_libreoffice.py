@@ -53,3 +53,36 @@ def test_libreoffice_reads_formula_like_text_as_text(tmp_path):
     # (CR) as LF in CSV, so compare with line ends normalised.
     assert got == [t.replace("\r", "\n") for t in [*FORMULA_TEXTS, "=2*21"]]
     assert all(r[1] == "-7" for r in rows[1:])
+
+
+@pytest.mark.django_db
+def test_libreoffice_opens_the_results_workbook(tmp_path, results):
+    """Every sheet of a real results workbook, converted by LibreOffice: names and answers typed as formulas
+    come out as typed, row counts match."""
+    from exports.selectors import export_target
+    from exports.workbook import results_workbook_write
+    from tests.exports.factories import FORMULA_NAME
+
+    soffice = soffice_or_fail()
+    path = tmp_path / "ket-qua.xlsx"
+    results_workbook_write(target=export_target(round_id=results.round.pk), out=str(path), generated_by="thử",
+                           full_personal_data=True)
+    profile = tmp_path / "lo-profile"
+    # Filter token 12 = -1: one CSV per sheet, named <file>-<sheet>.csv.
+    subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to",
+                    "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
+                    "--outdir", str(tmp_path), str(path)], check=True, capture_output=True, timeout=180)
+
+    def read(sheet: str) -> list[list[str]]:
+        out = tmp_path / f"ket-qua-{sheet}.csv"
+        assert out.exists(), sorted(p.name for p in tmp_path.iterdir())
+        return list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"), newline="")))
+
+    ranking = read("Xếp hạng")
+    assert len(ranking) - 1 == len(results.attempts)
+    assert FORMULA_NAME in [row[2] for row in ranking]
+    answers = read("Bài làm")
+    assert len(answers) - 1 == results.answers
+    typed = {row[6] for row in answers[1:]}
+    assert any(t.replace("\r", "\n") in typed for t in FORMULA_TEXTS)
+    assert answers[1][3] == "1"  # numbers stay numbers (not quoted text)
