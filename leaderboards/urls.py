@@ -9,4 +9,5 @@ urlpatterns = [
     path("rounds/<int:round_id>/official/", views.round_official, name="official"),
     path("rounds/<int:round_id>/units/", views.unit_dashboard, name="units"),
     path("contests/<slug:slug>/", views.contest_board, name="contest"),
+    path("contests/<slug:slug>/units/", views.contest_unit_dashboard, name="contest_units"),
 ]

@@ -110,11 +110,25 @@ def unit_dashboard(request: HttpRequest, round_id: int) -> HttpResponse:
     top_entrants = max((s.entrants for s in stats), default=0) or 1
     for s in stats:
         s.bar = round_percent(s.entrants, top_entrants)
-        s.rate_bar = min(100.0, s.rate_percent or 0.0)
     return render(request, "leaderboards/units.html", {
         "round": round, "contest": round.contest, "stats": stats, "order": order,
         "ranking": selectors.ranking_latest(round=round),
     })
+
+
+@login_required
+def contest_unit_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
+    """The same collective leaderboard over every round of a contest (entrants counted once per unit)."""
+    contest = get_scoped_or_404(Contest.objects.all(), request.user, selectors.STAFF_ROLES, slug=slug)
+    order = request.GET.get("order", "entrants")
+    if order not in {"entrants", "rate", "winners"}:
+        order = "entrants"
+    stats = selectors.unit_stats(contest=contest, order=order)
+    top_entrants = max((s.entrants for s in stats), default=0) or 1
+    for s in stats:
+        s.bar = round_percent(s.entrants, top_entrants)
+    return render(request, "leaderboards/units.html", {"round": None, "contest": contest, "stats": stats,
+                                                       "order": order, "ranking": True})
 
 
 def round_percent(value: int, top: int) -> float:

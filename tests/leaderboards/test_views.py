@@ -77,3 +77,21 @@ def test_contest_ranking_page_for_staff(client, memory_lb, people, lb_round, org
     assert client.get(url).status_code == 404  # not every round published
     client.force_login(make_staff(org_a, "organiser"))
     assert "Nguyễn Văn Thí Sinh 1" in client.get(url).content.decode()
+
+
+def test_contest_unit_dashboard(client, memory_lb, people, lb_round, org_a, org_b):
+    people.attempt(1, score="9", unit=0)
+    url = reverse("leaderboards:contest_units", args=[lb_round.contest.slug])
+    client.force_login(make_staff(org_b, "judge"))
+    assert client.get(url).status_code == 404
+    client.force_login(make_staff(org_a, "judge"))
+    page = client.get(url).content.decode()
+    assert people.units[0].name in page
+    assert "toàn cuộc thi" in page
+
+
+def test_dashboard_lists_only_own_rounds(client, memory_lb, lb_round, org_a, org_b):
+    client.force_login(make_staff(org_b, "organiser"))
+    assert lb_round.name not in client.get(reverse("leaderboards:dashboard")).content.decode()
+    client.force_login(make_staff(org_a, "organiser"))
+    assert lb_round.name in client.get(reverse("leaderboards:dashboard")).content.decode()
