@@ -10,28 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from realtime import events, presence, protocol
+from realtime import events, protocol
 
 
 class AttemptNotFound(Exception):
     """No attempt with this id belongs to this user (the two cases are indistinguishable on purpose)."""
-
-
-def attempt_open(*, attempt_id: int, user_id: int, token: str, now: dt.datetime) -> tuple[Any, dict[str, Any], str]:
-    """Load the owner's attempt, make ``token`` its active connection (the newer wins, realtime.presence) and
-    build its snapshot. Returns (attempt, state, previous token — '' when no other connection held it)."""
-    from contests.models import Attempt, AttemptStatus
-    from contests.services.attempts import attempt_state
-
-    attempt = (Attempt.objects.select_related("round__contest").defer("round__contest__rules_text")
-               .filter(pk=attempt_id, user_id=user_id).first())
-    if attempt is None:
-        raise AttemptNotFound
-    previous = ""
-    if attempt.status == AttemptStatus.IN_PROGRESS:
-        previous = presence.connection_claim(attempt_id=attempt_id, token=token)
-    state = attempt_state(attempt=attempt, now=now)
-    return attempt, state, previous
 
 
 def attempt_reload(*, attempt_id: int, user_id: int, now: dt.datetime) -> tuple[Any, dict[str, Any]]:

@@ -28,7 +28,8 @@ from django.utils.translation import gettext as _
 
 from realtime import bridge, events, protocol
 from realtime.db import db_call
-from realtime.writer import BatchFailed, get_writer
+from realtime.snapshots import OpenRequest
+from realtime.writer import BatchFailed, get_opener, get_writer
 
 logger = logging.getLogger(__name__)
 
@@ -58,12 +59,15 @@ class ExamConsumer(AsyncWebsocketConsumer):
             return
         attempt_id = int(self.scope["url_route"]["kwargs"]["attempt_id"])
         try:
-            attempt, state, previous = await db_call(
-                bridge.attempt_open, attempt_id=attempt_id, user_id=user.pk, token=self.channel_name,
-                now=timezone.now())
-        except bridge.AttemptNotFound:
+            opened = await get_opener().store(
+                OpenRequest(attempt_id=attempt_id, user_id=user.pk, token=self.channel_name))
+        except BatchFailed:
+            await self._refuse("server_error", protocol.CLOSE_SERVER_ERROR)
+            return
+        if opened.state is None:
             await self._refuse("attempt_not_found", protocol.CLOSE_FORBIDDEN)
             return
+        attempt, state, previous = opened.attempt, opened.state, opened.previous
         self.attempt_id = attempt_id
         self.user_id = user.pk
         self.bucket = protocol.TokenBucket()

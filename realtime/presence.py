@@ -49,6 +49,24 @@ def connection_claim(*, attempt_id: int, token: str) -> str:
     return previous if previous and previous != token else ""
 
 
+def connection_claim_many(claims: list[tuple[int, str]]) -> list[str]:
+    """``connection_claim`` for many (attempt id, token) pairs in one Redis round trip."""
+    if not claims:
+        return []
+    client = _redis_client()
+    if client is None:
+        return [connection_claim(attempt_id=a, token=t) for a, t in claims]
+    pipe = client.pipeline(transaction=False)
+    for attempt_id, token in claims:
+        pipe.set(_key(attempt_id), token, ex=TTL_SECONDS, get=True)
+    out = []
+    for (_, token), previous in zip(claims, pipe.execute(), strict=True):
+        if isinstance(previous, bytes):
+            previous = previous.decode()
+        out.append(previous if previous and previous != token else "")
+    return out
+
+
 def connection_release(*, attempt_id: int, token: str) -> None:
     """Forget ``token`` if it is still the active one (a newer connection is left alone)."""
     client = _redis_client()

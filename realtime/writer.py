@@ -192,10 +192,11 @@ class BatchWriter:
 
 
 _writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, BatchWriter] = weakref.WeakKeyDictionary()
+_openers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, BatchWriter] = weakref.WeakKeyDictionary()
 
 
 def get_writer() -> BatchWriter:
-    """The writer of the running event loop (one per server process in production)."""
+    """The answer writer of the running event loop (one per server process in production)."""
     loop = asyncio.get_running_loop()
     writer = _writers.get(loop)
     if writer is None:
@@ -208,9 +209,23 @@ def get_writer() -> BatchWriter:
     return writer
 
 
-async def close_writer() -> None:
-    """Stop the running loop's writer (tests, shutdown)."""
+def get_opener() -> BatchWriter:
+    """The running loop's batcher of connect-time work (``realtime.snapshots.attempts_open_batch``): a join
+    storm's connects are loaded and claimed together, a few queries per batch instead of per socket."""
     loop = asyncio.get_running_loop()
-    writer = _writers.pop(loop, None)
-    if writer is not None:
-        await writer.aclose()
+    opener = _openers.get(loop)
+    if opener is None:
+        from realtime.snapshots import attempts_open_batch
+
+        opener = BatchWriter(store_batch=attempts_open_batch, max_batch=200)
+        _openers[loop] = opener
+    return opener
+
+
+async def close_writer() -> None:
+    """Stop the running loop's writer and opener (tests, shutdown)."""
+    loop = asyncio.get_running_loop()
+    for registry in (_writers, _openers):
+        batcher = registry.pop(loop, None)
+        if batcher is not None:
+            await batcher.aclose()
