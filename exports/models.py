@@ -24,6 +24,7 @@ class ExportStatus(models.TextChoices):
     RUNNING = "running", _("Đang xuất")
     DONE = "done", _("Hoàn tất")
     FAILED = "failed", _("Lỗi")
+    EXPIRED = "expired", _("Đã xoá tệp (hết thời hạn lưu)")
 
 
 class ExportJob(models.Model):
@@ -77,7 +78,7 @@ class ExportJob(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (ExportStatus.DONE, ExportStatus.FAILED)
+        return self.status in (ExportStatus.DONE, ExportStatus.FAILED, ExportStatus.EXPIRED)
 
 
 

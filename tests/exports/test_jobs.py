@@ -126,3 +126,25 @@ def test_download_before_ready_goes_back_to_the_job_page(client, organiser_a, re
     assert response.status_code == 302
     assert response["Location"] == reverse("exports:job", kwargs={"job_id": job.pk})
     assert not AuditEvent.objects.filter(action="exports.downloaded").exists()
+
+
+@pytest.mark.django_db
+def test_files_are_deleted_after_the_retention_period(organiser_a, results, export_media, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from exports.jobs import purge_expired_export_files
+
+    settings.EXPORTS_RETENTION_DAYS = 7
+    job = export_job_run(job_id=export_job_request(actor=organiser_a, contest=results.round.contest,
+                                                   round=results.round).pk)
+    path = job.file.path
+    assert purge_expired_export_files(now=timezone.now() + dt.timedelta(days=6)) == 0
+    assert purge_expired_export_files(now=timezone.now() + dt.timedelta(days=8)) == 1
+    job.refresh_from_db()
+    assert job.status == ExportStatus.EXPIRED
+    assert not job.file
+    import os
+
+    assert not os.path.exists(path)
