@@ -1,0 +1,114 @@
+"""Non-negotiable 3 (tenant isolation), admin side — systemic.
+
+Every ModelAdmin registered on ``admin.site`` must be one of:
+
+- a ``TenantScopedAdmin`` (the one tenant layer, accounts/tenancy.py) — listed in ``TENANT_SCOPED``;
+- tenant-scoped by its own documented rule — ``CUSTOM_SCOPED`` (with the reason);
+- superuser-only: staff holding every role in an organisation get False for module/view/add/change/delete —
+  ``SUPERUSER_ONLY``;
+- a global, shared model that staff may read but not change — ``GLOBAL`` (with the reason).
+
+A newly registered admin fails ``test_every_registered_admin_is_classified`` until it is put in one of the
+lists, and every tenant-scoped model must have an organisation-B object in the world
+(tests/security/conftest.py) so that its isolation is actually exercised.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib import admin
+from django.test import RequestFactory
+
+from accounts.tenancy import TenantScopedAdmin
+from tests.factories import CitizenProfileFactory
+from tests.tenancy_harness import assert_admin_closed, assert_admin_isolated
+
+pytestmark = pytest.mark.django_db
+
+TENANT_SCOPED = {
+    "accounts.Organisation", "accounts.Membership", "accounts.AuditEvent",
+    "questionbank.Question",
+    "contests.Contest", "contests.Round", "contests.Registration", "contests.Attempt", "contests.OverrideGrant",
+    "leaderboards.RoundRanking", "leaderboards.Disqualification", "leaderboards.ContestLeaderboardSettings",
+    "exports.ExportJob", "exports.QuestionExport", "exports.ContestExport", "exports.ParticipantExport",
+    "judging.EssayGradingSettings", "judging.RankingDecision", "judging.EssayAssignment",
+}
+CUSTOM_SCOPED = {
+    # Organisers see the staff users of their own organisations (read-only); superusers manage accounts.
+    "accounts.User": "UserAdmin.get_queryset/has_view_permission filter on the organiser's memberships",
+}
+SUPERUSER_ONLY = {
+    "accounts.CitizenProfile",  # citizens' personal data (Law 91/2025, least access)
+    "auth.Group",  # Django's groups: model permissions are not how roles work here
+    "django_tasks_database.DBTaskResult",  # the task queue's rows (arguments may hold ids of any tenant)
+}
+GLOBAL = {
+    "questionbank.Topic": "the topic tree is shared by every organisation; only superusers edit it",
+    "questionbank.Tag": "tags are shared labels across the bank; only superusers edit them",
+}
+
+
+def _label(model) -> str:
+    return model._meta.label
+
+
+def _request(user):
+    request = RequestFactory().get("/admin/")
+    request.user = user
+    return request
+
+
+def test_every_registered_admin_is_classified():
+    registered = {_label(model) for model in admin.site._registry}
+    classified = TENANT_SCOPED | set(CUSTOM_SCOPED) | SUPERUSER_ONLY | set(GLOBAL)
+    assert registered - classified == set(), (
+        "admin registered without an isolation class — add it to TENANT_SCOPED (and the world in "
+        "tests/security/conftest.py), SUPERUSER_ONLY or GLOBAL with a reason")
+    assert classified - registered == set(), "stale entries: the model is no longer in the admin"
+
+
+def test_tenant_scoped_list_matches_the_admin_classes():
+    actual = {_label(model) for model, model_admin in admin.site._registry.items()
+              if isinstance(model_admin, TenantScopedAdmin)}
+    assert actual == TENANT_SCOPED
+
+
+@pytest.mark.parametrize("label", sorted(SUPERUSER_ONLY))
+def test_superuser_only_admins_deny_staff_with_every_role(label, staff_a):
+    model_admin = next(a for m, a in admin.site._registry.items() if _label(m) == label)
+    request = _request(staff_a)
+    assert model_admin.has_module_permission(request) is False
+    assert model_admin.has_view_permission(request) is False
+    assert model_admin.has_add_permission(request) is False
+    assert model_admin.has_change_permission(request) is False
+    assert model_admin.has_delete_permission(request) is False
+
+
+@pytest.mark.parametrize("label", sorted(GLOBAL))
+def test_global_admins_are_read_only_for_staff(label, staff_a):
+    model_admin = next(a for m, a in admin.site._registry.items() if _label(m) == label)
+    request = _request(staff_a)
+    assert model_admin.has_add_permission(request) is False
+    assert model_admin.has_change_permission(request) is False
+    assert model_admin.has_delete_permission(request) is False
+
+
+@pytest.mark.parametrize("label", sorted(TENANT_SCOPED | set(CUSTOM_SCOPED)))
+def test_object_of_b_is_invisible_to_staff_of_a(label, client, world_b, staff_a):
+    assert label in world_b.objects, f"tests/security/conftest.py builds no {label} for the isolation check"
+    assert_admin_isolated(client, world_b.objects[label], foreign_user=staff_a)
+
+
+@pytest.mark.parametrize("label", sorted(TENANT_SCOPED | set(CUSTOM_SCOPED)))
+def test_citizen_of_b_is_sent_to_the_admin_login(label, client, world_b):
+    citizen = CitizenProfileFactory(unit=world_b.org).user
+    assert_admin_closed(client, world_b.objects[label], user=citizen)
+
+
+def test_admin_index_lists_no_app_of_b(client, world_b, staff_a):
+    """The admin index and app pages do not reveal foreign objects' names (a cheap catch-all)."""
+    client.force_login(staff_a)
+    for url in ("/admin/", "/admin/contests/", "/admin/questionbank/", "/admin/leaderboards/"):
+        response = client.get(url)
+        assert response.status_code in {200, 404}, url
+        assert world_b.contest.title.encode() not in response.content
