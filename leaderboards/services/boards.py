@@ -436,14 +436,19 @@ def _remove(lst: list[str], key: str) -> None:
 
 
 class MemoryBoard(Board):
-    """The same semantics as RedisBoard in this process's memory (sorted lists, one lock)."""
+    """The same semantics as RedisBoard in this process's memory (sorted lists, one lock).
 
-    def __init__(self) -> None:
+    ``refresh_seconds``: in the embedded default the task worker is another process (the deadline sweeper
+    submits there), so this process cannot see its updates; a board older than this is treated as lost and
+    rebuilt from the database on next use. None = never (tests, a single process)."""
+
+    def __init__(self, refresh_seconds: float | None = None) -> None:
+        self.refresh_seconds = refresh_seconds
         self._lock = threading.RLock()
         self._views: dict[tuple[int, str], _View] = {}
         self._meta: dict[int, dict[int, str]] = {}
         self._versions: dict[int, int] = {}
-        self._ready: set[int] = set()
+        self._ready: dict[int, float] = {}
         self._locks: dict[tuple[int, str], float] = {}
         self._pending: dict[int, list[int]] = {}
 
@@ -451,11 +456,14 @@ class MemoryBoard(Board):
         return self._views.setdefault((round_id, view), _View())
 
     def _check(self, round_id: int) -> None:
-        if round_id not in self._ready:
+        if not self.is_ready(round_id):
             raise NotReady(round_id)
 
     def is_ready(self, round_id: int) -> bool:
-        return round_id in self._ready
+        built = self._ready.get(round_id)
+        if built is None:
+            return False
+        return self.refresh_seconds is None or time.monotonic() - built < self.refresh_seconds
 
     def apply(self, round_id: int, view: str, entry: LiveEntry | None, *, rule: str,
               user_id: int | None = None, expire_at: int | None = None) -> bool:
@@ -559,7 +567,7 @@ class MemoryBoard(Board):
                 self._views[(round_id, view)] = board
             self._meta[round_id] = meta
             self._versions[round_id] = self._versions.get(round_id, 0) + 1
-            self._ready.add(round_id)
+            self._ready[round_id] = time.monotonic()
         return total
 
     def drop(self, round_id: int) -> None:
@@ -567,7 +575,7 @@ class MemoryBoard(Board):
             for view in VIEWS:
                 self._views.pop((round_id, view), None)
             self._meta.pop(round_id, None)
-            self._ready.discard(round_id)
+            self._ready.pop(round_id, None)
 
     def try_lock(self, round_id: int, name: str, ttl_ms: int) -> bool:
         with self._lock:
@@ -609,7 +617,8 @@ def get_board() -> Board:
                 backend = getattr(settings, "LEADERBOARD_BACKEND", "")
                 url = getattr(settings, "REDIS_URL", "")
                 if backend == "memory" or (not backend and not url):
-                    _board = MemoryBoard()
+                    _board = MemoryBoard(refresh_seconds=float(
+                        getattr(settings, "LEADERBOARD_MEMORY_REFRESH_SECONDS", 10)))
                 else:
                     _board = RedisBoard(url, getattr(settings, "REDIS_PREFIX", "ce"))
     return _board

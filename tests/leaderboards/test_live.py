@@ -249,3 +249,21 @@ def test_round_keys_expire_after_the_close_marker_first(redis_lb, people, lb_rou
     record(people.attempt(2, score="6", unit=1))  # the submit hook sets the same expiry on what it touches
     unit_key = redis_lb.k(lb_round.pk, "live", "u", people.regs[2].unit_id)
     assert week - 3600 < redis_lb.redis.ttl(unit_key) <= week
+
+
+def test_in_process_board_refreshes_from_the_database(people, lb_round):
+    """Embedded default: the worker process submits too; this process's board is rebuilt when it is older than
+    ``refresh_seconds``."""
+    from leaderboards.services.boards import MemoryBoard, set_board
+
+    board = MemoryBoard(refresh_seconds=0.2)
+    set_board(board)
+    try:
+        people.attempt(1, score="5")
+        assert len(live.leaderboard_top(round=lb_round)) == 1
+        people.attempt(2, score="6")  # recorded by another process: this board never heard of it
+        assert len(live.leaderboard_top(round=lb_round)) == 1
+        time.sleep(0.25)
+        assert len(live.leaderboard_top(round=lb_round)) == 2
+    finally:
+        set_board(None)
