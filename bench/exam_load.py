@@ -236,6 +236,22 @@ def stop_servers(procs: list[subprocess.Popen]) -> None:
                 os.killpg(p.pid, signal.SIGKILL)
 
 
+def servers_cpu_seconds(procs: list[subprocess.Popen]) -> float:
+    """User + system CPU time used so far by the server processes (and their children)."""
+    import psutil
+
+    total = 0.0
+    for p in procs:
+        try:
+            proc = psutil.Process(p.pid)
+            for q in [proc, *proc.children(recursive=True)]:
+                times = q.cpu_times()
+                total += times.user + times.system
+        except psutil.Error:
+            pass
+    return round(total, 2)
+
+
 def servers_rss_mb(procs: list[subprocess.Popen]) -> float:
     import psutil
 
@@ -511,6 +527,7 @@ def main() -> None:
     ap.add_argument("--skip", default="", help="comma list of phases to skip: echo,sat,paced")
     ap.add_argument("--url", default="", help="use a running server (http://host:port/) instead of starting one")
     ap.add_argument("--app", default="contest_engine.asgi:application", help="ASGI application to serve")
+    ap.add_argument("--no-submit", action="store_true", help="paced phase: do not submit at the end")
     args = ap.parse_args()
 
     db_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ce_bench")
@@ -547,17 +564,25 @@ def main() -> None:
         report["server_rss_mb_idle"] = servers_rss_mb(procs)
         common = {"clients": args.clients, "urls": urls, "origin": origin, "pin": args.pin}
         if "echo" not in skip:
+            cpu = servers_cpu_seconds(procs)
             echo = run_phase("echo", [{}] * args.sat_conns, seconds=args.sat_seconds, **common)
             report["echo"] = {k: v for k, v in echo.items() if not k.startswith("_")}
+            report["echo"]["server_cpu_s"] = round(servers_cpu_seconds(procs) - cpu, 2)
         if "sat" not in skip:
+            cpu = servers_cpu_seconds(procs)
             sat = run_phase("sat", sat_specs, seconds=args.sat_seconds, **common)
             report["saturation"] = {k: v for k, v in sat.items() if not k.startswith("_")}
+            report["saturation"]["server_cpu_s"] = round(servers_cpu_seconds(procs) - cpu, 2)
             report["saturation"]["db_check"] = verify(sat["_acked"], set())
             if "echo" in report:
                 report["durable_answers_share_of_echo"] = round(sat["per_second"] / report["echo"]["per_second"], 3)
         if "paced" not in skip:
-            paced = run_phase("paced", paced_specs, seconds=args.duration, interval=args.interval, submit=True,
-                              on_ready=lambda: {"server_rss_mb_connected": servers_rss_mb(procs)}, **common)
+            cpu_before = servers_cpu_seconds(procs)
+            paced = run_phase("paced", paced_specs, seconds=args.duration, interval=args.interval,
+                              submit=not args.no_submit, **common,
+                              on_ready=lambda: {"server_rss_mb_connected": servers_rss_mb(procs),
+                                                "server_cpu_s_join": round(servers_cpu_seconds(procs) - cpu_before, 2)})
+            paced["server_cpu_s_total"] = round(servers_cpu_seconds(procs) - cpu_before, 2)
             report["paced"] = {k: v for k, v in paced.items() if not k.startswith("_")}
             report["paced"]["attempts_per_second"] = round(paced["submitted"] / max(paced["run_seconds"], 1e-9), 1)
             report["paced"]["db_check"] = verify(paced["_acked"], paced["_submitted"])
