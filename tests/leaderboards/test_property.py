@@ -83,3 +83,68 @@ def test_t0_is_timezone_aware():
     from tests.leaderboards.conftest import T0
 
     assert T0.tzinfo is dt.UTC
+
+
+def reference_ranking(attempts, *, policy, order, target):
+    """A plain-Python statement of the rules: the counted attempt per person, then ranks 1-1-3 over the chain."""
+    from leaderboards.strategies import tie_break_for
+
+    chain = tie_break_for(order)
+
+    def key(a):
+        row = {"score": a.score, "duration_ms": a.duration_ms, "submitted_at": a.submitted_at,
+               "dist": None if a.prediction is None else abs(a.prediction - target)}
+        return chain.python_key(row, with_prediction=True)
+
+    counted = {}
+    for a in attempts:
+        cur = counted.get(a.user_id)
+        if cur is None:
+            counted[a.user_id] = a
+        elif policy == "first":
+            counted[a.user_id] = min(cur, a, key=lambda x: x.number)
+        elif policy == "last":
+            counted[a.user_id] = max(cur, a, key=lambda x: x.number)
+        else:
+            counted[a.user_id] = min(cur, a, key=lambda x: (key(x), x.pk))
+    ordered = sorted(counted.values(), key=lambda a: (key(a), a.pk))
+    result = []
+    for index, a in enumerate(ordered):
+        rank = index + 1 if index == 0 or key(ordered[index - 1]) != key(a) else result[-1][1]
+        result.append((a.user_id, rank, a.pk))
+    return result
+
+
+official_st = st.tuples(
+    st.integers(0, 6),
+    st.sampled_from(["1", "2", "5"]),
+    st.sampled_from([1000, 2000]),
+    st.sampled_from([0, 1]),
+    st.one_of(st.none(), st.integers(0, 12)),  # prediction
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(attempts=st.lists(official_st, min_size=1, max_size=20), policy=st.sampled_from(["first", "best", "last"]),
+       order=st.sampled_from([["score", "prediction", "duration", "submitted_at"],
+                              ["score", "duration", "prediction", "submitted_at"]]),
+       target_kind=st.sampled_from(["attempts", "entrants", "perfect_attempts", "perfect_people"]))
+def test_official_ranking_matches_the_rules(lb_round, attempts, policy, order, target_kind):
+    round = Round.objects.select_related("contest").get(pk=lb_round.pk)
+    contest = round.contest
+    contest.counted_attempt, contest.prediction_enabled, contest.tie_break_order = policy, True, order
+    contest.prediction_target_kind = target_kind
+    contest.save()
+    RankingEntry.objects.filter(ranking__round=round).delete()
+    RoundRanking.objects.filter(round=round).delete()
+    Attempt.objects.filter(round=round).delete()
+    Round.objects.filter(pk=round.pk).update(closed_at=None, prediction_target_value=None)
+    people = People(round)
+    made = [people.attempt(p, score=s, duration_ms=d, submitted=t, prediction=pred, correct=int(s), questions=5)
+            for p, s, d, t, pred in attempts]
+    from leaderboards.services.ranking import round_close
+
+    ranking = round_close(round=Round.objects.select_related("contest").get(pk=round.pk))
+    fresh = list(Attempt.objects.filter(pk__in=[a.pk for a in made]))
+    assert [(e.user_id, e.rank, e.attempt_id) for e in ranking.entries.order_by("position")] == reference_ranking(
+        fresh, policy=policy, order=order, target=ranking.prediction_target_value)
