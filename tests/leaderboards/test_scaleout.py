@@ -29,14 +29,14 @@ from tests.leaderboards.conftest import clear_redis
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-def start_server(port: int) -> subprocess.Popen:
+def start_server(port: int, **extra_env: str) -> subprocess.Popen:
     db = connection.settings_dict
     host = f"{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}"
     url = f"postgres://{db.get('USER') or 'postgres'}@{host}/{db['NAME']}"
     env = os.environ.copy()
     env.update({"DJANGO_SETTINGS_MODULE": "contest_engine.settings_test", "DATABASE_URL": url,
                 "REDIS_URL": settings.REDIS_URL, "REDIS_PREFIX": settings.REDIS_PREFIX,
-                "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING"})
+                "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING", **extra_env})
     return subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
                              "contest_engine.asgi:application"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
