@@ -267,3 +267,18 @@ def test_in_process_board_refreshes_from_the_database(people, lb_round):
         assert len(live.leaderboard_top(round=lb_round)) == 2
     finally:
         set_board(None)
+
+
+def test_the_push_throttle_lives_in_redis(redis_lb, people, lb_round, monkeypatch):
+    """Another process (its own Redis connection) sees the window taken and schedules nothing."""
+    from tests.leaderboards.conftest import redis_board
+
+    monkeypatch.setattr("realtime.events.group_push_now_unsafe", lambda group, payload: None)
+    other_process = redis_board()  # same Redis and prefix, its own connection pool
+    assert other_process.redis is not redis_lb.redis
+    live.leaderboard_changed(round=lb_round)
+    assert redis_lb.redis.pttl(redis_lb.k(lb_round.pk, "push")) > 0
+    assert other_process.try_lock(lb_round.pk, "push", 1000) is False
+    live.cancel_pending_pushes()
+    redis_lb.unlock(lb_round.pk, "push")
+    assert other_process.try_lock(lb_round.pk, "push", 1000) is True
