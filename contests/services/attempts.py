@@ -50,6 +50,7 @@ MAX_ESSAY_ANSWER = 20_000
 MAX_NUMBER_ANSWER = 40
 MAX_PREDICTION = 2**31 - 1
 CHOICE_TYPES = frozenset({"single", "multiple", "truefalse"})
+SHUFFLED_TYPES = frozenset({"single", "multiple"})  # true/false keeps its natural "Đúng, Sai" order
 
 
 # --------------------------------------------------------------------------------------------------
@@ -171,7 +172,8 @@ class DrawnQuestion:
 
 
 def draw_questions(*, round: Round, settings: RoundSettings, rng: random.Random | None = None) -> list[DrawnQuestion]:
-    """Random questions per blueprint draw, no question family twice; snapshots without keys.
+    """Random questions per blueprint draw, no question family twice, choice options in a per-attempt
+    order (all reproducible from ``rng``'s seed); snapshots without keys.
 
     Candidate ids per draw are cached briefly (see ``selectors.blueprint_candidates``) so a join storm at
     an announced start time does not rescan the bank for every contestant.
@@ -200,6 +202,9 @@ def draw_questions(*, round: Round, settings: RoundSettings, rng: random.Random 
     for question_id, points in chosen:
         question = questions[question_id]
         snapshot, key = snapshot_question(question)
+        if question.type in SHUFFLED_TYPES and snapshot.get("options"):
+            # Per-attempt option order: where the writer put the correct option must not give it away.
+            snapshot["options"] = rng.sample(snapshot["options"], len(snapshot["options"]))
         result.append(DrawnQuestion(question_id=question_id, snapshot=snapshot, key=key,
                                     points=points if points is not None else question.default_points))
     return result
