@@ -343,3 +343,20 @@ def test_key_fields_reach_only_the_review_and_staff_templates():
             if KEY_WORDS.search(line):
                 offenders.append(f"{rel}:{number}: {line.strip()[:120]}")
     assert offenders == [], "key fields in a contestant-facing template or script:\n" + "\n".join(offenders)
+
+
+def test_demo_bank_does_not_put_the_answer_in_one_place():
+    """Option ids follow the bank's order, so a client sorting options by id sees the writer's order even
+    though the exam shuffles them: the demo bank must not keep the correct option first."""
+    from collections import Counter
+
+    from questionbank import demo
+
+    firsts = Counter()
+    for item in demo.QUESTIONS:
+        qtype, options = demo._options(item)
+        if qtype == "single" and len(options) > 2:
+            firsts[next(i for i, o in enumerate(options) if o.fraction > 0)] += 1
+    total = sum(firsts.values())
+    assert total >= 20
+    assert max(firsts.values()) <= total / 2, firsts
