@@ -9,6 +9,7 @@ text (diacritics-insensitive key) already exists in the department's bank is lef
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -445,9 +446,16 @@ def _options(item: DemoQuestion) -> tuple[str, list[ParsedOption]]:
         credit[item.correct[-1]] = Decimal(1) - share * (len(item.correct) - 1)
         # Wrong options cost as much as a right one earns, so ticking everything does not pay (Moodle style).
         penalty = -share
-        return qtype, [ParsedOption(text=t, fraction=credit.get(i, penalty)) for i, t in enumerate(item.options)]
-    return qtype, [ParsedOption(text=t, fraction=Decimal(1 if i in item.correct else 0))
+        options = [ParsedOption(text=t, fraction=credit.get(i, penalty)) for i, t in enumerate(item.options)]
+    else:
+        options = [ParsedOption(text=t, fraction=Decimal(1 if i in item.correct else 0))
                    for i, t in enumerate(item.options)]
+    if qtype == "truefalse":
+        return qtype, options
+    # The list above is written with the answer first; option ids follow the stored order (a client can sort
+    # by id), so rotate it by a stable amount per question to spread the answer over every position.
+    shift = int(hashlib.sha256(item.stem.encode()).hexdigest(), 16) % len(options)
+    return qtype, options[shift:] + options[:shift]
 
 
 @demo_loader(order=20, name="questionbank")
@@ -466,7 +474,8 @@ def load(stdout: Any) -> None:
     for item in QUESTIONS:
         qtype, options = _options(item)
         key = dedupe.fingerprint(item.stem, [o.text for o in options]).search_key
-        if key in existing:
+        # Demo data loaded before the options were rotated has the written order's key.
+        if key in existing or dedupe.fingerprint(item.stem, item.options).search_key in existing:
             continue
         topic = services.topic_get_or_create_path(path=item.topic, cache=cache)
         question = services.question_create(
