@@ -76,24 +76,6 @@ def prediction_store(*, attempt_id: int, user_id: int, message: protocol.Predict
     return store_reply(result, seq=message.seq, kind="prediction")
 
 
-def attempt_submit_by_client(*, attempt_id: int, user_id: int, seq: int | None,
-                             now: dt.datetime) -> dict[str, Any]:
-    """Submit (idempotent). The reply is ``attempt.submitted`` (also broadcast after commit by the service
-    to the attempt's other connections) or a typed error."""
-    from contests.models import Attempt, SubmitKind
-    from contests.services.attempts import attempt_submit
-
-    attempt = Attempt.objects.filter(pk=attempt_id, user_id=user_id).first()
-    if attempt is None:
-        messages = protocol.error_messages()
-        return protocol.error_event("attempt_not_found", messages["attempt_not_found"], seq=seq)
-    attempt = attempt_submit(attempt=attempt, now=now, kind=SubmitKind.CLIENT)
-    reply = events.attempt_submitted_event(attempt)
-    if seq is not None:
-        reply["seq"] = seq
-    return reply
-
-
 def question_next(*, attempt_id: int, user_id: int, now: dt.datetime) -> dict[str, Any]:
     """One question at a time: release the next question (``question.released``; ``question`` is null when
     every question has been shown)."""

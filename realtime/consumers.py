@@ -29,7 +29,8 @@ from django.utils.translation import gettext as _
 from realtime import bridge, events, protocol
 from realtime.db import db_call
 from realtime.snapshots import OpenRequest
-from realtime.writer import BatchFailed, get_opener, get_writer
+from realtime.submits import SubmitRequest
+from realtime.writer import BatchFailed, get_opener, get_submitter, get_writer
 
 logger = logging.getLogger(__name__)
 
@@ -143,8 +144,13 @@ class ExamConsumer(AsyncWebsocketConsumer):
         await self.send_event(bridge.store_reply(result, seq=message.seq))
 
     async def _submit(self, message: protocol.Submit) -> None:
-        reply = await db_call(bridge.attempt_submit_by_client, attempt_id=self.attempt_id, user_id=self.user_id,
-                              seq=message.seq, now=timezone.now())
+        try:
+            reply = await get_submitter().store(
+                SubmitRequest(attempt_id=self.attempt_id, user_id=self.user_id, seq=message.seq))
+        except BatchFailed:
+            code = "server_error"
+            await self.send_event(protocol.error_event(code, protocol.error_messages()[code], seq=message.seq))
+            return
         if reply.get("type") == events.ATTEMPT_SUBMITTED:
             await self._finish(reply)
         else:

@@ -38,6 +38,17 @@ def _pool() -> ThreadPoolExecutor:
     return _executor
 
 
+@contextlib.contextmanager
+def bound_to(loop: asyncio.AbstractEventLoop | None):
+    """Within the block, ``server_loop()`` in this thread is ``loop`` (see ``server_loop``)."""
+    previous = getattr(_local, "loop", None)
+    _local.loop = loop
+    try:
+        yield
+    finally:
+        _local.loop = previous
+
+
 def _call(loop: asyncio.AbstractEventLoop, func: Callable[..., T], kwargs: dict[str, Any]) -> T:
     _local.loop = loop
     close_old_connections()

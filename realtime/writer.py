@@ -35,7 +35,7 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
-from realtime.db import close_connections_in_threads
+from realtime.db import bound_to, close_connections_in_threads
 
 logger = logging.getLogger(__name__)
 
@@ -185,14 +185,17 @@ class BatchWriter:
                     future.set_result(result)
 
     def _run_batch(self, items: list[Any]) -> Sequence[Any]:
-        """Runs in a writer thread. The service commits before returning."""
+        """Runs in a writer thread. The service commits before returning; after-commit broadcasts made
+        by it go out through the server's loop (``realtime.db.server_loop``)."""
         close_old_connections()
         store_batch = self._store_batch or _default_store_batch()
-        return store_batch(items=items, now=timezone.now())
+        with bound_to(self._loop):
+            return store_batch(items=items, now=timezone.now())
 
 
 _writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, BatchWriter] = weakref.WeakKeyDictionary()
 _openers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, BatchWriter] = weakref.WeakKeyDictionary()
+_submitters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, BatchWriter] = weakref.WeakKeyDictionary()
 
 
 def get_writer() -> BatchWriter:
@@ -222,10 +225,22 @@ def get_opener() -> BatchWriter:
     return opener
 
 
-async def close_writer() -> None:
-    """Stop the running loop's writer and opener (tests, shutdown)."""
+def get_submitter() -> BatchWriter:
+    """The running loop's batcher of client submits (``realtime.submits.attempts_submit_batch``)."""
     loop = asyncio.get_running_loop()
-    for registry in (_writers, _openers):
+    submitter = _submitters.get(loop)
+    if submitter is None:
+        from realtime.submits import attempts_submit_batch
+
+        submitter = BatchWriter(store_batch=attempts_submit_batch, max_batch=100)
+        _submitters[loop] = submitter
+    return submitter
+
+
+async def close_writer() -> None:
+    """Stop the running loop's batchers (tests, shutdown)."""
+    loop = asyncio.get_running_loop()
+    for registry in (_writers, _openers, _submitters):
         batcher = registry.pop(loop, None)
         if batcher is not None:
             await batcher.aclose()
