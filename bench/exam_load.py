@@ -197,7 +197,7 @@ def start_servers(kind: str, count: int, *, pin: bool, env: dict[str, str],
     for _ in range(count):
         port = free_port()
         if kind == "daphne":
-            cmd = [sys.executable, "-m", "daphne", "-e", f"tcp:port={port}:interface=127.0.0.1:backlog=4096",
+            cmd = [sys.executable, "-m", "daphne", "-v", "0", "-e", f"tcp:port={port}:interface=127.0.0.1:backlog=4096",
                    "--websocket-max-message-size", "65536", app]
         else:
             cmd = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1",
@@ -206,7 +206,8 @@ def start_servers(kind: str, count: int, *, pin: bool, env: dict[str, str],
                    "--log-level", "warning"]
         if pin:
             cmd = ["taskset", "-c", "0", *cmd]
-        procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True))
+        # stdout (access logs) would corrupt the JSON report; errors still reach stderr.
+        procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL))
         ports.append(port)
     deadline = time.time() + 60
     for port in ports:
