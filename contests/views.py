@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Organisation
@@ -59,8 +60,14 @@ def contest_register(request: HttpRequest, slug: str) -> HttpResponse:
     except errors.NotFound as exc:
         raise Http404 from exc
     unit = None
-    if request.POST.get("unit"):
-        unit = Organisation.objects.filter(pk=request.POST["unit"], is_unit=True, is_active=True).first()
+    raw_unit = request.POST.get("unit", "").strip()
+    if raw_unit:
+        # A chosen unit must be one of the list: never a 500 on a malformed id, never a silent fallback.
+        if raw_unit.isdecimal() and len(raw_unit) <= 18:
+            unit = Organisation.objects.filter(pk=int(raw_unit), is_unit=True, is_active=True).first()
+        if unit is None:
+            messages.error(request, _("Đơn vị không hợp lệ, vui lòng chọn đơn vị trong danh sách."))
+            return redirect(contest.get_absolute_url())
     try:
         registration_create(user=request.user, contest=contest, unit=unit)
     except errors.ContestError as exc:
