@@ -1,8 +1,11 @@
-"""Smoke test: the embedded default (SQLite, in-memory channel layer, one process) boots and serves
-a Vietnamese home page, with no DATABASE_URL or REDIS_URL in the environment."""
+"""Smoke tests of the embedded default (SQLite, in-memory channel layer, one process) with no DATABASE_URL
+or REDIS_URL in the environment: it boots, serves a Vietnamese home page, and a citizen can take the demo
+exam over a real WebSocket to the end."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -12,8 +15,30 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import websockets
 
 ROOT = Path(__file__).resolve().parents[2]
+
+START_DEMO_ATTEMPT = """
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.auth import SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY
+from accounts.models import User
+from contests.models import Contest
+from contests.services.attempts import attempt_start
+from contests.services.registrations import registration_create
+
+user = User.objects.get(phone="0912345678")
+contest = Contest.objects.get(slug="demo-tim-hieu-phap-luat")
+round_ = contest.rounds.order_by("position").first()
+registration_create(user=user, contest=contest)
+attempt = attempt_start(user=user, round=round_)
+session = SessionStore()
+session[SESSION_KEY] = str(user.pk)
+session[BACKEND_SESSION_KEY] = "accounts.backends.PhoneOrEmailBackend"
+session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+session.create()
+print("RESULT", session.session_key, attempt.pk)
+"""
 
 
 def free_port() -> int:
@@ -22,33 +47,84 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.mark.slow
-def test_embedded_default_boots_and_serves_vietnamese(tmp_path):
+@pytest.fixture(scope="module")
+def embedded_server(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("embedded")
     env = {k: v for k, v in os.environ.items()
            if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
     env.update(SQLITE_PATH=str(tmp_path / "demo.sqlite3"), STATIC_ROOT=str(tmp_path / "static"),
-               DJANGO_SETTINGS_MODULE="contest_engine.settings")
-    run = {"cwd": ROOT, "env": env, "check": True, "capture_output": True, "timeout": 300}
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], **run)
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], **run)
+               MEDIA_ROOT=str(tmp_path / "media"), DJANGO_SETTINGS_MODULE="contest_engine.settings")
+    run = {"cwd": ROOT, "env": env, "check": True, "capture_output": True, "timeout": 300, "text": True}
+    for command in (["migrate", "--noinput"], ["collectstatic", "--noinput", "-v0"], ["load_demo"]):
+        subprocess.run([sys.executable, "manage.py", *command], **run)
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
                                "contest_engine.asgi:application"], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        body = ""
-        for _ in range(100):
+        for _ in range(150):
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
-                    body = response.read().decode()
-                    assert response.headers["Content-Language"] == "vi"
-                    break
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).close()
+                break
             except OSError:
                 time.sleep(0.2)
-        assert 'lang="vi"' in body
-        assert "Cuộc thi trực tuyến tìm hiểu pháp luật" in body
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/css/site.css", timeout=5) as response:
-            assert response.status == 200  # static files are served with DEBUG off
+        yield {"port": port, "env": env, "run": run}
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        output, _ = server.communicate(timeout=10)
+        # Any traceback in the server log is a failure, even if the client side looked fine.
+        assert "Traceback" not in output, output[-4000:]
+
+
+@pytest.mark.slow
+def test_embedded_default_serves_vietnamese_pages(embedded_server):
+    port = embedded_server["port"]
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+        body = response.read().decode()
+        assert response.headers["Content-Language"] == "vi"
+    assert 'lang="vi"' in body
+    assert "Cuộc thi trực tuyến tìm hiểu pháp luật" in body
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/css/site.css", timeout=5) as response:
+        assert response.status == 200  # static files are served with DEBUG off
+
+
+@pytest.mark.slow
+def test_embedded_default_runs_a_whole_exam_over_websocket(embedded_server):
+    port, run = embedded_server["port"], embedded_server["run"]
+    out = subprocess.run([sys.executable, "manage.py", "shell", "-c", START_DEMO_ATTEMPT], **run).stdout
+    session_key, attempt_id = out.split("RESULT", 1)[1].split()
+
+    async def take_exam() -> list[dict]:
+        frames = []
+        async with websockets.connect(
+            f"ws://127.0.0.1:{port}/ws/attempts/{attempt_id}/",
+            additional_headers={"Cookie": f"sessionid={session_key}"},
+            origin=f"http://127.0.0.1:{port}",
+        ) as ws:
+            snapshot = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            frames.append(snapshot)
+            assert snapshot["type"] == "attempt.snapshot", snapshot
+            for seq, question in enumerate(snapshot["questions"], start=1):
+                response = ({"options": [question["options"][0]["id"]]} if question.get("options")
+                            else {"text": "1"})
+                await ws.send(json.dumps({"type": "answer", "seq": seq, "position": question["position"],
+                                          "response": response}))
+                ack = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                frames.append(ack)
+                assert (ack["type"], ack["seq"], ack["status"]) == ("ack", seq, "stored"), ack
+            await ws.send(json.dumps({"type": "submit", "seq": len(snapshot["questions"]) + 1}))
+            while True:
+                frame = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                frames.append(frame)
+                if frame["type"] == "attempt.submitted":
+                    return frames
+
+    frames = asyncio.run(take_exam())
+    assert frames[-1]["status"] == "submitted"
+    check = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c",
+         f"from contests.models import Attempt; a = Attempt.objects.get(pk={attempt_id}); "
+         f"print('STATE', a.status, a.answers.count(), a.question_count)"], **run).stdout
+    status, answers, questions = check.split("STATE", 1)[1].split()
+    assert status == "submitted"
+    assert answers == questions != "0"
