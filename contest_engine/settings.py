@@ -34,10 +34,13 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 DEBUG = env_bool("DEBUG", False)
 # An insecure key is only acceptable for the embedded default on a developer's machine.
+# Its "django-insecure-" prefix makes `check --deploy` flag it (security.W009) wherever it is left in use;
+# load_demo refuses to run unless this key (or DEBUG) is in use.
+EMBEDDED_SECRET_KEY = "django-insecure-embedded-default-key-change-me-in-production"  # noqa: S105
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if DEBUG or os.environ.get("CONTEST_ENGINE_EMBEDDED", "1") == "1":
-        SECRET_KEY = "embedded-default-insecure-key-change-me-in-production"  # noqa: S105
+        SECRET_KEY = EMBEDDED_SECRET_KEY
     else:
         raise ImproperlyConfigured("SECRET_KEY must be set in production.")
 
