@@ -5,3 +5,6 @@ class AccountsConfig(AppConfig):
     name = "accounts"
     default_auto_field = "django.db.models.BigAutoField"
     verbose_name = "Tổ chức và tài khoản"
+
+    def ready(self) -> None:
+        from accounts import checks  # noqa: F401 - registers the deployment checks
