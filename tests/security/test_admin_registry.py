@@ -15,9 +15,12 @@ lists, and every tenant-scoped model must have an organisation-B object in the w
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib import admin
 from django.test import RequestFactory
+from django.urls import get_resolver, reverse
 
 from accounts.tenancy import TenantScopedAdmin
 from tests.factories import CitizenProfileFactory
@@ -112,3 +115,38 @@ def test_admin_index_lists_no_app_of_b(client, world_b, staff_a):
         response = client.get(url)
         assert response.status_code in {200, 404}, url
         assert world_b.contest.title.encode() not in response.content
+
+
+# --- Custom admin views (get_urls) ---------------------------------------------------------------------------
+
+STANDARD_ADMIN = re.compile(r"^admin:(index|login|logout|password_change|password_change_done|autocomplete|jsi18n|"
+                            r"view_on_site|app_list|None|\w+_(changelist|add|change|delete|history))$")
+CUSTOM_ADMIN = {
+    # Organisations offered are only those where the user is a writer; the confirm step re-checks.
+    "admin:questionbank_question_import": "questionbank.admin.QuestionAdmin.import_view",
+    "admin:questionbank_question_template": "questionbank.admin.QuestionAdmin.template_view (static template)",
+}
+
+
+def test_every_custom_admin_view_is_classified():
+    from tests.security.test_staff_views import walk
+
+    custom = {name for name, _, _ in walk(get_resolver().url_patterns)
+              if name.startswith("admin:") and not STANDARD_ADMIN.match(name)}
+    assert custom == set(CUSTOM_ADMIN), "classify new custom admin views here and test their isolation"
+
+
+def test_question_import_offers_only_own_organisations(client, world_b, staff_a, org_a):
+    client.force_login(staff_a)
+    response = client.get(reverse("admin:questionbank_question_import"))
+    assert response.status_code == 200
+    offered = set(response.context["form"].fields["organisation"].queryset.values_list("pk", flat=True))
+    assert offered == {org_a.pk}
+
+
+@pytest.mark.parametrize("name", sorted(CUSTOM_ADMIN))
+def test_custom_admin_views_are_closed_to_citizens(name, client, world_b):
+    client.force_login(CitizenProfileFactory(unit=world_b.org).user)
+    response = client.get(reverse(name))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
