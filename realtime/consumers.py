@@ -22,6 +22,7 @@ import logging
 from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.utils import get_handler_name
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -48,6 +49,15 @@ class ExamConsumer(AsyncWebsocketConsumer):
     bucket: protocol.TokenBucket | None = None
     deadline_handle: asyncio.TimerHandle | None = None
     expire_task: asyncio.Task[None] | None = None
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' dispatch minus its per-message ``aclose_old_connections()``: that is a hop to the shared
+        sync thread for every frame, to tidy a database connection this consumer never uses (its database
+        work runs in realtime.db's pool and in the batch writers, which look after their own connections)."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     # -- connection lifecycle ---------------------------------------------------------------------
     async def connect(self) -> None:
