@@ -20,6 +20,9 @@ from questionbank.models import Visibility
 from tests.contests.factories import QuestionFactory
 from tests.exports.factories import ResultsData, results_round
 from tests.factories import make_staff
+from tests.realtime.conftest import (  # noqa: F401 - session fixture: closes asgiref's thread connection
+    _close_asgiref_thread_connection,
+)
 
 ALL_ROLES = tuple(Role.values)
 

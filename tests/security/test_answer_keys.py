@@ -35,8 +35,7 @@ from contests.services.attempts import attempt_answer, attempt_state, attempt_su
 from questionbank.models import QuestionOption
 from tests.contests.factories import ContestFactory, QuestionFactory, RoundFactory, register
 from tests.factories import CitizenProfileFactory
-from tests.realtime.conftest import (  # noqa: F401 - fixtures used by the socket test
-    _close_asgiref_thread_connection,
+from tests.realtime.conftest import (  # noqa: F401 - fixture used by the socket test
     open_client,
     session_cookie,
 )

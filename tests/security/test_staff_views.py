@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from django.apps import apps
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -213,3 +214,86 @@ def test_public_boards_give_foreign_staff_nothing_more(client, world_b, staff_a)
     response = client.get(url)
     assert response.status_code == 200
     assert "Trần Thị 0" in response.content.decode()  # B's staff see full names of a draft
+
+
+# --- Sockets: foreign staff get what the public gets, and nothing of a draft -----------------------------------
+
+
+async def _socket_frames(path: str, user: Any) -> tuple[list[dict], int | None]:
+    """Connect to ``path`` as ``user`` and collect frames until the server is quiet or closes."""
+    import contextlib
+    import json
+
+    from asgiref.sync import sync_to_async
+    from channels.testing import WebsocketCommunicator
+    from django.conf import settings
+
+    from contest_engine.asgi import application
+    from tests.realtime.conftest import session_cookie
+
+    cookie = await sync_to_async(session_cookie)(user)
+    headers = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1"),
+               (b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode())]
+    comm = WebsocketCommunicator(application, path, headers=headers)
+    frames: list[dict] = []
+    code = None
+    connected, _ = await comm.connect(timeout=10)
+    if connected:
+        while not await comm.receive_nothing(0.5):
+            message = await comm.receive_output(5)
+            if message["type"] == "websocket.close":
+                code = message.get("code")
+                break
+            frames.append(json.loads(message["text"]))
+    with contextlib.suppress(Exception):
+        await comm.disconnect()
+    return frames, code if connected else -1
+
+
+@pytest_asyncio.fixture
+async def _socket_cleanup():
+    """As tests/realtime/conftest.py's ``open_client``: the writer's and the pool's threads hold database
+    connections that would block dropping the test database."""
+    yield
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+
+    from leaderboards.services.live import cancel_pending_pushes
+    from realtime import db
+    from realtime.writer import close_writer
+
+    cancel_pending_pushes()
+    await close_writer()
+    db.shutdown()
+    await sync_to_async(connections.close_all)()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+@pytest.mark.usefixtures("_socket_cleanup")
+async def test_leaderboard_socket_gives_foreign_staff_only_the_public_view(world_b, staff_a):
+    import json
+
+    from asgiref.sync import sync_to_async
+
+    path = f"/ws/leaderboards/{world_b.round.pk}/"
+    full_name = world_b.results.registrations[0].full_name
+    own, _ = await _socket_frames(path, world_b.staff)
+    assert full_name in json.dumps(own, ensure_ascii=False), "positive control: B's staff see full names"
+    foreign, _ = await _socket_frames(path, staff_a)
+    assert foreign, "the public view of a published, closed round is not empty"
+    assert full_name not in json.dumps(foreign, ensure_ascii=False)
+
+    await sync_to_async(type(world_b.contest).objects.filter(pk=world_b.contest.pk).update)(visibility="draft")
+    foreign, code = await _socket_frames(path, staff_a)
+    assert code is not None, "a draft contest's board must be closed to foreign staff"
+    assert not [f for f in foreign if f.get("type", "").startswith("leaderboard.") and f.get("rows")]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+@pytest.mark.usefixtures("_socket_cleanup")
+async def test_exam_socket_of_b_is_closed_to_staff_of_a(world_b, staff_a):
+    frames, code = await _socket_frames(f"/ws/attempts/{world_b.results.attempts[0].pk}/", staff_a)
+    assert code is not None
+    assert all(f.get("type") in {"error", "attempt.closed"} for f in frames), frames
