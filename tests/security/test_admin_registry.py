@@ -150,3 +150,33 @@ def test_custom_admin_views_are_closed_to_citizens(name, client, world_b):
     response = client.get(reverse(name))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
+
+
+@pytest.mark.parametrize("label", sorted(TENANT_SCOPED))
+def test_add_forms_offer_nothing_of_b(label, world_b, staff_a):
+    """The choice fields of every add form list none of B's objects, so a new object can never point at
+    organisation B (change forms use the same formfield_for_foreignkey)."""
+    from django import forms
+
+    from accounts.models import Organisation
+
+    model_admin = next(a for m, a in admin.site._registry.items() if _label(m) == label)
+    request = _request(staff_a)
+    if not model_admin.has_add_permission(request):
+        pytest.skip("no add form for staff")  # nothing to offer; view isolation is tested above
+    form = model_admin.get_form(request, None)()
+    checked = 0
+    for name, field in form.fields.items():
+        if not isinstance(field, forms.ModelChoiceField | forms.ModelMultipleChoiceField):
+            continue
+        related = field.queryset.model
+        if related is Organisation and name not in model_admin.owner_fields():
+            continue  # units (the official ward list) are shared by every organisation
+        if related is not Organisation and getattr(related, "tenant_path", None) is None:
+            continue  # global models (topics, tags)
+        foreign = [obj for obj in world_b.objects.values() if isinstance(obj, related)]
+        assert foreign, f"{label}.{name}: the world has no {related.__name__} of B to look for"
+        listed = set(field.queryset.values_list("pk", flat=True))
+        assert not {obj.pk for obj in foreign} & listed, f"{label}.{name} offers an object of organisation B"
+        checked += 1
+    assert checked, f"{label}: no tenant-owned choice field found — update the test"
