@@ -301,7 +301,7 @@ async def _client_main(job: dict[str, Any], ready: Any, start_at: Any) -> dict[s
 
     phase = job["phase"]
     res: dict[str, Any] = {"latencies": [], "errors": {}, "connect_ms": [], "connect_failed": 0, "messages": 0,
-                           "acked": {}, "submitted": [], "submit_ms": []}
+                           "acked": {}, "submitted": [], "submit_ms": [], "submit_window": []}
     headers_base = {"Origin": job["origin"]}
 
     def err(code: str) -> None:
@@ -408,9 +408,10 @@ async def _client_main(job: dict[str, Any], ready: Any, start_at: Any) -> dict[s
             await answer_once(ws, spec["attempt_id"], seq, position, random.choice(options))
             next_at += interval
             await asyncio.sleep(max(0.0, next_at - time.time()))
-        if job.get("submit"):
+        if job.get("submit") and random.random() < job.get("submit_fraction", 1.0):
             seq += 1
             t0 = time.perf_counter()
+            submit_sent_at = time.time()
             await ws.send(json.dumps({"type": "submit", "seq": seq}))
             try:
                 msg = await asyncio.wait_for(until_type(ws, {"attempt.submitted", "error"}), 60)
@@ -420,6 +421,7 @@ async def _client_main(job: dict[str, Any], ready: Any, start_at: Any) -> dict[s
             if msg["type"] == "attempt.submitted":
                 res["submitted"].append(spec["attempt_id"])
                 res["submit_ms"].append((time.perf_counter() - t0) * 1000)
+                res["submit_window"].append((submit_sent_at, time.time()))
             else:
                 err("submit:" + str(msg.get("code")))
 
@@ -442,7 +444,7 @@ async def _client_main(job: dict[str, Any], ready: Any, start_at: Any) -> dict[s
 
 def run_phase(phase: str, conns: list[dict[str, Any]], *, clients: int, urls: list[str], origin: str,
               seconds: float, interval: float = 5.0, submit: bool = False, pin: bool = False,
-              on_ready: Any = None) -> dict[str, Any]:
+              on_ready: Any = None, submit_fraction: float = 1.0) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     out = ctx.Queue()
     ready = ctx.Semaphore(0)
@@ -451,7 +453,7 @@ def run_phase(phase: str, conns: list[dict[str, Any]], *, clients: int, urls: li
     t0 = time.time()
     for k in range(clients):
         job = {"phase": phase, "conns": conns[k::clients], "urls": urls, "origin": origin, "seconds": seconds,
-               "interval": interval, "submit": submit}
+               "interval": interval, "submit": submit, "submit_fraction": submit_fraction}
         p = ctx.Process(target=client_process, args=(job, out, ready, start_at), daemon=True)
         p.start()
         if pin:
@@ -483,6 +485,8 @@ def run_phase(phase: str, conns: list[dict[str, Any]], *, clients: int, urls: li
     messages = sum(r["messages"] for r in results)
     submitted = [a for r in results for a in r["submitted"]]
     finished = max(r["finished_at"] for r in results)
+    windows = [w for r in results for w in r["submit_window"]]
+    submit_span = (max(w[1] for w in windows) - min(w[0] for w in windows)) if windows else 0.0
     return {
         "connections": len(conns),
         "connected": len(conn_ms),
@@ -495,6 +499,8 @@ def run_phase(phase: str, conns: list[dict[str, Any]], *, clients: int, urls: li
         "errors": errors,
         "submitted": len(submitted),
         "submit_ms": _pcts(sorted(x for r in results for x in r["submit_ms"])),
+        "submit_seconds": round(submit_span, 2),
+        "attempts_per_second": round(len(submitted) / submit_span, 1) if submit_span else 0.0,
         "run_seconds": round(finished - start_at.value, 2),
         "_acked": acked,
         "_submitted": set(submitted),
@@ -529,6 +535,8 @@ def main() -> None:
     ap.add_argument("--url", default="", help="use a running server (http://host:port/) instead of starting one")
     ap.add_argument("--app", default="contest_engine.asgi:application", help="ASGI application to serve")
     ap.add_argument("--no-submit", action="store_true", help="paced phase: do not submit at the end")
+    ap.add_argument("--submit-fraction", type=float, default=1.0,
+                    help="paced phase: share of citizens that submit at the end (the others just leave)")
     args = ap.parse_args()
 
     db_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ce_bench")
@@ -580,12 +588,11 @@ def main() -> None:
         if "paced" not in skip:
             cpu_before = servers_cpu_seconds(procs)
             paced = run_phase("paced", paced_specs, seconds=args.duration, interval=args.interval,
-                              submit=not args.no_submit, **common,
+                              submit=not args.no_submit, submit_fraction=args.submit_fraction, **common,
                               on_ready=lambda: {"server_rss_mb_connected": servers_rss_mb(procs),
                                                 "server_cpu_s_join": round(servers_cpu_seconds(procs) - cpu_before, 2)})
             paced["server_cpu_s_total"] = round(servers_cpu_seconds(procs) - cpu_before, 2)
             report["paced"] = {k: v for k, v in paced.items() if not k.startswith("_")}
-            report["paced"]["attempts_per_second"] = round(paced["submitted"] / max(paced["run_seconds"], 1e-9), 1)
             report["paced"]["db_check"] = verify(paced["_acked"], paced["_submitted"])
         report["server_rss_mb_end"] = servers_rss_mb(procs)
     finally:
