@@ -196,6 +196,7 @@ class BatchWriter:
 _writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, BatchWriter] = weakref.WeakKeyDictionary()
 _openers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, BatchWriter] = weakref.WeakKeyDictionary()
 _submitters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, BatchWriter] = weakref.WeakKeyDictionary()
+_authenticators: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, BatchWriter] = weakref.WeakKeyDictionary()
 
 
 def get_writer() -> BatchWriter:
@@ -237,10 +238,22 @@ def get_submitter() -> BatchWriter:
     return submitter
 
 
+def get_authenticator() -> BatchWriter:
+    """The running loop's batcher of socket session checks (``realtime.auth.users_for_scopes``)."""
+    loop = asyncio.get_running_loop()
+    authenticator = _authenticators.get(loop)
+    if authenticator is None:
+        from realtime.auth import users_for_scopes
+
+        authenticator = BatchWriter(store_batch=users_for_scopes, max_batch=200)
+        _authenticators[loop] = authenticator
+    return authenticator
+
+
 async def close_writer() -> None:
     """Stop the running loop's batchers (tests, shutdown)."""
     loop = asyncio.get_running_loop()
-    for registry in (_writers, _openers, _submitters):
+    for registry in (_writers, _openers, _submitters, _authenticators):
         batcher = registry.pop(loop, None)
         if batcher is not None:
             await batcher.aclose()
