@@ -100,3 +100,29 @@ def test_citizen_registers_answers_reloads_submits(asgi_server, phone_page):
     assert Answer.objects.filter(attempt=attempt).count() == 4
     # Nothing of this attempt is left in the browser's storage.
     assert page.evaluate(f"localStorage.getItem('ce.exam.{attempt.pk}')") is None
+
+
+def test_one_question_at_a_time(asgi_server, phone_page, org_a, citizen):
+    """The server releases questions one by one: only the current one is shown; "Câu sau" asks for the next."""
+    from tests.realtime.conftest import make_exam
+
+    page = phone_page
+    exam = make_exam(org_a, citizen, presentation="one_at_a_time")
+    page.goto(f"{asgi_server}/accounts/login/")
+    page.fill("#id_username", citizen.phone)
+    page.fill("#id_password", "mat-khau-an-toan-1")
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_load_state()
+    page.goto(f"{asgi_server}/contests/attempts/{exam.attempt.pk}/")
+    page.wait_for_selector("#q-1")
+    assert page.locator("#q-1").is_visible()
+    assert page.locator("#exam-pager-pos").inner_text() == "Câu 1/5"
+    page.locator("#q-1 input[type=radio]").nth(2).check()
+    page.wait_for_function("document.querySelector('#st-1').textContent === 'Đã lưu'")
+    page.get_by_role("button", name="Câu sau").click()
+    page.wait_for_selector("#q-2", state="visible")
+    assert not page.locator("#q-1").is_visible()
+    assert page.locator("#exam-pager-pos").inner_text() == "Câu 2/5"
+    page.locator("#q-2 input[type=radio]").nth(0).check()
+    page.wait_for_function("document.querySelector('#st-2').textContent === 'Đã lưu'")
+    assert Answer.objects.filter(attempt=exam.attempt).count() == 2
