@@ -30,6 +30,45 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+class AsgiServer(str):
+    """The server's base URL (a str, so tests can format it) with ``stop()``/``start()`` on the same port —
+    for tests of what the page does while the server is away."""
+
+    proc: subprocess.Popen | None
+    port: int
+    env: dict
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
+             "contest_engine.asgi:application"],
+            cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        deadline = time.time() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(self + "/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.time() > deadline:
+                self.proc.kill()
+                output = self.proc.stdout.read().decode(errors="replace") if self.proc.stdout else ""
+                pytest.fail(f"daphne did not start on {self}:\n{output[-3000:]}")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.proc = None
+
+
 @pytest.fixture
 def asgi_server(transactional_db):
     """Daphne serving contest_engine.asgi on a free port, against this test's database. Yields its URL."""
@@ -49,32 +88,13 @@ def asgi_server(transactional_db):
         "DEBUG": "1",
         "LOG_LEVEL": "WARNING",
     })
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "contest_engine.asgi:application"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            output = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-            pytest.fail(f"daphne did not start on {base}:\n{output[-3000:]}")
-        time.sleep(0.2)
+    server = AsgiServer(f"http://127.0.0.1:{port}")
+    server.port, server.env, server.proc = port, env, None
+    server.start()
     try:
-        yield base
+        yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        server.stop()
         _wait_for_server_sessions_to_end()
 
 

@@ -126,3 +126,35 @@ def test_one_question_at_a_time(asgi_server, phone_page, org_a, citizen):
     page.locator("#q-2 input[type=radio]").nth(0).check()
     page.wait_for_function("document.querySelector('#st-2').textContent === 'Đã lưu'")
     assert Answer.objects.filter(attempt=exam.attempt).count() == 2
+
+
+def test_offline_answers_are_kept_and_resent(asgi_server, phone_page, org_a, citizen):
+    """The server goes away: the page says so, keeps the new answer as not yet saved (in localStorage), and
+    when the server is back it reconnects by itself and the answer is stored and shown as saved."""
+    from tests.realtime.conftest import make_exam
+
+    page = phone_page
+    exam = make_exam(org_a, citizen)
+    page.goto(f"{asgi_server}/accounts/login/")
+    page.fill("#id_username", citizen.phone)
+    page.fill("#id_password", "mat-khau-an-toan-1")
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_load_state()
+    page.goto(f"{asgi_server}/contests/attempts/{exam.attempt.pk}/")
+    page.wait_for_selector("#q-1")
+    page.wait_for_function("document.querySelector('#exam-conn').textContent === 'Đã kết nối'")
+
+    asgi_server.stop()
+    page.wait_for_function("document.querySelector('#exam-conn').classList.contains('conn-offline')")
+    page.locator("#q-2 input[type=radio]").nth(1).check()
+    assert page.locator("#st-2").inner_text() == "Chưa lưu"
+    stored = page.evaluate(f"JSON.parse(localStorage.getItem('ce.exam.{exam.attempt.pk}')).pending['2'].seq")
+    assert stored >= 1
+    assert not Answer.objects.filter(attempt=exam.attempt).exists()
+
+    asgi_server.start()
+    page.wait_for_function("document.querySelector('#st-2').textContent === 'Đã lưu'", timeout=30_000)
+    assert page.locator("#exam-conn").inner_text() == "Đã kết nối"
+    row = Answer.objects.get(attempt=exam.attempt)
+    assert row.attempt_question.position == 2
+    assert row.client_seq == stored
