@@ -205,13 +205,14 @@ class QuestionAdmin(TenantScopedAdmin):
         qs = Question.objects.select_related("topic__parent__parent", "organisation")
         if request.user.is_superuser:
             return qs
-        return qs.filter(selectors.questions_visible_q(organisation_ids_for(request.user, self._roles("view"))))
+        return qs.filter(pk__in=selectors.questions_visible_to_user(user=request.user, roles=self._roles("view"))
+                         .values("pk"))
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return super().has_module_permission(request)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if obj is not None and obj.visibility == Visibility.SHARED and organisation_ids_for(request.user):
+        if obj is not None and obj.visibility == Visibility.SHARED and selectors.user_reads_shared_bank(request.user):
             return True
         return super().has_view_permission(request, obj)
 

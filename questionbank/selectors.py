@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from accounts.models import Organisation
+from accounts.models import Organisation, Role
 from accounts.tenancy import organisation_ids_for
 from questionbank import dedupe
 from questionbank.models import Question, QuestionSimilarityKey, QuestionStatus, Topic, Visibility
@@ -19,12 +19,27 @@ def questions_visible_q(organisation_ids: Iterable[int]) -> Q:
     return Q(organisation_id__in=list(organisation_ids)) | Q(visibility=Visibility.SHARED)
 
 
+# Roles that work on the shared bank and so may read other organisations' shared questions with their keys.
+# Holders of these roles may not compete (contests.services.registrations.contest_eligibility_check).
+SHARED_BANK_ROLES = frozenset({Role.WRITER, Role.REVIEWER})
+
+
+def user_reads_shared_bank(user: Any) -> bool:
+    """Whether ``user`` may read every organisation's *shared* questions (answer keys included)."""
+    return bool(getattr(user, "is_superuser", False) or organisation_ids_for(user, SHARED_BANK_ROLES))
+
+
 def questions_visible_to_user(*, user: Any, roles: Iterable[str] | None = None) -> QuerySet[Question]:
-    """What a staff user may *see* (not edit): their organisations' questions and all shared ones."""
+    """What a staff user may *see* (not edit): their organisations' questions, plus all shared ones for
+    writers and reviewers. Organisers and judges of other organisations never read a shared key: they
+    may compete in contests that draw shared questions."""
     qs = Question.objects.all()
     if getattr(user, "is_superuser", False):
         return qs
-    return qs.filter(questions_visible_q(organisation_ids_for(user, roles)))
+    own = organisation_ids_for(user, roles)
+    if user_reads_shared_bank(user):
+        return qs.filter(questions_visible_q(own))
+    return qs.filter(organisation_id__in=own)
 
 
 def topic_descendant_ids(topic_ids: Iterable[int]) -> set[int]:

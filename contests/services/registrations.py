@@ -8,12 +8,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import CitizenProfile, Membership, Organisation
 from contests import errors
 from contests.models import Contest, Registration
 from contests.services._common import audit, resolve_now
+from questionbank.selectors import SHARED_BANK_ROLES
 
 # Fields of the registration snapshot an organiser may correct after it is frozen.
 CORRECTABLE_FIELDS = ("full_name", "date_of_birth", "national_id", "unit")
@@ -26,7 +28,10 @@ def age_on(born: dt.date, day: dt.date) -> int:
 def contest_eligibility_check(*, user: Any, contest: Contest, unit: Organisation | None,
                               date_of_birth: dt.date | None, today: dt.date) -> None:
     """Raise the first reason ``user`` may not take part in ``contest`` with ``unit``, if any."""
-    if Membership.objects.filter(user_id=user.pk, organisation_id=contest.organisation_id).exists():
+    # Members of the organising bodies may not compete in their own contest; question writers and reviewers
+    # of any organisation read the shared bank's answer keys, which every contest may draw from.
+    if Membership.objects.filter(Q(organisation_id=contest.organisation_id) | Q(role__in=SHARED_BANK_ROLES),
+                                 user_id=user.pk).exists():
         raise errors.StaffNotEligible()
     if unit is None or not unit.is_unit or not unit.is_active:
         raise errors.ProfileIncomplete()

@@ -34,15 +34,16 @@ class QuestionFactory(factory.django.DjangoModelFactory):
         if not create:
             return
         if obj.type in {"single", "truefalse"}:
-            specs = extracted or [("Đáp án đúng", "1"), ("Sai 1", "0"), ("Sai 2", "0"), ("Sai 3", "0")]
+            specs = extracted if extracted is not None else [
+                ("Đáp án đúng", "1"), ("Sai 1", "0"), ("Sai 2", "0"), ("Sai 3", "0")]
         elif obj.type == "multiple":
-            specs = extracted or [("Đúng A", "0.5"), ("Đúng B", "0.5"), ("Sai C", "-0.5")]
+            specs = extracted if extracted is not None else [("Đúng A", "0.5"), ("Đúng B", "0.5"), ("Sai C", "-0.5")]
         elif obj.type == "numeric":
-            specs = extracted or [("42", "1")]
+            specs = extracted if extracted is not None else [("42", "1")]
         elif obj.type == "short":
-            specs = extracted or [("Quốc hội", "1")]
+            specs = extracted if extracted is not None else [("Quốc hội", "1")]
         else:
-            specs = extracted or []
+            specs = extracted if extracted is not None else []
         for i, spec in enumerate(specs):
             text, fraction = spec[0], spec[1]
             tolerance = spec[2] if len(spec) > 2 else None

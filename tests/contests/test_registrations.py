@@ -72,6 +72,23 @@ def test_staff_of_the_organiser_may_not_compete(org_a):
         registration_create(user=judge, contest=contest)
 
 
+@pytest.mark.parametrize("role", ["writer", "reviewer"])
+def test_question_writers_and_reviewers_of_any_organisation_may_not_compete(org_a, role):
+    """They can read the shared bank's keys, and every contest may draw shared questions."""
+    contest = ContestFactory(organisation=org_a)
+    elsewhere = make_staff(OrganisationFactory(), role)
+    CitizenProfileFactory(user=elsewhere)
+    with pytest.raises(errors.StaffNotEligible):
+        registration_create(user=elsewhere, contest=contest)
+
+
+def test_organiser_of_another_organisation_may_compete(org_a):
+    contest = ContestFactory(organisation=org_a)
+    organiser_elsewhere = make_staff(OrganisationFactory(), "organiser", "judge")
+    CitizenProfileFactory(user=organiser_elsewhere)
+    assert registration_create(user=organiser_elsewhere, contest=contest).contest == contest
+
+
 def test_draft_contest_refuses_registration(org_a, citizen):
     contest = ContestFactory(organisation=org_a, visibility=ContestVisibility.DRAFT)
     with pytest.raises(errors.ContestNotPublished):

@@ -72,6 +72,19 @@ def test_shared_question_of_another_org_is_view_only(client, org_a, org_b):
     assert after == before
 
 
+@pytest.mark.parametrize("role", [Role.ORGANISER, Role.JUDGE])
+def test_organisers_and_judges_never_read_other_organisations_shared_keys(client, org_a, org_b, role):
+    """They may compete in contests that draw shared questions, so the shared bank of others stays closed."""
+    shared_b = make_question(org_b, visibility=Visibility.SHARED)
+    own = make_question(org_a, visibility=Visibility.PRIVATE)
+    client.force_login(make_staff(org_a, role))
+    listed = set(client.get(reverse(CHANGELIST)).context["cl"].queryset.values_list("pk", flat=True))
+    assert listed == {own.pk}
+    assert client.get(change_url(shared_b)).status_code == 404
+    assert client.get(reverse("questionbank:preview", args=[shared_b.pk])).status_code == 404
+    assert client.get(reverse("questionbank:preview", args=[own.pk])).status_code == 200
+
+
 def test_writer_creates_through_the_service(client, org_a):
     writer = make_staff(org_a, Role.WRITER)
     client.force_login(writer)
@@ -205,7 +218,7 @@ def test_import_needs_writer_role_and_own_org(client, org_a, org_b):
 def test_preview_page_respects_visibility(client, org_a, org_b):
     private_b = make_question(org_b, visibility=Visibility.PRIVATE, stem="Câu riêng <b>đậm</b>")
     shared_b = make_question(org_b, visibility=Visibility.SHARED)
-    client.force_login(make_staff(org_a, Role.ORGANISER))
+    client.force_login(make_staff(org_a, Role.WRITER))
     assert client.get(reverse("questionbank:preview", args=[private_b.pk])).status_code == 404
     assert client.get(reverse("questionbank:preview", args=[shared_b.pk])).status_code == 200
 

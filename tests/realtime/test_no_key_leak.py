@@ -96,7 +96,7 @@ async def test_no_frame_before_close_reveals_the_key(org_a, citizen, open_client
     await after.recv()
     await after.closed_code()
 
-    assert len(frames) > 40
+    assert len(frames) >= seq + 8  # every answer was acked, plus snapshots, errors, pong, replacement, submit
     for frame in frames:
         leaked = keys_in(frame) & FORBIDDEN_KEYS
         assert not leaked, (leaked, frame)
