@@ -215,13 +215,21 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Private files (result exports with personal data) never share a folder or URL with public media.
+PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", BASE_DIR / "private-media"))
 STORAGES = {
     # Media lives on shared storage in production (a mounted volume, or an S3-compatible backend
     # configured through MEDIA_STORAGE_BACKEND) so every server process sees the same files.
     "default": {"BACKEND": os.environ.get("MEDIA_STORAGE_BACKEND",
                                           "django.core.files.storage.FileSystemStorage")},
+    "private": {"BACKEND": os.environ.get("PRIVATE_STORAGE_BACKEND",
+                                          "django.core.files.storage.FileSystemStorage"),
+                "OPTIONS": {} if os.environ.get("PRIVATE_STORAGE_BACKEND") else {"location": PRIVATE_MEDIA_ROOT}},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Public media (question images and audio) is served by the application in the embedded default; in
+# production the reverse proxy or the storage's own URLs serve it (SERVE_MEDIA=0).
+SERVE_MEDIA = env_bool("SERVE_MEDIA", not DATABASE_URL)
 WHITENOISE_USE_FINDERS = DEBUG
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

