@@ -30,7 +30,6 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -101,24 +100,55 @@ KEY_SQL = ("lpad((10000000000000 - round(c.score * 1000))::bigint::text, 14, '0'
            "|| lpad(c.id::text, 12, '0')")
 
 
-@dataclass(slots=True)
 class BoardRow:
-    position: int  # 1-based listing position
-    rank: int  # standard competition rank
-    attempt_id: int
-    user_id: int
-    unit_id: int
-    name: str
-    score: Decimal
-    duration_ms: int
-    submitted_at: dt.datetime
+    """One listed person. The member key is decoded on access (a page of 100 rows costs no Decimal or datetime
+    it does not show)."""
+
+    __slots__ = ("key", "meta", "position", "rank")
+
+    def __init__(self, key: str, meta: str | None, position: int, rank: int) -> None:
+        self.key, self.meta, self.position, self.rank = key, meta or "0|0|", position, rank
+
+    def __repr__(self) -> str:
+        return f"BoardRow(position={self.position}, rank={self.rank}, attempt_id={self.attempt_id})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, BoardRow) and (self.key, self.meta, self.position, self.rank) == (
+            other.key, other.meta, other.position, other.rank)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def attempt_id(self) -> int:
+        return int(self.key[40:])
+
+    @property
+    def user_id(self) -> int:
+        return int(self.meta.split("|", 1)[0])
+
+    @property
+    def unit_id(self) -> int:
+        return int(self.meta.split("|", 2)[1])
+
+    @property
+    def name(self) -> str:
+        return self.meta.split("|", 2)[2]
+
+    @property
+    def score(self) -> Decimal:
+        return Decimal(SCORE_OFFSET - int(self.key[:14])).scaleb(-3)
+
+    @property
+    def duration_ms(self) -> int:
+        return int(self.key[14:24])
+
+    @property
+    def submitted_at(self) -> dt.datetime:
+        return _EPOCH + dt.timedelta(microseconds=int(self.key[24:40]))
 
 
 def _row(key: str, meta: str | None, *, position: int, rank: int) -> BoardRow:
-    user_id, unit_id, name = (meta or "0|0|").split("|", 2)
-    return BoardRow(position, rank, int(key[40:]), int(user_id), int(unit_id), name,
-                    Decimal(SCORE_OFFSET - int(key[:14])).scaleb(-3), int(key[14:24]),
-                    _EPOCH + dt.timedelta(microseconds=int(key[24:40])))
+    return BoardRow(key, meta, position, rank)
 
 
 def rows_from_keys(keys: list[str], metas: list[str | None], *, offset: int, first_rank: int) -> list[BoardRow]:
