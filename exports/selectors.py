@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -48,6 +48,79 @@ def _local_time(field: str) -> Any:
     if _postgres():
         return Func(F(field), template=f"(%(expressions)s AT TIME ZONE '{VN_TZ_NAME}')", output_field=DateTimeField())
     return F(field)
+
+
+def keyset_batches(query: Callable[[Any], list[tuple]], next_key: Callable[[list[tuple]], Any],
+                   start: Any) -> Iterator[list[tuple]]:
+    """Batches ``query(last_key)`` until an empty one, ``last_key = next_key(batch)`` — keyset pagination.
+
+    Outside a transaction on PostgreSQL (the export job, the command) the next batch is fetched by a helper
+    thread with its own connection while the caller writes the current one: the database works on the other
+    core and the driver waits for it without the GIL. Inside a transaction (tests, callers holding locks) a
+    second connection would not see uncommitted rows, so batches are fetched in line.
+    """
+    if not (_postgres() and not connection.in_atomic_block and getattr(settings, "EXPORTS_PREFETCH", True)):
+        last = start
+        while True:
+            batch = query(last)
+            if not batch:
+                return
+            yield batch
+            last = next_key(batch)
+    yield from _prefetched(query, next_key, start)
+
+
+_DONE = object()
+
+
+def _prefetched(query: Callable[[Any], list[tuple]], next_key: Callable[[list[tuple]], Any],
+                start: Any) -> Iterator[list[tuple]]:
+    import queue
+    import threading
+
+    from django.db import connections
+
+    batches: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                batches.put(item, timeout=0.5)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            last = start
+            while not stop.is_set():
+                batch = query(last)
+                if not batch:
+                    break
+                if not put(batch):
+                    return
+                last = next_key(batch)
+            put(_DONE)
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(exc)
+        finally:
+            connections.close_all()  # this thread's connections only (connections are per thread)
+
+    thread = threading.Thread(target=work, name="export-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = batches.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=30)
 
 
 def _fetch(queryset: QuerySet) -> list[tuple]:
@@ -197,18 +270,17 @@ def _stored_ranking_rows(round: Round, entries: Any, batch: int) -> Iterator[Ran
               "attempt__registration__full_name", "attempt__registration__date_of_birth", "unit_id", "unit__name",
               "user__phone", "attempt__registration__national_id", "is_winner")
     entries = entries.annotate(submitted_local=_local_time("submitted_at"))
-    last = -1
-    while True:
-        chunk = _fetch(entries.filter(position__gt=last).order_by("position").values_list(*fields)[:batch])
-        if not chunk:
-            return
+
+    def query(last: int) -> list[tuple]:
+        return _fetch(entries.filter(position__gt=last).order_by("position").values_list(*fields)[:batch])
+
+    for chunk in keyset_batches(query, lambda chunk: chunk[-1][0], -1):
         for (_position, rank, score, correct, prediction, distance, duration_ms, submitted_at, attempt_id, number,
              registration_id, status, full_name, dob, unit_id, unit_name, phone, national_id, is_winner) in chunk:
             yield RankingRow(round.name, rank, full_name or "", dob, unit_id, unit_name or "", phone or "",
                              national_id or "", score, correct, prediction, distance,
                              duration_ms / 1000 if duration_ms is not None else None, submitted_at, attempt_id,
                              number, registration_id, status, is_winner)
-        last = chunk[-1][0]
 
 
 def _provisional_ranking_rows(round: Round, batch: int) -> Iterator[RankingRow]:
@@ -280,6 +352,7 @@ def contest_ranking_rows(*, target: ExportTarget) -> Iterator[tuple]:
 # Answers
 # --------------------------------------------------------------------------------------------------
 
+CHOICE_TYPES = frozenset({"single", "multiple", "truefalse"})
 QUESTION_TYPE_LABELS = {
     "single": "Một đáp án", "multiple": "Nhiều đáp án", "truefalse": "Đúng/Sai", "numeric": "Số",
     "short": "Trả lời ngắn", "essay": "Tự luận",
@@ -342,22 +415,30 @@ def answer_rows(*, target: ExportTarget, batch: int = DEFAULT_BATCH) -> Iterator
     base = _answers_queryset(target)
     names = {r.pk: r.name for r in target.rounds}
     loads = json.loads
-    last_id = 0
-    while True:
-        chunk = _fetch(base.filter(id__gt=last_id).order_by("id").values_list(*ANSWER_FIELDS)[:batch])
-        if not chunk:
-            return
+    # Most answers repeat a few responses per question (the options chosen): their text is built once.
+    texts: dict[tuple[int, str], str] = {}
+
+    def query(last_id: int) -> list[tuple]:
+        return _fetch(base.filter(id__gt=last_id).order_by("id").values_list(*ANSWER_FIELDS)[:batch])
+
+    for chunk in keyset_batches(query, lambda chunk: chunk[-1][0], 0):
         cache.load({row[5] for row in chunk})
         options, types = cache.options, cache.types
         for (_pk, attempt_id, round_id, registration_id, position, question_id, response, is_correct, points,
              received_at, elapsed) in chunk:
             qtype = types.get(question_id, "")
-            text = _response_text(loads(response) if response else None, options.get(question_id, {}))
-            if isinstance(elapsed, dt.timedelta):
+            memo = (question_id, response)
+            text = texts.get(memo)
+            if text is None:
+                text = _response_text(loads(response) if response else None, options.get(question_id, {}))
+                if qtype in CHOICE_TYPES:
+                    if len(texts) > 200_000:
+                        texts.clear()
+                    texts[memo] = text
+            if elapsed.__class__ is dt.timedelta:
                 elapsed = elapsed.total_seconds()
             yield (names[round_id], attempt_id, registration_id, position, question_id,
                    QUESTION_TYPE_LABELS.get(qtype, qtype), text, is_correct, points, received_at, elapsed)
-        last_id = chunk[-1][0]
 
 
 def _response_text(response: Any, options: dict[int, str]) -> str:

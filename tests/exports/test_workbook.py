@@ -225,3 +225,40 @@ def test_the_stored_official_ranking_is_exported_when_there_is_one(results):
     first = ranking.entries.order_by("position").first()
     assert rows[0][header.index("Nộp bài lúc (giờ Việt Nam)")] == first.submitted_at.astimezone(vietnam).replace(
         tzinfo=None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_prefetching_batches_outside_a_transaction(org_a):
+    """Outside a transaction the next keyset batch is fetched by a helper thread: same rows, same order."""
+    from exports import selectors
+
+    data = results_round(org_a, people=5)
+    target = export_target(round_id=data.round.pk)
+    from django.db import connection
+
+    assert not connection.in_atomic_block
+    rows = list(selectors.answer_rows(target=target, batch=4))
+    assert len(rows) == data.answers
+    assert [r[1] for r in rows] == sorted(r[1] for r in rows)  # answers of each attempt were created in order
+    _book, stats = write(target)
+    assert stats.sheets["Bài làm"] == data.answers
+
+
+@pytest.mark.django_db(transaction=True)
+def test_prefetch_errors_reach_the_caller():
+    from exports.selectors import keyset_batches
+
+    def query(last):
+        if last >= 2:
+            raise RuntimeError("mất kết nối")
+        return [(last + 1,)]
+
+    got = []
+
+    def consume():
+        for batch in keyset_batches(query, lambda b: b[-1][0], 0):
+            got.extend(batch)
+
+    with pytest.raises(RuntimeError, match="mất kết nối"):
+        consume()
+    assert got == [(1,), (2,)]
