@@ -122,3 +122,20 @@ class People:
 @pytest.fixture
 def people(lb_round):
     return People(lb_round)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_socket_thread_connections(django_db_setup, django_db_blocker):
+    """Channels runs each socket's sync calls (session auth) in a thread of its own, and ``sync_to_async``
+    calls share asgiref's sync thread; their connections (CONN_MAX_AGE=60) would outlive the tests and block
+    dropping the test database. At the very end, the main thread ends every other session of that database."""
+    yield
+    from asgiref.sync import SyncToAsync
+    from django.db import connection, connections
+
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=10)
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND pid <> pg_backend_pid()")
