@@ -262,3 +262,19 @@ def test_prefetch_errors_reach_the_caller():
     with pytest.raises(RuntimeError, match="mất kết nối"):
         consume()
     assert got == [(1,), (2,)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_item_statistics_from_a_second_process_match_the_inline_ones(org_a, caplog):
+    """Outside a transaction the statistics come from a spawned process (same database, same rows)."""
+    from exports import selectors
+    from exports.parallel import item_statistics_in_background
+
+    data = results_round(org_a, people=4)
+    target = export_target(round_id=data.round.pk)
+    pending = item_statistics_in_background(round_id=data.round.pk, contest_id=None)
+    assert pending is not None
+    assert [tuple(r) for r in pending()] == [tuple(r) for r in selectors.item_statistics_rows(target=target)]
+    _book, stats = write(target)
+    assert stats.sheets["Thống kê câu hỏi"] == 3
+    assert "computing in line" not in caplog.text
