@@ -188,6 +188,8 @@ def child_project(round_id: int, out: str) -> dict:
     return {"seconds": round_(seconds), "rows": stats.rows, "sheets": stats.sheets,
             "rows_per_s": round(stats.rows / seconds), "peak_rss_mb": round(peak_rss_mb(), 1),
             "cpu_seconds": round_(usage.ru_utime + usage.ru_stime),
+            # The item-statistics process (exports.parallel) runs beside it: its own peak.
+            "statistics_process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
             "seconds_by_sheet": {k: round_(v) for k, v in stats.seconds.items()},
             "streamed_rows_per_s": round(streamed_rows / streamed_seconds),
             "file_mb": round(os.path.getsize(out) / 1e6, 1)}
