@@ -149,7 +149,7 @@ else:
 # Group-commit writer: answers of many connections stored in one transaction (realtime/writer.py).
 REALTIME_WRITER_MAX_BATCH = int(os.environ.get("REALTIME_WRITER_MAX_BATCH", "500"))
 REALTIME_WRITER_LINGER_SECONDS = float(os.environ.get("REALTIME_WRITER_LINGER_SECONDS", "0"))
-REALTIME_WRITER_CONCURRENCY = int(os.environ.get("REALTIME_WRITER_CONCURRENCY", "1"))
+REALTIME_WRITER_CONCURRENCY = int(os.environ.get("REALTIME_WRITER_CONCURRENCY", "2"))
 # "sql": realtime/store.py (set-based, checked against the contests service by tests); "contests": the ORM one.
 REALTIME_ANSWER_STORE = os.environ.get("REALTIME_ANSWER_STORE", "sql")
 # Threads (each with its own DB connection) for connect/submit/prediction calls (realtime/db.py).
