@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role
 from accounts.tenancy import get_scoped_or_404, has_role, is_staff_member
-from contests.models import Round
+from contests.models import ContestVisibility, Round
 from judging import errors, selectors
 from judging.models import EssayAssignment, RankingDecision
 from judging.services import approval, essays
@@ -161,7 +161,9 @@ def certificate(request: HttpRequest, ranking_id: int, position: int) -> HttpRes
 
 
 def published_list(request: HttpRequest, round_id: int) -> HttpResponse:
-    round = Round.objects.select_related("contest").filter(pk=round_id).first()
+    # A contest taken back to draft takes its published lists with it.
+    round = (Round.objects.select_related("contest")
+             .filter(pk=round_id, contest__visibility=ContestVisibility.PUBLISHED).first())
     ranking = selectors.ranking_published(round=round) if round is not None else None
     if ranking is None:
         raise Http404

@@ -7,11 +7,12 @@ organisers of the owning organisation see full names and the live board while th
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from accounts.tenancy import get_scoped_or_404
+from accounts.tenancy import get_scoped_or_404, is_staff_member
 from contests.models import Contest, Round
 from leaderboards import selectors
 from leaderboards.models import RankingStatus
@@ -93,6 +94,8 @@ def contest_board(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Organiser/judge dashboard: the rounds of their organisations."""
+    if not is_staff_member(request.user):
+        raise PermissionDenied
     rounds = list(selectors.rounds_for_dashboard(user=request.user)[:200])
     return render(request, "leaderboards/dashboard.html", {"rounds": rounds})
 

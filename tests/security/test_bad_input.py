@@ -280,8 +280,6 @@ def test_citizen_facing_error_messages_are_vietnamese():
     assert len(found) > 10
 
 
-@pytest.mark.xfail(strict=True, reason="SEC-JD-1: judging:published shows the published list of a contest that "
-                                       "was taken back to draft (leaderboards' pages answer 404)")
 def test_published_results_of_a_contest_back_in_draft_are_hidden(client, world_b):
     url = reverse("judging:published", kwargs={"round_id": world_b.round.pk})
     assert client.get(url).status_code == 200  # published contest, published ranking: public

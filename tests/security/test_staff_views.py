@@ -157,14 +157,7 @@ def test_anonymous_is_sent_to_login(name, client, world_b):
     assert _state(world_b) == before
 
 
-def _citizen_status_xfail(name: str) -> list:
-    if name == "leaderboards:dashboard":
-        return [pytest.mark.xfail(strict=True, reason="SEC-LB-1: the staff dashboard answers 200 (empty) to a "
-                                                      "citizen; it should require a staff role (403)")]
-    return []
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=_citizen_status_xfail(n)) for n in sorted(STAFF)])
+@pytest.mark.parametrize("name", sorted(STAFF))
 def test_citizen_gets_nothing_of_the_staff_side(name, client, world_b):
     citizen = CitizenProfileFactory(unit=world_b.org).user  # even a citizen of B's own unit
     client.force_login(citizen)
