@@ -197,7 +197,10 @@ def start_servers(kind: str, count: int, *, pin: bool, env: dict[str, str],
     for _ in range(count):
         port = free_port()
         if kind == "daphne":
-            cmd = [sys.executable, "-m", "daphne", "-v", "0", "-e", f"tcp:port={port}:interface=127.0.0.1:backlog=4096",
+            # Daphne drops handshakes not finished within --websocket_connect_timeout (5 s by default): a
+            # 10,000-socket join storm needs longer.
+            cmd = [sys.executable, "-m", "daphne", "-v", "0", "--websocket_connect_timeout", "90",
+                   "-e", f"tcp:port={port}:interface=127.0.0.1:backlog=4096",
                    "--websocket-max-message-size", "65536", app]
         else:
             cmd = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1",
