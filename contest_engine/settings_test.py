@@ -1,10 +1,13 @@
 """Test settings: the real services. PostgreSQL and Redis at the local addresses unless overridden."""
 
 import os
+import tempfile
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 os.environ.setdefault("REDIS_PREFIX", f"ce-test-{os.getpid()}")
+# Files the tests write (exports with personal data) go to a scratch folder, never the project's.
+os.environ.setdefault("PRIVATE_MEDIA_ROOT", tempfile.mkdtemp(prefix="ce-test-private-"))
 
 from contest_engine.settings import *  # noqa: F403
 

@@ -1,9 +1,10 @@
-"""Export jobs: one requested export, its progress and its file (stored on the default storage and served
-only through the permission-checked download view)."""
+"""Export jobs: one requested export, its progress and its file (stored on the *private* storage, never
+reachable as media, and served only through the permission-checked download view)."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.files.storage import Storage, storages
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +13,11 @@ from accounts.models import Organisation
 from contests.models import Contest as _Contest
 from contests.models import Registration as _Registration
 from questionbank.models import Question as _Question
+
+
+def private_storage() -> Storage:
+    """The storage for files with personal data (settings.STORAGES["private"])."""
+    return storages["private"]
 
 
 class ExportKind(models.TextChoices):
@@ -47,7 +53,7 @@ class ExportJob(models.Model):
                               default=ExportStatus.QUEUED, db_index=True)
     progress = models.PositiveBigIntegerField(_("số dòng đã xuất"), default=0)
     total = models.PositiveBigIntegerField(_("tổng số dòng (ước tính)"), default=0)
-    file = models.FileField(_("tệp"), upload_to="exports/", max_length=300, blank=True)
+    file = models.FileField(_("tệp"), upload_to="exports/", max_length=300, blank=True, storage=private_storage)
     filename = models.CharField(_("tên tệp tải về"), max_length=200, blank=True)
     error = models.TextField(_("lỗi"), blank=True)
     task_id = models.CharField(max_length=64, blank=True)

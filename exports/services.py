@@ -14,7 +14,6 @@ import tempfile
 from typing import Any
 
 from django.core.files import File
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -24,7 +23,7 @@ from accounts.tenancy import has_role
 from contests.models import Contest, Round
 from exports import errors
 from exports.masking import FULL_DATA_ROLES, sees_full_personal_data
-from exports.models import ExportJob, ExportKind, ExportStatus
+from exports.models import ExportJob, ExportKind, ExportStatus, private_storage
 from exports.selectors import ExportTarget, answers_count, export_target, rows_total
 from exports.workbook import ExportStats, answers_csv_write, results_workbook_write, vietnam_stamp
 
@@ -103,11 +102,10 @@ def export_job_run(*, job_id: int, now: dt.datetime | None = None) -> ExportJob:
         with tempfile.TemporaryDirectory(prefix="ce-export-") as tmp:
             path = os.path.join(tmp, filename)
             stats = _write(job=job, target=target, path=path, now=now, progress=progress)
-            # An unguessable name: files are served only through the permission-checked view, but the
-            # storage may be reachable by URL in development (DEBUG serves MEDIA_ROOT).
+            # The private storage is never served as media; the name is unguessable all the same.
             name = f"exports/{job.organisation_id}/{secrets.token_urlsafe(24)}.{EXTENSIONS[ExportKind(job.kind)]}"
             with open(path, "rb") as handle:
-                stored = default_storage.save(name, File(handle))
+                stored = private_storage().save(name, File(handle))
     except Exception as exc:
         logger.exception("export job %s failed", job.pk)
         ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.FAILED, error=str(exc)[:2000],

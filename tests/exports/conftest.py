@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.exports.factories import results_round
@@ -23,5 +25,7 @@ def results(org_a):
 
 @pytest.fixture
 def export_media(settings, tmp_path):
+    """Export files go to the private storage (a scratch folder under the test settings), never to public
+    media; public media points at another scratch folder so a misplaced file would show there."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
+    return Path(settings.STORAGES["private"]["OPTIONS"]["location"])

@@ -148,3 +148,14 @@ def test_files_are_deleted_after_the_retention_period(organiser_a, results, expo
     import os
 
     assert not os.path.exists(path)
+
+
+@pytest.mark.django_db
+def test_export_files_live_in_the_private_storage_not_in_public_media(organiser_a, results, export_media, settings):
+    from pathlib import Path
+
+    job = export_job_request(actor=organiser_a, contest=results.round.contest, round=results.round)
+    job = export_job_run(job_id=job.pk)
+    assert (export_media / job.file.name).is_file()
+    public = Path(settings.MEDIA_ROOT)
+    assert not public.exists() or not any(p.is_file() for p in public.rglob("*"))
