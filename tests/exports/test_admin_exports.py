@@ -79,3 +79,20 @@ def test_dataset_writer_keeps_text_as_text():
     rows = sheet_rows(read_book(io.BytesIO(body).getvalue()), "T")
     assert [(c.value, c.data_type) for c in rows[1]] == [("=1+1", "s"), (-3, "n")]
     assert rows[2][0].value == "@x"
+
+
+def test_exports_are_offered_from_the_contests_own_admin_lists(client, organiser_a, organiser_b, results):
+    client.force_login(organiser_a)
+    url = reverse("admin:contests_registration_changelist")
+    response = client.post(url, {"action": "export_participants_xlsx",
+                                 helpers.ACTION_CHECKBOX_NAME: [str(r.pk) for r in results.registrations]})
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert len(sheet_rows(read_book(response.content), "Thí sinh")) - 1 == len(results.registrations)
+    response = client.post(reverse("admin:contests_contest_changelist"), {
+        "action": "export_contests_xlsx", helpers.ACTION_CHECKBOX_NAME: [str(results.round.contest.pk)]})
+    assert values(sheet_rows(read_book(response.content), "Cuộc thi"))[1][1] == results.round.contest.title
+    client.force_login(organiser_b)  # another organisation's list has none of these rows: nothing exported
+    response = client.post(url, {"action": "export_participants_xlsx",
+                                 helpers.ACTION_CHECKBOX_NAME: [str(r.pk) for r in results.registrations]})
+    assert response.status_code == 302
+    assert AuditEvent.objects.filter(action="exports.admin_exported").count() == 2
