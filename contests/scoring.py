@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, ClassVar
@@ -32,6 +32,7 @@ class QuestionInput:
     shown_at: dt.datetime | None
     response: Any | None  # None when unanswered
     received_at: dt.datetime | None
+    judged_points: Decimal | None = None  # an essay's final mark from the judges (None: not graded yet)
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,29 @@ def grade_response(*, qtype: str, key: Mapping[str, Any], response: Any, partial
 
 
 # --------------------------------------------------------------------------------------------------
+# Essay marks: graded by judges (the judging app), read by every score computation
+# --------------------------------------------------------------------------------------------------
+
+EssayMarksProvider = Callable[[list[int]], Mapping[tuple[int, int], Decimal]]
+_essay_marks_providers: list[EssayMarksProvider] = []
+
+
+def register_essay_marks(provider: EssayMarksProvider) -> EssayMarksProvider:
+    """Register ``provider(attempt_ids) -> {(attempt_id, position): final mark}``. Every recompute of a
+    score (submit, sweeper, rescore after a correction, essay grading) then includes the judges' marks."""
+    if provider not in _essay_marks_providers:
+        _essay_marks_providers.append(provider)
+    return provider
+
+
+def essay_marks_for(attempt_ids: list[int]) -> dict[tuple[int, int], Decimal]:
+    marks: dict[tuple[int, int], Decimal] = {}
+    for provider in _essay_marks_providers:
+        marks.update(provider(attempt_ids))
+    return marks
+
+
+# --------------------------------------------------------------------------------------------------
 # Strategies
 # --------------------------------------------------------------------------------------------------
 
@@ -161,6 +185,14 @@ class ScoringStrategy:
         total = ZERO
         correct = 0
         for item in items:
+            if item.qtype == "essay" and item.judged_points is not None:
+                # The judges' mark is the points, whatever the strategy (no speed factor on an essay).
+                points = max(ZERO, min(item.points, item.judged_points)).quantize(Q3, rounding=ROUND_HALF_UP)
+                fraction = points / item.points if item.points else ZERO
+                total += points
+                results.append(QuestionResult(position=item.position, is_correct=None, fraction=fraction,
+                                              points=points))
+                continue
             fraction, full = grade_response(qtype=item.qtype, key=item.key, response=item.response, partial=partial)
             points = ZERO
             if fraction > 0:

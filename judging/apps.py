@@ -6,3 +6,9 @@ class JudgingConfig(AppConfig):
     name = "judging"
     verbose_name = _("Chấm thi và phê duyệt kết quả")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from contests.scoring import register_essay_marks
+        from judging.services.essays import essay_final_marks
+
+        register_essay_marks(essay_final_marks)

@@ -41,7 +41,7 @@ from contests.models import (
     RoundSettings,
     SubmitKind,
 )
-from contests.scoring import QuestionInput, get_strategy
+from contests.scoring import QuestionInput, essay_marks_for, get_strategy
 from contests.services._common import broadcast_attempt_submitted, resolve_now
 
 MAX_CLIENT_SEQ = 2**53 - 1
@@ -685,13 +685,15 @@ def attempt_score_inputs(attempts: Iterable[Attempt]) -> tuple[dict[int, list[Qu
                      .only("id", "attempt_id", "position", "snapshot", "key", "points", "shown_at"))
     answers = list(Answer.objects.filter(attempt_id__in=ids))
     by_question = {a.attempt_question_id: a for a in answers}
+    marks = essay_marks_for(ids) if any(q.snapshot.get("type") == "essay" for q in questions) else {}
     inputs: dict[int, list[QuestionInput]] = defaultdict(list)
     for q in questions:
         answer = by_question.get(q.pk)
         inputs[q.attempt_id].append(QuestionInput(
             position=q.position, qtype=q.snapshot.get("type", ""), key=q.key, points=q.points,
             shown_at=q.shown_at, response=answer.response if answer else None,
-            received_at=answer.received_at if answer else None))
+            received_at=answer.received_at if answer else None,
+            judged_points=marks.get((q.attempt_id, q.position))))
     position_of = {q.pk: q.position for q in questions}
     for answer in answers:
         answer._position = position_of.get(answer.attempt_question_id)  # type: ignore[attr-defined]

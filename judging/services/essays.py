@@ -132,11 +132,19 @@ def essay_grade_submit(*, assignment: EssayAssignment, grader: Any, mark: Decima
     return grade
 
 
+def essay_final_marks(attempt_ids: list[int]) -> dict[tuple[int, int], Decimal]:
+    """{(attempt id, position): final mark} of finalised essays — registered with contests.scoring so every
+    score computation (submit, sweeper, rescore after a question correction) includes the judges' marks."""
+    return {(attempt_id, position): mark for attempt_id, position, mark in
+            EssayAssignment.objects.filter(attempt_id__in=attempt_ids, status=EssayStatus.FINAL)
+            .values_list("attempt_id", "attempt_question__position", "final_mark")}
+
+
 def attempt_rescore_with_essays(*, attempt_id: int) -> Attempt:
-    """Recompute an attempt's score from its stored answers: the round's scoring strategy for auto-graded
-    questions plus the final marks of its graded essays (an essay without a final mark counts 0). Locks
-    the attempt row. (contests has no recompute service taking essay marks; see docs/judging.md.)"""
-    from contests.scoring import ZERO, get_strategy
+    """Recompute an attempt's score from its stored answers with the round's scoring strategy, which reads
+    the final marks of its graded essays through ``essay_final_marks`` (an essay without a final mark counts
+    0). Locks the attempt row."""
+    from contests.scoring import get_strategy
     from contests.services.attempts import attempt_score_inputs
 
     with transaction.atomic():
@@ -147,8 +155,6 @@ def attempt_rescore_with_essays(*, attempt_id: int) -> Attempt:
         outcome = get_strategy(settings.scoring_rule).score(inputs.get(attempt.pk, []),
                                                             partial=settings.partial_credit == "fractions",
                                                             time_limit_seconds=settings.time_limit_seconds)
-        essays = sum((m for m in EssayAssignment.objects.filter(attempt_id=attempt.pk, status=EssayStatus.FINAL)
-                      .values_list("final_mark", flat=True)), ZERO)
-        attempt.score = (outcome.score + essays).quantize(Decimal("0.001"))
+        attempt.score = outcome.score.quantize(Decimal("0.001"))
         attempt.save(update_fields=["score"])
     return attempt

@@ -80,6 +80,23 @@ def test_two_close_grades_give_the_mean_and_rescore_the_attempt(results, essays,
     assert ESSAY_TEXT not in str(event.data)
 
 
+def test_a_rescore_after_a_question_correction_keeps_the_judges_mark(results, essays, judge_a, judge_a2):
+    """Every recompute of a score reads the essay marks (contests.scoring.register_essay_marks), so a rescore
+    for a corrected choice question does not wipe what the judges gave."""
+    from leaderboards.services.rescore import attempts_rescore_for_question
+
+    assignment, attempt = essays[0], results.attempts[0]
+    essay_grade_submit(assignment=assignment, grader=judge_a, mark="3,5")
+    essay_grade_submit(assignment=assignment, grader=judge_a2, mark="4")
+    attempt.refresh_from_db()
+    assert attempt.score == Decimal("6.750")
+    choice = AttemptQuestion.objects.filter(attempt=attempt).exclude(position=4).order_by("position").first()
+    attempts_rescore_for_question(question=choice.question)
+    attempt.refresh_from_db()
+    assert attempt.score == Decimal("6.750")
+    assert Answer.objects.get(pk=assignment.answer_id).points_awarded == Decimal("3.750")
+
+
 def test_far_apart_grades_need_a_third(results, essays, judge_a, judge_a2, judge_a3):
     assignment = essays[1]
     essay_grade_submit(assignment=assignment, grader=judge_a, mark=1)
