@@ -24,6 +24,7 @@ def test_public_list_and_page(client, contest, round_):
     assert "Thể lệ" in body
     assert round_.name in body
     assert "Đăng nhập để dự thi" in body
+    assert reverse("leaderboards:round", kwargs={"round_id": round_.pk}) in body
     assert client.get(reverse("contests:detail", kwargs={"slug": draft.slug})).status_code == 404
     home = client.get(reverse("home")).content.decode()
     assert contest.title in home
@@ -51,6 +52,7 @@ def test_register_start_exam_submit_result_flow(client, citizen, contest, round_
     result = client.get(result_url)
     assert result.status_code == 200
     assert "Kết quả bài thi" in result.content.decode()
+    assert reverse("leaderboards:round", kwargs={"round_id": round_.pk}) in result.content.decode()
     assert client.get(response["Location"])["Location"] == result_url
     mine = client.get(reverse("contests:my_attempts")).content.decode()
     assert contest.title in mine
