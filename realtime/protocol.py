@@ -31,7 +31,7 @@ CLOSE_NOT_AUTHENTICATED = 4401  # no valid session: log in again
 CLOSE_FORBIDDEN = 4403  # attempt not found or not yours (indistinguishable on purpose)
 CLOSE_ATTEMPT_FINISHED = 4410  # attempt already submitted: go to the result page
 CLOSE_POLICY_VIOLATION = 4408  # too many bad frames / too fast
-CLOSE_SERVER_ERROR = 1011
+CLOSE_SERVER_ERROR = 4500  # an application may only send 1000 or 3000–4999 (Channels refuses 1011)
 
 # --- message types -------------------------------------------------------------------------------
 CLIENT_TYPES = frozenset({"answer", "prediction", "submit", "ping", "resync", "next"})

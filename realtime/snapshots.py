@@ -23,7 +23,7 @@ from typing import Any
 import psycopg
 from django.db import connection
 
-from contests.models import Attempt, AttemptStatus, Presentation, Round
+from contests.models import Answer, Attempt, AttemptQuestion, AttemptStatus, Presentation, Round
 from contests.services.attempts import attempt_state, question_payload
 from realtime import presence
 
@@ -61,31 +61,62 @@ def _ms(moment: dt.datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def attempts_open_batch(*, items: list[OpenRequest], now: dt.datetime) -> list[Opened]:
-    """For each request: the owner's attempt snapshot (as ``attempt_state`` builds it) and the previous
-    active connection, which ``token`` replaces (``realtime.presence``). Four queries for the batch."""
-    ids = sorted({r.attempt_id for r in items})
+Loaded = tuple[dict[int, dict[str, Any]], dict[int, list[SimpleNamespace]], dict[int, list[tuple[int, Any, int]]]]
+_ATTEMPT_COLUMNS = ("id", "user_id", "round_id", "status", "started_at", "deadline", "prediction", "prediction_seq",
+                    "question_count", "submitted_at", "submit_kind", "score", "correct_count", "duration_ms")
+
+
+def _load_postgresql(ids: list[int]) -> Loaded:
+    """Attempts, their questions and answers in three statements with server-side binding (the hot path)."""
     connection.ensure_connection()
     cursor = psycopg.Cursor(connection.connection)  # server-side binding; see realtime.store
     cursor.execute(_ATTEMPTS, [ids])
     columns = [c.name for c in cursor.description]
     rows = {row[0]: dict(zip(columns, row, strict=True)) for row in cursor.fetchall()}
-    rounds = {r.pk: r for r in Round.objects.select_related("contest").defer("contest__rules_text")
-              .filter(pk__in={row["round_id"] for row in rows.values()})}
     cursor.execute(_QUESTIONS, [list(rows)])
+    question_rows = cursor.fetchall()
+    cursor.execute(_ANSWERS, [list(rows)])
+    answer_rows = cursor.fetchall()
+    cursor.close()
+    return rows, _questions_by_attempt(question_rows), _answers_by_attempt(answer_rows)
+
+
+def _load_orm(ids: list[int]) -> Loaded:
+    """The same through the ORM, for the embedded default (SQLite)."""
+    rows = {row["id"]: row for row in Attempt.objects.filter(pk__in=ids).values(*_ATTEMPT_COLUMNS)}
+    question_rows = (AttemptQuestion.objects.filter(attempt_id__in=list(rows)).order_by("attempt_id", "position")
+                     .values_list("id", "attempt_id", "position", "snapshot", "points", "shown_at"))
+    answer_rows = Answer.objects.filter(attempt_id__in=list(rows)).values_list(
+        "attempt_id", "attempt_question_id", "response", "client_seq")
+    return rows, _questions_by_attempt(question_rows), _answers_by_attempt(answer_rows)
+
+
+def _questions_by_attempt(question_rows: Any) -> dict[int, list[SimpleNamespace]]:
     questions: dict[int, list[SimpleNamespace]] = {}
-    for qid, attempt_id, position, snapshot, points, shown_at in cursor.fetchall():
+    for qid, attempt_id, position, snapshot, points, shown_at in question_rows:
         if isinstance(snapshot, str):  # Django loads jsonb as text on its connections
             snapshot = json.loads(snapshot)
         questions.setdefault(attempt_id, []).append(
             SimpleNamespace(pk=qid, position=position, snapshot=snapshot, points=points, shown_at=shown_at))
-    cursor.execute(_ANSWERS, [list(rows)])
+    return questions
+
+
+def _answers_by_attempt(answer_rows: Any) -> dict[int, list[tuple[int, Any, int]]]:
     answers: dict[int, list[tuple[int, Any, int]]] = {}
-    for attempt_id, question_id, response, seq in cursor.fetchall():
+    for attempt_id, question_id, response, seq in answer_rows:
         if isinstance(response, str):
             response = json.loads(response)
         answers.setdefault(attempt_id, []).append((question_id, response, seq))
-    cursor.close()
+    return answers
+
+
+def attempts_open_batch(*, items: list[OpenRequest], now: dt.datetime) -> list[Opened]:
+    """For each request: the owner's attempt snapshot (as ``attempt_state`` builds it) and the previous
+    active connection, which ``token`` replaces (``realtime.presence``). Four queries for the batch."""
+    ids = sorted({r.attempt_id for r in items})
+    rows, questions, answers = (_load_postgresql if connection.vendor == "postgresql" else _load_orm)(ids)
+    rounds = {r.pk: r for r in Round.objects.select_related("contest").defer("contest__rules_text")
+              .filter(pk__in={row["round_id"] for row in rows.values()})}
 
     # Presence claims in one Redis round trip (only for attempts in progress, as before).
     claims = [r for r in items if (row := rows.get(r.attempt_id)) is not None and row["user_id"] == r.user_id

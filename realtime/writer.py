@@ -66,9 +66,11 @@ class WriterStats:
 
 
 def _default_store_batch() -> StoreBatch:
-    """``REALTIME_ANSWER_STORE``: "sql" (realtime.store, set-based, same contract and results) or "contests"
-    (the ORM reference implementation)."""
-    if getattr(settings, "REALTIME_ANSWER_STORE", "sql") == "contests":
+    """``REALTIME_ANSWER_STORE``: "sql" (realtime.store, set-based, same contract and results; PostgreSQL) or
+    "contests" (the ORM reference implementation, also what the embedded default on SQLite uses)."""
+    from django.db import connection
+
+    if getattr(settings, "REALTIME_ANSWER_STORE", "sql") == "contests" or connection.vendor != "postgresql":
         from contests.services.attempts import attempt_answers_store_batch
 
         return attempt_answers_store_batch
