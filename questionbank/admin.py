@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Organisation, Role
 from accounts.tenancy import ALL_ROLES, TenantScopedAdmin, organisation_ids_for
 from questionbank import selectors, services
+from questionbank.exporters import moodle_xml
 from questionbank.exporters.xlsx import export_questions, write_template
 from questionbank.importers.base import ImportFileError, ParsedOption
 from questionbank.importers.detect import FORMAT_CHOICES, detect_format, max_upload_bytes, parse_file
@@ -190,7 +191,8 @@ class QuestionAdmin(TenantScopedAdmin):
     readonly_fields = ("status", "family_id", "version", "is_current", "author", "reviewer", "reviewed_at",
                        "review_note", "duplicates", "preview_link")
     inlines = (OptionInline, MediaInline)
-    actions = ("action_submit", "action_approve", "action_reject", "action_retire", "action_export_xlsx")
+    actions = ("action_submit", "action_approve", "action_reject", "action_retire", "action_export_xlsx",
+               "action_export_moodle_xml")
     fieldsets = (
         (None, {"fields": ("organisation", "visibility", "type", "stem", "explanation")}),
         (_("Căn cứ pháp lý"), {"fields": ("citation_document", "citation_article", "citation_clause")}),
@@ -377,6 +379,13 @@ class QuestionAdmin(TenantScopedAdmin):
         handle.seek(0)
         return FileResponse(handle, as_attachment=True, filename="cau-hoi.xlsx",
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+    @admin.action(description=_("Xuất Moodle XML"), permissions=["view"])
+    def action_export_moodle_xml(self, request: HttpRequest, queryset: QuerySet[Question]) -> HttpResponse:
+        handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+        moodle_xml.export_questions(handle, Question.objects.filter(pk__in=queryset.values("pk")))
+        handle.seek(0)
+        return FileResponse(handle, as_attachment=True, filename="cau-hoi.xml", content_type="application/xml")
 
     # -- import and template download --
     def get_urls(self) -> list:

@@ -11,13 +11,20 @@ for, go into a ``<contestengine>`` element that Moodle's importer ignores. Chara
 from __future__ import annotations
 
 import base64
+import posixpath
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import IO, TYPE_CHECKING
 
 from questionbank.importers._common import join_category_path, short
 from questionbank.importers.base import ParsedOption, ParsedQuestion
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+    from questionbank.models import Question
 
 _MOODLE_TYPES = {
     "single": "multichoice",
@@ -128,3 +135,39 @@ def export(questions: Iterable[ParsedQuestion]) -> bytes:
         _question(quiz, question, index)
     ET.indent(quiz, space="  ")
     return ET.tostring(quiz, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def export_questions(out: str | IO[bytes], queryset: QuerySet[Question]) -> int:
+    """Export saved questions (``queryset``, any filtering already applied) to Moodle XML at ``out`` (a path
+    or a binary file); returns how many were written. Media are embedded, and links to a stored media file
+    in the texts become ``@@PLUGINFILE@@/name`` again so an import relinks them to its own copies."""
+    from django.db.models import Prefetch
+
+    from questionbank.exporters import question_to_parsed
+    from questionbank.models import QuestionOption
+
+    parsed: list[ParsedQuestion] = []
+    base = (queryset.order_by("id").select_related("topic")
+            .prefetch_related(Prefetch("options", queryset=QuestionOption.objects.order_by("position", "id")),
+                              "tags", "media"))
+    for question in base.iterator(chunk_size=500):
+        item = question_to_parsed(question)
+        links = {m.file.url: f"@@PLUGINFILE@@/{posixpath.basename(m.file.name)}" for m in question.media.all()}
+        if links:
+            item.stem, item.explanation = _unlink(item.stem, links), _unlink(item.explanation, links)
+            for option in item.options:
+                option.text, option.feedback = _unlink(option.text, links), _unlink(option.feedback, links)
+        parsed.append(item)
+    data = export(parsed)
+    if isinstance(out, str):
+        with open(out, "wb") as handle:
+            handle.write(data)
+    else:
+        out.write(data)
+    return len(parsed)
+
+
+def _unlink(text: str, links: dict[str, str]) -> str:
+    for url, ref in links.items():
+        text = text.replace(url, ref)
+    return text

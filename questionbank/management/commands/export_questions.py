@@ -1,7 +1,9 @@
-"""python manage.py export_questions OUT.xlsx [--org SLUG] [--status …] [--topic ID] [--ids 1,2,3]
-[--all-versions]
+"""python manage.py export_questions OUT [--format xlsx|moodle-xml] [--org SLUG] [--status …] [--topic ID]
+[--ids 1,2,3] [--all-versions]
 
-Writes the questions in the import template (questionbank.exporters.xlsx): export → import reproduces them.
+Writes the questions in the import template (questionbank.exporters.xlsx) or as Moodle XML
+(questionbank.exporters.moodle_xml): export → import reproduces them. Without --format the format follows
+OUT's extension (.xml → moodle-xml, otherwise xlsx).
 Without --org, exports every organisation's questions (an operator's command); with --org, that
 organisation's own questions.
 """
@@ -13,6 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Organisation
+from questionbank.exporters import moodle_xml
 from questionbank.exporters.xlsx import export_questions
 from questionbank.models import Question, QuestionStatus
 from questionbank.selectors import topic_descendant_ids
@@ -23,6 +26,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("out")
+        parser.add_argument("--format", dest="format", choices=("xlsx", "moodle-xml"),
+                            help="Định dạng tệp (mặc định theo đuôi tệp: .xml → moodle-xml, còn lại xlsx).")
         parser.add_argument("--org", dest="org")
         parser.add_argument("--status", choices=QuestionStatus.values)
         parser.add_argument("--topic", type=int, help="Mã chủ đề (kể cả chủ đề con).")
@@ -48,5 +53,7 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError("--ids phải là các số cách nhau bằng dấu phẩy.") from exc
             qs = qs.filter(pk__in=ids)
-        count = export_questions(options["out"], qs)
+        fmt = options["format"] or ("moodle-xml" if options["out"].lower().endswith(".xml") else "xlsx")
+        writer = moodle_xml.export_questions if fmt == "moodle-xml" else export_questions
+        count = writer(options["out"], qs)
         self.stdout.write(self.style.SUCCESS(f"Đã xuất {count} câu hỏi vào {options['out']}."))
