@@ -75,8 +75,26 @@ class NoAttemptsLeft(ContestError):
 
 
 class BlueprintUnsatisfiable(ContestError):
+    """The bank cannot fill a blueprint draw (``for_cell``) or a fixed question cannot be used
+    (``fixed_unusable``). The code stays ``blueprint_unsatisfiable`` whatever the message."""
+
     code = "blueprint_unsatisfiable"
     default_message = _("Ngân hàng câu hỏi chưa đủ câu hỏi đã duyệt cho cấu trúc đề.")
+
+    @classmethod
+    def for_cell(cls, *, cell: str, needed: int, available: int) -> BlueprintUnsatisfiable:
+        """``cell`` is the draw's label, "topic path × difficulty label" (see
+        ``contests.selectors.blueprint_cell_label``)."""
+        message = _("Không đủ câu hỏi đã duyệt cho ô «%(cell)s»: cần %(needed)s, chỉ có %(available)s.") % {
+            "cell": cell, "needed": needed, "available": available}
+        return cls(message, cell=cell, needed=needed, available=available)
+
+    @classmethod
+    def fixed_unusable(cls, *, question_ids: list[int]) -> BlueprintUnsatisfiable:
+        message = _("Câu hỏi cố định không dùng được (phải đã duyệt, là phiên bản hiện hành và tổ chức được "
+                    "phép dùng; không hai câu cùng một câu hỏi gốc): %(ids)s.") % {
+            "ids": ", ".join(f"#{pk}" for pk in question_ids)}
+        return cls(message, question_ids=question_ids)
 
 
 class AttemptNotFound(ContestError):

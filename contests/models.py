@@ -78,12 +78,26 @@ def validate_tie_break_order(value: Any) -> None:
 
 
 def validate_blueprint(value: Any) -> None:
-    """A blueprint is a non-empty list of draws ``{topic_id|null, difficulty|null, count, points|null}``."""
+    """A blueprint is a non-empty list of entries: random draws ``{topic_id|null, difficulty|null, count,
+    points|null}`` and fixed questions ``{question_ids: [id, …], points|null}`` (see docs/contest-rules.md)."""
     from questionbank.models import Difficulty
 
     if not isinstance(value, list) or not value:
         raise ValidationError(_("Cấu trúc đề phải là danh sách các lượt rút câu hỏi."))
+    seen_fixed: set[int] = set()
     for draw in value:
+        if isinstance(draw, dict) and "question_ids" in draw:
+            if set(draw) - {"question_ids", "points"}:
+                raise ValidationError(_("Lượt rút câu hỏi không hợp lệ: %(d)s"), params={"d": draw})
+            ids = draw["question_ids"]
+            if (not isinstance(ids, list) or not 1 <= len(ids) <= 200
+                    or any(not isinstance(i, int) or isinstance(i, bool) or i < 1 for i in ids)):
+                raise ValidationError(_("Danh sách câu hỏi cố định phải gồm từ 1 đến 200 mã câu hỏi."))
+            if seen_fixed & set(ids) or len(set(ids)) != len(ids):
+                raise ValidationError(_("Một câu hỏi cố định được khai báo hai lần."))
+            seen_fixed |= set(ids)
+            _validate_points(draw.get("points"))
+            continue
         if not isinstance(draw, dict) or set(draw) - {"topic_id", "difficulty", "count", "points"}:
             raise ValidationError(_("Lượt rút câu hỏi không hợp lệ: %(d)s"), params={"d": draw})
         count = draw.get("count")
@@ -95,13 +109,16 @@ def validate_blueprint(value: Any) -> None:
         difficulty = draw.get("difficulty")
         if difficulty is not None and difficulty not in Difficulty.values:
             raise ValidationError(_("Độ khó không hợp lệ."))
-        points = draw.get("points")
-        if points is not None:
-            try:
-                if Decimal(str(points)) < 0:
-                    raise ValueError
-            except (ArithmeticError, ValueError) as exc:
-                raise ValidationError(_("Điểm của câu hỏi không hợp lệ.")) from exc
+        _validate_points(draw.get("points"))
+
+
+def _validate_points(points: Any) -> None:
+    if points is not None:
+        try:
+            if Decimal(str(points)) < 0:
+                raise ValueError
+        except (ArithmeticError, ValueError) as exc:
+            raise ValidationError(_("Điểm của câu hỏi không hợp lệ.")) from exc
 
 
 def sanitise_rules_html(text: str) -> str:
@@ -333,7 +350,8 @@ class Round(models.Model):
 
     @property
     def question_total(self) -> int:
-        return sum(int(draw.get("count", 0)) for draw in self.settings.blueprint)
+        return sum(len(draw["question_ids"]) if "question_ids" in draw else int(draw.get("count", 0))
+                   for draw in self.settings.blueprint)
 
     @property
     def time_limit_minutes(self) -> int:
@@ -440,6 +458,9 @@ class Attempt(models.Model):
     connection_token = models.CharField(max_length=64, blank=True,
                                         help_text=_("Kết nối đang hoạt động (kết nối mới nhất được giữ)."))
     disqualified_reason = models.TextField(_("lý do loại"), blank=True)
+    # The seed of the draw (random.Random(draw_seed)): the same seed and bank give the same questions and
+    # option order, so a disputed draw can be replayed. Null for attempts started before it was stored.
+    draw_seed = models.BigIntegerField(_("hạt giống rút đề"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("lượt thi")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -137,14 +138,15 @@ def attempt_start(*, user: Any, round: Round, now: dt.datetime | None = None) ->
         extra = grants_for(registration_id=registration.pk, round_id=round.pk)
         if settings.max_attempts is not None and used >= settings.max_attempts + extra.attempts:
             raise errors.NoAttemptsLeft()
-        drawn = draw_questions(round=round, settings=settings)
+        seed = secrets.randbits(63)
+        drawn = draw_questions(round=round, settings=settings, rng=random.Random(seed))
         deadline = compute_deadline(started_at=now, round=round, extra_seconds=extra.seconds)
         try:
             with transaction.atomic():
                 attempt = Attempt.objects.create(
                     round=round, registration=registration, user_id=user.pk, unit_id=registration.unit_id,
                     number=used + 1, status=AttemptStatus.IN_PROGRESS, started_at=now, deadline=deadline,
-                    question_count=len(drawn),
+                    question_count=len(drawn), draw_seed=seed,
                 )
         except IntegrityError:  # a concurrent start won (only possible without the row lock, e.g. SQLite)
             return Attempt.objects.select_related("round__contest").get(
@@ -178,22 +180,27 @@ def draw_questions(*, round: Round, settings: RoundSettings, rng: random.Random 
     Candidate ids per draw are cached briefly (see ``selectors.blueprint_candidates``) so a join storm at
     an announced start time does not rescan the bank for every contestant.
     """
-    from contests.selectors import blueprint_candidates
+    from contests.selectors import blueprint_candidates, blueprint_cell_label, blueprint_fixed_questions
     from questionbank.models import Question
 
     rng = rng or random.SystemRandom()
     chosen: list[tuple[int, Decimal | None]] = []
-    used_families: set[int] = set()
+    # Fixed questions are checked now (still approved, current, usable) and their families are taken
+    # before any random draw, wherever they sit in the blueprint: a draw never repeats a fixed question.
+    fixed = blueprint_fixed_questions(organisation=round.contest.organisation, blueprint=settings.blueprint)
+    used_families: set[int] = set(fixed.values())
     for index, draw in enumerate(settings.blueprint):
-        candidates = [c for c in blueprint_candidates(round=round, draw_index=index, draw=draw)
-                      if c[1] not in used_families]
+        points = Decimal(str(draw["points"])) if draw.get("points") is not None else None
+        if "question_ids" in draw:
+            chosen.extend((int(qid), points) for qid in draw["question_ids"])
+            continue
+        candidates = sorted(c for c in blueprint_candidates(round=round, draw_index=index, draw=draw)
+                            if c[1] not in used_families)
         count = int(draw["count"])
-        if len(candidates) < count:
-            raise errors.BlueprintUnsatisfiable()
         picked = _sample_distinct_families(candidates, count, rng)
         if picked is None:
-            raise errors.BlueprintUnsatisfiable()
-        points = Decimal(str(draw["points"])) if draw.get("points") is not None else None
+            raise errors.BlueprintUnsatisfiable.for_cell(
+                cell=blueprint_cell_label(draw), needed=count, available=len({c[1] for c in candidates}))
         for question_id, family in picked:
             used_families.add(family)
             chosen.append((question_id, points))
@@ -213,7 +220,7 @@ def draw_questions(*, round: Round, settings: RoundSettings, rng: random.Random 
 def _sample_distinct_families(candidates: list[tuple[int, int]], count: int,
                               rng: random.Random) -> list[tuple[int, int]] | None:
     by_family: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for candidate in candidates:
+    for candidate in sorted(candidates):  # a canonical order: the same seed gives the same pick
         by_family[candidate[1]].append(candidate)
     if len(by_family) < count:
         return None
