@@ -194,7 +194,8 @@ class Contest(models.Model):
                                                      validators=[MinValueValidator(30)])
     blueprint = models.JSONField(_("cấu trúc đề mặc định"), default=list, blank=True,
                                  help_text=_('Ví dụ: [{"topic_id": null, "difficulty": null, "count": 10, '
-                                             '"points": null}]'))
+                                             '"points": null}]; câu hỏi cố định: {"question_ids": [12, 40], '
+                                             '"points": null}'))
     max_attempts = models.PositiveSmallIntegerField(_("số lượt thi tối đa"), null=True, blank=True, default=1,
                                                     help_text=_("Để trống: không giới hạn."))
     counted_attempt = models.CharField(_("lượt thi được tính"), max_length=8, choices=CountedAttempt.choices,
