@@ -249,7 +249,7 @@ class ExtraAttemptForm(forms.Form):
 
 def _action_page(request: HttpRequest, modeladmin: admin.ModelAdmin, queryset: QuerySet, form: forms.Form,
                  *, action: str, title: str) -> TemplateResponse:
-    return TemplateResponse(request, "contests/admin_action_form.html", {
+    return TemplateResponse(request, "admin/action_form_with_reason.html", {
         **modeladmin.admin_site.each_context(request),
         "title": title,
         "form": form,

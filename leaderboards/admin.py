@@ -29,7 +29,7 @@ ORGANISER = frozenset({Role.ORGANISER})
 
 def _action_page(request: HttpRequest, modeladmin: admin.ModelAdmin, queryset: QuerySet, form: forms.Form,
                  *, action: str, title: str) -> TemplateResponse:
-    return TemplateResponse(request, "leaderboards/admin_action_form.html", {
+    return TemplateResponse(request, "admin/action_form_with_reason.html", {
         **modeladmin.admin_site.each_context(request), "opts": modeladmin.model._meta, "title": title,
         "objects": queryset, "form": form, "action": action,
         "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,

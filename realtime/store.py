@@ -36,6 +36,7 @@ from contests.services.attempts import (
     StoreResult,
     _coerce_item,
     _is_int,
+    answer_seq_decision,
     validate_response,
 )
 
@@ -165,20 +166,16 @@ def answers_store_batch(*, items: Sequence[AnswerItem | Mapping[str, Any]],
             if round_rules.one_at_a_time and (not shown or item.position != current_position.get(item.attempt_id)):
                 fail(index, item, errors.QuestionNotReleased())
                 continue
+            stored = existing.get(qid)
             try:
                 response = validate_response(snapshot, item.response)
+                decision = answer_seq_decision(stored_seq=stored[0] if stored is not None else None,
+                                               client_seq=item.client_seq, allow_change=round_rules.allow_change)
             except errors.ContestError as exc:
                 fail(index, item, exc)
                 continue
-            stored = existing.get(qid)
-            if stored is not None and item.client_seq == stored[0]:
-                results[index] = StoreResult(item.attempt_id, item.position, item.client_seq, "duplicate")
-                continue
-            if stored is not None and item.client_seq < stored[0]:
-                results[index] = StoreResult(item.attempt_id, item.position, item.client_seq, "stale")
-                continue
-            if stored is not None and not round_rules.allow_change:
-                fail(index, item, errors.AnswerLocked())
+            if decision != "store":
+                results[index] = StoreResult(item.attempt_id, item.position, item.client_seq, decision)
                 continue
             previous = winners.get(qid)
             if previous is not None:

@@ -306,6 +306,20 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def answer_seq_decision(*, stored_seq: int | None, client_seq: int, allow_change: bool) -> str:
+    """What an answer frame does to the stored answer of its question (the one rule both answer stores use):
+    "store"; "duplicate" — the same seq again (a resend after a lost ack): acked, nothing changes; "stale" —
+    an older seq never overwrites a newer answer. Raises ``AnswerLocked`` when the round forbids changes."""
+    if stored_seq is not None:
+        if client_seq == stored_seq:
+            return "duplicate"
+        if client_seq < stored_seq:
+            return "stale"
+        if not allow_change:
+            raise errors.AnswerLocked()
+    return "store"
+
+
 def validate_response(snapshot: Mapping[str, Any], response: Any) -> Any:
     """The normalised response for a question of this snapshot, or ``InvalidResponse``.
 
@@ -453,20 +467,17 @@ def attempt_answers_store_batch(*, items: Sequence[AnswerItem | Mapping[str, Any
             ):
                 fail(index, item, errors.QuestionNotReleased())
                 continue
+            stored = existing.get((item.attempt_id, question.pk))
             try:
                 response = validate_response(question.snapshot, item.response)
+                decision = answer_seq_decision(stored_seq=stored[0] if stored is not None else None,
+                                               client_seq=item.client_seq,
+                                               allow_change=settings.allow_answer_change)
             except errors.ContestError as exc:
                 fail(index, item, exc)
                 continue
-            stored = existing.get((item.attempt_id, question.pk))
-            if stored is not None and item.client_seq == stored[0]:
-                results[index] = StoreResult(item.attempt_id, item.position, item.client_seq, "duplicate")
-                continue
-            if stored is not None and item.client_seq < stored[0]:
-                results[index] = StoreResult(item.attempt_id, item.position, item.client_seq, "stale")
-                continue
-            if stored is not None and not settings.allow_answer_change:
-                fail(index, item, errors.AnswerLocked())
+            if decision != "store":
+                results[index] = StoreResult(item.attempt_id, item.position, item.client_seq, decision)
                 continue
             pair = (item.attempt_id, question.pk)
             previous = winners.get(pair)
