@@ -14,33 +14,35 @@
   var root = document.getElementById("exam");
   if (!root) return;
 
+  // Texts go through Django's JavaScript catalog (/jsi18n/) when the page loaded it; Vietnamese otherwise.
+  var _ = window.gettext || function (text) { return text; };
   var T = {
-    connecting: "Đang kết nối…",
-    online: "Đã kết nối",
-    offline: "Mất kết nối — đang thử kết nối lại…",
-    offlineShort: "Mất kết nối",
-    saved: "Đã lưu",
-    unsaved: "Chưa lưu",
-    saving: "Đang lưu…",
-    rejected: "Không được ghi nhận",
-    question: "Câu",
-    of: "trên",
-    allSaved: "Tất cả câu trả lời đã được lưu.",
-    answerSaved: "Đã lưu câu trả lời câu ",
-    fiveMin: "Còn 5 phút.",
-    oneMin: "Còn 1 phút.",
-    expired: "Đã hết giờ làm bài. Hệ thống đang nộp bài…",
-    confirm: "Bạn chắc chắn muốn nộp bài? Sau khi nộp không thể sửa câu trả lời.",
-    unanswered: "Còn {n} câu chưa trả lời.",
-    pendingWait: "Đang chờ lưu các câu trả lời cuối cùng…",
-    replaced: "Bài thi đang được mở ở cửa sổ hoặc thiết bị khác.",
-    takeOver: "Tiếp tục làm bài ở cửa sổ này",
-    submitted: "Đã nộp bài. Đang chuyển đến trang kết quả…",
-    predictionLabel: "Câu hỏi dự đoán: theo bạn, có bao nhiêu",
-    predictionHelp: "Nhập một số nguyên không âm.",
-    answerPlaceholder: "Nhập câu trả lời",
-    loginAgain: "Phiên đăng nhập đã hết hạn. Đang chuyển đến trang đăng nhập…",
-    notFound: "Không tìm thấy bài thi.",
+    connecting: _("Đang kết nối…"),
+    online: _("Đã kết nối"),
+    offline: _("Mất kết nối — đang thử kết nối lại…"),
+    offlineShort: _("Mất kết nối"),
+    saved: _("Đã lưu"),
+    unsaved: _("Chưa lưu"),
+    saving: _("Đang lưu…"),
+    rejected: _("Không được ghi nhận"),
+    question: _("Câu"),
+    of: _("trên"),
+    allSaved: _("Tất cả câu trả lời đã được lưu."),
+    answerSaved: _("Đã lưu câu trả lời câu "),
+    fiveMin: _("Còn 5 phút."),
+    oneMin: _("Còn 1 phút."),
+    expired: _("Đã hết giờ làm bài. Hệ thống đang nộp bài…"),
+    confirm: _("Bạn chắc chắn muốn nộp bài? Sau khi nộp không thể sửa câu trả lời."),
+    unanswered: _("Còn {n} câu chưa trả lời."),
+    pendingWait: _("Đang chờ lưu các câu trả lời cuối cùng…"),
+    replaced: _("Bài thi đang được mở ở cửa sổ hoặc thiết bị khác."),
+    takeOver: _("Tiếp tục làm bài ở cửa sổ này"),
+    submitted: _("Đã nộp bài. Đang chuyển đến trang kết quả…"),
+    predictionLabel: _("Câu hỏi dự đoán: theo bạn, có bao nhiêu"),
+    predictionHelp: _("Nhập một số nguyên không âm."),
+    answerPlaceholder: _("Nhập câu trả lời"),
+    loginAgain: _("Phiên đăng nhập đã hết hạn. Đang chuyển đến trang đăng nhập…"),
+    notFound: _("Không tìm thấy bài thi."),
   };
 
   var attemptId = root.getAttribute("data-attempt-id");
@@ -267,10 +269,10 @@
   // ---- rendering -------------------------------------------------------------------------------
   var CHOICE = { single: 1, truefalse: 1, multiple: 1 };
   var TARGETS = {
-    perfect_people: "người trả lời đúng tất cả câu hỏi",
-    perfect_attempts: "lượt thi trả lời đúng tất cả câu hỏi",
-    entrants: "người dự thi",
-    attempts: "lượt thi",
+    perfect_people: _("người trả lời đúng tất cả câu hỏi"),
+    perfect_attempts: _("lượt thi trả lời đúng tất cả câu hỏi"),
+    entrants: _("người dự thi"),
+    attempts: _("lượt thi"),
   };
 
   function questionByPos(pos) {

@@ -212,3 +212,13 @@ def test_vietnamese_contest_list_uses_the_vietnamese_msgid(client, english_data)
     page = client.get("/contests/").content.decode()
     assert "Các cuộc thi tìm hiểu pháp luật" in page
     assert "2 đợt thi" in page
+
+
+@pytest.mark.django_db
+def test_exam_page_texts_come_from_the_javascript_catalogue(client, settings):
+    """exam.js takes its texts through Django's JavaScript catalogue: English when the person chose it."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    catalogue = client.get("/jsi18n/").content.decode()
+    assert "Connection lost" in catalogue and "All answers are saved." in catalogue
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "vi"
+    assert "Connection lost" not in client.get("/jsi18n/").content.decode()
