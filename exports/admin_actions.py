@@ -10,10 +10,8 @@ Each export is audited (``exports.admin_exported``: model, row count, personal f
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import admin, messages
@@ -24,21 +22,9 @@ from accounts.services import audit_record
 from accounts.tenancy import organisation_id_of
 from exports.masking import sees_full_personal_data
 from exports.resources import ContestResource, ParticipantResource, QuestionResource
-from exports.writers import BOOL, DATE, DATETIME, NUMBER, TEXT, Column, XlsxExport, to_vietnam_naive
+from exports.writers import DATETIME, TEXT, Column, XlsxExport, cell_kind_of, to_vietnam_naive
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return BOOL
-    if isinstance(value, int | float | Decimal):
-        return NUMBER
-    if isinstance(value, dt.datetime):
-        return DATETIME
-    if isinstance(value, dt.date):
-        return DATE
-    return TEXT
 
 
 def dataset_to_xlsx(*, headers: list[str], rows: list[list[Any]], sheet_name: str) -> bytes:
@@ -50,7 +36,7 @@ def dataset_to_xlsx(*, headers: list[str], rows: list[list[Any]], sheet_name: st
         for col, value in enumerate(row):
             if value is None or value == "":
                 continue
-            kind = _kind(value)
+            kind = cell_kind_of(value)
             if kind == DATETIME and value.tzinfo is None:
                 # import-export renders datetimes in local (Vietnam) time without a zone.
                 value = timezone.make_aware(value)

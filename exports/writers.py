@@ -117,7 +117,7 @@ class XlsxExport:
         writer.row = 2
         for label, value in items:
             sheet.write_string(writer.row, 0, str(label), self.label_format)
-            writer.write_cell(writer.row, 1, value, _kind_of(value))
+            writer.write_cell(writer.row, 1, value, cell_kind_of(value))
             writer.row += 1
 
     def close(self) -> None:
@@ -142,7 +142,8 @@ class XlsxExport:
             sheet.index = index
 
 
-def _kind_of(value: Any) -> str:
+def cell_kind_of(value: Any) -> str:
+    """The cell type a Python value is written as (numbers stay numbers, text stays text)."""
     if isinstance(value, bool):
         return BOOL
     if isinstance(value, int | float | Decimal):
