@@ -371,7 +371,9 @@ def _row_to_question(row: _Row, result: ParseResult) -> ParsedQuestion | None:
         errors.extend(tf_errors)
     elif qtype in ("single", "multiple"):
         errors.extend(_apply_answer_letters(qtype, options, letters, answer, explicit_fractions))
-    elif qtype == "numeric":
+    elif qtype in ("numeric", "short"):
+        # Accepted answers: typed in the answer column ("12; 12,0"), or options marked by letter, or every
+        # option fully accepted when no fractions were given.
         if answer and not options:
             options = [ParsedOption(text=a, fraction=Decimal("1")) for a in re.split(r"\s*[;|]\s*", answer) if a]
         elif answer:
@@ -379,17 +381,9 @@ def _row_to_question(row: _Row, result: ParseResult) -> ParsedQuestion | None:
         elif not explicit_fractions:
             for o in options:
                 o.fraction = Decimal("1")
-        tol = c.get("tolerance", "")
+        tol = c.get("tolerance", "") if qtype == "numeric" else ""
         if tol:
             errors.extend(_apply_tolerance(options, tol))
-    elif qtype == "short":
-        if answer and not options:
-            options = [ParsedOption(text=a, fraction=Decimal("1")) for a in re.split(r"\s*[;|]\s*", answer) if a]
-        elif answer:
-            errors.extend(_apply_answer_letters("multiple_any", options, letters, answer, explicit_fractions))
-        elif not explicit_fractions:
-            for o in options:
-                o.fraction = Decimal("1")
     elif qtype == "essay" and options:
         err("Câu tự luận không có phương án trả lời.")
 
