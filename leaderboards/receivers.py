@@ -8,14 +8,14 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 
-def on_attempt_submitted(sender: Any, attempt: Any, **kwargs: Any) -> None:
-    """After the commit of a submit (client, other tab, sweeper): update the live boards."""
-    from leaderboards.services.live import leaderboard_record_attempt
+def on_attempts_submitted(sender: Any, attempts: list[Any], **kwargs: Any) -> None:
+    """After the commit of a batch of submits (client, other tab, sweeper): update the live boards."""
+    from leaderboards.services.live import leaderboard_record_attempts
 
     try:
-        leaderboard_record_attempt(attempt=attempt)
+        leaderboard_record_attempts(attempts=attempts)
     except Exception:  # the board is a rebuildable view; never fail the submit path
-        logger.exception("live leaderboard update for attempt %s failed", getattr(attempt, "pk", None))
+        logger.exception("live leaderboard update for attempts %s failed", [getattr(a, "pk", None) for a in attempts])
 
 
 def on_question_corrected(sender: Any, question: Any, audit_event: Any = None, **kwargs: Any) -> None:
@@ -26,9 +26,9 @@ def on_question_corrected(sender: Any, question: Any, audit_event: Any = None, *
 
 
 def connect() -> None:
-    from realtime.events import attempt_submitted
+    from realtime.events import attempts_submitted
 
-    attempt_submitted.connect(on_attempt_submitted, dispatch_uid="leaderboards.on_attempt_submitted")
+    attempts_submitted.connect(on_attempts_submitted, dispatch_uid="leaderboards.on_attempts_submitted")
     try:
         from questionbank.services import question_corrected
     except ImportError:  # pragma: no cover

@@ -4,6 +4,7 @@ collective (unit) statistics. Phone numbers and ID numbers are never read here."
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -43,16 +44,17 @@ def person_disqualified(*, registration_id: int) -> bool:
                                            revoked_at__isnull=True).exists()
 
 
-def registration_name_unless_disqualified(*, registration_id: int) -> str | None:
-    """The registered name, or None when the person is disqualified in the contest (one query: the submit
-    hook's only database read)."""
+def registration_names_unless_disqualified(*, registration_ids: Iterable[int]) -> dict[int, str]:
+    """Registered name by registration id, leaving out people disqualified in their contest (one query: the
+    submit hook's only database read, for a whole batch of submits)."""
+    ids = set(registration_ids)
+    if not ids:
+        return {}
     active = Disqualification.objects.filter(registration_id=OuterRef("pk"), scope=DisqualificationScope.PERSON,
                                              revoked_at__isnull=True)
-    row = (Registration.objects.filter(pk=registration_id).annotate(disqualified=Exists(active))
-           .values_list("full_name", "disqualified").first())
-    if row is None or row[1]:
-        return None
-    return row[0] or ""
+    rows = (Registration.objects.filter(pk__in=ids).annotate(disqualified=Exists(active))
+            .values_list("pk", "full_name", "disqualified"))
+    return {pk: name or "" for pk, name, disqualified in rows if not disqualified}
 
 
 def round_is_over(round: Round, now: dt.datetime) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -60,30 +61,15 @@ def attempt_submitted_event(attempt: Any) -> dict[str, Any]:
 
     Contains no answer key: the result page decides what may be shown, when.
     """
-    finished_at = getattr(attempt, "finished_at", None) or getattr(attempt, "submitted_at", None)
     fields: dict[str, Any] = {
         "attempt_id": attempt.pk,
-        "status": str(getattr(attempt, "status", "submitted")),
-        "finished_at": finished_at.isoformat() if finished_at else None,
-        "result_url": attempt_result_url(attempt),
+        "status": str(attempt.status),
+        "finished_at": attempt.submitted_at.isoformat() if attempt.submitted_at else None,
+        "result_url": attempt.get_absolute_url(),
     }
-    kind = getattr(attempt, "submit_kind", None) or getattr(attempt, "finish_kind", None)
-    if kind:
-        fields["kind"] = str(kind)
+    if attempt.submit_kind:
+        fields["kind"] = str(attempt.submit_kind)
     return event(ATTEMPT_SUBMITTED, **fields)
-
-
-def attempt_result_url(attempt: Any) -> str:
-    """URL of the attempt's result page ('' if the contests app has no such route)."""
-    from django.urls import NoReverseMatch, reverse
-
-    for name in ("contests:attempt_result", "contests:attempt-result", "contests:result"):
-        try:
-            return reverse(name, kwargs={"attempt_id": attempt.pk})
-        except NoReverseMatch:
-            continue
-    get_url = getattr(attempt, "get_result_url", None) or getattr(attempt, "get_absolute_url", None)
-    return get_url() if callable(get_url) else ""
 
 
 def group_push_now_unsafe(group: str, payload: dict[str, Any]) -> None:
@@ -92,39 +78,57 @@ def group_push_now_unsafe(group: str, payload: dict[str, Any]) -> None:
     Unsafe inside a transaction: the receiver may act on data that is then rolled back. Use the
     ``*_on_commit`` helpers from services.
     """
+    group_push_many_now_unsafe([(group, payload)])
+
+
+def group_push_many_now_unsafe(messages: Sequence[tuple[str, dict[str, Any]]]) -> None:
+    """``group_push_now_unsafe`` for many (group, payload) pairs: the sends run together on one event loop
+    and the caller waits once (a batch of 100 submits is one hop to the server's loop, not 100)."""
     from channels.layers import get_channel_layer
 
     from realtime.db import server_loop
 
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not messages:
         return
-    message = {"type": PUSH, "event": payload}
+
+    async def send_all() -> None:
+        results = await asyncio.gather(
+            *(layer.group_send(group, {"type": PUSH, "event": payload}) for group, payload in messages),
+            return_exceptions=True)
+        for (group, _), result in zip(messages, results, strict=True):
+            if isinstance(result, BaseException):
+                logger.error("group_send to %s failed", group, exc_info=result)
+
     try:
         loop = server_loop()
         if loop is not None and loop.is_running():
-            # Called from realtime.db's pool on behalf of a consumer: use the server's loop (and its
-            # channel-layer connection) rather than a new loop and connection for one message.
-            asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop).result(timeout=5)
+            # Called from realtime.db's pool or a batch writer on behalf of consumers: use the server's
+            # loop (and its channel-layer connections) rather than a new loop and connection.
+            asyncio.run_coroutine_threadsafe(send_all(), loop).result(timeout=10)
         else:
-            async_to_sync(layer.group_send)(group, message)
+            async_to_sync(send_all)()
     except Exception:  # a broadcast failure must never undo or fail the committed change
-        logger.exception("group_send to %s failed", group)
+        logger.exception("group_send of %d messages failed", len(messages))
 
 
-def attempt_submitted_on_commit(attempt: Any) -> None:
-    """Tell the attempt's open connections it was submitted, once the current transaction commits.
+def attempts_submitted_on_commit(attempts: Sequence[Any]) -> None:
+    """Tell the attempts' open connections they were submitted, once the current transaction commits, then
+    send ``attempts_submitted`` (the leaderboards listen). One callback for the whole batch.
 
-    Called by ``contests.services.attempts.attempt_submit`` (and therefore by the deadline sweeper).
-    Safe outside a transaction too (``on_commit`` then runs immediately).
+    Called by ``contests.services.attempts._finalise`` (client submits, the socket's batched submits and
+    the deadline sweeper). Safe outside a transaction too (``on_commit`` then runs immediately).
     """
-    group = attempt_group(attempt.pk)
+    attempts = list(attempts)
+    if not attempts:
+        return
 
     def send() -> None:
-        group_push_now_unsafe(group, attempt_submitted_event(attempt))
+        group_push_many_now_unsafe([(attempt_group(a.pk), attempt_submitted_event(a)) for a in attempts])
 
     transaction.on_commit(send, robust=True)
-    transaction.on_commit(lambda: attempt_submitted.send_robust(sender=type(attempt), attempt=attempt), robust=True)
+    transaction.on_commit(lambda: attempts_submitted.send_robust(sender=type(attempts[0]), attempts=attempts),
+                          robust=True)
 
 
 def attempt_changed_on_commit(attempt: Any, *, reason: str = "") -> None:
@@ -138,11 +142,11 @@ def attempt_changed_on_commit(attempt: Any, *, reason: str = "") -> None:
 
 
 # --- Leaderboards (issue 5; built by leaderboards.services.live, pushed with group_push_now_unsafe) ---------
-# Sent after the commit of every submitted attempt (client, other tab, sweeper); the leaderboards app listens.
-# kwargs: attempt.
+# Sent after the commit of every batch of submitted attempts (client, other tab, sweeper); the leaderboards
+# app listens. kwargs: attempts (a list, one transaction's worth).
 from django.dispatch import Signal  # noqa: E402
 
-attempt_submitted = Signal()
+attempts_submitted = Signal()
 
 LEADERBOARD_SNAPSHOT = "leaderboard.snapshot"
 LEADERBOARD_UPDATE = "leaderboard.update"

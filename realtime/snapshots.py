@@ -179,6 +179,6 @@ def _state(row: dict[str, Any], round_: Round, questions: list[SimpleNamespace],
         state.update(submitted_at=row["submitted_at"].isoformat() if row["submitted_at"] else None,
                      score=str(row["score"]) if row["score"] is not None else None,
                      correct_count=row["correct_count"], duration_ms=row["duration_ms"])
-    attempt = SimpleNamespace(pk=row["id"], status=row["status"], submitted_at=row["submitted_at"],
-                              submit_kind=row["submit_kind"])
+    attempt = Attempt(pk=row["id"], status=row["status"], submitted_at=row["submitted_at"],
+                      submit_kind=row["submit_kind"])  # unsaved: what events.attempt_submitted_event reads
     return state, attempt

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
-from django.db import models, transaction
+from django.db import connections, models, router
 from django.utils import timezone
 
 from accounts.models import Organisation
@@ -28,14 +29,13 @@ def audit(*, actor: Any, action: str, target: models.Model | None = None,
     audit_record(actor=actor, action=action, target=target, organisation=organisation, reason=reason, data=data)
 
 
-def broadcast_attempt_submitted(attempt: Any) -> None:
-    """Schedule the 'attempt submitted' push for after the commit (realtime owns the event)."""
+def broadcast_attempts_submitted(attempts: list[Any]) -> None:
+    """Schedule the 'attempt submitted' pushes of a batch for after the commit (realtime owns the event)."""
     try:
-        from realtime.events import attempt_submitted_on_commit
+        from realtime.events import attempts_submitted_on_commit
     except ImportError:  # pragma: no cover - realtime app not installed
-        transaction.on_commit(lambda: None)
         return
-    attempt_submitted_on_commit(attempt)
+    attempts_submitted_on_commit(attempts)
 
 
 def broadcast_attempt_changed(attempt: Any, *, reason: str) -> None:
@@ -45,3 +45,35 @@ def broadcast_attempt_changed(attempt: Any, *, reason: str) -> None:
     except ImportError:  # pragma: no cover
         return
     attempt_changed_on_commit(attempt, reason=reason)
+
+
+def bulk_update_rows(objs: Sequence[models.Model], fields: Sequence[str]) -> None:
+    """Write ``fields`` of ``objs`` (instances of one model) in one statement.
+
+    On PostgreSQL this is ``UPDATE … FROM (VALUES …)``: Django's ``bulk_update`` builds and compiles a CASE
+    expression per field and row, which cost ~5 ms of CPU per attempt when a batch of 100 submits was
+    finalised (``bench/exam_load.py``). Elsewhere (the embedded SQLite default) it is ``bulk_update``.
+    Values go through each field's ``get_db_prep_save`` and are cast to the column's type."""
+    if not objs:
+        return
+    model = type(objs[0])
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql":
+        model._base_manager.bulk_update(objs, fields)
+        return
+    meta = model._meta
+    pk = meta.pk
+    columns = [meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    row = "(" + ", ".join(f"%s::{field.db_type(connection)}" for field in [pk, *columns]) + ")"
+    names = ", ".join(["pk_", *(f"c{i}" for i in range(len(columns)))])
+    assignments = ", ".join(f"{quote(field.column)} = v.c{i}" for i, field in enumerate(columns))
+    params: list[Any] = []
+    for obj in objs:
+        params.append(pk.get_db_prep_value(obj.pk, connection))
+        params.extend(field.get_db_prep_save(getattr(obj, field.attname), connection) for field in columns)
+    # Identifiers and types come from the model's meta, never from input; every value is a parameter.
+    sql = (f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608
+           f"FROM (VALUES {', '.join([row] * len(objs))}) AS v({names}) WHERE t.{quote(pk.column)} = v.pk_")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)

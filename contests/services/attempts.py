@@ -43,7 +43,7 @@ from contests.models import (
     SubmitKind,
 )
 from contests.scoring import QuestionInput, essay_marks_for, get_strategy
-from contests.services._common import broadcast_attempt_submitted, resolve_now
+from contests.services._common import broadcast_attempts_submitted, bulk_update_rows, resolve_now
 
 MAX_CLIENT_SEQ = 2**53 - 1
 MAX_TEXT_ANSWER = 500
@@ -744,12 +744,10 @@ def _finalise(attempts: list[Attempt], *, now: dt.datetime, kind: str) -> None:
         attempt.score = outcome.score
         attempt.correct_count = outcome.correct_count
         attempt.connection_token = ""
-    Attempt.objects.bulk_update(attempts, ["status", "submit_kind", "submitted_at", "duration_ms", "score",
-                                           "correct_count", "connection_token"])
-    if changed_answers:
-        Answer.objects.bulk_update(changed_answers, ["is_correct", "points_awarded"])
-    for attempt in attempts:
-        broadcast_attempt_submitted(attempt)
+    bulk_update_rows(attempts, ["status", "submit_kind", "submitted_at", "duration_ms", "score", "correct_count",
+                                "connection_token"])
+    bulk_update_rows(changed_answers, ["is_correct", "points_awarded"])
+    broadcast_attempts_submitted(attempts)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ import bisect
 import datetime as dt
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -172,6 +172,13 @@ class Board:
     def is_ready(self, round_id: int) -> bool: raise NotImplementedError
     def apply(self, round_id: int, view: str, entry: LiveEntry | None, *, rule: str,
               user_id: int | None = None, expire_at: int | None = None) -> bool: raise NotImplementedError
+
+    def apply_many(self, round_id: int, changes: Sequence[tuple[str, LiveEntry]], *, rule: str,
+                   expire_at: int | None = None) -> list[bool]:
+        """``apply`` for several (view, entry) pairs of one round, in order; one result per pair. Raises
+        NotReady when the round's board has no data (some pairs may have been applied: rebuild)."""
+        return [self.apply(round_id, view, entry, rule=rule, expire_at=expire_at) for view, entry in changes]
+
     def top(self, round_id: int, view: str, *, limit: int, offset: int = 0,
             unit_id: int | None = None) -> list[BoardRow]: raise NotImplementedError
     def rank_of(self, round_id: int, view: str, *, user_id: int,
@@ -297,18 +304,37 @@ class RedisBoard(Board):
     def is_ready(self, round_id: int) -> bool:
         return bool(self.redis.exists(self.k(round_id, "ready")))
 
-    def apply(self, round_id: int, view: str, entry: LiveEntry | None, *, rule: str,
-              user_id: int | None = None, expire_at: int | None = None) -> bool:
+    def _apply_args(self, round_id: int, view: str, entry: LiveEntry | None, *, rule: str,
+                    user_id: int | None = None, expire_at: int | None = None) -> list[Any]:
         at = "" if expire_at is None else int(expire_at)
         if entry is None:
-            args = [user_id, "", 0, "remove", "", "", self.k(round_id, view, "u", ""), at]
-        else:
-            args = [entry.user_id, entry.key, entry.number, rule, entry.meta, entry.unit_id,
-                    self.k(round_id, view, "u", ""), at]
-        result = int(self._apply(keys=self._view_keys(round_id, view), args=args))
+            return [user_id, "", 0, "remove", "", "", self.k(round_id, view, "u", ""), at]
+        return [entry.user_id, entry.key, entry.number, rule, entry.meta, entry.unit_id,
+                self.k(round_id, view, "u", ""), at]
+
+    def apply(self, round_id: int, view: str, entry: LiveEntry | None, *, rule: str,
+              user_id: int | None = None, expire_at: int | None = None) -> bool:
+        result = int(self._apply(keys=self._view_keys(round_id, view),
+                                 args=self._apply_args(round_id, view, entry, rule=rule, user_id=user_id,
+                                                       expire_at=expire_at)))
         if result < 0:
             raise NotReady(round_id)
         return bool(result)
+
+    def apply_many(self, round_id: int, changes: Sequence[tuple[str, LiveEntry]], *, rule: str,
+                   expire_at: int | None = None) -> list[bool]:
+        """One round trip: the compare-and-set scripts of every pair in one pipeline (not a transaction:
+        each script is atomic on its own, which is all ``apply`` promises)."""
+        if not changes:
+            return []
+        pipe = self.redis.pipeline(transaction=False)
+        for view, entry in changes:
+            self._apply(keys=self._view_keys(round_id, view), client=pipe,
+                        args=self._apply_args(round_id, view, entry, rule=rule, expire_at=expire_at))
+        results = [int(r) for r in pipe.execute()]
+        if any(r < 0 for r in results):
+            raise NotReady(round_id)
+        return [bool(r) for r in results]
 
     def _zset(self, round_id: int, view: str, unit_id: int | None) -> str:
         if unit_id is None:

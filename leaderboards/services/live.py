@@ -1,7 +1,7 @@
 """The live provisional leaderboard: kept up to date on submit, rebuilt from the database, pushed throttled.
 
-- ``leaderboard_record_attempt`` runs after the commit of every submitted attempt (``realtime.events.
-  attempt_submitted``): a compare-and-set of the person's counted attempt under the round's selection policy
+- ``leaderboard_record_attempts`` runs after the commit of every batch of submitted attempts (``realtime.events.
+  attempts_submitted``): a compare-and-set of the person's counted attempt under the round's selection policy
   on the "live" board (and on the "frozen" board when the attempt was submitted before the freeze).
 - A board without data (never built, Redis restarted or flushed) is rebuilt from the database on first use
   (``leaderboard_rebuild``); attempts submitted while a rebuild runs are queued and re-applied after the swap.
@@ -17,7 +17,8 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -180,26 +181,55 @@ def _apply_attempt(attempt: Attempt, *, round: Round, name: str | None = None) -
 
 
 def leaderboard_record_attempt(*, attempt: Attempt) -> bool:
-    """Put a just-submitted attempt on the live boards (call after commit). Returns whether a board changed.
+    """``leaderboard_record_attempts`` for one attempt; whether a board changed."""
+    return leaderboard_record_attempts(attempts=[attempt]) > 0
 
-    Disqualified people are skipped; a lost board is rebuilt (the rebuild reads the committed attempt)."""
-    from leaderboards.selectors import registration_name_unless_disqualified
 
-    round = attempt.round if "round" in attempt._state.fields_cache else Round.objects.select_related(
-        "contest").get(pk=attempt.round_id)
-    name = registration_name_unless_disqualified(registration_id=attempt.registration_id)  # one query
-    if name is None:
-        return False
+def leaderboard_record_attempts(*, attempts: Sequence[Attempt]) -> int:
+    """Put just-submitted attempts (one commit's worth) on the live boards, after the commit. Returns how
+    many of them changed a board.
+
+    One query for the whole batch (names, leaving out disqualified people); per round, one Redis round trip
+    for the compare-and-sets (a pipeline), one for the rebuild-lock check and one for the push throttle. A
+    lost board is rebuilt (the rebuild reads the committed attempts)."""
+    from leaderboards.selectors import registration_names_unless_disqualified
+
+    finished = [a for a in attempts if a.status in ("submitted", "expired") and a.submitted_at is not None]
+    names = registration_names_unless_disqualified(registration_ids={a.registration_id for a in finished})
+    by_round: dict[int, list[Attempt]] = defaultdict(list)
+    for attempt in finished:
+        if attempt.registration_id in names:
+            by_round[attempt.round_id].append(attempt)
+    uncached = [rid for rid, group in by_round.items() if "round" not in group[0]._state.fields_cache]
+    rounds = Round.objects.select_related("contest").in_bulk(uncached) if uncached else {}
     board = get_board()
-    if board.is_locked(round.pk, REBUILD_LOCK):
-        board.add_pending(round.pk, attempt.pk)  # before the apply: see the module docstring
-    try:
-        changed = _apply_attempt(attempt, round=round, name=name)
-    except NotReady:
-        leaderboard_rebuild(round=round)
-        return True
-    if changed:
-        leaderboard_changed(round=round)
+    changed = 0
+    for round_id, group in by_round.items():
+        round = rounds.get(round_id) or group[0].round
+        if board.is_locked(round.pk, REBUILD_LOCK):
+            for attempt in group:
+                board.add_pending(round.pk, attempt.pk)  # before the apply: see the module docstring
+        fa = freeze_at(round)
+        changes: list[tuple[str, LiveEntry]] = []
+        owners: list[int] = []
+        for attempt in group:
+            entry = _entry(attempt, names[attempt.registration_id])
+            changes.append(("live", entry))
+            owners.append(attempt.pk)
+            if fa is not None and attempt.submitted_at < fa:
+                changes.append(("frozen", entry))
+                owners.append(attempt.pk)
+        try:
+            results = board.apply_many(round.pk, changes, rule=policy_for(round.settings.counted_attempt).live_rule,
+                                       expire_at=expire_at(round))
+        except NotReady:
+            leaderboard_rebuild(round=round)
+            changed += len(group)
+            continue
+        moved = {pk for pk, result in zip(owners, results, strict=True) if result}
+        if moved:
+            changed += len(moved)
+            leaderboard_changed(round=round)
     return changed
 
 

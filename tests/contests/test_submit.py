@@ -17,7 +17,8 @@ pytestmark = pytest.mark.django_db
 
 def test_submit_twice_is_safe(citizen, registration, round_, now, django_capture_on_commit_callbacks, monkeypatch):
     sent = []
-    monkeypatch.setattr("realtime.events.group_push_now_unsafe", lambda group, payload: sent.append(payload))
+    monkeypatch.setattr("realtime.events.group_push_many_now_unsafe",
+                        lambda messages: sent.extend(payload for _, payload in messages))
     attempt = attempt_start(user=citizen, round=round_, now=now)
     q = attempt.questions.get(position=1)
     attempt_answer(attempt_id=attempt.pk, user_id=citizen.pk, position=1, response={"options": [correct_option(q)]},
@@ -40,7 +41,8 @@ def test_no_broadcast_when_the_transaction_rolls_back(citizen, registration, rou
     from django.db import transaction
 
     sent = []
-    monkeypatch.setattr("realtime.events.group_push_now_unsafe", lambda group, payload: sent.append(payload))
+    monkeypatch.setattr("realtime.events.group_push_many_now_unsafe",
+                        lambda messages: sent.extend(payload for _, payload in messages))
     attempt = attempt_start(user=citizen, round=round_, now=now)
     def submit_then_fail():
         with transaction.atomic():
@@ -128,3 +130,35 @@ def test_periodic_job_is_registered():
     jobs = {job.name: job for job in periodic_jobs()}
     job = jobs["contests.jobs.sweep_expired_attempts"]
     assert job.every_seconds == 2
+
+
+def test_the_sweeper_broadcasts_a_batch_in_one_hop(round_, now, django_capture_on_commit_callbacks, monkeypatch):
+    """Three expired attempts finalised together: two after-commit callbacks (not two per attempt), one
+    call that pushes ``attempt.submitted`` to each attempt's group, one leaderboard signal with all three."""
+    from realtime.events import attempts_submitted
+    from tests.contests.factories import register
+    from tests.factories import CitizenProfileFactory
+
+    calls, signalled = [], []
+    monkeypatch.setattr("realtime.events.group_push_many_now_unsafe", lambda messages: calls.append(list(messages)))
+
+    def receiver(sender, attempts, **kwargs):
+        signalled.append([a.pk for a in attempts])
+
+    attempts_submitted.connect(receiver, dispatch_uid="test_the_sweeper_broadcasts_a_batch_in_one_hop")
+    try:
+        started = []
+        for _ in range(3):
+            user = CitizenProfileFactory().user
+            register(user, round_.contest)
+            started.append(attempt_start(user=user, round=round_, now=now))
+        late = max(a.deadline for a in started) + dt.timedelta(minutes=5)
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            assert attempts_sweep_expired(now=late) == 3
+    finally:
+        attempts_submitted.disconnect(dispatch_uid="test_the_sweeper_broadcasts_a_batch_in_one_hop")
+    assert len(callbacks) == 2
+    assert len(calls) == 1
+    assert sorted(group for group, _ in calls[0]) == sorted(f"attempt.{a.pk}" for a in started)
+    assert {payload["type"] for _, payload in calls[0]} == {"attempt.submitted"}
+    assert [sorted(pks) for pks in signalled] == [sorted(a.pk for a in started)]

@@ -197,6 +197,31 @@ def test_frozen_board_keeps_only_attempts_before_the_freeze(any_lb, people, lb_r
     assert [r.attempt_id for r in live.leaderboard_top(round=lb_round, view="frozen")] == [before.pk]
 
 
+def test_a_batch_of_submits_is_recorded_with_one_query(any_lb, people, lb_round, org_a, django_assert_num_queries,
+                                                      django_capture_on_commit_callbacks):
+    """The submit hook gets one commit's worth of attempts: every name in one query, the live and the frozen
+    board updated for each attempt, a disqualified person left out."""
+    contest = lb_round.contest
+    contest.scoreboard_visibility, contest.freeze_minutes = "frozen", 60
+    contest.save()
+    lb_round.closes_at = T0 + dt.timedelta(hours=1)  # freeze at T0
+    lb_round.opens_at = T0 - dt.timedelta(days=1)
+    lb_round.save()
+    lb_round.refresh_settings()
+    people.registration(6)
+    with django_capture_on_commit_callbacks(execute=True):
+        person_disqualify(actor=make_staff(org_a, "judge"), registration=people.regs[6], reason="Nhiều tài khoản")
+    live.leaderboard_rebuild(round=lb_round)
+    made = [people.attempt(i, score=str(i), submitted=-10 if i % 2 else 10) for i in range(1, 7)]
+    batch = list(Attempt.objects.select_related("round__contest").filter(pk__in=[a.pk for a in made]))
+    with django_assert_num_queries(1):
+        assert live.leaderboard_record_attempts(attempts=batch) == 5
+    assert [r.attempt_id for r in live.leaderboard_top(round=lb_round)] == [a.pk for a in reversed(made[:5])]
+    assert [r.attempt_id for r in live.leaderboard_top(round=lb_round, view="frozen")] == [made[4].pk, made[2].pk,
+                                                                                         made[0].pk]
+    assert live.leaderboard_record_attempts(attempts=batch) == 0  # already there: nothing moves
+
+
 def test_pushes_are_throttled_and_coalesced(any_lb, people, lb_round, monkeypatch, settings):
     """50 submissions within ~1 s produce one push per group (and the final state is never lost)."""
     settings.LEADERBOARD_PUSH_INTERVAL = 0.5
