@@ -23,7 +23,7 @@ BATCH = 500
 
 def attempts_rescore_for_question(*, question: Any, actor: Any = None) -> dict[str, int]:
     """Refresh the key of every drawn copy of ``question`` and rescore the finished attempts. Returns counts."""
-    from contests.services._common import audit
+    from contests.services._common import audit, bulk_update_rows
     from contests.services.attempts import attempt_score_inputs, snapshot_question
 
     _, key = snapshot_question(question)
@@ -57,10 +57,8 @@ def attempts_rescore_for_question(*, question: Any, actor: Any = None) -> dict[s
                     attempt.score, attempt.correct_count = outcome.score, outcome.correct_count
                     touched.append(attempt)
                     rounds.add(attempt.round_id)
-            if touched:
-                Attempt.objects.bulk_update(touched, ["score", "correct_count"])
-            if touched_answers:
-                Answer.objects.bulk_update(touched_answers, ["is_correct", "points_awarded"])
+            bulk_update_rows(touched, ["score", "correct_count"])
+            bulk_update_rows(touched_answers, ["is_correct", "points_awarded"])
             changed += len(touched)
         audit(actor=actor, action="leaderboards.attempts_rescored", target=question,
               organisation=getattr(question, "organisation_id", None),
