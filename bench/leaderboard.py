@@ -129,10 +129,10 @@ def main() -> None:
             cursor.execute(
                 "INSERT INTO contests_attempt (round_id, registration_id, user_id, unit_id, number, status, "
                 "started_at, deadline, submitted_at, submit_kind, score, correct_count, question_count, duration_ms, "
-                "prediction, prediction_seq, connection_token, disqualified_reason) "
+                "prediction, prediction_seq, disqualified_reason) "
                 "SELECT %s, r.id, r.user_id, r.unit_id, 1, 'submitted', r.started, r.started + interval '15 minutes', "
                 "r.started + r.dur * interval '1 millisecond', 'client', r.score, r.score, 10, r.dur, r.pred, 0, "
-                "'', '' "
+                "'' "
                 "FROM (SELECT id, user_id, unit_id, floor(random() * 11)::int AS score, "
                 "(30000 + floor(random() * 870000))::bigint AS dur, "
                 "%s::timestamptz + random() * interval '28 days' AS started, floor(random() * 20000)::int AS pred "
@@ -206,10 +206,10 @@ def main() -> None:
         cursor.execute(
             "INSERT INTO contests_attempt (round_id, registration_id, user_id, unit_id, number, status, started_at, "
             "deadline, submitted_at, submit_kind, score, correct_count, question_count, duration_ms, prediction, "
-            "prediction_seq, connection_token, disqualified_reason) "
+            "prediction_seq, disqualified_reason) "
             "SELECT round_id, registration_id, user_id, unit_id, 2, 'submitted', started_at + interval '1 hour', "
             "deadline + interval '1 hour', submitted_at + interval '1 hour', 'client', "
-            "floor(random() * 11)::int, 0, 10, duration_ms, prediction, 0, '', '' "
+            "floor(random() * 11)::int, 0, 10, duration_ms, prediction, 0, '' "
             "FROM contests_attempt WHERE round_id = %s AND number = 1 AND user_id = ANY(%s)", [round.pk, chosen])
     attempts = list(Attempt.objects.filter(round=round, number=2).select_related("round__contest"))
     samples = []

@@ -405,8 +405,7 @@ class AttemptAdmin(TenantScopedAdmin):
     list_select_related = ("registration__contest", "round__contest")
     list_filter = ("status", "submit_kind")
     search_fields = ("registration__full_name",)
-    readonly_fields = [f.name for f in Attempt._meta.fields if f.name != "connection_token"]
-    exclude = ("connection_token",)
+    readonly_fields = [f.name for f in Attempt._meta.fields]
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False

@@ -456,8 +456,6 @@ class Attempt(models.Model):
     prediction = models.PositiveIntegerField(_("dự đoán"), null=True, blank=True)
     # Client sequence number of the stored prediction (answers keep theirs on the Answer row).
     prediction_seq = models.BigIntegerField(default=0)
-    connection_token = models.CharField(max_length=64, blank=True,
-                                        help_text=_("Kết nối đang hoạt động (kết nối mới nhất được giữ)."))
     disqualified_reason = models.TextField(_("lý do loại"), blank=True)
     # The seed of the draw (random.Random(draw_seed)): the same seed and bank give the same questions and
     # option order, so a disputed draw can be replayed. Null for attempts started before it was stored.

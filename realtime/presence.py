@@ -6,7 +6,7 @@ it only means one older tab is not told to close; answers are stored by seq eith
 lost or doubled. Without Redis (the embedded default: one process, in-memory channel layer) a process-local
 dict does the same.
 
-Why not the attempt row (``contests.services.attempts.attempt_connection_claim``): that is a locked
+Why not the attempt row (a column claimed under a row lock, the first design; removed): that is a locked
 transaction per connect, and in a join storm of 10,000 citizens those writes competed with the answers for
 the database and cost ~3 ms of CPU each in the server process.
 """

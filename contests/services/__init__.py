@@ -3,7 +3,6 @@
 - ``contests.services.contests``: contest_clone, round_close
 - ``contests.services.registrations``: registration_create, registration_correct
 - ``contests.services.attempts``: attempt_start, attempt_state, attempt_answer, attempt_answers_store_batch,
-  attempt_set_prediction, attempt_next_question, attempt_submit, attempts_sweep_expired,
-  attempt_connection_claim / attempt_connection_release
+  attempt_set_prediction, attempt_next_question, attempt_submit, attempts_sweep_expired
 - ``contests.services.overrides``: override_extra_time, override_extra_attempt, round_extend
 """

@@ -747,9 +747,7 @@ def _finalise(attempts: list[Attempt], *, now: dt.datetime, kind: str) -> None:
         attempt.duration_ms = max(0, int((finished - attempt.started_at) / dt.timedelta(milliseconds=1)))
         attempt.score = outcome.score
         attempt.correct_count = outcome.correct_count
-        attempt.connection_token = ""
-    bulk_update_rows(attempts, ["status", "submit_kind", "submitted_at", "duration_ms", "score", "correct_count",
-                                "connection_token"])
+    bulk_update_rows(attempts, ["status", "submit_kind", "submitted_at", "duration_ms", "score", "correct_count"])
     bulk_update_rows(changed_answers, ["is_correct", "points_awarded"])
     broadcast_attempts_submitted(attempts)
 
@@ -806,19 +804,3 @@ def attempt_state(*, attempt: Attempt, now: dt.datetime | None = None) -> dict[s
 
 def _ms(moment: dt.datetime) -> int:
     return int(moment.timestamp() * 1000)
-
-
-def attempt_connection_claim(*, attempt_id: int, user_id: int, token: str) -> str:
-    """Make ``token`` the attempt's active connection ("the newer wins"); returns the previous token ('' if
-    none) so the caller can tell the older connection why it is closed. Raises ``AttemptNotFound``."""
-    with transaction.atomic():
-        attempt = _locked_attempt(attempt_id=attempt_id, user_id=user_id)
-        previous = attempt.connection_token
-        attempt.connection_token = token
-        attempt.save(update_fields=["connection_token"])
-    return previous if previous != token else ""
-
-
-def attempt_connection_release(*, attempt_id: int, token: str) -> None:
-    """Forget ``token`` as the active connection if it still is (a newer connection is left alone)."""
-    Attempt.objects.filter(pk=attempt_id, connection_token=token).update(connection_token="")
