@@ -1,9 +1,18 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.conf import settings
 from django.http import HttpRequest
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
+
+
+def chosen_language(cookies: Mapping[str, str]) -> str:
+    """The language chosen with the language switcher (its cookie), if the site offers it; else Vietnamese.
+    Used for pages (below) and for the exam socket (``realtime.consumers``)."""
+    language = cookies.get(settings.LANGUAGE_COOKIE_NAME)
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
 class ChosenLanguageMiddleware(LocaleMiddleware):
@@ -14,8 +23,5 @@ class ChosenLanguageMiddleware(LocaleMiddleware):
     """
 
     def process_request(self, request: HttpRequest) -> None:
-        language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-        if language not in dict(settings.LANGUAGES):
-            language = settings.LANGUAGE_CODE
-        translation.activate(language)
+        translation.activate(chosen_language(request.COOKIES))
         request.LANGUAGE_CODE = translation.get_language()

@@ -8,7 +8,11 @@ only loading the attempt for its owner and translating results to the wire forma
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
+
+from django.conf import settings
+from django.utils import translation
 
 from realtime import events, protocol
 
@@ -64,6 +68,31 @@ def store_reply(result: Any, *, seq: int, kind: str = "answer") -> dict[str, Any
     else:
         reply["kind"] = kind
     return reply
+
+
+@functools.cache
+def _domain_messages() -> dict[str, tuple[str, Any]]:
+    """code → (the message in the default language, the lazy message) of every contests domain error."""
+    from contests.errors import ContestError
+
+    classes, pending = [], [ContestError]
+    while pending:
+        cls = pending.pop()
+        classes.append(cls)
+        pending.extend(cls.__subclasses__())
+    with translation.override(settings.LANGUAGE_CODE):
+        return {cls.code: (str(cls.default_message), cls.default_message) for cls in classes}
+
+
+def error_localised(payload: dict[str, Any]) -> dict[str, Any]:
+    """An ``error`` frame whose message is a domain error's standard text, rendered in the active language.
+
+    Answers are stored in the writer's thread, which renders messages in the default language; the consumer
+    calls this with the person's language active. A message with details of its own is left as it is."""
+    known = _domain_messages().get(payload.get("code", ""))
+    if known is None or payload.get("message") != known[0]:
+        return payload
+    return {**payload, "message": str(known[1])}
 
 
 # --- other calls (database pool) -----------------------------------------------------------------

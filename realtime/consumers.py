@@ -23,10 +23,12 @@ from typing import Any
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from contest_engine.middleware import chosen_language
 from realtime import bridge, events, protocol
 from realtime.db import db_call
 from realtime.snapshots import OpenRequest
@@ -46,6 +48,7 @@ class ExamConsumer(AsyncWebsocketConsumer):
     finished: bool = False
     closing: bool = False
     violations: int = 0
+    language: str = ""
     bucket: protocol.TokenBucket | None = None
     deadline_handle: asyncio.TimerHandle | None = None
     expire_task: asyncio.Task[None] | None = None
@@ -61,6 +64,11 @@ class ExamConsumer(AsyncWebsocketConsumer):
 
     # -- connection lifecycle ---------------------------------------------------------------------
     async def connect(self) -> None:
+        # Messages speak the language the person chose on the site. Each connection runs in its own task,
+        # and Django's active language is task-local there, so this holds for the connection's lifetime
+        # (and for its db_call threads, which copy the context).
+        self.language = chosen_language(self.scope.get("cookies") or {})
+        translation.activate(self.language)
         # Accept first so that a refusal can say why (a typed error, then a 44xx close code); a handshake
         # refused with HTTP 403 would leave the client guessing. Origin was already checked by the router.
         await self.accept()
@@ -181,8 +189,11 @@ class ExamConsumer(AsyncWebsocketConsumer):
 
     # -- server → client --------------------------------------------------------------------------
     async def send_event(self, payload: dict[str, Any]) -> None:
-        if not self.closing:
-            await self.send(text_data=_encode(payload))
+        if self.closing:
+            return
+        if payload.get("type") == "error" and self.language and self.language != settings.LANGUAGE_CODE:
+            payload = bridge.error_localised(payload)  # built in a writer thread, in the default language
+        await self.send(text_data=_encode(payload))
 
     async def _finish(self, submitted: dict[str, Any]) -> None:
         """Send ``attempt.submitted`` once and close: the client goes to the result page."""

@@ -38,6 +38,7 @@
     replaced: _("Bài thi đang được mở ở cửa sổ hoặc thiết bị khác."),
     takeOver: _("Tiếp tục làm bài ở cửa sổ này"),
     submitted: _("Đã nộp bài. Đang chuyển đến trang kết quả…"),
+    submitting: _("Đang nộp bài…"),
     predictionLabel: _("Câu hỏi dự đoán: theo bạn, có bao nhiêu"),
     predictionHelp: _("Nhập một số nguyên không âm."),
     answerPlaceholder: _("Nhập câu trả lời"),
@@ -195,7 +196,10 @@
     if (msg.status && msg.status !== "in_progress") return;
     flush();
     form.setAttribute("aria-busy", "false");
-    submitBtn.disabled = false;
+    // A submit sent before a reconnect may never have arrived: send it again (the server's submit is
+    // idempotent and handles this connection's messages in order, so the flushed answers go first).
+    submitBtn.disabled = submitting;
+    if (submitting) maybeSubmitNow();
   }
 
   function onReleased(msg) {
@@ -459,6 +463,7 @@
   function doSubmit() {
     submitting = true;
     submitBtn.disabled = true;
+    alertMsg(T.submitting);
     if (Object.keys(state.pending).length) { say(T.pendingWait); flush(); setTimeout(function () { maybeSubmitNow(true); }, 8000); return; }
     maybeSubmitNow(true);
   }

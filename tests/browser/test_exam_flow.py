@@ -158,3 +158,33 @@ def test_offline_answers_are_kept_and_resent(asgi_server, phone_page, org_a, cit
     row = Answer.objects.get(attempt=exam.attempt)
     assert row.attempt_question.position == 2
     assert row.client_seq == stored
+
+
+def test_a_submit_made_offline_is_sent_after_the_reconnect(asgi_server, phone_page, org_a, citizen):
+    """The citizen presses "Nộp bài" while the connection is down: the page says it is submitting, keeps the
+    button disabled across the reconnect, sends the submit once the server is back and opens the result."""
+    from tests.realtime.conftest import make_exam
+
+    page = phone_page
+    exam = make_exam(org_a, citizen)
+    page.goto(f"{asgi_server}/accounts/login/")
+    page.fill("#id_username", citizen.phone)
+    page.fill("#id_password", "mat-khau-an-toan-1")
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_load_state()
+    page.goto(f"{asgi_server}/contests/attempts/{exam.attempt.pk}/")
+    page.wait_for_selector("#q-1")
+    page.locator("#q-1 input[type=radio]").nth(0).check()
+    page.wait_for_function("document.querySelector('#st-1').textContent === 'Đã lưu'")
+
+    asgi_server.stop()
+    page.wait_for_function("document.querySelector('#exam-conn').classList.contains('conn-offline')")
+    page.get_by_role("button", name="Nộp bài").first.click()
+    page.locator("#exam-confirm").get_by_role("button", name="Nộp bài").click()
+    assert page.locator("#exam-alert").inner_text() == "Đang nộp bài…"
+    assert Attempt.objects.get(pk=exam.attempt.pk).status == AttemptStatus.IN_PROGRESS
+
+    asgi_server.start()
+    page.wait_for_url(re.compile(r".*/contests/attempts/\d+/result/$"), timeout=30_000)
+    attempt = Attempt.objects.get(pk=exam.attempt.pk)
+    assert (attempt.status, attempt.submit_kind) == (AttemptStatus.SUBMITTED, "client")
