@@ -46,10 +46,14 @@ def setup_django(db: str) -> None:
     django.setup()
 
 
-def ensure_database(db: str) -> None:
+def ensure_database(db: str, *, fresh: bool = False) -> None:
+    """Create the database if missing; ``fresh`` (``--reload``): drop it first — the attempts are protected
+    from cascading deletes, so a new data set starts from an empty database."""
     import psycopg
 
     with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        if fresh:
+            conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db]).fetchone():
             conn.execute(f'CREATE DATABASE "{db}"')
 
@@ -63,7 +67,7 @@ def peak_rss_mb() -> float:
 # --------------------------------------------------------------------------------------------------
 
 
-def load(*, attempts: int, per_attempt: int, reload: bool) -> int:
+def load(*, attempts: int, per_attempt: int) -> int:
     """Create (or reuse) the benchmark round; returns its id."""
     from django.core.management import call_command
     from django.db import connection, transaction
@@ -77,12 +81,11 @@ def load(*, attempts: int, per_attempt: int, reload: bool) -> int:
     call_command("migrate", verbosity=0)
     slug = f"{SLUG}-{attempts}-{per_attempt}"
     existing = Contest.objects.filter(slug=slug).first()
-    if existing is not None and not reload:
-        round = existing.rounds.get()
-        if Answer.objects.filter(attempt__round=round).count() == attempts * per_attempt:
-            return round.pk
     if existing is not None:
-        Contest.objects.filter(pk=existing.pk).delete()
+        round = existing.rounds.get()
+        if Answer.objects.filter(attempt__round=round).count() != attempts * per_attempt:
+            raise SystemExit(f"the data set {slug} is incomplete: run again with --reload")
+        return round.pk
 
     started = time.perf_counter()
     now = timezone.now().replace(microsecond=0)
@@ -126,12 +129,12 @@ def load(*, attempts: int, per_attempt: int, reload: bool) -> int:
             [contest.pk, unit_ids, f"{SLUG}-%", attempts])
         cur.execute(
             "INSERT INTO contests_attempt (number, status, started_at, deadline, submitted_at, submit_kind,"
-            " question_count, duration_ms, prediction, prediction_seq, connection_token, disqualified_reason,"
+            " question_count, duration_ms, prediction, prediction_seq, disqualified_reason,"
             " unit_id, user_id, registration_id, round_id)"
             " SELECT 1, 'submitted', %s + make_interval(secs => r.id %% 500000),"
             " %s + make_interval(secs => r.id %% 500000 + 900),"
             " %s + make_interval(secs => r.id %% 500000 + 300 + r.id %% 600), 'client', %s,"
-            " (300 + r.id %% 600) * 1000, r.id %% 5000, 1, '', '', r.unit_id, r.user_id, r.id, %s"
+            " (300 + r.id %% 600) * 1000, r.id %% 5000, 1, '', r.unit_id, r.user_id, r.id, %s"
             " FROM contests_registration r WHERE r.contest_id = %s",
             [round.opens_at, round.opens_at, round.opens_at, per_attempt, round.pk, contest.pk])
         cur.execute(
@@ -324,9 +327,9 @@ def main() -> None:
         print(json.dumps(result, ensure_ascii=False))
         return
 
-    ensure_database(args.db)
+    ensure_database(args.db, fresh=args.reload)
     setup_django(args.db)
-    round_id = load(attempts=args.attempts, per_attempt=args.per_attempt, reload=args.reload)
+    round_id = load(attempts=args.attempts, per_attempt=args.per_attempt)
     # The machine is shared: run project and ceiling alternately ``--repeat`` times and keep each one's best
     # (highest rows/s) run; every run's rate is reported too.
     projects, ceilings = [], []

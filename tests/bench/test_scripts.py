@@ -1,0 +1,83 @@
+"""The benchmark scripts still run: each one at a tiny scale, in its own database and Redis db, printing the
+JSON report the closing notes quote. The numbers are not checked (benchmarks measure, tests do not time);
+what is checked is that the script works end to end and its correctness counters are clean."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PG = os.environ.get("BENCH_TEST_PG", "postgres://postgres@127.0.0.1:5432")
+REDIS = "redis://127.0.0.1:6379"
+
+pytestmark = pytest.mark.slow
+
+
+def run(script: str, *args: str, env: dict[str, str] | None = None, timeout: int = 300) -> dict:
+    environment = {**os.environ, **(env or {})}
+    environment.pop("DJANGO_SETTINGS_MODULE", None)  # the scripts run the production settings
+    proc = subprocess.run([sys.executable, f"bench/{script}", *args], cwd=ROOT, env=environment,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    start = proc.stdout.index("{")
+    return json.loads(proc.stdout[start:])
+
+
+def test_exam_load_runs_every_phase_and_loses_nothing():
+    report = run("exam_load.py", "--fresh-db", "--citizens", "30", "--interval", "1", "--duration", "3",
+                 "--sat-conns", "20", "--sat-seconds", "2", "--clients", "1",
+                 env={"DATABASE_URL": f"{PG}/ce_test_bench_exam", "REDIS_URL": f"{REDIS}/13"})
+    assert report["echo"]["messages"] > 0
+    assert report["saturation"]["messages"] > 0
+    assert report["durable_answers_share_of_echo"] > 0
+    paced = report["paced"]
+    assert (paced["connected"], paced["connect_failed"], paced["errors"]) == (30, 0, {})
+    assert paced["submitted"] == 30
+    for phase in (report["saturation"], paced):
+        check = phase["db_check"]
+        assert check["acked_answers_checked"] > 0
+        assert (check["lost"], check["duplicated"], check["submitted_not_finished_in_db"]) == (0, 0, 0)
+    assert paced["db_check"]["submitted_told"] == 30
+
+
+def test_leaderboard_bench_ranks_every_entry():
+    report = run("leaderboard.py", "--entries", "3000", "--units", "5", "--samples", "50", "--updates", "20",
+                 "--db", "ce_test_bench_leader", "--pg", PG, "--redis", f"{REDIS}/14")
+    assert report["attempts"] == report["ranked_entries"] == 3000
+    assert report["rebuilt_entries"] > 0
+    assert report["update_ms"]["n"] == 20
+
+
+def test_export_bench_writes_every_row():
+    report = run("export.py", "--attempts", "300", "--per-attempt", "3", "--db", "ce_test_bench_export",
+                 "--openpyxl-rows", "500", "--repeat", "1", "--reload")
+    assert report["attempts"] == 300
+    assert report["project"]["rows"] >= 300
+    assert report["ceiling_xlsxwriter"]["rows"] > 0
+
+
+def migrated_database(name: str) -> str:
+    """``postgres://…/name``, created if missing and migrated (the import benchmark expects both)."""
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    url = f"{PG}/{name}"
+    environment = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, check=True,
+                   env={**environment, "DATABASE_URL": url, "REDIS_URL": f"{REDIS}/15"}, timeout=300)
+    return url
+
+
+def test_import_bench_imports_every_row():
+    report = run("import_questions.py", "--rows", "200",
+                 env={"DATABASE_URL": migrated_database("ce_test_bench_import"), "REDIS_URL": f"{REDIS}/15"})
+    assert report["imported"] == 200
+    assert report["errors"] == []
