@@ -22,6 +22,7 @@ import logging
 from typing import Any
 
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -61,6 +62,13 @@ class ExamConsumer(AsyncWebsocketConsumer):
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        """Channels' version minus its ``aclose_old_connections()`` (a hop to the shared sync thread per
+        disconnect, for the same reason as in ``dispatch``: at the end of a timed round thousands of sockets
+        close within seconds). This consumer joins its group itself, so ``self.groups`` is empty."""
+        await self.disconnect(message["code"])
+        raise StopConsumer()
 
     # -- connection lifecycle ---------------------------------------------------------------------
     async def connect(self) -> None:

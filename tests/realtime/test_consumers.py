@@ -326,3 +326,26 @@ async def test_one_question_at_a_time_release(org_a, citizen, open_client):
     released = await client.recv()
     assert released["type"] == events.QUESTION_RELEASED
     assert released["question"]["position"] == 2
+
+
+async def test_a_connection_never_hops_to_the_shared_sync_thread_for_channels_db_tidying(exam, open_client,
+                                                                                      monkeypatch):
+    """Channels tidies Django's connections after every frame and at disconnect (a hop to the one shared
+    sync thread); this consumer's database work runs in its own pools, so it skips both — connect, answer,
+    ping and disconnect of a whole connection make no such call."""
+    calls = []
+
+    async def recording():
+        calls.append(1)
+
+    monkeypatch.setattr("channels.consumer.aclose_old_connections", recording)
+    monkeypatch.setattr("channels.generic.websocket.aclose_old_connections", recording)
+    client = await open_client(exam.attempt.pk, exam.cookie)
+    snapshot = await client.recv()
+    option = snapshot["questions"][0]["options"][0]["id"]
+    await client.send({"type": "answer", "seq": 1, "position": 1, "response": {"options": [option]}})
+    assert (await client.recv())["type"] == "ack"
+    await client.send({"type": "ping", "t": 1})
+    assert (await client.recv())["type"] == "pong"
+    await client.close()
+    assert calls == []
