@@ -81,3 +81,10 @@ def test_import_bench_imports_every_row():
                  env={"DATABASE_URL": migrated_database("ce_test_bench_import"), "REDIS_URL": f"{REDIS}/15"})
     assert report["imported"] == 200
     assert report["errors"] == []
+
+
+def test_sweep_bench_finishes_every_attempt_at_its_deadline():
+    report = run("sweep.py", "--fresh-db", "--attempts", "40",
+                 env={"DATABASE_URL": f"{PG}/ce_test_bench_sweep", "REDIS_URL": f"{REDIS}/12"})
+    assert report["swept"] == 40
+    assert report["all_finished"] is True
