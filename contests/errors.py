@@ -39,6 +39,14 @@ class AlreadyRegistered(ContestError):
     default_message = _("Bạn đã đăng ký cuộc thi này.")
 
 
+class NationalIdTaken(ContestError):
+    """One person, one account per contest (DOMAIN: multiple accounts disqualify)."""
+
+    code = "national_id_taken"
+    default_message = _("Số định danh cá nhân này đã được dùng để đăng ký cuộc thi bằng một tài khoản khác. "
+                        "Mỗi người chỉ dự thi bằng một tài khoản; nếu có nhầm lẫn, vui lòng liên hệ ban tổ chức.")
+
+
 class NotRegistered(ContestError):
     code = "not_registered"
     default_message = _("Bạn chưa đăng ký dự thi cuộc thi này.")

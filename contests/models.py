@@ -408,7 +408,14 @@ class Registration(models.Model):
     class Meta:
         verbose_name = _("đăng ký dự thi")
         verbose_name_plural = _("đăng ký dự thi")
-        constraints = [models.UniqueConstraint(fields=["user", "contest"], name="registration_once_per_contest")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "contest"], name="registration_once_per_contest"),
+            # One person, one account per contest: an ID number (when given) registers once per contest.
+            models.UniqueConstraint(fields=["contest", "national_id"], condition=~Q(national_id=""),
+                                    name="registration_national_id_once_per_contest",
+                                    violation_error_message=_("Số định danh cá nhân này đã có trong một đăng ký "
+                                                              "khác của cuộc thi.")),
+        ]
         indexes = [models.Index(fields=["contest", "unit"])]
 
     def __str__(self) -> str:

@@ -70,14 +70,20 @@ def registration_create(*, user: Any, contest: Contest, unit: Organisation | Non
             and age_on(profile.date_of_birth, today) < settings.GUARDIAN_CONSENT_AGE
             and profile.guardian_consent_at is None):
         raise errors.GuardianConsentRequired()
+    national_id = profile.national_id or ""
+    if national_id and Registration.objects.filter(contest=contest, national_id=national_id).exists():
+        raise errors.NationalIdTaken()
     try:
         with transaction.atomic():
             return Registration.objects.create(
                 user_id=user.pk, contest=contest, unit=unit, full_name=user.full_name.strip(),
-                date_of_birth=profile.date_of_birth, national_id=profile.national_id or "",
+                date_of_birth=profile.date_of_birth, national_id=national_id,
             )
-    except IntegrityError:  # a concurrent registration of the same person won
-        return Registration.objects.get(user_id=user.pk, contest=contest)
+    except IntegrityError:  # a concurrent registration won: the same person's (idempotent) or the same ID's
+        existing = Registration.objects.filter(user_id=user.pk, contest=contest).first()
+        if existing is None:
+            raise errors.NationalIdTaken() from None
+        return existing
 
 
 def registration_correct(*, actor: Any, registration: Registration, reason: str,
@@ -96,6 +102,9 @@ def registration_correct(*, actor: Any, registration: Registration, reason: str,
     with transaction.atomic():
         locked = Registration.objects.select_for_update().get(pk=registration.pk)
         changed = [name for name, value in changes.items() if getattr(locked, name) != value]
+        if "national_id" in changed and changes["national_id"] and Registration.objects.filter(
+                contest_id=locked.contest_id, national_id=changes["national_id"]).exclude(pk=locked.pk).exists():
+            raise errors.NationalIdTaken()
         for name in changed:
             setattr(locked, name, changes[name])
         if changed:

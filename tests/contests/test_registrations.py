@@ -116,3 +116,37 @@ def test_organiser_correction_is_audited(citizen, registration, organiser_a, org
     event = AuditEvent.objects.get(action="contests.registration_corrected")
     assert sorted(event.data["fields"]) == ["date_of_birth", "full_name"]
     assert "Sửa" not in str(event.data)
+
+
+def test_one_national_id_registers_once_per_contest(org_a, contest):
+    """A second account with the same ID number (one person, two accounts) is refused with a clear message
+    and nothing is created; accounts without an ID number never collide; another contest is another matter."""
+    first = CitizenProfileFactory(unit=org_a, national_id="092090001234")
+    second = CitizenProfileFactory(unit=org_a, national_id="092090001234")
+    registration_create(user=first.user, contest=contest)
+    with pytest.raises(errors.NationalIdTaken) as refused:
+        registration_create(user=second.user, contest=contest)
+    assert "liên hệ ban tổ chức" in refused.value.message
+    assert not Registration.objects.filter(user=second.user).exists()
+    for _ in range(2):
+        registration_create(user=CitizenProfileFactory(unit=org_a, national_id="").user, contest=contest)
+    other = ContestFactory(organisation=org_a)
+    assert registration_create(user=second.user, contest=other).national_id == "092090001234"
+    # The database says the same if two registrations race past the check.
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Registration.objects.create(user=second.user, contest=contest, unit=org_a, full_name="X",
+                                    national_id="092090001234")
+
+
+def test_a_correction_may_not_give_a_registration_someone_elses_id(org_a, contest, organiser_a):
+    taken = registration_create(user=CitizenProfileFactory(unit=org_a, national_id="092090001234").user,
+                                contest=contest)
+    mine = registration_create(user=CitizenProfileFactory(unit=org_a, national_id="092090005678").user,
+                               contest=contest)
+    with pytest.raises(errors.NationalIdTaken):
+        registration_correct(actor=organiser_a, registration=mine, reason="Nhập nhầm",
+                             changes={"national_id": taken.national_id})
+    mine.refresh_from_db()
+    assert mine.national_id == "092090005678"
