@@ -51,8 +51,8 @@ def bulk_update_rows(objs: Sequence[models.Model], fields: Sequence[str]) -> Non
     """Write ``fields`` of ``objs`` (instances of one model) in one statement.
 
     On PostgreSQL this is ``UPDATE … FROM (VALUES …)``: Django's ``bulk_update`` builds and compiles a CASE
-    expression per field and row, which cost ~5 ms of CPU per attempt when a batch of 100 submits was
-    finalised (``bench/exam_load.py``). Elsewhere (the embedded SQLite default) it is ``bulk_update``.
+    expression per field and row, which was 76% of the time of finalising submits in batches of 100
+    (docs/decisions.md). Elsewhere (the embedded SQLite default) it is ``bulk_update``.
     Values go through each field's ``get_db_prep_save`` and are cast to the column's type."""
     if not objs:
         return
