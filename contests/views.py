@@ -73,7 +73,7 @@ def contest_register(request: HttpRequest, slug: str) -> HttpResponse:
     except errors.ContestError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "Đăng ký dự thi thành công.")
+        messages.success(request, _("Đăng ký dự thi thành công."))
     return redirect(contest.get_absolute_url())
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.services import audit_record
 from accounts.tenancy import organisation_id_of
@@ -51,7 +52,7 @@ def dataset_to_xlsx(*, headers: list[str], rows: list[list[Any]], sheet_name: st
 def _export(request: HttpRequest, queryset: Any, resource: Any, *, name: str, personal: tuple[str, ...] = (),
             full: bool = True) -> HttpResponse | None:
     if not queryset.exists():  # ids outside the user's scope were posted: nothing to export
-        messages.warning(request, "Không có dòng nào để xuất.")
+        messages.warning(request, _("Không có dòng nào để xuất."))
         return None
     dataset = resource.export(queryset, force_native_type=True)
     body = dataset_to_xlsx(headers=list(dataset.headers), rows=[list(r) for r in dataset], sheet_name=name)

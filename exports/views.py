@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.tenancy import get_scoped_or_404, is_staff_member
@@ -57,7 +58,7 @@ def export_request(request: HttpRequest, scope: str, pk: int) -> HttpResponse:
                                           published=request.POST.get("published") == "1")
     except errors.ExportNotAllowed as exc:
         raise PermissionDenied(exc.message) from exc
-    messages.info(request, "Đã xếp yêu cầu xuất dữ liệu vào hàng đợi.")
+    messages.info(request, _("Đã xếp yêu cầu xuất dữ liệu vào hàng đợi."))
     return redirect("exports:job", job_id=job.pk)
 
 

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role
@@ -80,7 +81,7 @@ def ranking_decide(request: HttpRequest, ranking_id: int, action: str) -> HttpRe
     except errors.JudgingError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "Đã ghi nhận quyết định.")
+        messages.success(request, _("Đã ghi nhận quyết định."))
     return redirect("judging:round", round_id=ranking.round_id)
 
 
@@ -100,7 +101,7 @@ def essay_assign(request: HttpRequest, round_id: int) -> HttpResponse:
         created = essays.essay_assignments_create(round=round, actor=request.user)
     except errors.NotAllowed as exc:
         raise PermissionDenied(exc.message) from exc
-    messages.success(request, f"Đã tạo {created} bài cần chấm.")
+    messages.success(request, _("Đã tạo %(count)d bài cần chấm.") % {"count": created})
     return redirect("judging:round", round_id=round.pk)
 
 
@@ -122,7 +123,7 @@ def essay_grade(request: HttpRequest, assignment_id: int) -> HttpResponse:
         except errors.JudgingError as exc:
             error = exc.message
         else:
-            messages.success(request, "Đã lưu điểm.")
+            messages.success(request, _("Đã lưu điểm."))
             following = selectors.essays_for_grader(round=assignment.round, grader=request.user).first()
             if following is not None:
                 return redirect("judging:essay", assignment_id=following.pk)

@@ -104,3 +104,32 @@ def test_registration_offers_only_allowed_units(client, citizen, contest, org_a)
     page = client.get(contest.get_absolute_url()).content.decode()
     assert org_a.name in page
     assert "Xã Không Được Chọn" not in page
+
+
+@pytest.mark.parametrize(("language", "said"), [("", "Đăng ký dự thi thành công."),
+                                                ("en", "You are registered for the contest.")])
+def test_registration_is_confirmed_in_the_chosen_language(client, citizen, contest, round_, language, said):
+    from django.conf import settings
+
+    if language:
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    client.force_login(citizen)
+    response = client.post(reverse("contests:register", kwargs={"slug": contest.slug}), follow=True)
+    assert said in response.content.decode()
+
+
+def test_a_second_account_with_the_same_id_number_is_told_why(client, citizen, contest, round_, org_a):
+    from django.conf import settings
+
+    citizen.profile.national_id = "092090001234"
+    citizen.profile.save()
+    twin = CitizenProfileFactory(unit=org_a, national_id="092090001234").user
+    client.force_login(twin)
+    client.post(reverse("contests:register", kwargs={"slug": contest.slug}))
+    client.force_login(citizen)
+    response = client.post(reverse("contests:register", kwargs={"slug": contest.slug}), follow=True)
+    assert "đã được dùng để đăng ký cuộc thi bằng một tài khoản khác" in response.content.decode()
+    assert not Registration.objects.filter(user=citizen).exists()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.post(reverse("contests:register", kwargs={"slug": contest.slug}), follow=True)
+    assert "already been used to register for the contest with another account" in response.content.decode()
