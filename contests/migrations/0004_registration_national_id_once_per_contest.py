@@ -4,6 +4,23 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def refuse_duplicate_ids(apps, schema_editor):
+    """The unique index cannot be built while a contest holds two registrations with one ID number. Say which
+    ones instead of failing inside CREATE INDEX: an organiser decides which registration is the person's
+    (admin → Thí sinh → "Sửa thông tin dự thi", clearing or correcting the number), then migrate again."""
+    Registration = apps.get_model('contests', 'Registration')
+    duplicates = list(
+        Registration.objects.exclude(national_id='').values('contest_id', 'national_id')
+        .annotate(n=models.Count('id')).filter(n__gt=1).values_list('contest_id', 'n')[:20]
+    )
+    if duplicates:
+        listed = ', '.join(f'contest {contest_id}: {n} registrations' for contest_id, n in duplicates)
+        raise RuntimeError(
+            'Registrations sharing a national ID number in one contest must be resolved before this migration '
+            f'(one person, one account per contest): {listed}. Find them with: SELECT contest_id, national_id, '
+            "array_agg(id) FROM contests_registration WHERE national_id <> '' GROUP BY 1, 2 HAVING count(*) > 1;")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -13,6 +30,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(refuse_duplicate_ids, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name='registration',
             constraint=models.UniqueConstraint(condition=models.Q(('national_id', ''), _negated=True), fields=('contest', 'national_id'), name='registration_national_id_once_per_contest', violation_error_message='Số định danh cá nhân này đã có trong một đăng ký khác của cuộc thi.'),
