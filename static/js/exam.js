@@ -241,6 +241,7 @@
         }
       });
       if (state.prediction && state.prediction.seq === msg.seq && PERMANENT[msg.code]) { state.prediction = null; persist(); }
+      maybeSubmitNow();  // a submit waiting for this answer goes out now that it is settled
     }
     if (msg.code === "deadline_passed" || msg.code === "attempt_closed") onExpired();
     if (msg.code === "rate_limited" || msg.code === "storage_unavailable") { setTimeout(flush, 1500); }
