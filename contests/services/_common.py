@@ -47,6 +47,14 @@ def broadcast_attempt_changed(attempt: Any, *, reason: str) -> None:
     attempt_changed_on_commit(attempt, reason=reason)
 
 
+def _value_type(field: models.Field, connection: Any) -> str:
+    """The type a VALUES column is cast to: the column's own, except that character types lose their length
+    (an explicit cast to varchar(n) would silently cut a longer value; the assignment to the column then
+    raises "value too long", as Django's own writes do)."""
+    db_type = field.db_type(connection) or "text"
+    return "varchar" if db_type.startswith("varchar(") else db_type
+
+
 def bulk_update_rows(objs: Sequence[models.Model], fields: Sequence[str]) -> None:
     """Write ``fields`` of ``objs`` (instances of one model) in one statement.
 
@@ -65,7 +73,7 @@ def bulk_update_rows(objs: Sequence[models.Model], fields: Sequence[str]) -> Non
     pk = meta.pk
     columns = [meta.get_field(name) for name in fields]
     quote = connection.ops.quote_name
-    row = "(" + ", ".join(f"%s::{field.db_type(connection)}" for field in [pk, *columns]) + ")"
+    row = "(" + ", ".join(f"%s::{_value_type(field, connection)}" for field in [pk, *columns]) + ")"
     names = ", ".join(["pk_", *(f"c{i}" for i in range(len(columns)))])
     assignments = ", ".join(f"{quote(field.column)} = v.c{i}" for i, field in enumerate(columns))
     params: list[Any] = []

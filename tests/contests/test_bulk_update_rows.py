@@ -56,3 +56,13 @@ def test_booleans_decimals_and_nothing_to_do(round_, citizen, registration, now,
         (True, Decimal("1.500")), (False, None)]
     with django_assert_num_queries(0):
         bulk_update_rows([], ["is_correct"])
+
+
+def test_a_value_too_long_for_its_column_is_refused_not_cut(round_, now):
+    from django.db import DataError, transaction
+
+    (attempt,) = started(round_, now, 1)
+    attempt.submit_kind = "client-and-more"  # the column is varchar(6)
+    with pytest.raises(DataError), transaction.atomic():
+        bulk_update_rows([attempt], ["submit_kind"])
+    assert Attempt.objects.get(pk=attempt.pk).submit_kind == ""
