@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -71,8 +72,9 @@ def store_reply(result: Any, *, seq: int, kind: str = "answer") -> dict[str, Any
 
 
 @functools.cache
-def _domain_messages() -> dict[str, tuple[str, Any]]:
-    """code → (the message in the default language, the lazy message) of every contests domain error."""
+def _standard_messages() -> dict[tuple[str, str], Callable[[], str]]:
+    """(code, its message in the default language) → how to render that message in the active language, for
+    every contests domain error and every protocol error."""
     from contests.errors import ContestError
 
     classes, pending = [], [ContestError]
@@ -81,18 +83,24 @@ def _domain_messages() -> dict[str, tuple[str, Any]]:
         classes.append(cls)
         pending.extend(cls.__subclasses__())
     with translation.override(settings.LANGUAGE_CODE):
-        return {cls.code: (str(cls.default_message), cls.default_message) for cls in classes}
+        known: dict[tuple[str, str], Callable[[], str]] = {
+            (cls.code, str(cls.default_message)): functools.partial(str, cls.default_message) for cls in classes}
+        for code, text in protocol.error_messages().items():
+            known[(code, text)] = lambda code=code: protocol.error_messages()[code]
+    return known
 
 
 def error_localised(payload: dict[str, Any]) -> dict[str, Any]:
-    """An ``error`` frame whose message is a domain error's standard text, rendered in the active language.
+    """An ``error`` frame whose message is a standard text (a domain or protocol error), rendered in the
+    active language.
 
-    Answers are stored in the writer's thread, which renders messages in the default language; the consumer
-    calls this with the person's language active. A message with details of its own is left as it is."""
-    known = _domain_messages().get(payload.get("code", ""))
-    if known is None or payload.get("message") != known[0]:
+    Answers, submits and predictions are handled in other threads, which render messages in the default
+    language; the consumer calls this with the person's language active. A message with details of its own
+    is left as it is."""
+    render = _standard_messages().get((payload.get("code", ""), payload.get("message", "")))
+    if render is None:
         return payload
-    return {**payload, "message": str(known[1])}
+    return {**payload, "message": render()}
 
 
 # --- other calls (database pool) -----------------------------------------------------------------

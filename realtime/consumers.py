@@ -73,8 +73,9 @@ class ExamConsumer(AsyncWebsocketConsumer):
     # -- connection lifecycle ---------------------------------------------------------------------
     async def connect(self) -> None:
         # Messages speak the language the person chose on the site. Each connection runs in its own task,
-        # and Django's active language is task-local there, so this holds for the connection's lifetime
-        # (and for its db_call threads, which copy the context).
+        # and Django's active language is task-local there, so this holds for everything built in this
+        # consumer. Replies built in the writer and db_call threads use the default language;
+        # send_event re-renders their standard error texts (bridge.error_localised).
         self.language = chosen_language(self.scope.get("cookies") or {})
         translation.activate(self.language)
         # Accept first so that a refusal can say why (a typed error, then a 44xx close code); a handshake

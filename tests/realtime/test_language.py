@@ -46,3 +46,25 @@ async def test_vietnamese_by_default_and_for_unknown_languages(exam, open_client
         assert malformed["message"] == "Tin nhắn không hợp lệ (không phải JSON)."
         assert foreign["message"] == "Câu hỏi không thuộc lượt thi này."
         await client.close()
+
+
+async def test_standard_texts_built_in_other_threads_are_rendered_in_the_active_language():
+    """Writer and pool threads render in the default language; the consumer re-renders standard texts of
+    domain and protocol errors, and leaves a message with details of its own alone."""
+    from django.utils import translation
+
+    from realtime import bridge, protocol
+
+    with translation.override(settings.LANGUAGE_CODE):
+        protocol_text = protocol.error_messages()["attempt_not_found"]
+        from contests.errors import DeadlinePassed
+
+        domain_text = DeadlinePassed().message
+    with translation.override("en"):
+        assert bridge.error_localised(protocol.error_event("attempt_not_found", protocol_text))["message"] == (
+            "Exam not found.")
+        assert bridge.error_localised(protocol.error_event("deadline_passed", domain_text))["message"] == (
+            DeadlinePassed().message)
+        assert DeadlinePassed().message != domain_text
+        custom = protocol.error_event("deadline_passed", "Hết giờ lúc 10:05.")
+        assert bridge.error_localised(custom) == custom
