@@ -109,7 +109,13 @@ def registration_correct(*, actor: Any, registration: Registration, reason: str,
             setattr(locked, name, changes[name])
         if changed:
             locked.full_clean(exclude=["user", "contest"])
-            locked.save(update_fields=changed)
+            try:
+                with transaction.atomic():
+                    locked.save(update_fields=changed)
+            except IntegrityError:
+                if "national_id" not in changed:
+                    raise
+                raise errors.NationalIdTaken() from None  # a concurrent correction took this ID number
             if "unit" in changed:
                 # The unit of attempts follows the corrected registration (collective rankings).
                 locked.attempts.update(unit=locked.unit)

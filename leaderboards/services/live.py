@@ -202,35 +202,42 @@ def leaderboard_record_attempts(*, attempts: Sequence[Attempt]) -> int:
             by_round[attempt.round_id].append(attempt)
     uncached = [rid for rid, group in by_round.items() if "round" not in group[0]._state.fields_cache]
     rounds = Round.objects.select_related("contest").in_bulk(uncached) if uncached else {}
-    board = get_board()
     changed = 0
     for round_id, group in by_round.items():
         round = rounds.get(round_id) or group[0].round
-        if board.is_locked(round.pk, REBUILD_LOCK):
-            for attempt in group:
-                board.add_pending(round.pk, attempt.pk)  # before the apply: see the module docstring
-        fa = freeze_at(round)
-        changes: list[tuple[str, LiveEntry]] = []
-        owners: list[int] = []
-        for attempt in group:
-            entry = _entry(attempt, names[attempt.registration_id])
-            changes.append(("live", entry))
-            owners.append(attempt.pk)
-            if fa is not None and attempt.submitted_at < fa:
-                changes.append(("frozen", entry))
-                owners.append(attempt.pk)
         try:
-            results = board.apply_many(round.pk, changes, rule=policy_for(round.settings.counted_attempt).live_rule,
-                                       expire_at=expire_at(round))
-        except NotReady:
-            leaderboard_rebuild(round=round)
-            changed += len(group)
-            continue
-        moved = {pk for pk, result in zip(owners, results, strict=True) if result}
-        if moved:
-            changed += len(moved)
-            leaderboard_changed(round=round)
+            changed += _record_round(round, group, names)
+        except Exception:  # the board is a rebuildable view: one round's failure must not cost the others
+            logger.exception("live leaderboard update of round %s failed (attempts %s)", round_id,
+                             [a.pk for a in group])
     return changed
+
+
+def _record_round(round: Round, group: list[Attempt], names: dict[int, str]) -> int:
+    board = get_board()
+    if board.is_locked(round.pk, REBUILD_LOCK):
+        for attempt in group:
+            board.add_pending(round.pk, attempt.pk)  # before the apply: see the module docstring
+    fa = freeze_at(round)
+    changes: list[tuple[str, LiveEntry]] = []
+    owners: list[int] = []
+    for attempt in group:
+        entry = _entry(attempt, names[attempt.registration_id])
+        changes.append(("live", entry))
+        owners.append(attempt.pk)
+        if fa is not None and attempt.submitted_at < fa:
+            changes.append(("frozen", entry))
+            owners.append(attempt.pk)
+    try:
+        results = board.apply_many(round.pk, changes, rule=policy_for(round.settings.counted_attempt).live_rule,
+                                   expire_at=expire_at(round))
+    except NotReady:
+        leaderboard_rebuild(round=round)
+        return len(group)
+    moved = {pk for pk, result in zip(owners, results, strict=True) if result}
+    if moved:
+        leaderboard_changed(round=round)
+    return len(moved)
 
 
 def leaderboard_refresh_person(*, round: Round, user_id: int) -> None:

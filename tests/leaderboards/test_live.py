@@ -307,3 +307,24 @@ def test_the_push_throttle_lives_in_redis(redis_lb, people, lb_round, monkeypatc
     live.cancel_pending_pushes()
     redis_lb.unlock(lb_round.pk, "push")
     assert other_process.try_lock(lb_round.pk, "push", 1000) is True
+
+
+def test_one_rounds_failure_does_not_cost_the_other_rounds_of_a_batch(any_lb, people, lb_round, monkeypatch):
+    from tests.contests.factories import RoundFactory
+
+    other_round = RoundFactory(contest=lb_round.contest, opens_at=lb_round.opens_at, closes_at=lb_round.closes_at)
+    live.leaderboard_rebuild(round=lb_round)
+    live.leaderboard_rebuild(round=other_round)
+    lost = people.attempt(1, score="7")
+    kept = people.attempt(2, score="8", round=other_round)
+    real = type(any_lb).apply_many
+
+    def failing(board, round_id, changes, **kwargs):
+        if round_id == lb_round.pk:
+            raise ConnectionError("Redis went away")
+        return real(board, round_id, changes, **kwargs)
+
+    monkeypatch.setattr(type(any_lb), "apply_many", failing)
+    batch = list(Attempt.objects.select_related("round__contest").filter(pk__in=[lost.pk, kept.pk]))
+    assert live.leaderboard_record_attempts(attempts=batch) == 1
+    assert [r.attempt_id for r in live.leaderboard_top(round=other_round)] == [kept.pk]
