@@ -50,6 +50,18 @@ PASSWORD = "bench-mat-khau-1"
 # ---------------------------------------------------------------------------------------------------
 # Fixtures in the database (Django in the parent process only)
 # ---------------------------------------------------------------------------------------------------
+def clear_redis_keys(url: str, prefix: str) -> int:
+    """Delete the benchmark's keys (``<prefix>:*``: live boards, presence, cache) — with ``--fresh-db`` the
+    new database reuses ids, and old boards or presence claims would otherwise stand for the new rows."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=10_000))
+    for start in range(0, len(keys), 10_000):
+        client.delete(*keys[start:start + 10_000])
+    return len(keys)
+
+
 def django_setup() -> None:
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contest_engine.settings")
@@ -568,6 +580,8 @@ def main() -> None:
     os.environ.setdefault("REDIS_PREFIX", "ce-bench")
     skip = set(filter(None, args.skip.split(",")))
     ensure_database(db_url, fresh=args.fresh_db)
+    if args.fresh_db:
+        clear_redis_keys(redis_url, os.environ["REDIS_PREFIX"])
     migrate()
     django_setup()
 

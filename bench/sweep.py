@@ -35,6 +35,8 @@ def main() -> None:
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/6")
     os.environ.setdefault("REDIS_PREFIX", "ce-bench")
     exam_load.ensure_database(db_url, fresh=args.fresh_db)
+    if args.fresh_db:
+        exam_load.clear_redis_keys(os.environ["REDIS_URL"], os.environ["REDIS_PREFIX"])
     exam_load.migrate()
     exam_load.django_setup()
 
