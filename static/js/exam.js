@@ -79,6 +79,7 @@
   var saved = {};                              // position -> {response, seq} acknowledged by the server
   var questionCount = 0, allReleased = false;
   var rendered = false, submitting = false, presentation = root.getAttribute("data-presentation");
+  var allowChange = true;  // the round's rule; when false a saved answer is final and its inputs are locked
 
   function say(text) { statusEl.textContent = ""; window.setTimeout(function () { statusEl.textContent = text; }, 50); }
   function alertMsg(text) { alertEl.hidden = !text; alertEl.textContent = text || ""; }
@@ -169,6 +170,7 @@
     if (typeof msg.server_time_ms === "number" && bestRtt === Infinity) offset = msg.server_time_ms - Date.now();
     deadline = typeof msg.deadline_ms === "number" ? msg.deadline_ms : (msg.deadline ? Date.parse(msg.deadline) : null);
     if (msg.presentation) presentation = msg.presentation;
+    allowChange = msg.allow_answer_change !== false;
     questionCount = msg.question_count || (msg.questions || []).length;
     var known = {};
     questions.forEach(function (q) { known[q.position] = true; });
@@ -436,6 +438,9 @@
     st.textContent = override || (pending ? T.unsaved : (has ? T.saved : ""));
     st.className = "save-state " + (pending ? "is-pending" : (has ? "is-saved" : ""));
     if (fs) fs.setAttribute("data-state", pending ? "pending" : (has ? "saved" : "empty"));
+    if (fs && !allowChange && has && !pending) {
+      Array.prototype.forEach.call(fs.querySelectorAll("input, textarea"), function (i) { i.disabled = true; });
+    }
   }
   function refreshAll() { questions.forEach(function (q) { refresh(q.position); }); updateProgress(); }
   function updateProgress() {

@@ -188,3 +188,40 @@ def test_a_submit_made_offline_is_sent_after_the_reconnect(asgi_server, phone_pa
     page.wait_for_url(re.compile(r".*/contests/attempts/\d+/result/$"), timeout=30_000)
     attempt = Attempt.objects.get(pk=exam.attempt.pk)
     assert (attempt.status, attempt.submit_kind) == (AttemptStatus.SUBMITTED, "client")
+
+
+def test_a_waiting_submit_goes_out_when_its_last_answer_is_rejected(asgi_server, phone_page, org_a, citizen):
+    """Answers may not be changed in this contest. Offline, the citizen changes an answer and presses
+    "Nộp bài": after the reconnect the change is refused for good (answer_locked) and the submit, which was
+    waiting for it, still goes out — the page reaches the result instead of waiting for the deadline."""
+    from tests.realtime.conftest import make_exam
+
+    page = phone_page
+    exam = make_exam(org_a, citizen, allow_answer_change=False)
+    page.goto(f"{asgi_server}/accounts/login/")
+    page.fill("#id_username", citizen.phone)
+    page.fill("#id_password", "mat-khau-an-toan-1")
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_load_state()
+    page.goto(f"{asgi_server}/contests/attempts/{exam.attempt.pk}/")
+    page.wait_for_selector("#q-1")
+    page.locator("#q-1 input[type=radio]").nth(0).check()
+    page.wait_for_function("document.querySelector('#st-1').textContent === 'Đã lưu'")
+    assert page.locator("#q-1 input[type=radio]").nth(1).is_disabled()  # a saved answer is final here
+    assert page.locator("#q-2 input[type=radio]").nth(1).is_enabled()
+
+    asgi_server.stop()
+    page.wait_for_function("document.querySelector('#exam-conn').classList.contains('conn-offline')")
+    # A page of an older release (or a hand-edited one) lets the citizen change it anyway.
+    page.evaluate("document.querySelectorAll('#q-1 input[type=radio]').forEach(function (r) { r.disabled = false; })")
+    page.locator("#q-1 input[type=radio]").nth(1).check()
+    page.get_by_role("button", name="Nộp bài").first.click()
+    page.locator("#exam-confirm").get_by_role("button", name="Nộp bài").click()
+    page.wait_for_timeout(9_000)  # longer than the page's own 8-s "submit anyway" fallback, spent offline
+
+    asgi_server.start()
+    page.wait_for_url(re.compile(r".*/contests/attempts/\d+/result/$"), timeout=20_000)
+    attempt = Attempt.objects.get(pk=exam.attempt.pk)
+    assert (attempt.status, attempt.submit_kind) == (AttemptStatus.SUBMITTED, "client")
+    answer = Answer.objects.get(attempt=attempt)
+    assert answer.client_seq == 1  # the refused change was not stored
