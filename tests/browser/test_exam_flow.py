@@ -23,6 +23,17 @@ def timer_seconds(page) -> int:
     return int(minutes) * 60 + int(seconds)
 
 
+def open_exam(page, server, citizen, exam) -> None:
+    """Log in as ``citizen`` and open the exam page of ``exam``'s attempt (questions rendered)."""
+    page.goto(f"{server}/accounts/login/")
+    page.fill("#id_username", citizen.phone)
+    page.fill("#id_password", "mat-khau-an-toan-1")
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_load_state()
+    page.goto(f"{server}/contests/attempts/{exam.attempt.pk}/")
+    page.wait_for_selector("#q-1")
+
+
 def test_citizen_registers_answers_reloads_submits(asgi_server, phone_page):
     page = phone_page
     unit = Organisation.objects.create(name="Phường Tân An (thử)", slug="tan-an-test", kind=OrganisationKind.WARD)
@@ -108,13 +119,7 @@ def test_one_question_at_a_time(asgi_server, phone_page, org_a, citizen):
 
     page = phone_page
     exam = make_exam(org_a, citizen, presentation="one_at_a_time")
-    page.goto(f"{asgi_server}/accounts/login/")
-    page.fill("#id_username", citizen.phone)
-    page.fill("#id_password", "mat-khau-an-toan-1")
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_load_state()
-    page.goto(f"{asgi_server}/contests/attempts/{exam.attempt.pk}/")
-    page.wait_for_selector("#q-1")
+    open_exam(page, asgi_server, citizen, exam)
     assert page.locator("#q-1").is_visible()
     assert page.locator("#exam-pager-pos").inner_text() == "Câu 1/5"
     page.locator("#q-1 input[type=radio]").nth(2).check()
@@ -135,13 +140,7 @@ def test_offline_answers_are_kept_and_resent(asgi_server, phone_page, org_a, cit
 
     page = phone_page
     exam = make_exam(org_a, citizen)
-    page.goto(f"{asgi_server}/accounts/login/")
-    page.fill("#id_username", citizen.phone)
-    page.fill("#id_password", "mat-khau-an-toan-1")
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_load_state()
-    page.goto(f"{asgi_server}/contests/attempts/{exam.attempt.pk}/")
-    page.wait_for_selector("#q-1")
+    open_exam(page, asgi_server, citizen, exam)
     page.wait_for_function("document.querySelector('#exam-conn').textContent === 'Đã kết nối'")
 
     asgi_server.stop()
@@ -167,13 +166,7 @@ def test_a_submit_made_offline_is_sent_after_the_reconnect(asgi_server, phone_pa
 
     page = phone_page
     exam = make_exam(org_a, citizen)
-    page.goto(f"{asgi_server}/accounts/login/")
-    page.fill("#id_username", citizen.phone)
-    page.fill("#id_password", "mat-khau-an-toan-1")
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_load_state()
-    page.goto(f"{asgi_server}/contests/attempts/{exam.attempt.pk}/")
-    page.wait_for_selector("#q-1")
+    open_exam(page, asgi_server, citizen, exam)
     page.locator("#q-1 input[type=radio]").nth(0).check()
     page.wait_for_function("document.querySelector('#st-1').textContent === 'Đã lưu'")
 
@@ -198,13 +191,7 @@ def test_a_waiting_submit_goes_out_when_its_last_answer_is_rejected(asgi_server,
 
     page = phone_page
     exam = make_exam(org_a, citizen, allow_answer_change=False)
-    page.goto(f"{asgi_server}/accounts/login/")
-    page.fill("#id_username", citizen.phone)
-    page.fill("#id_password", "mat-khau-an-toan-1")
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_load_state()
-    page.goto(f"{asgi_server}/contests/attempts/{exam.attempt.pk}/")
-    page.wait_for_selector("#q-1")
+    open_exam(page, asgi_server, citizen, exam)
     page.locator("#q-1 input[type=radio]").nth(0).check()
     page.wait_for_function("document.querySelector('#st-1').textContent === 'Đã lưu'")
     assert page.locator("#q-1 input[type=radio]").nth(1).is_disabled()  # a saved answer is final here

@@ -28,6 +28,17 @@ def record(attempt):
     return live.leaderboard_record_attempt(attempt=Attempt.objects.select_related("round__contest").get(pk=attempt.pk))
 
 
+def freeze_at_t0(round) -> None:
+    """A frozen scoreboard (60 min before the close) whose freeze falls exactly at T0."""
+    contest = round.contest
+    contest.scoreboard_visibility, contest.freeze_minutes = "frozen", 60
+    contest.save()
+    round.closes_at = T0 + dt.timedelta(hours=1)
+    round.opens_at = T0 - dt.timedelta(days=1)
+    round.save()
+    round.refresh_settings()
+
+
 def test_key_encoding_orders_like_the_tie_break_chain():
     t = T0
     keys = [
@@ -178,13 +189,7 @@ def test_disqualification_leaves_every_board_and_is_reversible(any_lb, people, l
 
 
 def test_frozen_board_keeps_only_attempts_before_the_freeze(any_lb, people, lb_round):
-    contest = lb_round.contest
-    contest.scoreboard_visibility, contest.freeze_minutes = "frozen", 60
-    contest.save()
-    lb_round.closes_at = T0 + dt.timedelta(hours=1)  # freeze at T0
-    lb_round.opens_at = T0 - dt.timedelta(days=1)
-    lb_round.save()
-    lb_round.refresh_settings()
+    freeze_at_t0(lb_round)
     before = people.attempt(1, score="5", submitted=-10)
     live.leaderboard_rebuild(round=lb_round)
     after = people.attempt(2, score="9", submitted=+10)
@@ -201,13 +206,7 @@ def test_a_batch_of_submits_is_recorded_with_one_query(any_lb, people, lb_round,
                                                       django_capture_on_commit_callbacks):
     """The submit hook gets one commit's worth of attempts: every name in one query, the live and the frozen
     board updated for each attempt, a disqualified person left out."""
-    contest = lb_round.contest
-    contest.scoreboard_visibility, contest.freeze_minutes = "frozen", 60
-    contest.save()
-    lb_round.closes_at = T0 + dt.timedelta(hours=1)  # freeze at T0
-    lb_round.opens_at = T0 - dt.timedelta(days=1)
-    lb_round.save()
-    lb_round.refresh_settings()
+    freeze_at_t0(lb_round)
     people.registration(6)
     with django_capture_on_commit_callbacks(execute=True):
         person_disqualify(actor=make_staff(org_a, "judge"), registration=people.regs[6], reason="Nhiều tài khoản")
