@@ -17,9 +17,9 @@
     var rounded = Math.sign(n) * Math.round(Number((Math.abs(n) * factor).toPrecision(15))) / factor;
     var text = Math.abs(rounded).toFixed(decimals);
     var parts = text.split(".");
-    var fraction = (parts[1] || "").replace(/0+$/, "");
-    var sign = rounded < 0 && (parts[0] !== "0" || fraction) ? "-" : "";
-    return sign + group(parts[0]) + (fraction ? "," + fraction : "");
+    var decimalsText = (parts[1] || "").replace(/0+$/, "");
+    var sign = rounded < 0 && (parts[0] !== "0" || decimalsText) ? "-" : "";
+    return sign + group(parts[0]) + (decimalsText ? "," + decimalsText : "");
   }
   function pad(n) { return (n < 10 ? "0" : "") + n; }
   function duration(ms) {
