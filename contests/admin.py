@@ -407,6 +407,15 @@ class AttemptAdmin(TenantScopedAdmin):
     search_fields = ("registration__full_name",)
     readonly_fields = [f.name for f in Attempt._meta.fields]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Attempt]:
+        """Judges do not see the attempts of a round whose essays are still being graded: names beside
+        scores that move as marks become final would tell them whose essay is whose (blind grading)."""
+        from contests.blind_grading import blinded_rounds_for
+
+        queryset = super().get_queryset(request)
+        hidden = blinded_rounds_for(request.user)
+        return queryset.exclude(round_id__in=hidden) if hidden else queryset
+
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False
 

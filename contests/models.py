@@ -294,6 +294,12 @@ class Round(models.Model):
     extended_until = models.DateTimeField(_("gia hạn đến"), null=True, blank=True)
     closed_at = models.DateTimeField(_("đã chốt lúc"), null=True, blank=True)
     prediction_target_value = models.PositiveIntegerField(_("đáp án câu hỏi dự đoán"), null=True, blank=True)
+    # Bumped (F() + 1) by every change to what the official ranking is computed from once the round has
+    # closed — an essay's final mark, a rescore, a disqualification, a reopening — through
+    # ``contests.services.contests.round_results_changed``. A stored ranking remembers the value it was
+    # computed at; a different value means the ranking is out of date (leaderboards.selectors).
+    results_revision = models.PositiveIntegerField(_("số lần dữ liệu kết quả thay đổi"), default=0,
+                                                   editable=False)
 
     # Overrides of the contest defaults (None = inherit).
     time_limit_seconds = models.PositiveIntegerField(_("thời gian làm bài (giây)"), null=True, blank=True,

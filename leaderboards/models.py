@@ -22,9 +22,33 @@ class RankingStatus(models.TextChoices):
     PROPOSED = "proposed", _("Đã đề xuất")
     APPROVED = "approved", _("Đã phê duyệt")
     PUBLISHED = "published", _("Đã công bố")
+    # A published version taken down (with a public notice), or replaced by a newer published version:
+    # both stay in the history, neither is shown as the current result.
+    WITHDRAWN = "withdrawn", _("Đã thu hồi")
+    SUPERSEDED = "superseded", _("Đã được thay thế")
 
 
-LOCKED_STATUSES = (RankingStatus.PROPOSED, RankingStatus.APPROVED, RankingStatus.PUBLISHED)
+LOCKED_STATUSES = (RankingStatus.PROPOSED, RankingStatus.APPROVED, RankingStatus.PUBLISHED,
+                   RankingStatus.WITHDRAWN, RankingStatus.SUPERSEDED)
+
+
+class PrizeTier(models.TextChoices):
+    """Individual prizes, in order: the first ``prizes["first"]`` prize-eligible entries (listing order) get
+    the first prize, the next ``prizes["second"]`` the second, and so on."""
+
+    FIRST = "first", _("Giải Nhất")
+    SECOND = "second", _("Giải Nhì")
+    THIRD = "third", _("Giải Ba")
+    ENCOURAGEMENT = "encouragement", _("Giải Khuyến khích")
+
+
+class CollectivePrize(models.TextChoices):
+    """Collective (unit) prizes: the units with the most entrants, the highest participation rate (entrants
+    / registered population) or the most individual winners."""
+
+    ENTRANTS = "entrants", _("Đơn vị có nhiều người dự thi nhất")
+    RATE = "rate", _("Đơn vị có tỉ lệ tham gia cao nhất")
+    WINNERS = "winners", _("Đơn vị có nhiều người đoạt giải nhất")
 
 
 class RoundRanking(models.Model):
@@ -48,10 +72,28 @@ class RoundRanking(models.Model):
     prize_places = models.PositiveIntegerField(
         _("số giải cá nhân"), default=0,
         help_text=_("Số người đoạt giải (theo thứ tự xếp hạng, bỏ qua người không đủ điều kiện nhận giải)."))
+    # Individual prizes per tier ({"first": 1, "second": 3, …}, PrizeTier keys; prize_places is their sum)
+    # and collective prizes per kind ({"entrants": 3, …}, CollectivePrize keys). Kept by later versions.
+    prizes = models.JSONField(_("cơ cấu giải cá nhân"), default=dict, blank=True)
+    collective_prizes = models.JSONField(_("cơ cấu giải tập thể"), default=dict, blank=True)
     entry_count = models.PositiveIntegerField(_("số thí sinh được xếp hạng"), default=0)
     revision_reason = models.TextField(_("lý do tính lại"), blank=True)
     # Ranks that changed against the previous version: {"changed": n, "rows": [...first rows...]}.
     diff = models.JSONField(_("thay đổi so với phiên bản trước"), default=dict, blank=True)
+    # ``Round.results_revision`` when this version was computed: a different value now means something the
+    # ranking is computed from has changed since (leaderboards.selectors.ranking_freshness).
+    inputs_revision = models.PositiveIntegerField(_("phiên bản dữ liệu đầu vào"), default=0)
+    # Set by the approval workflow (judging.services.approval); shown on the public list and in exports.
+    approved_at = models.DateTimeField(_("phê duyệt lúc"), null=True, blank=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+", verbose_name=_("người phê duyệt"))
+    published_at = models.DateTimeField(_("công bố lúc"), null=True, blank=True)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+", verbose_name=_("người công bố"))
+    ended_at = models.DateTimeField(_("thu hồi / thay thế lúc"), null=True, blank=True)
+    public_notice = models.TextField(_("thông báo công khai"), blank=True,
+                                     help_text=_("Hiện trên trang kết quả khi kết quả bị thu hồi hoặc được "
+                                                 "thay thế."))
 
     class Meta:
         verbose_name = _("kết quả xếp hạng đợt thi")
@@ -92,6 +134,7 @@ class RankingEntry(models.Model):
     submitted_at = models.DateTimeField(_("nộp bài lúc"))
     prize_eligible = models.BooleanField(_("đủ điều kiện nhận giải"), default=True)
     is_winner = models.BooleanField(_("đoạt giải"), default=False)
+    prize = models.CharField(_("giải"), max_length=16, blank=True, choices=PrizeTier.choices)
 
     class Meta:
         verbose_name = _("thứ hạng")

@@ -62,8 +62,12 @@ def round_is_over(round: Round, now: dt.datetime) -> bool:
 
 
 def is_round_staff(user: Any, round: Round) -> bool:
-    """Judges and organisers of the organisation that owns the round see the live board at all times."""
-    return has_role(user, round.contest.organisation_id, STAFF_ROLES)
+    """Judges and organisers of the organisation that owns the round see the live board at all times —
+    except a judge while the round's essays are being graded (blind grading: contests.blind_grading), who
+    sees what the public sees."""
+    from contests.blind_grading import judge_is_blinded
+
+    return has_role(user, round.contest.organisation_id, STAFF_ROLES) and not judge_is_blinded(user, round)
 
 
 def public_view(*, round: Round, now: dt.datetime) -> str | None:
@@ -122,6 +126,46 @@ def ranking_latest(*, round: Round, published_only: bool = False) -> RoundRankin
     return qs.order_by("-version").first()
 
 
+@dataclass(frozen=True)
+class RankingFreshness:
+    """Whether a stored ranking still matches what it was computed from.
+
+    ``changes``: how many recorded changes (``Round.results_revision``) happened since it was computed;
+    ``mismatched``: entries whose counted attempt no longer has the stored score, status, duration,
+    prediction or correct count (only counted when asked for with ``deep=True``: a join over the entries,
+    done before a decision, not on every page view)."""
+
+    changes: int
+    mismatched: int = 0
+
+    @property
+    def stale(self) -> bool:
+        return self.changes > 0 or self.mismatched > 0
+
+
+def ranking_freshness(*, ranking: RoundRanking, deep: bool = False) -> RankingFreshness:
+    current = Round.objects.filter(pk=ranking.round_id).values_list("results_revision", flat=True).first() or 0
+    changes = current - ranking.inputs_revision if current >= ranking.inputs_revision else 1
+    mismatched = ranking_entries_mismatched(ranking=ranking) if deep else 0
+    return RankingFreshness(changes=changes, mismatched=mismatched)
+
+
+def ranking_entries_mismatched(*, ranking: RoundRanking) -> int:
+    """Entries whose attempt's stored values differ from the ranking's copy (a change nobody recorded with
+    ``round_results_changed`` — e.g. a write from a shell — still makes the ranking stale)."""
+    from contests.models import AttemptStatus
+
+    entry, attempt = RankingEntry._meta.db_table, Attempt._meta.db_table
+    sql = (f"SELECT COUNT(*) FROM {entry} e JOIN {attempt} a ON a.id = e.attempt_id WHERE e.ranking_id = %s "
+           f"AND (a.status NOT IN (%s, %s) OR COALESCE(a.score, 0) <> e.score "
+           f"OR COALESCE(a.duration_ms, 0) <> e.duration_ms "
+           f"OR COALESCE(a.correct_count, -1) <> COALESCE(e.correct_count, -1) "
+           f"OR COALESCE(a.prediction, -1) <> COALESCE(e.prediction, -1))")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ranking.pk, AttemptStatus.SUBMITTED, AttemptStatus.EXPIRED])
+        return int(cursor.fetchone()[0])
+
+
 def ranking_entries(*, ranking: RoundRanking, limit: int = 100, offset: int = 0) -> list[RankingEntry]:
     """A page of entries (keyset-friendly: ordered by the unique position) with names and units."""
     entries = list(RankingEntry.objects.filter(ranking=ranking).select_related("unit")
@@ -134,13 +178,17 @@ def ranking_entries(*, ranking: RoundRanking, limit: int = 100, offset: int = 0)
     return entries
 
 
-def contest_ranking(*, contest: Contest, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
-    """Contest-wide ranking from the current ranking of every round: each person's counted round results
-    totalled (score sum, duration sum) or their best round (setting), ranked 1, 1, 3 in SQL."""
+def contest_ranking(*, contest: Contest, limit: int = 100, offset: int = 0,
+                    published_only: bool = False) -> list[dict[str, Any]]:
+    """Contest-wide ranking from the current ranking of every round (``published_only``: the published
+    version of each round, rounds without one left out): each person's counted round results totalled
+    (score sum, duration sum) or their best round (setting), ranked 1, 1, 3 in SQL."""
     setting = ContestLeaderboardSettings.objects.filter(contest=contest).values_list("aggregate", flat=True).first()
     current: dict[int, tuple[int, int]] = {}
-    for rid, round_id, version in RoundRanking.objects.filter(round__contest=contest).values_list(
-            "id", "round_id", "version"):
+    versions = RoundRanking.objects.filter(round__contest=contest)
+    if published_only:
+        versions = versions.filter(status=RankingStatus.PUBLISHED)
+    for rid, round_id, version in versions.values_list("id", "round_id", "version"):
         if round_id not in current or version > current[round_id][1]:
             current[round_id] = (rid, version)
     ids = [rid for rid, _ in current.values()]

@@ -83,7 +83,8 @@ def contest_board(request: HttpRequest, slug: str) -> HttpResponse:
     if not staff and (not contest.is_published or not published or not rounds):
         raise Http404
     page = _page(request)
-    rows = selectors.contest_ranking(contest=contest, limit=PAGE, offset=(page - 1) * PAGE)
+    rows = selectors.contest_ranking(contest=contest, limit=PAGE, offset=(page - 1) * PAGE,
+                                     published_only=not staff)
     for row in rows:
         row["display"] = selectors.display_name(row["name"], masked=not staff)
     return render(request, "leaderboards/contest.html", {

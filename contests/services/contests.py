@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils.text import slugify
 
 from accounts.models import Role
@@ -80,3 +82,13 @@ def round_close(*, round: Round, now: dt.datetime | None = None, actor: Any = No
                   organisation=round.contest.organisation_id,
                   data={"prediction_target_value": round.prediction_target_value})
     return round
+
+
+def round_results_changed(*, round_ids: Iterable[int]) -> None:
+    """Record that something the official ranking of these rounds is computed from has changed (an essay's
+    final mark, a rescore, a disqualification, a reopening): ``results_revision`` + 1, in the caller's
+    transaction. Call it last in the transaction: it takes the round row's lock, which the ranking
+    computation also holds while it reads, so a ranking never misses a change it did not see."""
+    ids = sorted({int(pk) for pk in round_ids})
+    if ids:
+        Round.objects.filter(pk__in=ids).update(results_revision=F("results_revision") + 1)

@@ -96,7 +96,8 @@ def round_extend(*, actor: Any, round: Round, until: dt.datetime, reason: str,
         round.extended_until = until
         round.closed_at = None
         round.prediction_target_value = None
-        round.save(update_fields=["extended_until", "closed_at", "prediction_target_value"])
+        round.results_revision += 1  # a stored ranking of the earlier close is out of date
+        round.save(update_fields=["extended_until", "closed_at", "prediction_target_value", "results_revision"])
         grant = OverrideGrant.objects.create(
             kind=OverrideKind.ROUND_EXTEND, contest_id=round.contest_id, round=round, previous_close=previous,
             new_close=until, reason=reason, actor=actor, created_at=now)

@@ -47,6 +47,13 @@ def _audit(**kwargs: Any) -> None:
     audit(**kwargs)
 
 
+def _results_changed(round_ids: set[int]) -> None:
+    """The stored rankings of these rounds no longer match (leaderboards.selectors.ranking_freshness)."""
+    from contests.services.contests import round_results_changed
+
+    round_results_changed(round_ids=round_ids)
+
+
 def attempt_disqualify(*, actor: Any, attempt: Attempt, reason: str,
                        now: dt.datetime | None = None) -> Disqualification:
     """Disqualify one finished attempt. Raises PermissionDenied, ReasonRequired, AttemptNotFinished,
@@ -75,6 +82,7 @@ def attempt_disqualify(*, actor: Any, attempt: Attempt, reason: str,
         _audit(actor=actor, action="leaderboards.attempt_disqualified", target=locked,
                organisation=contest.organisation_id, reason=reason,
                data={"disqualification_id": decision.pk, "round_id": locked.round_id})
+        _results_changed({locked.round_id})
         _refresh_boards_on_commit(rounds={locked.round_id}, user_id=locked.user_id)
     return decision
 
@@ -103,6 +111,7 @@ def person_disqualify(*, actor: Any, registration: Registration, reason: str,
                organisation=contest.organisation_id, reason=reason,
                data={"disqualification_id": decision.pk, "attempts": len(attempts)})
         rounds = set(Attempt.objects.filter(registration=registration).values_list("round_id", flat=True))
+        _results_changed(rounds)
         _refresh_boards_on_commit(rounds=rounds, user_id=registration.user_id)
     return decision
 
@@ -136,5 +145,6 @@ def disqualification_revoke(*, actor: Any, disqualification: Disqualification, r
                organisation=decision.contest.organisation_id, reason=reason,
                data={"scope": decision.scope, "attempts_restored": restored})
         rounds = set(Attempt.objects.filter(registration=decision.registration).values_list("round_id", flat=True))
+        _results_changed(rounds)
         _refresh_boards_on_commit(rounds=rounds, user_id=decision.registration.user_id)
     return decision

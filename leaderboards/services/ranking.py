@@ -26,17 +26,40 @@ from accounts.models import Role
 from accounts.tenancy import has_role
 from contests.models import Attempt, AttemptStatus, Round
 from leaderboards import errors
-from leaderboards.models import Disqualification, RankingEntry, RankingStatus, RoundRanking
+from leaderboards.models import (
+    LOCKED_STATUSES,
+    Disqualification,
+    PrizeTier,
+    RankingEntry,
+    RankingStatus,
+    RoundRanking,
+)
 from leaderboards.strategies import TieBreak, policy_for, tie_break_for
 
 DIFF_ROWS_KEPT = 200
 RANKING_ROLES = frozenset({Role.ORGANISER})
+# Judges may recompute a draft (e.g. once the essays are graded); a locked version only organisers revise.
+DRAFT_RANKING_ROLES = frozenset({Role.ORGANISER, Role.JUDGE})
+MAX_PRIZES_PER_TIER = 100_000
 
 
 def ranking_is_locked(ranking: RoundRanking | None) -> bool:
-    """A ranking that a judge proposed (or that was approved/published) must not move silently."""
-    return ranking is not None and ranking.status in (RankingStatus.PROPOSED, RankingStatus.APPROVED,
-                                                       RankingStatus.PUBLISHED)
+    """A ranking that a judge proposed (or that was approved/published/withdrawn) must not move silently."""
+    return ranking is not None and ranking.status in LOCKED_STATUSES
+
+
+def prizes_clean(prizes: dict[str, Any] | None) -> dict[str, int]:
+    """{tier: count} with every PrizeTier key, counts ≥ 0. Raises ValueError on anything else."""
+    cleaned: dict[str, int] = {}
+    for tier in PrizeTier.values:
+        value = (prizes or {}).get(tier, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_PRIZES_PER_TIER:
+            raise ValueError(f"prize count for {tier}: {value!r}")
+        cleaned[tier] = value
+    unknown = set(prizes or {}) - set(PrizeTier.values)
+    if unknown:
+        raise ValueError(f"unknown prize tiers {sorted(unknown)}")
+    return cleaned
 
 
 def ranking_current(*, round: Round) -> RoundRanking | None:
@@ -114,19 +137,57 @@ def _insert_entries(*, ranking: RoundRanking, round: Round, order: TieBreak, pol
         eligible_params = list(others)
     sql = (
         f"INSERT INTO {entry} (ranking_id, attempt_id, user_id, unit_id, position, rank, score, correct_count, "
-        f"prediction, prediction_distance, duration_ms, submitted_at, prize_eligible, is_winner) "
+        f"prediction, prediction_distance, duration_ms, submitted_at, prize_eligible, is_winner, prize) "
         f"SELECT %s, id, user_id, unit_id, ROW_NUMBER() OVER (ORDER BY {rank_sql}, id ASC), "
         f"RANK() OVER (ORDER BY {rank_sql}), score, correct_count, prediction, dist, duration_ms, submitted_at, "
-        f"{eligible}, FALSE FROM ({counted}) c"
+        f"{eligible}, FALSE, '' FROM ({counted}) c"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [ranking.pk, *eligible_params, *params])
         inserted = cursor.rowcount
-        if ranking.prize_places:
-            cursor.execute(
-                f"UPDATE {entry} SET is_winner = TRUE WHERE id IN (SELECT id FROM {entry} WHERE ranking_id = %s "
-                f"AND prize_eligible ORDER BY position LIMIT %s)", [ranking.pk, ranking.prize_places])
+    _apply_prizes(ranking)
     return inserted
+
+
+def _apply_prizes(ranking: RoundRanking) -> None:
+    """Mark the winners of ``ranking``: the first ``prize_places`` prize-eligible entries in listing order,
+    each with its tier (``prizes``: the first N₁ eligible get the first prize, the next N₂ the second…).
+    A ranking with ``prize_places`` but no tiers (older versions) marks winners without a tier."""
+    entry = RankingEntry._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {entry} SET is_winner = FALSE, prize = '' WHERE ranking_id = %s "
+                       f"AND (is_winner OR prize <> '')", [ranking.pk])
+        tiers = [(tier, int((ranking.prizes or {}).get(tier, 0))) for tier in PrizeTier.values]
+        if not any(count for _, count in tiers):
+            tiers = [("", ranking.prize_places)] if ranking.prize_places else []
+        offset = 0
+        for tier, count in tiers:
+            if count <= 0:
+                continue
+            cursor.execute(
+                f"UPDATE {entry} SET is_winner = TRUE, prize = %s WHERE id IN (SELECT id FROM {entry} "
+                f"WHERE ranking_id = %s AND prize_eligible ORDER BY position LIMIT %s OFFSET %s)",
+                [tier, ranking.pk, count, offset])
+            offset += count
+
+
+def ranking_prizes_set(*, ranking: RoundRanking, prizes: dict[str, int],
+                       collective_prizes: dict[str, int] | None = None) -> RoundRanking:
+    """Change the prizes of an unlocked (draft) ranking in place and re-mark its winners. A locked version is
+    never changed: its prizes change only in a new version (``ranking_compute`` with ``prizes``). The caller
+    (judging) checks roles and records the decision. Raises RankingLocked, ValueError."""
+    prizes = prizes_clean(prizes)
+    with transaction.atomic():
+        locked = RoundRanking.objects.select_for_update().get(pk=ranking.pk)
+        if ranking_is_locked(locked):
+            raise errors.RankingLocked()
+        locked.prizes = prizes
+        locked.prize_places = sum(prizes.values())
+        if collective_prizes is not None:
+            locked.collective_prizes = dict(collective_prizes)
+        locked.save(update_fields=["prizes", "prize_places", "collective_prizes"])
+        _apply_prizes(locked)
+    return locked
 
 
 def ranking_diff(*, old: RoundRanking | None, new: RoundRanking, limit: int = DIFF_ROWS_KEPT) -> dict[str, Any]:
@@ -156,33 +217,40 @@ def ranking_diff(*, old: RoundRanking | None, new: RoundRanking, limit: int = DI
 
 
 def ranking_compute(*, round: Round, actor: Any = None, revision_reason: str = "",
-                    prize_places: int | None = None, now: dt.datetime | None = None) -> RoundRanking:
+                    prize_places: int | None = None, prizes: dict[str, int] | None = None,
+                    collective_prizes: dict[str, int] | None = None,
+                    now: dt.datetime | None = None) -> RoundRanking:
     """Compute and store a new version of the official ranking of a closed round.
 
-    ``actor`` None = the system (the close job); otherwise an organiser of the owning organisation.
-    Raises RoundNotClosed (no prediction target stored yet / round not officially closed), RankingLocked
-    (the current version is proposed/approved/published and no ``revision_reason`` was given),
-    PermissionDenied. ``prize_places`` None keeps the previous version's number of prizes.
+    ``actor`` None = the system (the close job); otherwise an organiser of the owning organisation, or a
+    judge when the current version is a draft (not a revision). Raises RoundNotClosed (no prediction target
+    stored yet / round not officially closed), RankingLocked (the current version is locked and no
+    ``revision_reason`` was given), PermissionDenied. ``prizes`` ({tier: count}) / ``collective_prizes`` None
+    keep the previous version's; ``prize_places`` alone (no tiers) marks that many winners without a tier.
+    Stores ``Round.results_revision`` as the version's ``inputs_revision`` (read under the round's lock).
     """
     from contests.services._common import audit
 
     now = now or timezone.now()
     revision_reason = (revision_reason or "").strip()
+    if prizes is not None:
+        prizes = prizes_clean(prizes)
     with transaction.atomic():
         round = Round.objects.select_for_update(of=("self",)).select_related("contest").get(pk=round.pk)
         organisation_id = round.contest.organisation_id
-        if actor is not None and not has_role(actor, organisation_id, RANKING_ROLES):
-            raise errors.PermissionDenied()
         if round.closed_at is None:
             raise errors.RoundNotClosed()
+        previous = ranking_current(round=round)
+        revision = ranking_is_locked(previous)
+        roles = RANKING_ROLES if revision else DRAFT_RANKING_ROLES
+        if actor is not None and not has_role(actor, organisation_id, roles):
+            raise errors.PermissionDenied()
+        if revision and not revision_reason:
+            raise errors.RankingLocked()
         if connection.vendor == "postgresql":
             # The two window sorts of a million rows fit in memory instead of spilling to disk.
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL work_mem = '256MB'")
-        previous = ranking_current(round=round)
-        revision = ranking_is_locked(previous)
-        if revision and not revision_reason:
-            raise errors.RankingLocked()
         settings = round.settings
         order = tie_break_for(settings.tie_break_order)
         with_prediction = bool(settings.prediction_enabled)
@@ -193,9 +261,19 @@ def ranking_compute(*, round: Round, actor: Any = None, revision_reason: str = "
             prediction_target_kind=settings.prediction_target_kind if with_prediction else "",
             prediction_target_value=target, counted_attempt=settings.counted_attempt,
             tie_break_order=list(order.keys),
-            prize_places=prize_places if prize_places is not None else (previous.prize_places if previous else 0),
-            revision_reason=revision_reason,
+            prizes=prizes if prizes is not None else (dict(previous.prizes) if previous and prize_places is None
+                                                      else {}),
+            collective_prizes=(dict(collective_prizes) if collective_prizes is not None
+                               else dict(previous.collective_prizes) if previous else {}),
+            revision_reason=revision_reason, inputs_revision=round.results_revision,
         )
+        if prizes is not None:
+            ranking.prize_places = sum(prizes.values())
+        elif prize_places is not None:
+            ranking.prize_places = prize_places
+        elif previous is not None:
+            ranking.prize_places = previous.prize_places
+        ranking.save(update_fields=["prize_places"])
         ranking.entry_count = _insert_entries(ranking=ranking, round=round, order=order,
                                               policy=settings.counted_attempt, with_prediction=with_prediction,
                                               target=target)

@@ -60,6 +60,9 @@ def attempts_rescore_for_question(*, question: Any, actor: Any = None) -> dict[s
             bulk_update_rows(touched, ["score", "correct_count"])
             bulk_update_rows(touched_answers, ["is_correct", "points_awarded"])
             changed += len(touched)
+        from contests.services.contests import round_results_changed
+
+        round_results_changed(round_ids=rounds)
         audit(actor=actor, action="leaderboards.attempts_rescored", target=question,
               organisation=getattr(question, "organisation_id", None),
               data={"attempts": len(attempt_ids), "changed": changed, "rounds": sorted(rounds)})

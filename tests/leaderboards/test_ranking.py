@@ -180,12 +180,23 @@ def test_locked_ranking_needs_an_audited_revision(people, lb_round, org_a):
     assert AuditEvent.objects.filter(action="leaderboards.ranking_computed").count() == 2
 
 
-def test_only_organisers_of_the_owner_compute(people, lb_round, org_a, org_b):
+def test_only_staff_of_the_owner_compute_and_only_organisers_revise(people, lb_round, org_a, org_b):
+    """Organisers and judges of the owner compute a draft (judges recompute it once the essays are graded);
+    a locked version is revised by organisers only."""
     people.attempt(1, score="5")
     round_close(round=lb_round)
-    for actor in (make_staff(org_b, "organiser"), make_staff(org_a, "judge")):
+    for actor in (make_staff(org_b, "organiser"), make_staff(org_b, "judge"), make_staff(org_a, "writer")):
         with pytest.raises(errors.PermissionDenied):
             ranking_compute(round=lb_round, actor=actor)
+    judge = make_staff(org_a, "judge")
+    draft = ranking_compute(round=lb_round, actor=judge)
+    assert draft.version == 2
+    draft.status = RankingStatus.PROPOSED
+    draft.save(update_fields=["status"])
+    with pytest.raises(errors.PermissionDenied):
+        ranking_compute(round=lb_round, actor=judge, revision_reason="Sửa đáp án câu 3")
+    assert ranking_compute(round=lb_round, actor=make_staff(org_a, "organiser"),
+                           revision_reason="Sửa đáp án câu 3").version == 3
 
 
 def test_recompute_shows_what_changed(people, lb_round, org_a):
