@@ -8,7 +8,6 @@ class JudgingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from contests.scoring import register_essay_marks
-        from judging.services.essays import essay_final_marks
+        from judging import receivers
 
-        register_essay_marks(essay_final_marks)
+        receivers.connect()

@@ -51,4 +51,83 @@ class GradingClosed(JudgingError):
 
 class InvalidMark(JudgingError):
     code = "invalid_mark"
+    default_message = _("Điểm phải là một số, ví dụ 4 hoặc 4,5.")
+
+
+class MarkOutOfRange(InvalidMark):
+    code = "mark_out_of_range"
     default_message = _("Điểm phải từ 0 đến điểm tối đa của câu hỏi.")
+    template = _("Điểm phải từ 0 đến %(max)s.")
+
+
+class MarkTooPrecise(InvalidMark):
+    code = "mark_too_precise"
+    default_message = _("Điểm chỉ được có tối đa 2 chữ số thập phân, ví dụ 2,55.")
+
+
+class CorrectionClosed(JudgingError):
+    code = "correction_closed"
+    default_message = _("Kết quả đã được đề xuất nên không thể tự sửa điểm nữa; việc điều chỉnh sau đó phải qua "
+                        "thủ tục khiếu nại (chấm lại).")
+
+
+class RegradeNotFinal(JudgingError):
+    code = "regrade_not_final"
+    default_message = _("Chỉ chấm lại được bài đã có điểm cuối cùng.")
+
+
+class SelfApproval(NotAllowed):
+    code = "self_approval"
+    default_message = _("Bạn là người đề xuất kết quả này nên không thể tự phê duyệt: cần một thành viên khác "
+                        "của Ban tổ chức phê duyệt.")
+
+
+class RankingStale(JudgingError):
+    code = "ranking_stale"
+    default_message = _("Dữ liệu đã thay đổi sau khi tính kết quả này (điểm tự luận, quyết định loại hoặc chấm "
+                        "lại): cần tính lại kết quả trước khi tiếp tục.")
+
+
+class VersionMismatch(NotCurrentVersion):
+    code = "version_mismatch"
+    default_message = _("Kết quả đã được tính lại trong lúc bạn xem: hãy xem phiên bản mới trước khi quyết định.")
+
+
+class PrizesNotConfirmed(JudgingError):
+    code = "prizes_not_confirmed"
+    default_message = _("Kết quả chưa có giải nào. Hãy đặt số giải, hoặc xác nhận công bố không có giải.")
+
+
+class InvalidPrizes(JudgingError):
+    code = "invalid_prizes"
+    default_message = _("Số giải phải là số nguyên từ 0 trở lên.")
+
+
+class NotPublished(JudgingError):
+    code = "not_published"
+    default_message = _("Kết quả này không ở trạng thái đã công bố.")
+
+
+class NoticeRequired(JudgingError):
+    code = "notice_required"
+    default_message = _("Cần nội dung thông báo công khai.")
+
+
+class ComplaintClosed(JudgingError):
+    code = "complaint_closed"
+    default_message = _("Khiếu nại này đã có kết luận.")
+
+
+class ComplaintNotAllowed(JudgingError):
+    code = "complaint_not_allowed"
+    default_message = _("Chỉ tiếp nhận khiếu nại khi kết quả của đợt thi đã được công bố.")
+
+
+class RegradePending(JudgingError):
+    code = "regrade_pending"
+    default_message = _("Bài đang được chấm lại: chờ có điểm chấm lại rồi mới kết luận.")
+
+
+class ComplaintContentRequired(JudgingError):
+    code = "complaint_content_required"
+    default_message = _("Cần ghi nội dung khiếu nại.")
