@@ -244,3 +244,60 @@ def membership_revoke(*, actor: User | None, membership: Membership) -> None:
             user.save(update_fields=["is_staff"])
         AuditEvent.objects.create(actor=actor, organisation=organisation, action="membership.revoked",
                                   target_type="accounts.user", target_id=str(user.pk), data={"role": role})
+
+
+TEMPORARY_PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # noqa: S105 — an alphabet
+
+
+def _temporary_password() -> str:
+    """Twelve characters from an alphabet without look-alikes (l/1, O/0), with letters and digits."""
+    import secrets
+
+    while True:
+        password = "".join(secrets.choice(TEMPORARY_PASSWORD_ALPHABET) for _ in range(12))
+        if any(c.isdigit() for c in password) and any(c.isalpha() for c in password):
+            return password
+
+
+def staff_account_create(*, actor: User, organisation: Organisation, full_name: str, phone: str,
+                         email: str = "", role: str = Role.JUDGE) -> tuple[User, str]:
+    """An organiser creates a staff account (a judge, usually) in their own organisation: the account, its
+    role there, and a temporary password returned once to be handed over (the person changes it on the
+    password page). Refuses an organisation where ``actor`` is not an organiser, a phone number or e-mail
+    that already has an account (grant that account the role instead), a bad phone number. Audited as
+    ``accounts.staff_account_created`` (no password, no personal values)."""
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    from accounts.tenancy import has_role
+    from accounts.validators import normalise_phone, validate_phone
+
+    if not has_role(actor, organisation.pk, [Role.ORGANISER]):
+        raise MembershipError(str(_("Bạn chỉ tạo được tài khoản trong đơn vị mà bạn thuộc Ban tổ chức.")))
+    if role not in Role.values:
+        raise MembershipError(str(_("Vai trò không hợp lệ.")))
+    full_name = " ".join((full_name or "").split())
+    if not full_name:
+        raise MembershipError(str(_("Cần nhập họ và tên.")))
+    try:
+        validate_phone(phone)
+    except ValidationError as exc:
+        raise MembershipError(" ".join(exc.messages)) from exc
+    phone = normalise_phone(phone)
+    email = (email or "").strip().lower() or None
+    if User.objects.filter(phone=phone).exists() or (email and User.objects.filter(email__iexact=email).exists()):
+        raise MembershipError(str(_("Số điện thoại hoặc email này đã có tài khoản: hãy cấp vai trò cho tài khoản "
+                                    "đó (mục “Cấp vai trò cho tài khoản đã có”).")))
+    password = _temporary_password()
+    with transaction.atomic():
+        username, n = f"cb{phone}", 2
+        while User.objects.filter(username=username).exists():
+            username, n = f"cb{phone}-{n}", n + 1
+        user = User(username=username, full_name=full_name, phone=phone, email=email, is_staff=True)
+        validate_password(password, user)
+        user.set_password(password)
+        user.save()
+        membership_grant(actor=actor, user=user, organisation=organisation, role=role)
+        AuditEvent.objects.create(actor=actor, organisation=organisation, action="accounts.staff_account_created",
+                                  target_type="accounts.user", target_id=str(user.pk), data={"role": role})
+    return user, password

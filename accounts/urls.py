@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import views
+from accounts import staff_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -20,4 +20,5 @@ urlpatterns = [
     path("password-reset/sms/verify/", views.sms_reset_verify, name="sms_reset_verify"),
     path("reset/<uidb64>/<token>/", views.EmailPasswordResetConfirmView.as_view(), name="password_reset_confirm"),
     path("reset/done/", views.EmailPasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("staff/", staff_views.staff, name="staff"),
 ]
