@@ -22,3 +22,19 @@ class ExportNotAllowed(ExportError):
 class ExportNotReady(ExportError):
     code = "export_not_ready"
     default_message = _("Tệp xuất dữ liệu chưa sẵn sàng.")
+
+
+class ExportBlindGrading(ExportError):
+    code = "export_blind_grading"
+    default_message = _("Trong khi còn bài tự luận chưa có điểm, giám khảo chưa được xuất dữ liệu của đợt thi "
+                        "(bảng xếp hạng có tên thí sinh và bài làm sẽ cho biết bài nào của ai).")
+
+
+class ExportNothingPublished(ExportError):
+    code = "export_nothing_published"
+    default_message = _("Chưa có kết quả nào được công bố: bản để công bố chỉ gồm kết quả đã công bố.")
+
+
+class ExportPublishedAnswers(ExportError):
+    code = "export_published_answers"
+    default_message = _("Bản để công bố không gồm bài làm: hãy chọn “Bảng kết quả (Excel)”.")

@@ -49,6 +49,12 @@ class ExportJob(models.Model):
     round = models.ForeignKey("contests.Round", null=True, blank=True, on_delete=models.CASCADE,
                               related_name="export_jobs", verbose_name=_("đợt thi"))
     full_personal_data = models.BooleanField(_("thông tin cá nhân đầy đủ"), default=False)
+    # The publication export: only the published ranking version of each round, personal data masked, no
+    # answer or essay texts.
+    published = models.BooleanField(_("bản để công bố"), default=False)
+    # The ranking version each round's sheet was written from: [{"round_id", "version", "status"}, …]
+    # (None when no ranking was stored yet and a provisional one was computed).
+    rankings = models.JSONField(_("phiên bản kết quả đã xuất"), default=list, blank=True)
     status = models.CharField(_("trạng thái"), max_length=10, choices=ExportStatus.choices,
                               default=ExportStatus.QUEUED, db_index=True)
     progress = models.PositiveBigIntegerField(_("số dòng đã xuất"), default=0)

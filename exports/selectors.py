@@ -136,11 +136,13 @@ def _fetch(queryset: QuerySet) -> list[tuple]:
 
 @dataclass
 class ExportTarget:
-    """What is exported: one round, or every round of a contest."""
+    """What is exported: one round, or every round of a contest. ``published``: the publication export —
+    only the published ranking version of each round (rounds without one are left out), no answers."""
 
     contest: Contest
     rounds: list[Round]
     round: Round | None = None  # set when a single round is exported
+    published: bool = False
 
     @property
     def organisation_id(self) -> int:
@@ -155,18 +157,80 @@ class ExportTarget:
         return f"{self.contest.title} — {self.round.name}" if self.round else self.contest.title
 
 
-def export_target(*, round_id: int | None = None, contest_id: int | None = None) -> ExportTarget:
+def export_target(*, round_id: int | None = None, contest_id: int | None = None,
+                  published: bool = False) -> ExportTarget:
     """Raises ``Round.DoesNotExist``/``Contest.DoesNotExist``. Exactly one of the ids must be given."""
     if (round_id is None) == (contest_id is None):
         raise ValueError("give exactly one of round_id or contest_id")
     if round_id is not None:
         round = Round.objects.select_related("contest").get(pk=round_id)
-        return ExportTarget(contest=round.contest, rounds=[round], round=round)
+        return ExportTarget(contest=round.contest, rounds=[round], round=round, published=published)
     contest = Contest.objects.get(pk=contest_id)
     rounds = list(contest.rounds.order_by("position", "opens_at", "id"))
     for r in rounds:
         r.contest = contest
-    return ExportTarget(contest=contest, rounds=rounds)
+    return ExportTarget(contest=contest, rounds=rounds, published=published)
+
+
+@dataclass(frozen=True)
+class RankingSource:
+    """Which ranking a round's rows come from: a stored version (with its status) or, before leaderboards
+    stored one, a provisional ranking computed here; in a publication export, the published version only."""
+
+    round: Round
+    ranking: Any  # leaderboards.RoundRanking or None
+    provisional: bool
+
+    @property
+    def included(self) -> bool:
+        return self.ranking is not None or self.provisional
+
+
+def ranking_source(round: Round, *, published: bool = False) -> RankingSource:
+    from django.apps import apps
+
+    if not apps.is_installed("leaderboards"):
+        return RankingSource(round, None, provisional=not published)
+    from leaderboards.selectors import ranking_latest
+
+    ranking = ranking_latest(round=round, published_only=published)
+    if ranking is not None:
+        ranking.round = round
+    return RankingSource(round, ranking, provisional=ranking is None and not published)
+
+
+def ranking_sources(*, target: ExportTarget) -> list[RankingSource]:
+    return [ranking_source(r, published=target.published) for r in target.rounds]
+
+
+def ranking_source_text(source: RankingSource) -> str:
+    """What the information sheet says about a round's ranking: version, status, when published / approved,
+    whether it is out of date."""
+    if source.ranking is None:
+        if source.provisional:
+            return ("Chưa có kết quả chính thức: xếp hạng tạm tính từ các lượt thi đã nộp, "
+                    "không dùng để công bố")
+        return "Chưa công bố: không có trong bản này"
+    from leaderboards.models import RankingStatus
+    from leaderboards.selectors import ranking_freshness
+
+    ranking = source.ranking
+    text = f"Phiên bản {ranking.version} — {ranking.get_status_display()}"
+    if ranking.status == RankingStatus.PUBLISHED and ranking.published_at:
+        text += f", công bố ngày {to_vietnam(ranking.published_at):%d/%m/%Y}"
+    if ranking.approved_by_id and ranking.approved_at:
+        text += f", phê duyệt ngày {to_vietnam(ranking.approved_at):%d/%m/%Y} ({ranking.approved_by.get_full_name()})"
+    if ranking.status in (RankingStatus.DRAFT, RankingStatus.PROPOSED):
+        text += " — chưa được phê duyệt, không dùng để công bố"
+    if ranking_freshness(ranking=ranking).stale:
+        text += " — dữ liệu đã thay đổi sau khi tính (cần tính lại)"
+    return text
+
+
+def to_vietnam(moment: dt.datetime) -> dt.datetime:
+    from exports.writers import to_vietnam_naive
+
+    return to_vietnam_naive(moment)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -179,11 +243,13 @@ def answers_count(*, target: ExportTarget) -> int:
 
 
 def ranking_count(*, target: ExportTarget) -> int:
-    source = _leaderboards_entries
     total = 0
-    for round in target.rounds:
-        entries = source(round)
-        total += entries.count() if entries is not None else _finished(round).count()
+    for source in ranking_sources(target=target):
+        entries = _entries_of(source)
+        if entries is not None:
+            total += entries.count()
+        elif source.provisional:
+            total += _finished(source.round).count()
     return total
 
 
@@ -217,31 +283,29 @@ class RankingRow:
     is_winner: bool | None = None  # None: not decided by a stored ranking (provisional)
 
 
-def _leaderboards_entries(round: Round) -> Any:
-    """The stored official ranking's entries of ``round`` (leaderboards app), or None when the app is not
-    installed or the round has no stored ranking yet."""
-    from django.apps import apps
-
-    if not apps.is_installed("leaderboards"):
+def _entries_of(source: RankingSource) -> Any:
+    """The stored entries of a source's ranking version, or None (provisional or left out)."""
+    if source.ranking is None:
         return None
-    from leaderboards.models import RankingEntry, RoundRanking
+    from leaderboards.models import RankingEntry
 
-    ranking = RoundRanking.objects.filter(round=round).order_by("-version").first()
-    if ranking is None:
-        return None
-    return RankingEntry.objects.filter(ranking=ranking)
+    return RankingEntry.objects.filter(ranking=source.ranking)
 
 
 def _finished(round: Round):
     return Attempt.objects.filter(round=round, status__in=FINISHED_STATUSES)
 
 
-def ranking_rows(*, target: ExportTarget, full_personal_data: bool,
-                 batch: int = DEFAULT_BATCH) -> Iterator[RankingRow]:
-    """The official ranking of each round in turn (stored by leaderboards), else a provisional one
-    computed here from the finished attempts in the official tie-break order."""
-    for round in target.rounds:
-        entries = _leaderboards_entries(round)
+def ranking_rows(*, target: ExportTarget, full_personal_data: bool, batch: int = DEFAULT_BATCH,
+                 sources: list[RankingSource] | None = None) -> Iterator[RankingRow]:
+    """The official ranking of each round in turn: the newest stored version (leaderboards), else a
+    provisional one computed here from the finished attempts in the official tie-break order; in a
+    publication export the published version only (a round without one has no rows)."""
+    for source in sources if sources is not None else ranking_sources(target=target):
+        round = source.round
+        entries = _entries_of(source)
+        if entries is None and not source.provisional:
+            continue
         rows = (_stored_ranking_rows(round, entries, batch) if entries is not None
                 else _provisional_ranking_rows(round, batch))
         for row in rows:
@@ -344,7 +408,7 @@ def contest_ranking_rows(*, target: ExportTarget) -> Iterator[tuple]:
         return
     from leaderboards.selectors import contest_ranking
 
-    for row in contest_ranking(contest=target.contest, limit=10**9):
+    for row in contest_ranking(contest=target.contest, limit=10**9, published_only=target.published):
         yield (row["rank"], row["name"], row["unit"], row["score"], row["duration_ms"] / 1000, row["rounds"])
 
 
@@ -546,7 +610,7 @@ def winners_top_n() -> int:
 
 
 def rows_total(*, target: ExportTarget) -> int:
-    return ranking_count(target=target) + answers_count(target=target)
+    return ranking_count(target=target) + (0 if target.published else answers_count(target=target))
 
 
 def round_names(rounds: Sequence[Round]) -> str:

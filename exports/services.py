@@ -37,6 +37,21 @@ def can_export(*, user: Any, organisation_id: int) -> bool:
     return has_role(user, organisation_id, FULL_DATA_ROLES)
 
 
+def export_blinded(*, user: Any, contest: Contest, round: Round | None = None) -> bool:
+    """A judge may not export a round (or a contest with a round) whose essays are still being graded: the
+    ranking's names and the answers' texts together tell whose essay is whose (contests.blind_grading)."""
+    from contests.blind_grading import blinded_rounds_for
+
+    if user is None:
+        return False
+    hidden = blinded_rounds_for(user)
+    if not hidden:
+        return False
+    if round is not None:
+        return round.pk in hidden
+    return contest.rounds.filter(pk__in=hidden).exists()
+
+
 def _display_name(user: Any) -> str:
     if user is None:
         return "Hệ thống (dòng lệnh)"
@@ -55,9 +70,13 @@ def export_job_request(*, actor: Any, contest: Contest, round: Round | None = No
                        kind: str = ExportKind.RESULTS_XLSX, published: bool = False) -> ExportJob:
     """Create an export job and enqueue it on the "exports" queue (same transaction).
 
-    ``published=True`` asks for the list as it may be published (phone and ID numbers masked).
-    Raises ``ExportNotAllowed`` unless ``actor`` is an organiser or judge of the contest's organisation.
+    ``published=True`` asks for the publication export: the published ranking version of each round only,
+    phone and ID numbers masked, no answer or essay texts.
+    Raises ``ExportNotAllowed`` unless ``actor`` is an organiser or judge of the contest's organisation,
+    ``ExportBlindGrading`` for a judge while the essays are being graded, ``ExportPublishedAnswers`` for a
+    publication export of the answers, ``ExportNothingPublished`` when nothing is published yet.
     """
+    from exports.selectors import ranking_source
     from exports.tasks import export_job_task
 
     if round is not None and round.contest_id != contest.pk:
@@ -66,17 +85,24 @@ def export_job_request(*, actor: Any, contest: Contest, round: Round | None = No
         raise errors.ExportNotAllowed()
     if kind not in ExportKind.values:
         raise ValueError(kind)
+    if export_blinded(user=actor, contest=contest, round=round):
+        raise errors.ExportBlindGrading()
+    if published and kind != ExportKind.RESULTS_XLSX:
+        raise errors.ExportPublishedAnswers()
+    if published and not any(ranking_source(r, published=True).ranking is not None
+                             for r in ([round] if round is not None else contest.rounds.all())):
+        raise errors.ExportNothingPublished()
     full = kind == ExportKind.RESULTS_XLSX and sees_full_personal_data(
         user=actor, organisation_id=contest.organisation_id, published=published)
     with transaction.atomic():
         job = ExportJob.objects.create(organisation_id=contest.organisation_id, requested_by=actor, kind=kind,
-                                       contest=contest, round=round, full_personal_data=full)
+                                       contest=contest, round=round, full_personal_data=full, published=published)
         result = export_job_task.enqueue(job_id=job.pk)
         job.task_id = str(result.id)
         job.save(update_fields=["task_id"])
         audit_record(actor=actor, action="exports.requested", target=job, organisation=contest.organisation_id,
                      data={"kind": kind, "contest_id": contest.pk, "round_id": round.pk if round else None,
-                           "full_personal_data": full})
+                           "full_personal_data": full, "published": published})
     return job
 
 
@@ -90,7 +116,8 @@ def export_job_run(*, job_id: int, now: dt.datetime | None = None) -> ExportJob:
         return job
     now = now or timezone.now()
     ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING, started_at=now, progress=0, error="")
-    target = (export_target(round_id=job.round_id) if job.round_id else export_target(contest_id=job.contest_id))
+    target = (export_target(round_id=job.round_id, published=job.published) if job.round_id
+              else export_target(contest_id=job.contest_id, published=job.published))
 
     def progress(rows: int) -> None:
         ExportJob.objects.filter(pk=job.pk).update(progress=rows)
@@ -112,7 +139,8 @@ def export_job_run(*, job_id: int, now: dt.datetime | None = None) -> ExportJob:
                                                   finished_at=timezone.now())
         raise
     ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.DONE, file=stored, filename=filename,
-                                              progress=stats.rows, finished_at=timezone.now())
+                                              progress=stats.rows, finished_at=timezone.now(),
+                                              rankings=stats.rankings)
     _audit_export(actor=job.requested_by, target=target, job=job, stats=stats, full=job.full_personal_data)
     job.refresh_from_db()
     return job
@@ -132,6 +160,7 @@ def _audit_export(*, actor: Any, target: ExportTarget, job: ExportJob | None, st
         (target.round or target.contest), organisation=target.organisation_id,
         data={"via": via, "kind": job.kind if job else ExportKind.RESULTS_XLSX, "contest_id": target.contest.pk,
               "round_id": target.round.pk if target.round else None, "full_personal_data": full,
+              "published": target.published, "rankings": stats.rankings,
               "personal_fields": stats.personal_fields, "rows": stats.rows, "sheets": stats.sheets})
 
 
@@ -153,6 +182,8 @@ def export_job_download(*, actor: Any, job: ExportJob) -> ExportJob:
     """Record a download (the file leaves the server). Raises ``ExportNotAllowed``/``ExportNotReady``."""
     if not can_export(user=actor, organisation_id=job.organisation_id):
         raise errors.ExportNotAllowed()
+    if export_blinded(user=actor, contest=job.contest, round=job.round):
+        raise errors.ExportBlindGrading()
     if job.status != ExportStatus.DONE or not job.file:
         raise errors.ExportNotReady()
     audit_record(actor=actor, action="exports.downloaded", target=job, organisation=job.organisation_id,

@@ -40,10 +40,19 @@ def _target(request: HttpRequest, scope: str, pk: int) -> tuple[Contest, Round |
 @login_required
 @require_GET
 def export_page(request: HttpRequest, scope: str, pk: int) -> HttpResponse:
+    from exports.selectors import ranking_source, ranking_source_text
+
     contest, round = _target(request, scope, pk)
     jobs = ExportJob.objects.filter(contest=contest, round=round).select_related("requested_by")[:20]
-    return render(request, "exports/export_page.html",
-                  {"contest": contest, "round": round, "scope": scope, "pk": pk, "jobs": jobs})
+    rounds = [round] if round is not None else list(contest.rounds.order_by("position", "opens_at", "id"))
+    for r in rounds:
+        r.contest = contest
+    versions = [{"round": r, "current": ranking_source_text(ranking_source(r)),
+                 "published": ranking_source_text(ranking_source(r, published=True))} for r in rounds]
+    return render(request, "exports/export_page.html", {
+        "contest": contest, "round": round, "scope": scope, "pk": pk, "jobs": jobs, "versions": versions,
+        "blinded": services.export_blinded(user=request.user, contest=contest, round=round),
+        "any_published": any(ranking_source(r, published=True).ranking is not None for r in rounds)})
 
 
 @login_required
@@ -58,6 +67,9 @@ def export_request(request: HttpRequest, scope: str, pk: int) -> HttpResponse:
                                           published=request.POST.get("published") == "1")
     except errors.ExportNotAllowed as exc:
         raise PermissionDenied(exc.message) from exc
+    except errors.ExportError as exc:
+        messages.error(request, exc.message)
+        return redirect(f"exports:{scope}", pk=pk)
     messages.info(request, _("Đã xếp yêu cầu xuất dữ liệu vào hàng đợi."))
     return redirect("exports:job", job_id=job.pk)
 
@@ -102,6 +114,9 @@ def job_download(request: HttpRequest, job_id: int) -> HttpResponse:
         services.export_job_download(actor=request.user, job=job)
     except errors.ExportNotReady:
         messages.warning(request, errors.ExportNotReady.default_message)
+        return redirect("exports:job", job_id=job.pk)
+    except errors.ExportBlindGrading as exc:
+        messages.error(request, exc.message)
         return redirect("exports:job", job_id=job.pk)
     except errors.ExportNotAllowed as exc:
         raise PermissionDenied(exc.message) from exc

@@ -123,6 +123,8 @@ class ExportStats:
     rows: int = 0
     personal_fields: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)  # wall time per sheet (for bench/export.py)
+    # The ranking version each round came from: [{"round_id", "version", "status"}] (version None: provisional).
+    rankings: list[dict] = field(default_factory=list)
 
 
 class _Progress:
@@ -162,16 +164,25 @@ def results_workbook_write(*, target: ExportTarget, out: str | IO[bytes], genera
     (default ``EXPORTS_SHEET_MAX_ROWS``, Excel's limit). ``progress(rows)`` is called every
     ``EXPORTS_PROGRESS_EVERY`` data rows."""
     now = now or timezone.now()
+    published = target.published
     # Started first, so it runs on the other core while the ranking and answers stream (exports.parallel).
-    pending_statistics = item_statistics_in_background(
+    # A publication export has no answers and no item statistics.
+    pending_statistics = None if published else item_statistics_in_background(
         round_id=target.round.pk if target.round else None, contest_id=None if target.round else target.contest.pk)
+    sources = selectors.ranking_sources(target=target)
     book = XlsxExport(out)
-    stats = ExportStats()
+    stats = ExportStats(rankings=[{"round_id": src.round.pk, "version": src.ranking.version if src.ranking else None,
+                                   "status": src.ranking.status if src.ranking else None} for src in sources])
     tick = _Progress(progress, progress_every())
     try:
+        versions = [(f"Kết quả xếp hạng — {src.round.name}" if len(sources) > 1 else "Kết quả xếp hạng",
+                     selectors.ranking_source_text(src)) for src in sources]
         book.add_info_sheet(SHEET_INFO, "Kết quả cuộc thi", [
             ("Cuộc thi", target.contest.title),
             ("Đợt thi", target.round.name if target.round else selectors.round_names(target.rounds)),
+            ("Bản xuất", "Bản để công bố: chỉ kết quả đã công bố, không có bài làm" if published
+             else "Bản nội bộ của Ban tổ chức và Ban giám khảo"),
+            *versions,
             ("Thời điểm xuất (giờ Việt Nam, UTC+7)", now),
             ("Người xuất", generated_by),
             ("Thông tin cá nhân", "Đầy đủ" if full_personal_data
@@ -182,15 +193,17 @@ def results_workbook_write(*, target: ExportTarget, out: str | IO[bytes], genera
         # temporary file in constant-memory mode).
         ranking = book.add_sheet(SHEET_RANKING, ranking_columns(full_personal_data=full_personal_data))
         overall = book.add_sheet(SHEET_CONTEST_RANKING, CONTEST_RANKING_COLUMNS) if target.round is None else None
-        answers = book.add_split_sheet(SHEET_ANSWERS, ANSWER_COLUMNS, max_rows=max_rows or answers_sheet_max_rows())
-        items = book.add_sheet(SHEET_ITEMS, ITEM_COLUMNS)
+        answers = (None if published else
+                   book.add_split_sheet(SHEET_ANSWERS, ANSWER_COLUMNS, max_rows=max_rows or answers_sheet_max_rows()))
+        items = None if published else book.add_sheet(SHEET_ITEMS, ITEM_COLUMNS)
         units = book.add_sheet(SHEET_UNITS, UNIT_COLUMNS)
 
         clock = time.perf_counter
         started = clock()
         top_n = selectors.winners_top_n()
         winners: Counter[int] = Counter()
-        for row in selectors.ranking_rows(target=target, full_personal_data=full_personal_data, batch=batch):
+        for row in selectors.ranking_rows(target=target, full_personal_data=full_personal_data, batch=batch,
+                                          sources=sources):
             ranking.append(_ranking_values(row))
             won = row.is_winner if row.is_winner is not None else row.rank <= top_n
             if won and row.unit_id is not None:
@@ -204,15 +217,19 @@ def results_workbook_write(*, target: ExportTarget, out: str | IO[bytes], genera
             overall.finish()
             stats.sheets[SHEET_CONTEST_RANKING] = overall.data_rows
 
-        for values in selectors.answer_rows(target=target, batch=batch):
-            answers.append(values)
-            tick.tick()
-        answers.finish()
+        if answers is not None:
+            for values in selectors.answer_rows(target=target, batch=batch):
+                answers.append(values)
+                tick.tick()
+            answers.finish()
+            stats.sheets[SHEET_ANSWERS] = answers.data_rows
         stats.seconds[SHEET_ANSWERS], started = clock() - started, clock()
 
-        for values in _item_statistics(pending_statistics, target):
-            items.append(values)
-        items.finish()
+        if items is not None:
+            for values in _item_statistics(pending_statistics, target):
+                items.append(values)
+            items.finish()
+            stats.sheets[SHEET_ITEMS] = items.data_rows
         stats.seconds[SHEET_ITEMS], started = clock() - started, clock()
 
         for unit in selectors.unit_participation(target=target, winners_by_unit=winners):
@@ -224,8 +241,7 @@ def results_workbook_write(*, target: ExportTarget, out: str | IO[bytes], genera
         book.close()
     stats.seconds["close"] = clock() - started
     tick.done()
-    stats.sheets.update({SHEET_RANKING: ranking.data_rows, SHEET_ANSWERS: answers.data_rows,
-                         SHEET_ITEMS: items.data_rows, SHEET_UNITS: units.data_rows})
+    stats.sheets.update({SHEET_RANKING: ranking.data_rows, SHEET_UNITS: units.data_rows})
     stats.rows = tick.rows
     stats.personal_fields = (["full_name", "date_of_birth", "unit", "phone", "national_id"] if full_personal_data
                              else ["full_name", "birth_year", "unit", "phone_masked", "national_id_masked"])

@@ -33,6 +33,8 @@ SHEET_NAME_MAX = 31
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 TEXT, INT, NUMBER, DATETIME, DATE, BOOL, PERCENT = "text", "int", "number", "datetime", "date", "bool", "percent"
+BOOL_NUMBER_FORMAT = '"Có";"Có";"Không"'
+A4 = 9  # xlsxwriter paper code
 # A naive datetime that already is Vietnam wall-clock time (converted by the database: ``AT TIME ZONE``).
 LOCAL_DATETIME = "local_datetime"
 
@@ -81,6 +83,9 @@ class XlsxExport:
         self.date_format = self.book.add_format({"num_format": "dd/mm/yyyy"})
         self.number_format = self.book.add_format({"num_format": "0.###"})
         self.percent_format = self.book.add_format({"num_format": "0.0%"})
+        # Yes/no cells are the numbers 1 and 0 shown as "Có"/"Không" (a boolean cell shows TRUE/FALSE in any
+        # language); they still filter, sort and add up (=SUM counts the winners).
+        self.bool_format = self.book.add_format({"num_format": BOOL_NUMBER_FORMAT, "align": "center"})
         self.title_format = self.book.add_format({"bold": True, "font_size": 14})
         self.label_format = self.book.add_format({"bold": True})
         self._names: set[str] = set()
@@ -142,6 +147,16 @@ class XlsxExport:
             sheet.index = index
 
 
+def print_setup(sheet: Any) -> None:
+    """Printing a data sheet: A4 landscape, as wide as one page, the header row repeated on every page."""
+    sheet.set_paper(A4)
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(0)
+    sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    sheet.set_footer("&C&P / &N")
+
+
 def cell_kind_of(value: Any) -> str:
     """The cell type a Python value is written as (numbers stay numbers, text stays text)."""
     if isinstance(value, bool):
@@ -169,11 +184,13 @@ class SheetWriter:
         if header:
             for index, column in enumerate(self.columns):
                 fmt = {DATETIME: export.datetime_format, LOCAL_DATETIME: export.datetime_format,
-                       DATE: export.date_format, PERCENT: export.percent_format}.get(column.kind)
+                       DATE: export.date_format, PERCENT: export.percent_format,
+                       BOOL: export.bool_format}.get(column.kind)
                 sheet.set_column(index, index, column.width, fmt)
             for index, column in enumerate(self.columns):
                 sheet.write_string(0, index, column.header, export.header_format)
             sheet.freeze_panes(1, 0)
+            print_setup(sheet)
             self.row = 1
 
     def write_cell(self, row: int, col: int, value: Any, kind: str) -> None:
@@ -199,7 +216,7 @@ class SheetWriter:
             sheet.write_datetime(row, col, dt.datetime(value.year, value.month, value.day),
                                  self.export.date_format)
         elif kind == BOOL:
-            sheet.write_boolean(row, col, bool(value))
+            sheet.write_number(row, col, 1 if value else 0, self.export.bool_format)
         else:  # pragma: no cover - a programming error
             raise ValueError(kind)
 
@@ -207,8 +224,9 @@ class SheetWriter:
         """One writer function per column, bound once (the per-cell type dispatch is the hot loop)."""
         sheet, export = self.sheet, self.export
         write_string, write_number = sheet.write_string, sheet.write_number
-        write_datetime, write_boolean = sheet.write_datetime, sheet.write_boolean
+        write_datetime = sheet.write_datetime
         dt_format, d_format, p_format = export.datetime_format, export.date_format, export.percent_format
+        b_format = export.bool_format
 
         def text(r: int, c: int, v: Any) -> None:
             write_string(r, c, v if v.__class__ is str else str(v))
@@ -229,7 +247,7 @@ class SheetWriter:
             write_datetime(r, c, dt.datetime(v.year, v.month, v.day), d_format)
 
         def boolean(r: int, c: int, v: Any) -> None:
-            write_boolean(r, c, bool(v))
+            write_number(r, c, 1 if v else 0, b_format)
 
         table = {TEXT: text, INT: number, NUMBER: number, PERCENT: percent, DATETIME: moment, DATE: day,
                  BOOL: boolean, LOCAL_DATETIME: local_moment}

@@ -88,8 +88,25 @@ def test_zipped_csv_job(client, judge_a, results, export_media):
     assert len(lines) == 1 + results.answers
 
 
+def publish_ranking(round, organiser):
+    """A ranking taken through propose → approve → publish (prize-less, confirmed)."""
+    from judging.services.approval import ranking_approve, ranking_propose, ranking_publish
+    from leaderboards.services.ranking import ranking_compute
+    from tests.factories import make_staff
+
+    ranking = ranking_compute(round=round, prize_places=2)
+    ranking_propose(actor=make_staff(round.contest.organisation, "judge"), ranking=ranking)
+    ranking_approve(actor=organiser, ranking=ranking)
+    return ranking_publish(actor=organiser, ranking=ranking)
+
+
 @pytest.mark.django_db
 def test_published_variant_is_masked_even_for_organisers(organiser_a, results, export_media):
+    from exports import errors
+
+    with pytest.raises(errors.ExportNothingPublished):
+        export_job_request(actor=organiser_a, contest=results.round.contest, round=results.round, published=True)
+    publish_ranking(results.round, organiser_a)
     job = export_job_request(actor=organiser_a, contest=results.round.contest, round=results.round, published=True)
     assert job.full_personal_data is False
     job = export_job_run(job_id=job.pk)

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from exports.writers import INT, TEXT, Column, XlsxExport
+from exports.writers import BOOL, INT, TEXT, Column, XlsxExport
 from tests.exports.factories import FORMULA_TEXTS
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
@@ -53,6 +53,19 @@ def test_libreoffice_reads_formula_like_text_as_text(tmp_path):
     # (CR) as LF in CSV, so compare with line ends normalised.
     assert got == [t.replace("\r", "\n") for t in [*FORMULA_TEXTS, "=2*21"]]
     assert all(r[1] == "-7" for r in rows[1:])
+
+
+def test_libreoffice_shows_yes_no_in_vietnamese(tmp_path):
+    """A yes/no column reads "Có"/"Không" in a spreadsheet program, never TRUE/FALSE."""
+    path = tmp_path / "co-khong.xlsx"
+    book = XlsxExport(str(path))
+    sheet = book.add_sheet("Xếp hạng", [Column("Họ và tên", TEXT), Column("Đoạt giải", BOOL)])
+    for name, won in (("Trần Thị A", True), ("Lê Văn B", False), ("Phạm C", None)):
+        sheet.append((name, won))
+    sheet.finish()
+    book.close()
+    rows = xlsx_to_csv_rows(path, tmp_path)
+    assert rows[1:] == [["Trần Thị A", "Có"], ["Lê Văn B", "Không"], ["Phạm C", ""]]
 
 
 @pytest.mark.django_db

@@ -116,7 +116,7 @@ def test_answers_rows_types_and_elapsed_time(results):
     header = [c.header for c in ANSWER_COLUMNS]
     first = {header[i]: c for i, c in enumerate(rows[0])}
     assert first["Mã lượt thi"].data_type == "n"
-    assert first["Đúng"].data_type == "b"
+    assert (first["Đúng"].data_type, first["Đúng"].value) == ("n", 1)  # 1/0 shown as Có/Không
     assert first["Điểm"].data_type == "n"
     assert first["Máy chủ nhận lúc (giờ Việt Nam)"].data_type == "d"
     assert first["Số giây từ khi hiện câu hỏi"].value == 7  # answered 7 s after it was shown

@@ -11,7 +11,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from exports.writers import BOOL, DATE, DATETIME, INT, NUMBER, TEXT, Column, XlsxExport, ZippedCsv, csv_safe_text
+from exports.writers import (
+    BOOL,
+    BOOL_NUMBER_FORMAT,
+    DATE,
+    DATETIME,
+    INT,
+    NUMBER,
+    TEXT,
+    Column,
+    XlsxExport,
+    ZippedCsv,
+    csv_safe_text,
+)
 from tests.exports.factories import FORMULA_TEXTS
 from tests.exports.xlsx_read import ooxml_text, read_book, sheet_rows
 
@@ -51,11 +63,28 @@ def test_cell_types_and_vietnam_time():
     book = read_book(data)
     header, row = sheet_rows(book, "Dữ liệu")
     assert [c.value for c in header] == ["Chữ", "Số nguyên", "Số", "Lúc", "Ngày", "Đúng"]
-    assert [c.data_type for c in row] == ["s", "n", "n", "d", "d", "b"]
+    # Yes/no is the number 1 or 0 shown as "Có"/"Không" (a boolean cell would show TRUE/FALSE).
+    assert [c.data_type for c in row] == ["s", "n", "n", "d", "d", "n"]
     assert row[3].value == dt.datetime(2026, 3, 2, 0, 30, 5)
     assert row[3].value == UTC_MOMENT.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).replace(tzinfo=None)
     assert row[4].value == dt.datetime(1990, 5, 17)
-    assert row[5].value is True
+    assert row[5].value == 1
+    assert row[5].number_format == BOOL_NUMBER_FORMAT == '"Có";"Có";"Không"'
+    _header, no = sheet_rows(read_book(_write([("b", 1, 1, None, None, False)])), "Dữ liệu")
+    assert (no[5].value, no[5].number_format) == (0, BOOL_NUMBER_FORMAT)
+
+
+def test_data_sheets_print_on_a4_landscape_one_page_wide_with_the_header_repeated():
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(_write([("a", 1, 1, None, None, None)] * 3)))["Dữ liệu"]
+    assert sheet.page_setup.orientation == "landscape"
+    assert sheet.page_setup.paperSize in (9, "9")
+    assert sheet.print_title_rows == "$1:$1"
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    # One page wide (1 is the default, which the file leaves out), as many pages tall as needed.
+    assert int(sheet.page_setup.fitToWidth or 1) == 1
+    assert int(sheet.page_setup.fitToHeight) == 0
 
 
 def test_naive_datetimes_are_refused():
