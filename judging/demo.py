@@ -156,7 +156,8 @@ def load(stdout: Any) -> None:
         "presentation": "all_on_one_page", "allow_answer_change": True})
     existing = Round.objects.filter(contest=contest, name=ROUND_NAME).first()
     if existing is not None:
-        stdout.write(f"  judging: “{contest.title}” — round with essays already loaded (/judging/rounds/{existing.pk}/)")
+        stdout.write(f"  judging: “{contest.title}” — round with essays already loaded "
+                     f"(/judging/rounds/{existing.pk}/)")
         return
 
     essay = _essay_question(justice)

@@ -80,8 +80,6 @@ def complaint_regrade(*, actor: Any, complaint: Complaint, assignment: EssayAssi
         if assignment.round_id != locked.round_id or assignment.pk not in {a.pk for a in complaint_essays(
                 complaint=locked)}:
             raise errors.NotAllowed()
-        if assignment.status != EssayStatus.FINAL:
-            raise errors.RegradeNotFinal()
         reopened = essay_regrade_open(actor=actor, assignment=assignment, reason=reason or locked.content, now=now)
         locked.regraded.add(reopened)
         locked.status = ComplaintStatus.REGRADING

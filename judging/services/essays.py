@@ -262,7 +262,7 @@ def essay_grade_correct(*, grade: EssayGrade, grader: Any, mark: Decimal | str |
 def essay_regrade_open(*, actor: Any, assignment: EssayAssignment, reason: str,
                        now: dt.datetime | None = None) -> EssayAssignment:
     """Open the next grading cycle of a final essay (a complaint's re-grade; organisers). The earlier final
-    mark stands until the new cycle's is final. Raises NotAllowed, ReasonRequired, InvalidTransition."""
+    mark stands until the new cycle's is final. Raises NotAllowed, ReasonRequired, RegradeNotFinal."""
     now = now or timezone.now()
     reason = (reason or "").strip()
     if not reason:
@@ -273,7 +273,7 @@ def essay_regrade_open(*, actor: Any, assignment: EssayAssignment, reason: str,
         if not has_role(actor, organisation_id, REGRADE_ROLES):
             raise errors.NotAllowed()
         if locked.status != EssayStatus.FINAL:
-            raise errors.InvalidTransition(errors.RegradeNotFinal.default_message)
+            raise errors.RegradeNotFinal()
         locked.cycle += 1
         locked.status = EssayStatus.AWAITING
         locked.save(update_fields=["cycle", "status"])
