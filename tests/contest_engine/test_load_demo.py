@@ -70,3 +70,25 @@ def test_loaders_are_discovered_and_run_in_order(monkeypatch):
     assert names.index("aa-test") < names.index("accounts") < names.index("zz-test")
     load()
     assert calls == ["early", "late"]
+
+
+def test_the_demo_has_a_closed_round_with_essays_to_grade():
+    from contests.models import Round
+    from judging.models import EssayAssignment, EssayGuide
+    from leaderboards.models import RoundRanking
+
+    output = load()
+    round_ = Round.objects.get(contest__slug="demo-chung-ket-tu-luan")
+    assert round_.closed_at is not None
+    assert f"/judging/rounds/{round_.pk}/" in output
+    assert EssayAssignment.objects.filter(round=round_, status="awaiting").count() == 8
+    assert EssayGuide.objects.filter(round=round_).exclude(rubric="").exists()
+    assert RoundRanking.objects.get(round=round_).status == "draft"  # version 1, to recompute after grading
+    judges = Membership.objects.filter(organisation=round_.contest.organisation, role=Role.JUDGE)
+    assert judges.count() >= 3  # two grades per essay, a third when they differ
+    for phone in ("0901000006", "0901000007"):
+        assert authenticate(username=phone, password="canbo-demo-2026") is not None
+    # The essay question is retired once drawn: the other demo contest never draws an essay.
+    from questionbank.models import Question
+
+    assert not Question.objects.filter(type="essay", status="approved").exists()
