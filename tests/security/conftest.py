@@ -83,6 +83,11 @@ def build_world(org: Organisation) -> World:
     assert RankingEntry.objects.filter(ranking=ranking, is_winner=True).exists()
     decision = RankingDecision.objects.create(ranking=ranking, action="propose", from_status="draft",
                                               to_status="proposed", actor=staff, at=now)
+    from judging.models import CertificateSettings, Complaint, EssayGrade, EssayGuide
+
+    assignment = EssayAssignment.objects.filter(round=round_).order_by("pk").first()
+    EssayGrade.objects.create(assignment=assignment, grader=staff, cycle=1, slot=1, mark=Decimal(2), graded_at=now)
+    RoundRanking.objects.filter(pk=ranking.pk).update(published_at=now)
     registration = results.registrations[0]
     objects = {
         "accounts.Organisation": org,
@@ -109,7 +114,14 @@ def build_world(org: Organisation) -> World:
         "exports.ParticipantExport": ParticipantExport.objects.get(pk=registration.pk),
         "judging.EssayGradingSettings": essay_settings,
         "judging.RankingDecision": decision,
-        "judging.EssayAssignment": EssayAssignment.objects.filter(round=round_).first(),
+        "judging.EssayAssignment": assignment,
+        "judging.EssayGuide": EssayGuide.objects.create(round=round_, question=essay, rubric="Thang điểm của B",
+                                                        updated_by=staff, updated_at=now),
+        "judging.Complaint": Complaint.objects.create(round=round_, registration=registration, received_at=now,
+                                                      content="Khiếu nại của B", recorded_by=staff),
+        "judging.CertificateSettings": CertificateSettings.objects.create(
+            contest=contest, issuing_body="Ban Tổ chức B", place="Cần Thơ", signer_title="Trưởng ban",
+            signer_name="Người ký B"),
     }
     assert all(obj is not None for obj in objects.values()), objects
     return World(org=org, staff=staff, results=results, private_question=private_question, objects=objects)

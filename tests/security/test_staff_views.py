@@ -77,11 +77,31 @@ STAFF: dict[str, StaffView] = {
     "judging:decide": StaffView("post", lambda w: {"ranking_id": w.objects["leaderboards.RoundRanking"].pk,
                                                    "action": "return"}, lambda w: {"note": "Xem lại"}),
     "judging:essays": StaffView("get", lambda w: {"round_id": w.round.pk}),
-    "judging:essay_assign": StaffView("post", lambda w: {"round_id": w.round.pk}),
     "judging:essay": StaffView("post", lambda w: {"assignment_id": w.objects["judging.EssayAssignment"].pk},
                                lambda w: {"mark": "3", "comment": "Khá"}),
+    "judging:essay_correct": StaffView("post", lambda w: {"assignment_id": w.objects["judging.EssayAssignment"].pk},
+                                       lambda w: {"mark": "2", "reason": "Gõ nhầm"}),
+    "judging:guides": StaffView("post", lambda w: {"round_id": w.round.pk},
+                                lambda w: {"question": w.objects["judging.EssayGuide"].question_id,
+                                           "model_answer": "Đáp án", "rubric": "Thang điểm"}),
     "judging:certificate": StaffView("get", lambda w: {"ranking_id": w.objects["leaderboards.RoundRanking"].pk,
                                                        "position": _winner_position(w)}),
+    "judging:certificates": StaffView("get", lambda w: {"ranking_id": w.objects["leaderboards.RoundRanking"].pk}),
+    "judging:certificate_settings": StaffView("post", lambda w: {"round_id": w.round.pk},
+                                              lambda w: {"issuing_body": "Ban Tổ chức", "place": "Cần Thơ",
+                                                         "signer_title": "Trưởng ban", "signer_name": "A",
+                                                         "number_sign": "GCN"}),
+    "judging:home": StaffView("get", None),
+    "judging:recompute": StaffView("post", lambda w: {"round_id": w.round.pk}),
+    "judging:prizes": StaffView("post", lambda w: {"ranking_id": w.objects["leaderboards.RoundRanking"].pk},
+                                lambda w: {"first": "1", "second": "0", "third": "0", "encouragement": "0",
+                                           "entrants": "0", "rate": "0", "winners": "0", "reason": "Thể lệ"}),
+    "judging:complaints": StaffView("post", lambda w: {"round_id": w.round.pk},
+                                    lambda w: {"contestant": w.results.registrations[0].user.phone,
+                                               "content": "Xin phúc khảo"}),
+    "judging:complaint": StaffView("post", lambda w: {"complaint_id": w.objects["judging.Complaint"].pk},
+                                   lambda w: {"do": "decide", "outcome": "rejected", "decision": "Giữ nguyên"}),
+    "accounts:staff": StaffView("get", None),
 }
 # Views that accept no object: any staff member may open them; they must show nothing of organisation B.
 OBJECTLESS = {name for name, view in STAFF.items() if view.kwargs is None}
@@ -125,8 +145,10 @@ def test_no_view_is_csrf_exempt():
 
 def _row_counts() -> dict[str, int]:
     labels = ("accounts.AuditEvent", "exports.ExportJob", "judging.RankingDecision", "judging.EssayAssignment",
-              "judging.EssayGrade", "leaderboards.RoundRanking", "leaderboards.Disqualification",
-              "contests.Attempt", "contests.Registration", "django_tasks_database.DBTaskResult")
+              "judging.EssayGrade", "judging.EssayGradeCorrection", "judging.EssayGuide", "judging.Complaint",
+              "judging.CertificateSettings", "judging.Certificate", "leaderboards.RoundRanking",
+              "leaderboards.Disqualification", "contests.Attempt", "contests.Registration", "accounts.User",
+              "django_tasks_database.DBTaskResult")
     return {label: apps.get_model(label)._default_manager.count() for label in labels}
 
 
@@ -134,8 +156,14 @@ def _state(world: Any) -> dict[str, Any]:
     """Row counts plus the mutable fields of the objects staff views act on."""
     from leaderboards.models import RoundRanking
 
+    from judging.models import Complaint, EssayGuide
+
     ranking = RoundRanking.objects.get(pk=world.objects["leaderboards.RoundRanking"].pk)
-    return {**_row_counts(), "ranking_status": ranking.status, "ranking_version": ranking.version}
+    complaint = Complaint.objects.get(pk=world.objects["judging.Complaint"].pk)
+    guide = EssayGuide.objects.get(pk=world.objects["judging.EssayGuide"].pk)
+    return {**_row_counts(), "ranking_status": ranking.status, "ranking_version": ranking.version,
+            "ranking_prizes": ranking.prizes, "complaint": complaint.status, "guide": guide.rubric,
+            "grades": sorted(world.objects["judging.EssayAssignment"].grades.values_list("mark", flat=True))}
 
 
 def _call(client: Client, name: str, world: Any) -> Any:
