@@ -154,9 +154,8 @@ def _row_counts() -> dict[str, int]:
 
 def _state(world: Any) -> dict[str, Any]:
     """Row counts plus the mutable fields of the objects staff views act on."""
-    from leaderboards.models import RoundRanking
-
     from judging.models import Complaint, EssayGuide
+    from leaderboards.models import RoundRanking
 
     ranking = RoundRanking.objects.get(pk=world.objects["leaderboards.RoundRanking"].pk)
     complaint = Complaint.objects.get(pk=world.objects["judging.Complaint"].pk)
