@@ -37,9 +37,11 @@ def _action_page(request: HttpRequest, modeladmin: admin.ModelAdmin, queryset: Q
 
 
 class RecomputeForm(forms.Form):
+    """The number of prizes is not here: it is decided, with its reason, on the round's results page
+    (judging), where it enters the decision history; a recompute keeps the previous version's prizes."""
+
     reason = forms.CharField(label=_("Lý do tính lại"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
                              help_text=_("Bắt buộc khi kết quả đã được đề xuất, phê duyệt hoặc công bố."))
-    prize_places = forms.IntegerField(label=_("Số giải cá nhân"), min_value=0, required=False)
 
 
 @admin.register(RoundRanking)
@@ -62,8 +64,7 @@ class RoundRankingAdmin(TenantScopedAdmin):
             for ranking in queryset.select_related("round"):
                 try:
                     new = ranking_compute(round=ranking.round, actor=request.user,
-                                          revision_reason=form.cleaned_data["reason"] or "",
-                                          prize_places=form.cleaned_data["prize_places"])
+                                          revision_reason=form.cleaned_data["reason"] or "")
                 except errors.LeaderboardError as exc:
                     self.message_user(request, f"{ranking.round}: {exc.message}", messages.ERROR)
                     continue

@@ -103,9 +103,13 @@ def test_ranking_admin_pages_and_recompute_action(client, memory_lb, people, lb_
     assert client.get(reverse("admin:leaderboards_roundranking_change", args=[ranking.pk])).status_code == 200
     form = client.post(changelist, {"action": "recompute", "_selected_action": [ranking.pk]})
     assert form.status_code == 200  # the reason form
+    assert "prize_places" not in form.content.decode()  # prizes are decided on the round's results page
+    from judging.services.approval import ranking_prizes_set
+
+    ranking_prizes_set(actor=organiser, ranking=ranking, prizes={"first": 1}, reason="Thể lệ")
     done = client.post(changelist, {"action": "recompute", "_selected_action": [ranking.pk], "apply": "1",
-                                    "reason": "", "prize_places": "1"})
+                                    "reason": "", "prize_places": "5"})
     assert done.status_code == 302
     latest = ranking.round.rankings.order_by("-version").first()
-    assert (latest.version, latest.prize_places, latest.created_by) == (2, 1, organiser)
+    assert (latest.version, latest.prize_places, latest.created_by) == (2, 1, organiser)  # kept, not the 5 posted
     assert latest.entries.get().is_winner
