@@ -21,6 +21,7 @@ from django.db import transaction
 from contests.models import Attempt, AttemptStatus, SubmitKind
 from contests.services.attempts import _finalise, is_past_grace
 from realtime import events, protocol
+from realtime.batching import Batcher, loop_batcher
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,3 +56,9 @@ def attempts_submit_batch(*, items: list[SubmitRequest], now: dt.datetime) -> li
             reply["seq"] = request.seq
         replies.append(reply)
     return replies
+
+
+def get_submitter() -> Batcher:
+    """The running loop's batcher of client submits (``attempts_submit_batch``)."""
+    return loop_batcher("submitter", lambda: Batcher(store_batch=attempts_submit_batch, name="submitter",
+                                                     max_batch=100))
