@@ -20,6 +20,7 @@ from django.utils.text import slugify
 
 from accounts.services import audit_record
 from accounts.tenancy import has_role
+from contest_engine.tasks import task_enqueue
 from contests.models import Contest, Round
 from exports import errors
 from exports.masking import FULL_DATA_ROLES, sees_full_personal_data
@@ -30,6 +31,8 @@ from exports.workbook import ExportStats, answers_csv_write, results_workbook_wr
 logger = logging.getLogger(__name__)
 
 EXTENSIONS = {ExportKind.RESULTS_XLSX: "xlsx", ExportKind.ANSWERS_CSV: "zip"}
+# The task that runs ``export_job_run`` in a worker (``exports.tasks``, registered under this name).
+EXPORT_JOB_TASK = "exports.export_job"
 
 
 def can_export(*, user: Any, organisation_id: int) -> bool:
@@ -58,8 +61,6 @@ def export_job_request(*, actor: Any, contest: Contest, round: Round | None = No
     ``published=True`` asks for the list as it may be published (phone and ID numbers masked).
     Raises ``ExportNotAllowed`` unless ``actor`` is an organiser or judge of the contest's organisation.
     """
-    from exports.tasks import export_job_task
-
     if round is not None and round.contest_id != contest.pk:
         raise ValueError("round of another contest")
     if not can_export(user=actor, organisation_id=contest.organisation_id):
@@ -71,7 +72,7 @@ def export_job_request(*, actor: Any, contest: Contest, round: Round | None = No
     with transaction.atomic():
         job = ExportJob.objects.create(organisation_id=contest.organisation_id, requested_by=actor, kind=kind,
                                        contest=contest, round=round, full_personal_data=full)
-        result = export_job_task.enqueue(job_id=job.pk)
+        result = task_enqueue(EXPORT_JOB_TASK, job_id=job.pk)
         job.task_id = str(result.id)
         job.save(update_fields=["task_id"])
         audit_record(actor=actor, action="exports.requested", target=job, organisation=contest.organisation_id,
