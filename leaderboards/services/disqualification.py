@@ -19,7 +19,7 @@ from accounts.tenancy import has_role
 from contests.models import FINISHED_STATUSES, Attempt, AttemptStatus, Registration, Round
 from leaderboards import errors
 from leaderboards.models import Disqualification, DisqualificationScope
-from leaderboards.selectors import STAFF_ROLES
+from leaderboards.visibility import STAFF_ROLES
 
 
 def _check(actor: Any, organisation_id: int, reason: str) -> str:
