@@ -20,7 +20,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, Role
 from accounts.tenancy import TenantScopedAdmin, organisation_id_of
-from contests import errors, selectors
+from contests import errors
+from contests.blueprints import blueprint_problems
 from contests.models import (
     INHERITED_FIELDS,
     Attempt,
@@ -62,7 +63,7 @@ def _blueprint_errors(organisation: Any, blueprint: list) -> list[str]:
         validate_blueprint(blueprint)
     except ValidationError as exc:
         return list(exc.messages)
-    return selectors.blueprint_problems(organisation=organisation, blueprint=blueprint)
+    return blueprint_problems(organisation=organisation, blueprint=blueprint)
 
 
 # --- Contest with round inlines -------------------------------------------------------------------------

@@ -79,13 +79,13 @@ FALLBACK_QUESTIONS: list[tuple[str, list[tuple[str, bool]], str, str, str, str]]
 
 
 def _ensure_questions(organisation: Any, stdout: Any) -> int:
-    from contests.selectors import _available_questions
+    from contests.blueprints import draw_questions_available
     from questionbank.importers.base import ParsedOption
     from questionbank.models import Question, QuestionStatus
     from questionbank.services import question_create
 
     draw = {"topic_id": None, "difficulty": None, "count": QUESTIONS_PER_ATTEMPT, "points": None}
-    available = _available_questions(organisation=organisation, draw=draw).count()
+    available = draw_questions_available(organisation=organisation, draw=draw).count()
     if available >= QUESTIONS_PER_ATTEMPT:
         return available
     created = 0
@@ -99,7 +99,7 @@ def _ensure_questions(organisation: Any, stdout: Any) -> int:
             citation_clause=clause, status=QuestionStatus.APPROVED)
         created += 1
     stdout.write(f"  contests: added {created} built-in demo questions to the bank")
-    return _available_questions(organisation=organisation, draw=draw).count()
+    return draw_questions_available(organisation=organisation, draw=draw).count()
 
 
 @demo_loader(order=40, name="contests")

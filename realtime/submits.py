@@ -18,8 +18,9 @@ from typing import Any
 
 from django.db import transaction
 
+from contests.limits import is_past_grace
 from contests.models import Attempt, AttemptStatus, SubmitKind
-from contests.services.attempts import _finalise, is_past_grace
+from contests.services.attempts import _finalise
 from realtime import events, protocol
 from realtime.batching import Batcher, loop_batcher
 

@@ -25,17 +25,17 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
 from contests import errors
+from contests.blueprints import blueprint_candidates, blueprint_cell_label, blueprint_fixed_questions
+from contests.limits import compute_deadline, grants_for, is_past_grace
 from contests.models import (
     Answer,
     Attempt,
     AttemptQuestion,
     AttemptStatus,
-    OverrideGrant,
-    OverrideKind,
     Presentation,
     Registration,
     Round,
@@ -52,51 +52,6 @@ MAX_NUMBER_ANSWER = 40
 MAX_PREDICTION = 2**31 - 1
 CHOICE_TYPES = frozenset({"single", "multiple", "truefalse"})
 SHUFFLED_TYPES = frozenset({"single", "multiple"})  # true/false keeps its natural "Đúng, Sai" order
-
-
-# --------------------------------------------------------------------------------------------------
-# Deadlines
-# --------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Grants:
-    seconds: int
-    attempts: int
-
-
-def grants_for(*, registration_id: int, round_id: int) -> Grants:
-    """Extra time and extra attempts granted to one contestant in one round, in one query."""
-    totals = OverrideGrant.objects.filter(registration_id=registration_id, round_id=round_id).aggregate(
-        seconds=Sum("extra_seconds", filter=Q(kind=OverrideKind.EXTRA_TIME)),
-        attempts=Sum("extra_attempts", filter=Q(kind=OverrideKind.EXTRA_ATTEMPT)))
-    return Grants(seconds=int(totals["seconds"] or 0), attempts=int(totals["attempts"] or 0))
-
-
-def extra_seconds_for(*, registration_id: int, round_id: int) -> int:
-    """Total extra time granted to one contestant in one round (applies to each of their attempts)."""
-    total = OverrideGrant.objects.filter(
-        kind=OverrideKind.EXTRA_TIME, registration_id=registration_id, round_id=round_id
-    ).aggregate(total=Sum("extra_seconds"))["total"]
-    return int(total or 0)
-
-
-def extra_attempts_for(*, registration_id: int, round_id: int) -> int:
-    total = OverrideGrant.objects.filter(
-        kind=OverrideKind.EXTRA_ATTEMPT, registration_id=registration_id, round_id=round_id
-    ).aggregate(total=Sum("extra_attempts"))["total"]
-    return int(total or 0)
-
-
-def compute_deadline(*, started_at: dt.datetime, round: Round, extra_seconds: int = 0) -> dt.datetime:
-    """``min(started_at + time limit + extra time, the round's (extended) close)``."""
-    own = started_at + round.settings.time_limit + dt.timedelta(seconds=extra_seconds)
-    return min(own, round.effective_closes_at)
-
-
-def is_past_grace(attempt: Attempt, now: dt.datetime) -> bool:
-    """True when nothing may be stored in ``attempt`` any more (deadline + grace has passed)."""
-    return now > attempt.deadline + attempt.round.settings.grace
 
 
 # --------------------------------------------------------------------------------------------------
@@ -177,10 +132,9 @@ def draw_questions(*, round: Round, settings: RoundSettings, rng: random.Random 
     """Random questions per blueprint draw, no question family twice, choice options in a per-attempt
     order (all reproducible from ``rng``'s seed); snapshots without keys.
 
-    Candidate ids per draw are cached briefly (see ``selectors.blueprint_candidates``) so a join storm at
+    Candidate ids per draw are cached briefly (see ``contests.blueprints.blueprint_candidates``) so a join storm at
     an announced start time does not rescan the bank for every contestant.
     """
-    from contests.selectors import blueprint_candidates, blueprint_cell_label, blueprint_fixed_questions
     from questionbank.models import Question
 
     rng = rng or random.SystemRandom()
