@@ -7,10 +7,9 @@ from typing import Any
 
 from django.db.models import Count, F, Max, Min, QuerySet
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from contests import errors
-from contests.limits import extra_attempts_for
+from contests.limits import extra_attempts_for, is_past_grace
 from contests.models import (
     FINISHED_STATUSES,
     Attempt,
@@ -99,19 +98,24 @@ def attempts_of_user(*, user: Any) -> QuerySet[Attempt]:
             .order_by("-started_at", "-id"))
 
 
-def attempt_get_for_user(*, attempt_id: int, user_id: int, now: dt.datetime | None = None,
-                         finalise: bool = True) -> Attempt:
+def attempt_get_for_user(*, attempt_id: int, user_id: int) -> Attempt:
     """The attempt if it belongs to ``user_id`` (someone else's attempt is indistinguishable from a missing
-    one: ``AttemptNotFound``). Lazily finalises it if it expired (``finalise=True``)."""
+    one: ``AttemptNotFound``), as stored: a read never finishes an attempt whose time is up — ask
+    ``attempt_status_at``; the writer path (``services.attempts.attempt_finalise_if_expired``) or the
+    sweeper finishes it."""
     attempt = (Attempt.objects.select_related("round__contest", "registration")
                .filter(pk=attempt_id, user_id=user_id).first())
     if attempt is None:
         raise errors.AttemptNotFound()
-    if finalise:
-        from contests.services.attempts import attempt_finalise_if_expired
-
-        attempt = attempt_finalise_if_expired(attempt=attempt, now=now or timezone.now())
     return attempt
+
+
+def attempt_status_at(*, attempt: Attempt, now: dt.datetime) -> str:
+    """The attempt's status as of ``now``: "expired" for one still in progress past deadline + grace (nobody
+    has finished it yet), else its stored status. Writes nothing."""
+    if attempt.status == AttemptStatus.IN_PROGRESS and is_past_grace(attempt, now):
+        return AttemptStatus.EXPIRED
+    return attempt.status
 
 
 # --- Answer keys ---------------------------------------------------------------------------------

@@ -605,7 +605,9 @@ def attempt_submit(*, attempt: Attempt, now: dt.datetime | None = None, kind: st
 
 
 def attempt_finalise_if_expired(*, attempt: Attempt, now: dt.datetime | None = None) -> Attempt:
-    """Lazy enforcement: any read of an in-progress attempt past deadline + grace finalises it first."""
+    """Finish ``attempt`` if it is in progress past deadline + grace (automatic submit at its deadline), else
+    return it unchanged: what a page or the socket calls before showing an attempt whose time may be up
+    (selectors only report it: ``selectors.attempt_status_at``)."""
     now = resolve_now(now)
     if attempt.status == AttemptStatus.IN_PROGRESS and is_past_grace(attempt, now):
         return attempt_submit(attempt=attempt, now=now, kind=SubmitKind.AUTO)

@@ -95,6 +95,31 @@ def test_my_attempts_finalises_expired_attempts(client, citizen, registration, r
     assert "Xem kết quả" in page
 
 
+def test_exam_page_of_an_attempt_whose_time_is_up_leads_to_its_result(client, citizen, registration, round_):
+    """The exam page only reads (the attempt is still in progress in the database when it redirects); the
+    result page finishes it at its deadline and shows it as submitted automatically, with its score."""
+    import datetime as dt
+
+    from contests.services.attempts import attempt_start
+
+    attempt = attempt_start(user=citizen, round=round_, now=round_.opens_at + dt.timedelta(minutes=1))
+    client.force_login(citizen)
+    exam = client.get(reverse("contests:exam", kwargs={"attempt_id": attempt.pk}))
+    assert exam.status_code == 302
+    assert exam["Location"] == reverse("contests:result", kwargs={"attempt_id": attempt.pk})
+    attempt.refresh_from_db()
+    assert attempt.status == "in_progress"
+    page = client.get(exam["Location"])
+    assert page.status_code == 200
+    attempt.refresh_from_db()
+    assert attempt.status == "expired"
+    assert attempt.submitted_at == attempt.deadline
+    assert attempt.score is not None
+    html = page.content.decode()
+    assert "tự động nộp khi hết giờ" in html
+    assert f"{attempt.correct_count}/{attempt.question_count}" in html
+
+
 def test_registration_offers_only_allowed_units(client, citizen, contest, org_a):
     from tests.factories import OrganisationFactory
 
