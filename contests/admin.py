@@ -34,7 +34,6 @@ from contests.models import (
     validate_blueprint,
 )
 from contests.scoring import strategy_choices
-from exports.admin_actions import export_contests_xlsx, export_participants_xlsx
 
 ORGANISER = frozenset({Role.ORGANISER})
 READ_ONLY_ROLES: dict[str, frozenset[str]] = {
@@ -192,7 +191,7 @@ class ContestAdmin(TenantScopedAdmin):
     search_fields = ("title", "slug")
     prepopulated_fields = {"slug": ("title",)}
     filter_horizontal = ("allowed_units",)
-    actions = ("clone_contests", export_contests_xlsx)
+    actions = ("clone_contests",)  # + the xlsx export, added by exports/admin.py
     fieldsets = (
         (None, {"fields": ("organisation", "title", "slug", "summary", "visibility", "rules_text")}),
         (_("Điều kiện dự thi"), {"fields": ("allowed_units", "minimum_age", "one_prize_per_person")}),
@@ -311,7 +310,8 @@ class RegistrationAdmin(TenantScopedAdmin):
     list_select_related = ("unit", "contest")
     list_filter = ("contest",)
     search_fields = ("full_name", "user__phone", "user__email")
-    actions = ("give_extra_time", "give_extra_attempt", "correct_registration", export_participants_xlsx)
+    # + the xlsx export, added by exports/admin.py
+    actions = ("give_extra_time", "give_extra_attempt", "correct_registration")
     readonly_fields = ("user", "contest", "unit", "full_name", "date_of_birth", "national_id", "frozen_at",
                        "created_at")
 

@@ -116,8 +116,9 @@ def attempts_submitted_on_commit(attempts: Sequence[Any]) -> None:
     """Tell the attempts' open connections they were submitted, once the current transaction commits, then
     send ``attempts_submitted`` (the leaderboards listen). One callback for the whole batch.
 
-    Called by ``contests.services.attempts._finalise`` (client submits, the socket's batched submits and
-    the deadline sweeper). Safe outside a transaction too (``on_commit`` then runs immediately).
+    Called for ``contests.signals.attempts_finalised`` (``realtime.receivers``), which
+    ``contests.services.attempts._finalise`` sends for client submits, the socket's batched submits and the
+    deadline sweeper. Safe outside a transaction too (``on_commit`` then runs immediately).
     """
     attempts = list(attempts)
     if not attempts:
