@@ -1,6 +1,6 @@
 """Item statistics computed in a second process while the main one streams the big sheets.
 
-``questionbank.selectors.question_item_statistics`` walks every drawn question of the round in Python
+``contests.statistics.question_item_statistics`` walks every drawn question of the round in Python
 (about 10 s per million answers): run in line it is the one part of the workbook that is not streaming.
 Outside a transaction (the export job, the command) it runs in a *spawned* process (a fresh interpreter:
 no inherited connections, threads or open files) on the other core while the ranking and answers are

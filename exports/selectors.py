@@ -457,15 +457,15 @@ def _response_text(response: Any, options: dict[int, str]) -> str:
 
 
 def item_statistics_rows(*, target: ExportTarget) -> Iterator[tuple]:
-    """Item statistics per round and question, from the question bank's selector
-    (``questionbank.selectors.question_item_statistics``: facility, SD, discrimination index and efficiency,
+    """Item statistics per round and question, from the contests' statistics
+    (``contests.statistics.question_item_statistics``: facility, SD, discrimination index and efficiency,
     upper–lower 27 % discrimination, option distribution; formulas in docs/question-bank.md).
 
     Row: round name, question id, stem (plain text), type label, times drawn, graded, unanswered, facility,
     SD, discrimination index, discriminative efficiency, 27 % discrimination, option distribution.
     """
+    from contests.statistics import question_item_statistics
     from questionbank.models import Question
-    from questionbank.selectors import question_item_statistics
 
     for round in target.rounds:
         stats = question_item_statistics(round_id=round.pk)

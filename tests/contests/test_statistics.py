@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from contests.models import Answer, Attempt, AttemptQuestion, AttemptStatus, Registration
-from questionbank.selectors import question_item_statistics, round_test_statistics
+from contests.statistics import question_item_statistics, round_test_statistics
 from tests.contests.factories import RoundFactory
 from tests.factories import UserFactory
 from tests.questionbank.factories import make_question
