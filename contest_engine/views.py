@@ -2,10 +2,10 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from contests.selectors import contest_list_public
+
 
 def home(request: HttpRequest) -> HttpResponse:
-    from contests.selectors import contest_list_public
-
     return render(request, "home.html", {"contests": contest_list_public()[:6]})
 
 

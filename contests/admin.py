@@ -34,6 +34,10 @@ from contests.models import (
     validate_blueprint,
 )
 from contests.scoring import strategy_choices
+from contests.services._common import audit
+from contests.services.contests import contest_clone
+from contests.services.overrides import override_extra_attempt, override_extra_time, round_extend
+from contests.services.registrations import CORRECTABLE_FIELDS, registration_correct
 
 ORGANISER = frozenset({Role.ORGANISER})
 READ_ONLY_ROLES: dict[str, frozenset[str]] = {
@@ -200,15 +204,12 @@ class ContestAdmin(TenantScopedAdmin):
 
     def save_model(self, request: HttpRequest, obj: Contest, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        from contests.services._common import audit
 
         audit(actor=request.user, action="contests.contest_changed" if change else "contests.contest_created",
               target=obj, organisation=obj.organisation_id, data={"fields": sorted(form.changed_data)})
 
     @admin.action(description=_("Nhân bản cuộc thi đã chọn (bản nháp)"), permissions=["add"])
     def clone_contests(self, request: HttpRequest, queryset: QuerySet[Contest]) -> None:
-        from contests.services.contests import contest_clone
-
         for contest in queryset:
             if not self.has_change_permission(request, contest):
                 raise PermissionDenied
@@ -281,8 +282,6 @@ class RoundAdmin(TenantScopedAdmin):
 
     @admin.action(description=_("Gia hạn hoặc mở lại đợt thi"), permissions=["change"])
     def extend_round(self, request: HttpRequest, queryset: QuerySet[Round]) -> HttpResponse | None:
-        from contests.services.overrides import round_extend
-
         form = ExtendRoundForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
             for round in queryset.select_related("contest"):
@@ -348,8 +347,6 @@ class RegistrationAdmin(TenantScopedAdmin):
 
     @admin.action(description=_("Thêm thời gian làm bài"), permissions=["change"])
     def give_extra_time(self, request: HttpRequest, queryset: QuerySet[Registration]) -> HttpResponse | None:
-        from contests.services.overrides import override_extra_time
-
         return self._run(request, queryset, ExtraTimeForm, action="give_extra_time",
                          title=_("Thêm thời gian làm bài"),
                          apply=lambda reg, rnd, data: override_extra_time(
@@ -358,8 +355,6 @@ class RegistrationAdmin(TenantScopedAdmin):
 
     @admin.action(description=_("Thêm lượt thi"), permissions=["change"])
     def give_extra_attempt(self, request: HttpRequest, queryset: QuerySet[Registration]) -> HttpResponse | None:
-        from contests.services.overrides import override_extra_attempt
-
         return self._run(request, queryset, ExtraAttemptForm, action="give_extra_attempt",
                          title=_("Thêm lượt thi"),
                          apply=lambda reg, rnd, data: override_extra_attempt(
@@ -369,8 +364,6 @@ class RegistrationAdmin(TenantScopedAdmin):
 
     @admin.action(description=_("Sửa thông tin dự thi (có lý do)"), permissions=["change"])
     def correct_registration(self, request: HttpRequest, queryset: QuerySet[Registration]) -> HttpResponse | None:
-        from contests.services.registrations import CORRECTABLE_FIELDS, registration_correct
-
         if queryset.count() != 1:
             self.message_user(request, _("Chọn đúng một thí sinh để sửa thông tin."), messages.WARNING)
             return None

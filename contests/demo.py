@@ -14,7 +14,13 @@ from typing import Any
 
 from django.utils import timezone
 
+from accounts.models import Organisation
 from contest_engine.demo import demo_loader
+from contests.blueprints import draw_questions_available
+from contests.models import Contest, ContestVisibility, Round
+from questionbank.importers.base import ParsedOption
+from questionbank.models import Question, QuestionStatus
+from questionbank.services import question_create
 
 CONTEST_SLUG = "demo-tim-hieu-phap-luat"
 ROUND_NAME = "Đợt thi thử"
@@ -79,11 +85,6 @@ FALLBACK_QUESTIONS: list[tuple[str, list[tuple[str, bool]], str, str, str, str]]
 
 
 def _ensure_questions(organisation: Any, stdout: Any) -> int:
-    from contests.blueprints import draw_questions_available
-    from questionbank.importers.base import ParsedOption
-    from questionbank.models import Question, QuestionStatus
-    from questionbank.services import question_create
-
     draw = {"topic_id": None, "difficulty": None, "count": QUESTIONS_PER_ATTEMPT, "points": None}
     available = draw_questions_available(organisation=organisation, draw=draw).count()
     if available >= QUESTIONS_PER_ATTEMPT:
@@ -104,9 +105,6 @@ def _ensure_questions(organisation: Any, stdout: Any) -> int:
 
 @demo_loader(order=40, name="contests")
 def load(stdout: Any) -> None:
-    from accounts.models import Organisation
-    from contests.models import Contest, ContestVisibility, Round
-
     organisation = Organisation.objects.filter(slug=JUSTICE_SLUG).first() or Organisation.objects.order_by(
         "pk").first()
     if organisation is None:

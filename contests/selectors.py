@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Count, F, Max, Min, QuerySet
 from django.db.models.functions import Coalesce
 
+from accounts.models import Organisation
 from contests import errors
 from contests.limits import extra_attempts_for, is_past_grace
 from contests.models import (
@@ -54,8 +55,6 @@ def contest_participation(*, contest: Contest) -> dict[str, int]:
 
 def units_for_registration(*, contest: Contest) -> QuerySet:
     """Units a contestant may choose: the contest's allowed units, or every active unit."""
-    from accounts.models import Organisation
-
     units = Organisation.objects.filter(is_unit=True, is_active=True)
     if contest.allowed_units.exists():
         units = units.filter(pk__in=contest.allowed_units.values("pk"))

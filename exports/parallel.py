@@ -26,6 +26,7 @@ def _child(round_id: int | None, contest_id: int | None, db_name: str, pipe: Any
     django.setup()
     from django.db import connections
 
+    # Only now: this runs first in a fresh (spawned) process, where models load after django.setup().
     from exports.selectors import export_target, item_statistics_rows
 
     try:

@@ -31,7 +31,11 @@ from django.db.models.functions import Cast, Coalesce
 from django.utils.html import strip_tags
 
 from contests.models import FINISHED_STATUSES, Answer, Attempt, Contest, Registration, Round
+from contests.statistics import question_item_statistics
 from exports.masking import mask_digits
+from leaderboards.models import RankingEntry, RoundRanking
+from leaderboards.selectors import contest_ranking
+from questionbank.models import Question, QuestionOption
 
 DEFAULT_BATCH = 5000
 VN_TZ_NAME = "Asia/Ho_Chi_Minh"
@@ -224,7 +228,6 @@ def _leaderboards_entries(round: Round) -> Any:
 
     if not apps.is_installed("leaderboards"):
         return None
-    from leaderboards.models import RankingEntry, RoundRanking
 
     ranking = RoundRanking.objects.filter(round=round).order_by("-version").first()
     if ranking is None:
@@ -342,7 +345,6 @@ def contest_ranking_rows(*, target: ExportTarget) -> Iterator[tuple]:
 
     if not apps.is_installed("leaderboards"):
         return
-    from leaderboards.selectors import contest_ranking
 
     for row in contest_ranking(contest=target.contest, limit=10**9):
         yield (row["rank"], row["name"], row["unit"], row["score"], row["duration_ms"] / 1000, row["rounds"])
@@ -367,8 +369,6 @@ class _OptionCache:
     types: dict[int, str] = field(default_factory=dict)
 
     def load(self, question_ids: set[int]) -> None:
-        from questionbank.models import Question, QuestionOption
-
         missing = question_ids - self.types.keys()
         if not missing:
             return
@@ -464,9 +464,6 @@ def item_statistics_rows(*, target: ExportTarget) -> Iterator[tuple]:
     Row: round name, question id, stem (plain text), type label, times drawn, graded, unanswered, facility,
     SD, discrimination index, discriminative efficiency, 27 % discrimination, option distribution.
     """
-    from contests.statistics import question_item_statistics
-    from questionbank.models import Question
-
     for round in target.rounds:
         stats = question_item_statistics(round_id=round.pk)
         questions = {q["id"]: q for q in Question.objects.filter(pk__in=[s.question_id for s in stats])

@@ -8,6 +8,7 @@ class JudgingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # In ready(), not at the top: these load models, which wait for the app registry.
         from contests.scoring import register_essay_marks
         from judging.services.essays import essay_final_marks
 

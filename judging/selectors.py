@@ -11,6 +11,8 @@ from django.db.models import Count, Q, QuerySet
 from contests.models import FINISHED_STATUSES, Answer, Round
 from exports.masking import mask_digits
 from judging.models import EssayAssignment, EssayStatus
+from leaderboards.models import RankingEntry
+from leaderboards.selectors import ranking_latest
 
 
 def essay_grading_complete(*, round: Round) -> bool:
@@ -55,15 +57,11 @@ class PublishedRow:
 
 
 def ranking_published(*, round: Round) -> Any:
-    from leaderboards.selectors import ranking_latest
-
     return ranking_latest(round=round, published_only=True)
 
 
 def published_rows(*, ranking: Any, after: int = 0, limit: int = 100) -> Iterator[PublishedRow]:
     """A page of the published list (keyset on position), phone and ID numbers masked (last 3 digits)."""
-    from leaderboards.models import RankingEntry
-
     rows = (RankingEntry.objects.filter(ranking=ranking, position__gt=after).order_by("position")
             .values_list("position", "rank", "attempt__registration__full_name", "attempt__registration__date_of_birth",
                          "unit__name", "user__phone", "attempt__registration__national_id", "score", "correct_count",
@@ -75,7 +73,5 @@ def published_rows(*, ranking: Any, after: int = 0, limit: int = 100) -> Iterato
 
 def winners(*, ranking: Any, limit: int = 500) -> list[Any]:
     """Winners of a ranking in listing order, with names (for the certificates list of staff)."""
-    from leaderboards.models import RankingEntry
-
     return list(RankingEntry.objects.filter(ranking=ranking, is_winner=True).order_by("position")
                 .select_related("unit", "attempt__registration")[:limit])

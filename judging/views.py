@@ -12,11 +12,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role
+from accounts.services import audit_record
 from accounts.tenancy import get_scoped_or_404, has_role, is_staff_member
 from contests.models import ContestVisibility, Round
 from judging import errors, selectors
+from judging.certificates import certificate_pdf
 from judging.models import EssayAssignment, RankingDecision
 from judging.services import approval, essays
+from leaderboards.models import RankingEntry, RankingStatus, RoundRanking
+from leaderboards.services.ranking import ranking_current
 
 STAFF_ROLES = (Role.ORGANISER, Role.JUDGE)
 ACTIONS = {
@@ -41,8 +45,6 @@ def _round(request: HttpRequest, round_id: int, roles=STAFF_ROLES) -> Round:
 
 @login_required
 def round_page(request: HttpRequest, round_id: int) -> HttpResponse:
-    from leaderboards.services.ranking import ranking_current
-
     round = _round(request, round_id)
     ranking = ranking_current(round=round)
     org = round.contest.organisation_id
@@ -64,8 +66,6 @@ def round_page(request: HttpRequest, round_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def ranking_decide(request: HttpRequest, ranking_id: int, action: str) -> HttpResponse:
-    from leaderboards.models import RoundRanking
-
     _staff(request)
     service = ACTIONS.get(action)
     if service is None:
@@ -138,10 +138,6 @@ def essay_grade(request: HttpRequest, assignment_id: int) -> HttpResponse:
 @login_required
 def certificate(request: HttpRequest, ranking_id: int, position: int) -> HttpResponse:
     """The PDF certificate of one winner of a published ranking (organisers and judges of the owner)."""
-    from accounts.services import audit_record
-    from judging.certificates import certificate_pdf
-    from leaderboards.models import RankingEntry, RankingStatus, RoundRanking
-
     _staff(request)
     ranking = get_scoped_or_404(RoundRanking.objects.select_related("round__contest__organisation"), request.user,
                                 STAFF_ROLES, pk=ranking_id)

@@ -23,8 +23,9 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from accounts.models import AuditEvent, Organisation, Role
+from accounts.services import audit_record
 from accounts.tenancy import has_role
-from questionbank import dedupe
+from questionbank import dedupe, selectors
 from questionbank.importers.base import ParsedMedia, ParsedOption, ParsedQuestion, ParseResult, Problem
 from questionbank.models import (
     Difficulty,
@@ -270,16 +271,11 @@ def _tags_for(names: Iterable[str]) -> list[Tag]:
 # --- Audit --------------------------------------------------------------------------------------------
 def _audit(*, actor: Any, action: str, target: Any = None, organisation: Organisation | None = None,
            reason: str = "", data: dict | None = None) -> AuditEvent:
-    """Prefer accounts.services.audit_record (the project's one audit door) when it exists."""
-    try:
-        from accounts.services import audit_record  # type: ignore[attr-defined]
-    except ImportError:
-        audit_record = None
-    if audit_record is not None:
-        event = audit_record(actor=actor, action=action, target=target, organisation=organisation,
-                             reason=reason, data=data)
-        if isinstance(event, AuditEvent):
-            return event
+    """Through accounts.services.audit_record (the project's one audit door)."""
+    event = audit_record(actor=actor, action=action, target=target, organisation=organisation,
+                         reason=reason, data=data)
+    if isinstance(event, AuditEvent):
+        return event
     return AuditEvent.objects.create(
         actor=actor if getattr(actor, "pk", None) else None, action=action, organisation=organisation,
         target_type=target._meta.label_lower if target is not None else "",
@@ -681,8 +677,6 @@ def questions_import(*, organisation: Organisation, result: ParseResult, actor: 
     ``organisation``) are warnings, never merged. With ``dry_run`` nothing is written and ``valid`` says how
     many would be imported. Writer role when ``actor`` is given.
     """
-    from questionbank import selectors
-
     _require(actor, organisation.pk, {Role.WRITER})
     report = ImportReport(unsupported=[u.as_dict() for u in result.unsupported],
                           warnings=[w.as_dict() for w in result.warnings],

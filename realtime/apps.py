@@ -11,6 +11,7 @@ class RealtimeConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
+        # In ready(), not at the top: the receivers load models, which wait for the app registry.
         from realtime import receivers
 
         receivers.connect()

@@ -20,6 +20,8 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from django.db import transaction
 
+from realtime.db import server_loop
+
 logger = logging.getLogger(__name__)
 
 # Event type names (client-facing, dotted). Keep in sync with docs/protocol.md.
@@ -85,8 +87,6 @@ def group_push_many_now_unsafe(messages: Sequence[tuple[str, dict[str, Any]]]) -
     """``group_push_now_unsafe`` for many (group, payload) pairs: the sends run together on one event loop
     and the caller waits once (a batch of 100 submits is one hop to the server's loop, not 100)."""
     from channels.layers import get_channel_layer
-
-    from realtime.db import server_loop
 
     layer = get_channel_layer()
     if layer is None or not messages:

@@ -10,6 +10,7 @@ from django.db import connections, models, router
 from django.utils import timezone
 
 from accounts.models import Organisation
+from accounts.services import audit_record
 from contests import signals
 from contests.models import Attempt
 
@@ -26,8 +27,6 @@ def resolve_now(now: dt.datetime | None) -> dt.datetime:
 def audit(*, actor: Any, action: str, target: models.Model | None = None,
           organisation: Organisation | int | None = None, reason: str = "", data: dict | None = None) -> None:
     """Write to the shared audit log (accounts.services.audit_record)."""
-    from accounts.services import audit_record
-
     audit_record(actor=actor, action=action, target=target, organisation=organisation, reason=reason, data=data)
 
 

@@ -44,6 +44,7 @@ from contests.models import (
 )
 from contests.scoring import QuestionInput, essay_marks_for, get_strategy
 from contests.services._common import broadcast_attempts_submitted, bulk_update_rows, resolve_now
+from questionbank.models import Question
 
 MAX_CLIENT_SEQ = 2**53 - 1
 MAX_TEXT_ANSWER = 500
@@ -135,8 +136,6 @@ def draw_questions(*, round: Round, settings: RoundSettings, rng: random.Random 
     Candidate ids per draw are cached briefly (see ``contests.blueprints.blueprint_candidates``) so a join storm at
     an announced start time does not rescan the bank for every contestant.
     """
-    from questionbank.models import Question
-
     rng = rng or random.SystemRandom()
     chosen: list[tuple[int, Decimal | None]] = []
     # Fixed questions are checked now (still approved, current, usable) and their families are taken

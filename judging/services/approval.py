@@ -23,14 +23,15 @@ from accounts.services import audit_record
 from accounts.tenancy import has_role
 from judging import errors
 from judging.models import DecisionAction, RankingDecision
+from judging.selectors import essay_grading_complete
+from leaderboards.models import RankingStatus, RoundRanking
+from leaderboards.services.ranking import ranking_compute, ranking_current, ranking_is_locked
 
 PROPOSE_ROLES = frozenset({Role.JUDGE})
 APPROVE_ROLES = frozenset({Role.ORGANISER})
 
 
 def _ranking_models() -> Any:
-    from leaderboards.models import RankingStatus, RoundRanking
-
     return RankingStatus, RoundRanking
 
 
@@ -40,8 +41,6 @@ def _locked(ranking: Any) -> Any:
 
 
 def _check_current(ranking: Any) -> None:
-    from leaderboards.services.ranking import ranking_current
-
     current = ranking_current(round=ranking.round)
     if current is None or current.pk != ranking.pk:
         raise errors.NotCurrentVersion()
@@ -75,8 +74,6 @@ def _step(*, actor: Any, ranking: Any, roles: frozenset[str], action: str, allow
 def ranking_propose(*, actor: Any, ranking: Any, note: str = "", now: dt.datetime | None = None) -> Any:
     """A judge proposes the current draft: the ranking is locked (leaderboards.ranking_is_locked) from now on.
     Raises NotAllowed, NotCurrentVersion, InvalidTransition, GradingIncomplete."""
-    from judging.selectors import essay_grading_complete
-
     RankingStatus, _ = _ranking_models()
 
     def graded(locked: Any) -> None:
@@ -123,8 +120,6 @@ def ranking_revise(*, actor: Any, ranking: Any, reason: str, now: dt.datetime | 
     """Recompute a locked (proposed/approved/published) ranking as a new draft version, audited; the new
     version needs proposing and approval again. A published version stays public until the new one is
     published. Returns the new version."""
-    from leaderboards.services.ranking import ranking_compute, ranking_is_locked
-
     now = now or timezone.now()
     reason = (reason or "").strip()
     if not reason:

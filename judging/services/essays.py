@@ -26,6 +26,8 @@ from accounts.models import Role
 from accounts.services import audit_record
 from accounts.tenancy import has_role
 from contests.models import FINISHED_STATUSES, Answer, Attempt, Round
+from contests.scoring import get_strategy
+from contests.services.attempts import attempt_score_inputs
 from judging import errors
 from judging.models import EssayAssignment, EssayGrade, EssayGradingSettings, EssayStatus
 
@@ -144,9 +146,6 @@ def attempt_rescore_with_essays(*, attempt_id: int) -> Attempt:
     """Recompute an attempt's score from its stored answers with the round's scoring strategy, which reads
     the final marks of its graded essays through ``essay_final_marks`` (an essay without a final mark counts
     0). Locks the attempt row."""
-    from contests.scoring import get_strategy
-    from contests.services.attempts import attempt_score_inputs
-
     with transaction.atomic():
         attempt = (Attempt.objects.select_for_update(of=("self",)).select_related("round__contest")
                    .get(pk=attempt_id))

@@ -17,8 +17,10 @@ from django.utils import timezone
 
 from accounts.tenancy import has_role
 from contests.models import FINISHED_STATUSES, Attempt, AttemptStatus, Registration, Round
+from contests.services._common import audit
 from leaderboards import errors
 from leaderboards.models import Disqualification, DisqualificationScope
+from leaderboards.services.live import leaderboard_refresh_person
 from leaderboards.visibility import STAFF_ROLES
 
 
@@ -32,8 +34,6 @@ def _check(actor: Any, organisation_id: int, reason: str) -> str:
 
 
 def _refresh_boards_on_commit(*, rounds: set[int], user_id: int) -> None:
-    from leaderboards.services.live import leaderboard_refresh_person
-
     def refresh() -> None:
         for round in Round.objects.filter(pk__in=rounds).select_related("contest"):
             leaderboard_refresh_person(round=round, user_id=user_id)
@@ -42,8 +42,6 @@ def _refresh_boards_on_commit(*, rounds: set[int], user_id: int) -> None:
 
 
 def _audit(**kwargs: Any) -> None:
-    from contests.services._common import audit
-
     audit(**kwargs)
 
 

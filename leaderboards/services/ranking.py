@@ -24,7 +24,10 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tenancy import has_role
+from contests import errors as contest_errors
 from contests.models import Attempt, AttemptStatus, Round
+from contests.services._common import audit
+from contests.services.contests import round_close as contests_round_close
 from leaderboards import errors
 from leaderboards.models import Disqualification, RankingEntry, RankingStatus, RoundRanking
 from leaderboards.strategies import TieBreak, policy_for, tie_break_for
@@ -164,8 +167,6 @@ def ranking_compute(*, round: Round, actor: Any = None, revision_reason: str = "
     (the current version is proposed/approved/published and no ``revision_reason`` was given),
     PermissionDenied. ``prize_places`` None keeps the previous version's number of prizes.
     """
-    from contests.services._common import audit
-
     now = now or timezone.now()
     revision_reason = (revision_reason or "").strip()
     with transaction.atomic():
@@ -218,9 +219,6 @@ def round_close(*, round: Round, actor: Any = None, now: dt.datetime | None = No
     ``closed_at``) is ``contests.services.contests.round_close``; this adds the ranking. Idempotent: a round
     that already has a ranking gets it back unchanged. Raises RoundNotClosed before the (extended) close.
     """
-    from contests import errors as contest_errors
-    from contests.services.contests import round_close as contests_round_close
-
     try:
         round = contests_round_close(round=round, now=now, actor=actor)
     except contest_errors.RoundNotOpen as exc:

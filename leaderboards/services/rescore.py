@@ -17,15 +17,15 @@ from django.db import transaction
 
 from contests.models import FINISHED_STATUSES, Answer, Attempt, AttemptQuestion, AttemptStatus, Round
 from contests.scoring import get_strategy
+from contests.services._common import audit, bulk_update_rows
+from contests.services.attempts import attempt_score_inputs, snapshot_question
+from leaderboards.services.live import leaderboard_rebuild
 
 BATCH = 500
 
 
 def attempts_rescore_for_question(*, question: Any, actor: Any = None) -> dict[str, int]:
     """Refresh the key of every drawn copy of ``question`` and rescore the finished attempts. Returns counts."""
-    from contests.services._common import audit, bulk_update_rows
-    from contests.services.attempts import attempt_score_inputs, snapshot_question
-
     _, key = snapshot_question(question)
     statuses = (*FINISHED_STATUSES, AttemptStatus.DISQUALIFIED)
     attempt_ids = list(AttemptQuestion.objects.filter(question=question, attempt__status__in=statuses)
@@ -65,8 +65,6 @@ def attempts_rescore_for_question(*, question: Any, actor: Any = None) -> dict[s
               data={"attempts": len(attempt_ids), "changed": changed, "rounds": sorted(rounds)})
 
         def rebuild() -> None:
-            from leaderboards.services.live import leaderboard_rebuild
-
             for round in Round.objects.filter(pk__in=rounds).select_related("contest"):
                 leaderboard_rebuild(round=round)
 
