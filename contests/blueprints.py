@@ -1,5 +1,5 @@
 """Blueprints: which questions a round's draws may pick, how a draw is named in errors, and whether a
-blueprint can be satisfied — the rules that drawing an attempt (``contests.services.attempts``) and checking
+blueprint can be satisfied — the rules that drawing an attempt (``contests.services.attempts.start``) and checking
 a blueprint in the admin (``blueprint_problems``) share.
 """
 

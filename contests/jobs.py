@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from contest_engine.periodic import periodic
-from contests.services.attempts import attempts_sweep_expired
+from contests.services.attempts.finish import attempts_sweep_expired
 
 
 @periodic(every_seconds=2)

@@ -100,7 +100,7 @@ def attempts_of_user(*, user: Any) -> QuerySet[Attempt]:
 def attempt_get_for_user(*, attempt_id: int, user_id: int) -> Attempt:
     """The attempt if it belongs to ``user_id`` (someone else's attempt is indistinguishable from a missing
     one: ``AttemptNotFound``), as stored: a read never finishes an attempt whose time is up — ask
-    ``attempt_status_at``; the writer path (``services.attempts.attempt_finalise_if_expired``) or the
+    ``attempt_status_at``; the writer path (``services.attempts.finish.attempt_finalise_if_expired``) or the
     sweeper finishes it."""
     attempt = (Attempt.objects.select_related("round__contest", "registration")
                .filter(pk=attempt_id, user_id=user_id).first())

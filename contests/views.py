@@ -14,7 +14,8 @@ from django.views.decorators.http import require_POST
 from accounts.models import Organisation
 from contests import errors, selectors
 from contests.models import AttemptStatus, Round
-from contests.services.attempts import attempt_finalise_if_expired, attempt_start, attempts_finalise_expired_for_user
+from contests.services.attempts.finish import attempt_finalise_if_expired, attempts_finalise_expired_for_user
+from contests.services.attempts.start import attempt_start
 from contests.services.registrations import registration_create
 
 

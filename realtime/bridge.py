@@ -20,7 +20,8 @@ from accounts.services import audit_record
 from contests import errors
 from contests.errors import ContestError
 from contests.models import Attempt
-from contests.services.attempts import AnswerItem, attempt_next_question, attempt_set_prediction, attempt_state
+from contests.services.attempts.answers import AnswerItem, attempt_next_question, attempt_set_prediction
+from contests.services.attempts.state import attempt_state
 from realtime import events, protocol
 
 

@@ -117,7 +117,7 @@ def attempts_submitted_on_commit(attempts: Sequence[Any]) -> None:
     send ``attempts_submitted`` (the leaderboards listen). One callback for the whole batch.
 
     Called for ``contests.signals.attempts_finalised`` (``realtime.receivers``), which
-    ``contests.services.attempts._finalise`` sends for client submits, the socket's batched submits and the
+    ``contests.services.attempts.finish._finalise`` sends for client submits, the socket's batched submits and the
     deadline sweeper. Safe outside a transaction too (``on_commit`` then runs immediately).
     """
     attempts = list(attempts)

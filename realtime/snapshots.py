@@ -24,7 +24,7 @@ import psycopg
 from django.db import connection
 
 from contests.models import Answer, Attempt, AttemptQuestion, AttemptStatus, Presentation, Round
-from contests.services.attempts import attempt_state, question_payload
+from contests.services.attempts.state import attempt_state, question_payload
 from realtime import presence
 from realtime.batching import Batcher, loop_batcher
 

@@ -3,7 +3,7 @@
 Why: one ORM call per answer through ``database_sync_to_async`` serialises every write of the process on
 one thread and costs one fsync per answer (~12% of the echo ceiling on the reference machine, see
 /work/shared/PERFORMANCE.md). The writer is a ``realtime.batching.Batcher`` (one per event loop) whose
-batches go to ``answers_store`` — ``contests.services.attempts.attempt_answers_store_batch`` or its
+batches go to ``answers_store`` — ``contests.services.attempts.answers.attempt_answers_store_batch`` or its
 set-based twin ``realtime.store.answers_store_batch`` — in a dedicated thread (its own database
 connection); each item's future is resolved with that item's own result. While one batch commits, the
 next one accumulates, so the batch size grows with the load and the number of commits per second stays
@@ -20,7 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
-from contests.services.attempts import attempt_answers_store_batch
+from contests.services.attempts.answers import attempt_answers_store_batch
 from realtime.batching import Batcher, loop_batcher
 from realtime.store import answers_store_batch
 

@@ -14,7 +14,7 @@ from contests import errors
 from contests.models import Contest, ContestVisibility, Round
 from contests.selectors import round_prediction_target
 from contests.services._common import audit, resolve_now
-from contests.services.attempts import attempts_sweep_expired
+from contests.services.attempts.finish import attempts_sweep_expired
 
 ROUND_COPY_EXCLUDE = {"id", "contest", "extended_until", "closed_at", "prediction_target_value", "created_at"}
 CONTEST_COPY_EXCLUDE = {"id", "slug", "title", "visibility", "created_at", "updated_at", "allowed_units"}

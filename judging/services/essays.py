@@ -27,7 +27,7 @@ from accounts.services import audit_record
 from accounts.tenancy import has_role
 from contests.models import FINISHED_STATUSES, Answer, Attempt, Round
 from contests.scoring import get_strategy
-from contests.services.attempts import attempt_score_inputs
+from contests.services.attempts.finish import attempt_score_inputs
 from judging import errors
 from judging.models import EssayAssignment, EssayGrade, EssayGradingSettings, EssayStatus
 

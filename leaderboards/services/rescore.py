@@ -18,7 +18,8 @@ from django.db import transaction
 from contests.models import FINISHED_STATUSES, Answer, Attempt, AttemptQuestion, AttemptStatus, Round
 from contests.scoring import get_strategy
 from contests.services._common import audit, bulk_update_rows
-from contests.services.attempts import attempt_score_inputs, snapshot_question
+from contests.services.attempts.finish import attempt_score_inputs
+from contests.services.attempts.start import snapshot_question
 from leaderboards.services.live import leaderboard_rebuild
 
 BATCH = 500

@@ -10,7 +10,9 @@ import pytest
 
 from contests.models import Attempt, AttemptStatus, SubmitKind
 from contests.selectors import attempt_get_for_user, attempt_status_at
-from contests.services.attempts import attempt_answer, attempt_start, attempt_submit, attempts_sweep_expired
+from contests.services.attempts.answers import attempt_answer
+from contests.services.attempts.finish import attempt_submit, attempts_sweep_expired
+from contests.services.attempts.start import attempt_start
 from tests.contests.test_attempts import correct_option
 
 pytestmark = pytest.mark.django_db
@@ -125,7 +127,7 @@ def test_a_read_reports_an_expired_attempt_without_writing(citizen, registration
 
 
 def test_the_writer_path_and_the_sweeper_finish_what_a_read_reported_expired(citizen, registration, round_, now):
-    from contests.services.attempts import attempt_finalise_if_expired
+    from contests.services.attempts.finish import attempt_finalise_if_expired
 
     first = attempt_start(user=citizen, round=round_, now=now)
     later = first.deadline + dt.timedelta(seconds=30)

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from contests.models import Attempt, ContestVisibility, Registration
-from contests.services.attempts import attempt_submit
+from contests.services.attempts.finish import attempt_submit
 from tests.contests.factories import ContestFactory
 from tests.factories import CitizenProfileFactory
 
@@ -59,7 +59,7 @@ def test_register_start_exam_submit_result_flow(client, citizen, contest, round_
 
 
 def test_other_peoples_attempts_are_404(client, citizen, registration, round_, org_a):
-    from contests.services.attempts import attempt_start
+    from contests.services.attempts.start import attempt_start
 
     attempt = attempt_start(user=citizen, round=round_)
     intruder = CitizenProfileFactory(unit=org_a).user
@@ -84,7 +84,7 @@ def test_login_required_for_writes(client, contest, round_):
 def test_my_attempts_finalises_expired_attempts(client, citizen, registration, round_):
     import datetime as dt
 
-    from contests.services.attempts import attempt_start
+    from contests.services.attempts.start import attempt_start
 
     attempt = attempt_start(user=citizen, round=round_, now=round_.opens_at + dt.timedelta(minutes=1))
     client.force_login(citizen)
@@ -100,7 +100,7 @@ def test_exam_page_of_an_attempt_whose_time_is_up_leads_to_its_result(client, ci
     result page finishes it at its deadline and shows it as submitted automatically, with its score."""
     import datetime as dt
 
-    from contests.services.attempts import attempt_start
+    from contests.services.attempts.start import attempt_start
 
     attempt = attempt_start(user=citizen, round=round_, now=round_.opens_at + dt.timedelta(minutes=1))
     client.force_login(citizen)

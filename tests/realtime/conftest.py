@@ -19,7 +19,7 @@ from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
-from contests.services.attempts import attempt_start
+from contests.services.attempts.start import attempt_start
 from questionbank.models import QuestionOption
 from tests.contests.factories import ContestFactory, QuestionFactory, RoundFactory, register
 from tests.factories import CitizenProfileFactory
