@@ -9,7 +9,7 @@ class ContestsConfig(AppConfig):
     def ready(self) -> None:
         try:
             # In ready(), not at the top: services load models, which wait for the app registry.
-            from questionbank.services import register_used_checker
+            from questionbank.services._common import register_used_checker
         except ImportError:  # pragma: no cover
             pass
         else:

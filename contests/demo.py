@@ -20,7 +20,7 @@ from contests.blueprints import draw_questions_available
 from contests.models import Contest, ContestVisibility, Round
 from questionbank.importers.base import ParsedOption
 from questionbank.models import Question, QuestionStatus
-from questionbank.services import question_create
+from questionbank.services.questions import question_create
 
 CONTEST_SLUG = "demo-tim-hieu-phap-luat"
 ROUND_NAME = "Đợt thi thử"

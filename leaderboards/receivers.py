@@ -7,7 +7,7 @@ from typing import Any
 
 from leaderboards.services.live import leaderboard_record_attempts
 from leaderboards.tasks import rescore_question_task
-from questionbank.services import question_corrected
+from questionbank.services.review import question_corrected
 from realtime.events import attempts_submitted
 
 logger = logging.getLogger(__name__)

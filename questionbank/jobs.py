@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contest_engine.periodic import periodic
-from questionbank.services import import_uploads_purge
+from questionbank.services.imports import import_uploads_purge
 
 
 @periodic(every_seconds=3600)

@@ -1,4 +1,4 @@
-"""Rescoring after a question correction (``questionbank.services.question_corrected``).
+"""Rescoring after a question correction (``questionbank.services.review.question_corrected``).
 
 A reviewer corrected a question version in place (usually a wrong key): every attempt that drew it gets the
 corrected key on its ``AttemptQuestion`` row and is scored again from its stored answers with the round's

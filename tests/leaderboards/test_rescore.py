@@ -17,7 +17,7 @@ from contests.services.attempts.start import attempt_start
 from leaderboards.services import live
 from leaderboards.services.ranking import ranking_compute, round_close
 from leaderboards.tasks import rescore_question_task
-from questionbank.services import question_correct
+from questionbank.services.review import question_correct
 from tests.contests.factories import ContestFactory, RoundFactory, bank, register
 from tests.contests.test_attempts import correct_option, wrong_option
 from tests.factories import CitizenProfileFactory, make_staff
