@@ -15,6 +15,8 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AuditEvent, Membership, Organisation, OrganisationKind, Role, User
+from accounts.tenancy import has_role
+from accounts.validators import normalise_phone, validate_phone
 
 UNITS_DIR = Path(settings.BASE_DIR) / "accounts" / "data" / "units"
 DEMO_DIR = Path(settings.BASE_DIR) / "accounts" / "data" / "demo"
@@ -268,9 +270,6 @@ def staff_account_create(*, actor: User, organisation: Organisation, full_name: 
     ``accounts.staff_account_created`` (no password, no personal values)."""
     from django.contrib.auth.password_validation import validate_password
     from django.core.exceptions import ValidationError
-
-    from accounts.tenancy import has_role
-    from accounts.validators import normalise_phone, validate_phone
 
     if not has_role(actor, organisation.pk, [Role.ORGANISER]):
         raise MembershipError(str(_("Bạn chỉ tạo được tài khoản trong đơn vị mà bạn thuộc Ban tổ chức.")))

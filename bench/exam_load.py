@@ -107,7 +107,7 @@ def make_attempts(count: int, *, tag: str) -> list[dict[str, Any]]:
 
     from accounts.models import CitizenProfile, Organisation, OrganisationKind, User
     from contests.models import Attempt, AttemptQuestion, Contest, ContestVisibility, Registration, Round
-    from contests.services.attempts import attempt_start
+    from contests.services.attempts.start import attempt_start
     from contests.services.registrations import registration_create
     from questionbank.models import Question, QuestionOption, QuestionStatus, QuestionType
 

@@ -1,4 +1,4 @@
-"""ASGI entry point: HTTP goes to Django, WebSockets to the Channels router in realtime/routing.py."""
+"""ASGI entry point: HTTP goes to Django, WebSockets to the Channels router in contest_engine/routing.py."""
 
 import os
 
@@ -11,10 +11,11 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from contest_engine.routing import websocket_urlpatterns  # noqa: E402
+
 # Channels' AuthMiddlewareStack, with the user looked up in a thread pool rather than one shared thread
 # (realtime/auth.py: join storms).
 from realtime.auth import AuthMiddlewareStack  # noqa: E402
-from realtime.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

@@ -2,12 +2,12 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from accounts.models import Role
+from accounts.tenancy import organisation_ids_for
+from contests.selectors import contest_list_public
+
 
 def home(request: HttpRequest) -> HttpResponse:
-    from accounts.models import Role
-    from accounts.tenancy import organisation_ids_for
-    from contests.selectors import contest_list_public
-
     # Judges and organisers land on the public home too; it points them to their own pages first.
     staff_home = bool(organisation_ids_for(request.user, [Role.JUDGE, Role.ORGANISER])) or getattr(
         request.user, "is_superuser", False)

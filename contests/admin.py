@@ -20,7 +20,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, Role
 from accounts.tenancy import TenantScopedAdmin, organisation_id_of
-from contests import errors, selectors
+from contests import errors
+from contests.blind_grading import blinded_rounds_for
+from contests.blueprints import blueprint_problems
 from contests.models import (
     INHERITED_FIELDS,
     Attempt,
@@ -33,7 +35,10 @@ from contests.models import (
     validate_blueprint,
 )
 from contests.scoring import strategy_choices
-from exports.admin_actions import export_contests_xlsx, export_participants_xlsx
+from contests.services._common import audit
+from contests.services.contests import contest_clone
+from contests.services.overrides import override_extra_attempt, override_extra_time, round_extend
+from contests.services.registrations import CORRECTABLE_FIELDS, registration_correct
 
 ORGANISER = frozenset({Role.ORGANISER})
 READ_ONLY_ROLES: dict[str, frozenset[str]] = {
@@ -62,7 +67,7 @@ def _blueprint_errors(organisation: Any, blueprint: list) -> list[str]:
         validate_blueprint(blueprint)
     except ValidationError as exc:
         return list(exc.messages)
-    return selectors.blueprint_problems(organisation=organisation, blueprint=blueprint)
+    return blueprint_problems(organisation=organisation, blueprint=blueprint)
 
 
 # --- Contest with round inlines -------------------------------------------------------------------------
@@ -191,7 +196,7 @@ class ContestAdmin(TenantScopedAdmin):
     search_fields = ("title", "slug")
     prepopulated_fields = {"slug": ("title",)}
     filter_horizontal = ("allowed_units",)
-    actions = ("clone_contests", export_contests_xlsx)
+    actions = ("clone_contests",)  # + the xlsx export, added by exports/admin.py
     fieldsets = (
         (None, {"fields": ("organisation", "title", "slug", "summary", "visibility", "rules_text")}),
         (_("Điều kiện dự thi"), {"fields": ("allowed_units", "minimum_age", "one_prize_per_person")}),
@@ -200,15 +205,12 @@ class ContestAdmin(TenantScopedAdmin):
 
     def save_model(self, request: HttpRequest, obj: Contest, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        from contests.services._common import audit
 
         audit(actor=request.user, action="contests.contest_changed" if change else "contests.contest_created",
               target=obj, organisation=obj.organisation_id, data={"fields": sorted(form.changed_data)})
 
     @admin.action(description=_("Nhân bản cuộc thi đã chọn (bản nháp)"), permissions=["add"])
     def clone_contests(self, request: HttpRequest, queryset: QuerySet[Contest]) -> None:
-        from contests.services.contests import contest_clone
-
         for contest in queryset:
             if not self.has_change_permission(request, contest):
                 raise PermissionDenied
@@ -281,8 +283,6 @@ class RoundAdmin(TenantScopedAdmin):
 
     @admin.action(description=_("Gia hạn hoặc mở lại đợt thi"), permissions=["change"])
     def extend_round(self, request: HttpRequest, queryset: QuerySet[Round]) -> HttpResponse | None:
-        from contests.services.overrides import round_extend
-
         form = ExtendRoundForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
             for round in queryset.select_related("contest"):
@@ -310,7 +310,8 @@ class RegistrationAdmin(TenantScopedAdmin):
     list_select_related = ("unit", "contest")
     list_filter = ("contest",)
     search_fields = ("full_name", "user__phone", "user__email")
-    actions = ("give_extra_time", "give_extra_attempt", "correct_registration", export_participants_xlsx)
+    # + the xlsx export, added by exports/admin.py
+    actions = ("give_extra_time", "give_extra_attempt", "correct_registration")
     readonly_fields = ("user", "contest", "unit", "full_name", "date_of_birth", "national_id", "frozen_at",
                        "created_at")
 
@@ -347,8 +348,6 @@ class RegistrationAdmin(TenantScopedAdmin):
 
     @admin.action(description=_("Thêm thời gian làm bài"), permissions=["change"])
     def give_extra_time(self, request: HttpRequest, queryset: QuerySet[Registration]) -> HttpResponse | None:
-        from contests.services.overrides import override_extra_time
-
         return self._run(request, queryset, ExtraTimeForm, action="give_extra_time",
                          title=_("Thêm thời gian làm bài"),
                          apply=lambda reg, rnd, data: override_extra_time(
@@ -357,8 +356,6 @@ class RegistrationAdmin(TenantScopedAdmin):
 
     @admin.action(description=_("Thêm lượt thi"), permissions=["change"])
     def give_extra_attempt(self, request: HttpRequest, queryset: QuerySet[Registration]) -> HttpResponse | None:
-        from contests.services.overrides import override_extra_attempt
-
         return self._run(request, queryset, ExtraAttemptForm, action="give_extra_attempt",
                          title=_("Thêm lượt thi"),
                          apply=lambda reg, rnd, data: override_extra_attempt(
@@ -368,8 +365,6 @@ class RegistrationAdmin(TenantScopedAdmin):
 
     @admin.action(description=_("Sửa thông tin dự thi (có lý do)"), permissions=["change"])
     def correct_registration(self, request: HttpRequest, queryset: QuerySet[Registration]) -> HttpResponse | None:
-        from contests.services.registrations import CORRECTABLE_FIELDS, registration_correct
-
         if queryset.count() != 1:
             self.message_user(request, _("Chọn đúng một thí sinh để sửa thông tin."), messages.WARNING)
             return None
@@ -410,8 +405,6 @@ class AttemptAdmin(TenantScopedAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Attempt]:
         """Judges do not see the attempts of a round whose essays are still being graded: names beside
         scores that move as marks become final would tell them whose essay is whose (blind grading)."""
-        from contests.blind_grading import blinded_rounds_for
-
         queryset = super().get_queryset(request)
         hidden = blinded_rounds_for(request.user)
         return queryset.exclude(round_id__in=hidden) if hidden else queryset

@@ -8,12 +8,14 @@ class ContestsConfig(AppConfig):
 
     def ready(self) -> None:
         try:
-            from questionbank.services import register_used_checker
+            # In ready(), not at the top: services load models, which wait for the app registry.
+            from questionbank.services._common import register_used_checker
         except ImportError:  # pragma: no cover
             pass
         else:
             register_used_checker(question_drawn_by_an_attempt)
         try:
+            # In ready(), as above.
             from accounts.services import (
                 register_anonymiser,
                 register_personal_data_exporter,
@@ -21,6 +23,7 @@ class ContestsConfig(AppConfig):
             )
         except ImportError:  # pragma: no cover - accounts services not present
             return
+        # In ready(), as above.
         from contests.services.registrations import (
             frozen_profile_fields,
             personal_data_anonymise,
@@ -35,6 +38,7 @@ class ContestsConfig(AppConfig):
 
 def question_drawn_by_an_attempt(question: object) -> bool:
     """Question-bank hook: a version drawn by any attempt must never change (edits create a new version)."""
+    # Not at the top: apps.py is imported before the models may be.
     from contests.models import AttemptQuestion
 
     return AttemptQuestion.objects.filter(question_id=question.pk).exists()  # type: ignore[attr-defined]

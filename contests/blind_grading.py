@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from accounts.models import Role
+from accounts.tenancy import organisation_ids_for
+from contests.models import Round
 
 BlindRoundsProvider = Callable[[list[int]], set[int]]
 _providers: list[BlindRoundsProvider] = []
@@ -39,8 +41,6 @@ def _blindable_organisations(user: Any) -> set[int]:
     """Organisations where ``user`` judges without organising. An organiser administers the contest (names,
     registrations, attempts) and cannot be kept blind; a person holding both roles is not blinded — the
     judging page tells them so, and panels keep the roles apart (docs/judging.md)."""
-    from accounts.tenancy import organisation_ids_for
-
     if getattr(user, "is_superuser", False) or not getattr(user, "is_authenticated", False):
         return set()
     return organisation_ids_for(user, [Role.JUDGE]) - organisation_ids_for(user, [Role.ORGANISER])
@@ -57,8 +57,6 @@ def judge_is_blinded(user: Any, round: Any) -> bool:
 def blinded_rounds_for(user: Any) -> set[int]:
     """Every round hidden from ``user`` now: the rounds under blind grading of the organisations where
     ``user`` judges without organising (empty for superusers and for everyone else)."""
-    from contests.models import Round
-
     judge_orgs = _blindable_organisations(user)
     if not judge_orgs or not _providers:
         return set()

@@ -14,7 +14,13 @@ from typing import Any
 
 from django.utils import timezone
 
+from accounts.models import Organisation
 from contest_engine.demo import demo_loader
+from contests.blueprints import draw_questions_available
+from contests.models import Contest, ContestVisibility, Round
+from questionbank.importers.base import ParsedOption
+from questionbank.models import Question, QuestionStatus
+from questionbank.services.questions import question_create
 
 CONTEST_SLUG = "demo-tim-hieu-phap-luat"
 ROUND_NAME = "Đợt thi thử"
@@ -79,13 +85,8 @@ FALLBACK_QUESTIONS: list[tuple[str, list[tuple[str, bool]], str, str, str, str]]
 
 
 def _ensure_questions(organisation: Any, stdout: Any) -> int:
-    from contests.selectors import _available_questions
-    from questionbank.importers.base import ParsedOption
-    from questionbank.models import Question, QuestionStatus
-    from questionbank.services import question_create
-
     draw = {"topic_id": None, "difficulty": None, "count": QUESTIONS_PER_ATTEMPT, "points": None}
-    available = _available_questions(organisation=organisation, draw=draw).count()
+    available = draw_questions_available(organisation=organisation, draw=draw).count()
     if available >= QUESTIONS_PER_ATTEMPT:
         return available
     created = 0
@@ -99,14 +100,11 @@ def _ensure_questions(organisation: Any, stdout: Any) -> int:
             citation_clause=clause, status=QuestionStatus.APPROVED)
         created += 1
     stdout.write(f"  contests: added {created} built-in demo questions to the bank")
-    return _available_questions(organisation=organisation, draw=draw).count()
+    return draw_questions_available(organisation=organisation, draw=draw).count()
 
 
 @demo_loader(order=40, name="contests")
 def load(stdout: Any) -> None:
-    from accounts.models import Organisation
-    from contests.models import Contest, ContestVisibility, Round
-
     organisation = Organisation.objects.filter(slug=JUSTICE_SLUG).first() or Organisation.objects.order_by(
         "pk").first()
     if organisation is None:

@@ -92,7 +92,7 @@ class BlueprintUnsatisfiable(ContestError):
     @classmethod
     def for_cell(cls, *, cell: str, needed: int, available: int) -> BlueprintUnsatisfiable:
         """``cell`` is the draw's label, "topic path × difficulty label" (see
-        ``contests.selectors.blueprint_cell_label``)."""
+        ``contests.blueprints.blueprint_cell_label``)."""
         message = _("Không đủ câu hỏi đã duyệt cho ô «%(cell)s»: cần %(needed)s, chỉ có %(available)s.") % {
             "cell": cell, "needed": needed, "available": available}
         return cls(message, cell=cell, needed=needed, available=available)

@@ -5,13 +5,12 @@ from __future__ import annotations
 from django.utils import timezone
 
 from contest_engine.periodic import periodic
+from contests.services.attempts.finish import attempts_sweep_expired
 
 
 @periodic(every_seconds=2)
 def sweep_expired_attempts() -> int:
     """Submit attempts whose deadline + grace has passed, even when their client is gone."""
-    from contests.services.attempts import attempts_sweep_expired
-
     total = 0
     while True:  # drain a backlog (e.g. after the worker was down) in batches, each its own transaction
         done = attempts_sweep_expired(now=timezone.now(), batch=500)

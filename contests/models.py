@@ -22,6 +22,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
+from contests.scoring import get_strategy
+from questionbank.models import Difficulty
 
 # --------------------------------------------------------------------------------------------------
 # Choices
@@ -80,8 +82,6 @@ def validate_tie_break_order(value: Any) -> None:
 def validate_blueprint(value: Any) -> None:
     """A blueprint is a non-empty list of entries: random draws ``{topic_id|null, difficulty|null, count,
     points|null}`` and fixed questions ``{question_ids: [id, …], points|null}`` (see docs/contest-rules.md)."""
-    from questionbank.models import Difficulty
-
     if not isinstance(value, list) or not value:
         raise ValidationError(_("Cấu trúc đề phải là danh sách các lượt rút câu hỏi."))
     seen_fixed: set[int] = set()
@@ -253,8 +253,6 @@ class Contest(models.Model):
 
 def round_settings_check(resolved: RoundSettings) -> None:
     """Combinations that the rules forbid, shared by Contest.clean, Round.clean and the services."""
-    from contests.scoring import get_strategy
-
     errors: dict[str, Any] = {}
     try:
         strategy = get_strategy(resolved.scoring_rule)

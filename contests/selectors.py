@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from typing import Any
 
-from django.core.cache import cache
-from django.db.models import BigIntegerField, Count, F, Max, Min, QuerySet
+from django.db.models import Count, F, Max, Min, QuerySet
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
+from accounts.models import Organisation
 from contests import errors
+from contests.limits import extra_attempts_for, is_past_grace
 from contests.models import (
     FINISHED_STATUSES,
     Attempt,
@@ -24,9 +22,6 @@ from contests.models import (
     Registration,
     Round,
 )
-
-CANDIDATES_CACHE_SECONDS = 60
-
 
 # --- Public pages -------------------------------------------------------------------------------
 
@@ -60,8 +55,6 @@ def contest_participation(*, contest: Contest) -> dict[str, int]:
 
 def units_for_registration(*, contest: Contest) -> QuerySet:
     """Units a contestant may choose: the contest's allowed units, or every active unit."""
-    from accounts.models import Organisation
-
     units = Organisation.objects.filter(is_unit=True, is_active=True)
     if contest.allowed_units.exists():
         units = units.filter(pk__in=contest.allowed_units.values("pk"))
@@ -87,8 +80,6 @@ def registration_for(*, user: Any, contest: Contest) -> Registration | None:
 
 def attempts_left(*, registration: Registration, round: Round) -> int | None:
     """Attempts this contestant may still start in ``round`` (None = unlimited)."""
-    from contests.services.attempts import extra_attempts_for
-
     maximum = round.settings.max_attempts
     if maximum is None:
         return None
@@ -106,19 +97,24 @@ def attempts_of_user(*, user: Any) -> QuerySet[Attempt]:
             .order_by("-started_at", "-id"))
 
 
-def attempt_get_for_user(*, attempt_id: int, user_id: int, now: dt.datetime | None = None,
-                         finalise: bool = True) -> Attempt:
+def attempt_get_for_user(*, attempt_id: int, user_id: int) -> Attempt:
     """The attempt if it belongs to ``user_id`` (someone else's attempt is indistinguishable from a missing
-    one: ``AttemptNotFound``). Lazily finalises it if it expired (``finalise=True``)."""
+    one: ``AttemptNotFound``), as stored: a read never finishes an attempt whose time is up — ask
+    ``attempt_status_at``; the writer path (``services.attempts.finish.attempt_finalise_if_expired``) or the
+    sweeper finishes it."""
     attempt = (Attempt.objects.select_related("round__contest", "registration")
                .filter(pk=attempt_id, user_id=user_id).first())
     if attempt is None:
         raise errors.AttemptNotFound()
-    if finalise:
-        from contests.services.attempts import attempt_finalise_if_expired
-
-        attempt = attempt_finalise_if_expired(attempt=attempt, now=now or timezone.now())
     return attempt
+
+
+def attempt_status_at(*, attempt: Attempt, now: dt.datetime) -> str:
+    """The attempt's status as of ``now``: "expired" for one still in progress past deadline + grace (nobody
+    has finished it yet), else its stored status. Writes nothing."""
+    if attempt.status == AttemptStatus.IN_PROGRESS and is_past_grace(attempt, now):
+        return AttemptStatus.EXPIRED
+    return attempt.status
 
 
 # --- Answer keys ---------------------------------------------------------------------------------
@@ -167,108 +163,6 @@ def attempt_review(*, attempt: Attempt, now: dt.datetime) -> list[dict[str, Any]
             "citation": key.get("citation", ""),
         })
     return items
-
-
-# --- Blueprints ------------------------------------------------------------------------------------
-
-
-def _available_questions(*, organisation: Any, draw: dict) -> QuerySet:
-    from questionbank.selectors import questions_available_for
-
-    topic_id = draw.get("topic_id")
-    return questions_available_for(organisation=organisation,
-                                   topic_ids=[topic_id] if topic_id is not None else None,
-                                   difficulty=draw.get("difficulty") or None)
-
-
-def blueprint_candidates(*, round: Round, draw_index: int, draw: dict) -> list[tuple[int, int]]:
-    """(question id, family id) of every question a draw may pick, cached for a minute per round and draw.
-
-    A question approved or retired during that minute enters or leaves the draws up to a minute late;
-    the snapshot still copies the exact version drawn (versions never change once used)."""
-    digest = hashlib.sha1(json.dumps(draw, sort_keys=True).encode(), usedforsecurity=False).hexdigest()[:12]
-    cache_key = f"contests:candidates:{round.contest.organisation_id}:{round.pk}:{draw_index}:{digest}"
-    found = cache.get(cache_key)
-    if found is None:
-        found = [(qid, family or qid) for qid, family in _available_questions(
-            organisation=round.contest.organisation, draw=draw).values_list("id", "family_id")]
-        cache.set(cache_key, found, CANDIDATES_CACHE_SECONDS)
-    return [tuple(x) for x in found]
-
-
-def blueprint_cell_label(draw: dict) -> str:
-    """"Topic path × difficulty" of a random draw, as named in errors: "Luật Giao thông / Xử phạt × Khó",
-    "mọi chủ đề × mọi độ khó"."""
-    from django.utils.translation import gettext as _
-
-    from questionbank.models import Difficulty, Topic
-
-    topic_id = draw.get("topic_id")
-    if topic_id is None:
-        topic = _("mọi chủ đề")
-    else:
-        found = Topic.objects.filter(pk=topic_id).select_related("parent__parent__parent").first()
-        topic = found.path if found is not None else _("chủ đề #%(id)s") % {"id": topic_id}
-    difficulty = draw.get("difficulty")
-    level = str(Difficulty(difficulty).label) if difficulty in Difficulty.values else _("mọi độ khó")
-    return f"{topic} × {level}"
-
-
-def blueprint_fixed_questions(*, organisation: Any, blueprint: list[dict]) -> dict[int, int]:
-    """{question id: family id} of the blueprint's fixed questions that the organisation may put in a contest
-    (approved, current, its own or shared). Raises ``BlueprintUnsatisfiable`` naming the unusable ones, or two
-    fixed questions of one family."""
-    from questionbank.selectors import questions_available_for
-
-    wanted = [qid for entry in blueprint if "question_ids" in entry for qid in entry["question_ids"]]
-    if not wanted:
-        return {}
-    found = {qid: family or qid for qid, family in questions_available_for(organisation=organisation)
-             .filter(pk__in=wanted).values_list("id", "family_id")}
-    missing = [qid for qid in wanted if qid not in found]
-    if missing:
-        raise errors.BlueprintUnsatisfiable.fixed_unusable(question_ids=missing)
-    seen: dict[int, int] = {}
-    for qid in wanted:
-        family = found[qid]
-        if family in seen:
-            raise errors.BlueprintUnsatisfiable.fixed_unusable(question_ids=[seen[family], qid])
-        seen[family] = qid
-    return found
-
-
-def blueprint_availability(*, organisation: Any, blueprint: list[dict],
-                           exclude_families: set[int] | frozenset[int] = frozenset()) -> list[tuple[dict, int]]:
-    """For each random draw: how many distinct question families it could pick from, not counting
-    ``exclude_families`` (the fixed questions') — for the admin's validation."""
-    result = []
-    for draw in blueprint:
-        if "question_ids" in draw:
-            continue
-        qs = _available_questions(organisation=organisation, draw=draw).annotate(
-            fam=Coalesce("family_id", "id", output_field=BigIntegerField()))
-        if exclude_families:
-            qs = qs.exclude(fam__in=exclude_families)
-        families = qs.aggregate(n=Count("fam", distinct=True))["n"]
-        result.append((draw, families))
-    return result
-
-
-def blueprint_problems(*, organisation: Any, blueprint: list[dict]) -> list[str]:
-    """Human-readable problems (Vietnamese) with a blueprint, empty when every entry can be satisfied: the
-    same messages as ``BlueprintUnsatisfiable`` at draw time."""
-    problems = []
-    try:
-        fixed = blueprint_fixed_questions(organisation=organisation, blueprint=blueprint)
-    except errors.BlueprintUnsatisfiable as exc:
-        problems.append(exc.message)
-        fixed = {}
-    for draw, available in blueprint_availability(organisation=organisation, blueprint=blueprint,
-                                                  exclude_families=set(fixed.values())):
-        if available < int(draw["count"]):
-            problems.append(errors.BlueprintUnsatisfiable.for_cell(
-                cell=blueprint_cell_label(draw), needed=int(draw["count"]), available=available).message)
-    return problems
 
 
 # --- Round close ------------------------------------------------------------------------------------

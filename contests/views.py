@@ -13,8 +13,9 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Organisation
 from contests import errors, selectors
-from contests.models import Round
-from contests.services.attempts import attempt_start, attempts_finalise_expired_for_user
+from contests.models import AttemptStatus, Round
+from contests.services.attempts.finish import attempt_finalise_if_expired, attempts_finalise_expired_for_user
+from contests.services.attempts.start import attempt_start
 from contests.services.registrations import registration_create
 
 
@@ -97,8 +98,8 @@ def exam(request: HttpRequest, attempt_id: int) -> HttpResponse:
         attempt = selectors.attempt_get_for_user(attempt_id=attempt_id, user_id=request.user.pk)
     except errors.AttemptNotFound as exc:
         raise Http404 from exc
-    if not attempt.is_in_progress:
-        return redirect("contests:result", attempt_id=attempt.pk)
+    if selectors.attempt_status_at(attempt=attempt, now=timezone.now()) != AttemptStatus.IN_PROGRESS:
+        return redirect("contests:result", attempt_id=attempt.pk)  # finished, or its time is up
     ws_url = f"/ws/attempts/{attempt.pk}/"  # realtime/routing.py; the client adds scheme and host
     return render(request, "contests/exam.html", {"attempt": attempt, "round": attempt.round, "ws_url": ws_url})
 
@@ -109,9 +110,12 @@ def result(request: HttpRequest, attempt_id: int) -> HttpResponse:
         attempt = selectors.attempt_get_for_user(attempt_id=attempt_id, user_id=request.user.pk)
     except errors.AttemptNotFound as exc:
         raise Http404 from exc
-    if attempt.is_in_progress:
-        return redirect("contests:exam", attempt_id=attempt.pk)
     now = timezone.now()
+    if selectors.attempt_status_at(attempt=attempt, now=now) == AttemptStatus.IN_PROGRESS:
+        return redirect("contests:exam", attempt_id=attempt.pk)
+    # Its time may be up with nobody having finished it yet (the sweeper runs every few seconds): finish it
+    # now, so that the page shows its score.
+    attempt = attempt_finalise_if_expired(attempt=attempt, now=now)
     review = selectors.attempt_review(attempt=attempt, now=now)
     return render(request, "contests/result.html", {
         "attempt": attempt, "round": attempt.round, "contest": attempt.round.contest, "review": review,

@@ -6,6 +6,7 @@ from django.contrib import admin
 
 from accounts.models import Role
 from accounts.tenancy import TenantScopedAdmin
+from contests.models import Contest, Registration
 from exports.admin_actions import export_contests_xlsx, export_participants_xlsx, export_questions_xlsx
 from exports.models import ContestExport, ExportJob, ParticipantExport, QuestionExport
 
@@ -52,3 +53,10 @@ class ParticipantExportAdmin(_ExportOnlyAdmin):
     list_display = ("id", "full_name", "contest", "unit", "created_at")
     list_filter = ("contest",)
     search_fields = ("full_name",)
+
+
+# The contests' own admin lists offer the same exports. They are added from here, to the registered admins
+# (``contests.admin`` is loaded first: INSTALLED_APPS order), because contests may not import exports.
+for _model, _action in ((Contest, export_contests_xlsx), (Registration, export_participants_xlsx)):
+    _model_admin = admin.site.get_model_admin(_model)
+    _model_admin.actions = (*_model_admin.actions, _action)

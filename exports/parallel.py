@@ -1,6 +1,6 @@
 """Item statistics computed in a second process while the main one streams the big sheets.
 
-``questionbank.selectors.question_item_statistics`` walks every drawn question of the round in Python
+``contests.statistics.question_item_statistics`` walks every drawn question of the round in Python
 (about 10 s per million answers): run in line it is the one part of the workbook that is not streaming.
 Outside a transaction (the export job, the command) it runs in a *spawned* process (a fresh interpreter:
 no inherited connections, threads or open files) on the other core while the ranking and answers are
@@ -26,6 +26,7 @@ def _child(round_id: int | None, contest_id: int | None, db_name: str, pipe: Any
     django.setup()
     from django.db import connections
 
+    # Only now: this runs first in a fresh (spawned) process, where models load after django.setup().
     from exports.selectors import export_target, item_statistics_rows
 
     try:

@@ -31,7 +31,12 @@ from django.db.models.functions import Cast, Coalesce
 from django.utils.html import strip_tags
 
 from contests.models import FINISHED_STATUSES, Answer, Attempt, Contest, Registration, Round
+from contests.statistics import question_item_statistics
 from exports.masking import mask_digits
+from exports.writers import to_vietnam_naive
+from leaderboards.models import RankingEntry, RankingStatus
+from leaderboards.selectors import contest_ranking, ranking_freshness, ranking_latest
+from questionbank.models import Question, QuestionOption
 
 DEFAULT_BATCH = 5000
 VN_TZ_NAME = "Asia/Ho_Chi_Minh"
@@ -191,8 +196,6 @@ def ranking_source(round: Round, *, published: bool = False) -> RankingSource:
 
     if not apps.is_installed("leaderboards"):
         return RankingSource(round, None, provisional=not published)
-    from leaderboards.selectors import ranking_latest
-
     ranking = ranking_latest(round=round, published_only=published)
     if ranking is not None:
         ranking.round = round
@@ -211,9 +214,6 @@ def ranking_source_text(source: RankingSource) -> str:
             return ("Chưa có kết quả chính thức: xếp hạng tạm tính từ các lượt thi đã nộp, "
                     "không dùng để công bố")
         return "Chưa công bố: không có trong bản này"
-    from leaderboards.models import RankingStatus
-    from leaderboards.selectors import ranking_freshness
-
     ranking = source.ranking
     text = f"Phiên bản {ranking.version} — {ranking.get_status_display()}"
     if ranking.status == RankingStatus.PUBLISHED and ranking.published_at:
@@ -228,8 +228,6 @@ def ranking_source_text(source: RankingSource) -> str:
 
 
 def to_vietnam(moment: dt.datetime) -> dt.datetime:
-    from exports.writers import to_vietnam_naive
-
     return to_vietnam_naive(moment)
 
 
@@ -287,7 +285,6 @@ def _entries_of(source: RankingSource) -> Any:
     """The stored entries of a source's ranking version, or None (provisional or left out)."""
     if source.ranking is None:
         return None
-    from leaderboards.models import RankingEntry
 
     return RankingEntry.objects.filter(ranking=source.ranking)
 
@@ -406,7 +403,6 @@ def contest_ranking_rows(*, target: ExportTarget) -> Iterator[tuple]:
 
     if not apps.is_installed("leaderboards"):
         return
-    from leaderboards.selectors import contest_ranking
 
     for row in contest_ranking(contest=target.contest, limit=10**9, published_only=target.published):
         yield (row["rank"], row["name"], row["unit"], row["score"], row["duration_ms"] / 1000, row["rounds"])
@@ -431,8 +427,6 @@ class _OptionCache:
     types: dict[int, str] = field(default_factory=dict)
 
     def load(self, question_ids: set[int]) -> None:
-        from questionbank.models import Question, QuestionOption
-
         missing = question_ids - self.types.keys()
         if not missing:
             return
@@ -521,16 +515,13 @@ def _response_text(response: Any, options: dict[int, str]) -> str:
 
 
 def item_statistics_rows(*, target: ExportTarget) -> Iterator[tuple]:
-    """Item statistics per round and question, from the question bank's selector
-    (``questionbank.selectors.question_item_statistics``: facility, SD, discrimination index and efficiency,
+    """Item statistics per round and question, from the contests' statistics
+    (``contests.statistics.question_item_statistics``: facility, SD, discrimination index and efficiency,
     upper–lower 27 % discrimination, option distribution; formulas in docs/question-bank.md).
 
     Row: round name, question id, stem (plain text), type label, times drawn, graded, unanswered, facility,
     SD, discrimination index, discriminative efficiency, 27 % discrimination, option distribution.
     """
-    from questionbank.models import Question
-    from questionbank.selectors import question_item_statistics
-
     for round in target.rounds:
         stats = question_item_statistics(round_id=round.pk)
         questions = {q["id"]: q for q in Question.objects.filter(pk__in=[s.question_id for s in stats])

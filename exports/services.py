@@ -20,16 +20,20 @@ from django.utils.text import slugify
 
 from accounts.services import audit_record
 from accounts.tenancy import has_role
+from contest_engine.tasks import task_enqueue
+from contests.blind_grading import blinded_rounds_for
 from contests.models import Contest, Round
 from exports import errors
 from exports.masking import FULL_DATA_ROLES, sees_full_personal_data
 from exports.models import ExportJob, ExportKind, ExportStatus, private_storage
-from exports.selectors import ExportTarget, answers_count, export_target, rows_total
+from exports.selectors import ExportTarget, answers_count, export_target, ranking_source, rows_total
 from exports.workbook import ExportStats, answers_csv_write, results_workbook_write, vietnam_stamp
 
 logger = logging.getLogger(__name__)
 
 EXTENSIONS = {ExportKind.RESULTS_XLSX: "xlsx", ExportKind.ANSWERS_CSV: "zip"}
+# The task that runs ``export_job_run`` in a worker (``exports.tasks``, registered under this name).
+EXPORT_JOB_TASK = "exports.export_job"
 
 
 def can_export(*, user: Any, organisation_id: int) -> bool:
@@ -40,8 +44,6 @@ def can_export(*, user: Any, organisation_id: int) -> bool:
 def export_blinded(*, user: Any, contest: Contest, round: Round | None = None) -> bool:
     """A judge may not export a round (or a contest with a round) whose essays are still being graded: the
     ranking's names and the answers' texts together tell whose essay is whose (contests.blind_grading)."""
-    from contests.blind_grading import blinded_rounds_for
-
     if user is None:
         return False
     hidden = blinded_rounds_for(user)
@@ -76,9 +78,6 @@ def export_job_request(*, actor: Any, contest: Contest, round: Round | None = No
     ``ExportBlindGrading`` for a judge while the essays are being graded, ``ExportPublishedAnswers`` for a
     publication export of the answers, ``ExportNothingPublished`` when nothing is published yet.
     """
-    from exports.selectors import ranking_source
-    from exports.tasks import export_job_task
-
     if round is not None and round.contest_id != contest.pk:
         raise ValueError("round of another contest")
     if not can_export(user=actor, organisation_id=contest.organisation_id):
@@ -97,7 +96,7 @@ def export_job_request(*, actor: Any, contest: Contest, round: Round | None = No
     with transaction.atomic():
         job = ExportJob.objects.create(organisation_id=contest.organisation_id, requested_by=actor, kind=kind,
                                        contest=contest, round=round, full_personal_data=full, published=published)
-        result = export_job_task.enqueue(job_id=job.pk)
+        result = task_enqueue(EXPORT_JOB_TASK, job_id=job.pk)
         job.task_id = str(result.id)
         job.save(update_fields=["task_id"])
         audit_record(actor=actor, action="exports.requested", target=job, organisation=contest.organisation_id,

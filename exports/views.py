@@ -22,6 +22,7 @@ from contests.models import Contest, Round
 from exports import errors, services
 from exports.masking import FULL_DATA_ROLES
 from exports.models import ExportJob, ExportKind
+from exports.selectors import ranking_source, ranking_source_text
 
 
 def _require_staff(request: HttpRequest) -> None:
@@ -40,8 +41,6 @@ def _target(request: HttpRequest, scope: str, pk: int) -> tuple[Contest, Round |
 @login_required
 @require_GET
 def export_page(request: HttpRequest, scope: str, pk: int) -> HttpResponse:
-    from exports.selectors import ranking_source, ranking_source_text
-
     contest, round = _target(request, scope, pk)
     jobs = ExportJob.objects.filter(contest=contest, round=round).select_related("requested_by")[:20]
     rounds = [round] if round is not None else list(contest.rounds.order_by("position", "opens_at", "id"))

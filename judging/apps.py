@@ -8,6 +8,7 @@ class JudgingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # In ready(), not at the top: the receivers load models, which wait for the app registry.
         from judging import receivers
 
         receivers.connect()

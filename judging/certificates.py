@@ -26,7 +26,12 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from accounts.models import OrganisationKind
+from accounts.services import audit_record
 from contest_engine.numbers import format_score
+from contests.models import Contest
+from judging.models import Certificate, CertificateSettings
+from leaderboards.models import RankingEntry
 
 FONT_CANDIDATES = (
     ("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf"),
@@ -218,8 +223,6 @@ def _draw(pdf: Any, page: CertificateText, *, width: float, height: float, regul
 
 def _province_name(organisation: Any) -> str:
     """The name of the province/city an organisation belongs to, without "Thành phố"/"Tỉnh" ("Cần Thơ")."""
-    from accounts.models import OrganisationKind
-
     current, seen = organisation, 0
     while current is not None and seen < 10:
         if current.kind == OrganisationKind.CITY:
@@ -234,8 +237,6 @@ def _province_name(organisation: Any) -> str:
 def settings_for(contest: Any) -> Any:
     """The contest's certificate settings, or unsaved defaults from its organisation (to be completed with
     the signer's name on the certificate settings page)."""
-    from judging.models import CertificateSettings
-
     found = CertificateSettings.objects.filter(contest=contest).first()
     if found is not None:
         return found
@@ -248,9 +249,6 @@ def settings_for(contest: Any) -> Any:
 def _numbers(*, ranking: Any, entries: list[Any], now: dt.datetime) -> dict[int, int]:
     """{user id: serial}: the existing numbers of these winners, new ones (in listing order) for the rest.
     The contest row is locked so two downloads never give one number twice."""
-    from contests.models import Contest
-    from judging.models import Certificate
-
     round = ranking.round
     with transaction.atomic():
         Contest.objects.select_for_update().filter(pk=round.contest_id).first()
@@ -270,9 +268,6 @@ def certificates_pdf(*, ranking: Any, actor: Any, positions: list[int] | None = 
                      now: dt.datetime | None = None) -> tuple[bytes, int]:
     """The certificates of the winners of a published ranking (all, or those at ``positions``) in one PDF,
     and how many. Audited as ``judging.certificate_downloaded`` (positions and numbers, never names)."""
-    from accounts.services import audit_record
-    from leaderboards.models import RankingEntry
-
     now = now or timezone.now()
     entries = list(RankingEntry.objects.filter(ranking=ranking, is_winner=True).order_by("position")
                    .select_related("unit", "attempt__registration"))

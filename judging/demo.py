@@ -21,7 +21,20 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from accounts.models import CitizenProfile, Organisation, Role, User
+from accounts.organisations import membership_grant
 from contest_engine.demo import demo_loader
+from contests.models import AttemptQuestion, Contest, ContestVisibility, Round
+from contests.services.attempts.answers import attempt_answer
+from contests.services.attempts.finish import attempt_submit
+from contests.services.attempts.start import attempt_start
+from contests.services.registrations import registration_create
+from judging.models import EssayGradingSettings
+from judging.services.essays import essay_assignments_create, essay_guide_save
+from leaderboards.services.ranking import round_close
+from questionbank.models import Question, QuestionStatus, Visibility
+from questionbank.services.questions import question_create
+from questionbank.services.review import question_retire
 
 CONTEST_SLUG = "demo-chung-ket-tu-luan"
 ROUND_NAME = "Chung kết (có câu tự luận)"
@@ -71,8 +84,6 @@ ESSAYS = [
 
 
 def _staff(username: str, full_name: str, phone: str) -> Any:
-    from accounts.models import User
-
     user, _ = User.objects.update_or_create(username=username, defaults={
         "full_name": full_name, "phone": phone, "email": f"{username}@example.vn", "is_active": True,
         "is_staff": True, "is_superuser": False})
@@ -83,8 +94,6 @@ def _staff(username: str, full_name: str, phone: str) -> Any:
 
 
 def _citizen(phone: str, full_name: str, born: dt.date, unit: Any) -> Any:
-    from accounts.models import CitizenProfile, User
-
     user, created = User.objects.get_or_create(username=f"demo{phone}", defaults={
         "full_name": full_name, "phone": phone, "is_active": True})
     if created or not user.check_password(CITIZEN_PASSWORD):
@@ -97,9 +106,6 @@ def _citizen(phone: str, full_name: str, born: dt.date, unit: Any) -> Any:
 
 
 def _essay_question(organisation: Any) -> Any:
-    from questionbank.models import Question, QuestionStatus, Visibility
-    from questionbank.services import question_create
-
     found = Question.objects.filter(organisation=organisation, type="essay", stem__contains="điều kiện kết hôn",
                                     is_current=True).first()
     if found is not None:
@@ -111,8 +117,6 @@ def _essay_question(organisation: Any) -> Any:
 
 def _answer(attempt: Any, user: Any, position: int, snapshot: dict, key: dict, right: bool, text: str,
             seq: int, now: dt.datetime) -> None:
-    from contests.services.attempts import attempt_answer
-
     if snapshot.get("type") == "essay":
         response: dict = {"text": text}
     else:
@@ -127,17 +131,6 @@ def _answer(attempt: Any, user: Any, position: int, snapshot: dict, key: dict, r
 
 @demo_loader(order=60, name="judging")
 def load(stdout: Any) -> None:
-    from accounts.models import Organisation, Role
-    from accounts.organisations import membership_grant
-    from contests.models import AttemptQuestion, Contest, ContestVisibility, Round
-    from contests.services.attempts import attempt_start, attempt_submit
-    from contests.services.registrations import registration_create
-    from judging.models import EssayGradingSettings
-    from judging.services.essays import essay_assignments_create, essay_guide_save
-    from leaderboards.services.ranking import round_close
-    from questionbank.models import Question, QuestionStatus
-    from questionbank.services import question_retire
-
     justice = Organisation.objects.filter(slug=JUSTICE_SLUG).first()
     ward = Organisation.objects.filter(official_code=WARD_CODE).first()
     if justice is None or ward is None:

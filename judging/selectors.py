@@ -18,6 +18,17 @@ from contest_engine.numbers import format_count, format_score
 from contests.models import Registration, Round
 from exports.masking import mask_digits
 from judging.models import EssayAssignment, EssayGrade, EssayStatus
+from judging.services.essays import essay_answers_unassigned
+from leaderboards.models import (
+    CollectivePrize,
+    Disqualification,
+    DisqualificationScope,
+    PrizeTier,
+    RankingEntry,
+    RoundRanking,
+)
+from leaderboards.selectors import ranking_freshness, ranking_latest, unit_stats
+from leaderboards.services.ranking import ranking_current
 
 # --------------------------------------------------------------------------------------------------
 # Essays: what is left to grade
@@ -25,8 +36,6 @@ from judging.models import EssayAssignment, EssayGrade, EssayStatus
 
 
 def essay_unassigned_count(*, round: Round) -> int:
-    from judging.services.essays import essay_answers_unassigned
-
     return essay_answers_unassigned(round_ids=[round.pk]).count()
 
 
@@ -47,8 +56,6 @@ def essays_pending(*, round: Round) -> int:
 def rounds_with_open_grading(round_ids: list[int]) -> set[int]:
     """Rounds among ``round_ids`` whose grading is open: an essay without its final mark. Registered with
     contests.blind_grading: while it is open the round's judges are blinded everywhere."""
-    from judging.services.essays import essay_answers_unassigned
-
     open_ = set(EssayAssignment.objects.filter(round_id__in=round_ids).exclude(status=EssayStatus.FINAL)
                 .values_list("round_id", flat=True).distinct())
     rest = [pk for pk in round_ids if pk not in open_]
@@ -167,8 +174,6 @@ class StaffRound:
 def staff_rounds(*, user: Any, limit: int = 100) -> list[StaffRound]:
     """The rounds a judge or organiser works on, newest first: closed or open rounds of their organisations,
     with the essays left in this person's queue and the current ranking's status."""
-    from leaderboards.services.ranking import ranking_current
-
     rounds = list(scope_for(Round.objects.select_related("contest"), user, [Role.JUDGE, Role.ORGANISER])
                   .order_by("-closes_at", "-id")[:limit])
     judge_orgs = organisation_ids_for(user, [Role.JUDGE])
@@ -210,8 +215,6 @@ class Readiness:
 
 
 def ranking_readiness(*, ranking: Any, deep: bool = False) -> Readiness:
-    from leaderboards.selectors import ranking_freshness
-
     round = ranking.round
     freshness = ranking_freshness(ranking=ranking, deep=deep)
     pending = essays_pending(round=round)
@@ -246,8 +249,6 @@ class PreviewRow:
 def ranking_preview(*, ranking: Any, top: int = 30) -> list[PreviewRow]:
     """The first rows of a ranking with names, the prize of each winner and ties marked: every winner and
     at least ``top`` rows (capped at 500)."""
-    from leaderboards.models import PrizeTier, RankingEntry
-
     limit = min(500, max(top, (ranking.prize_places or 0) + 5))
     entries = list(RankingEntry.objects.filter(ranking=ranking).order_by("position").select_related("unit")
                    [:limit + 1])
@@ -269,8 +270,6 @@ def ranking_preview(*, ranking: Any, top: int = 30) -> list[PreviewRow]:
 def prize_boundary_ties(*, ranking: Any) -> list[str]:
     """Warnings when people with the same rank fall on both sides of a prize line (the tie-break chain left
     them equal)."""
-    from leaderboards.models import PrizeTier, RankingEntry
-
     if not ranking.prize_places:
         return []
     entries = RankingEntry.objects.filter(ranking=ranking, prize_eligible=True).order_by("position")
@@ -294,8 +293,6 @@ def prize_boundary_ties(*, ranking: Any) -> list[str]:
 
 def ranking_disqualifications(*, round: Round) -> list[Any]:
     """Decisions in force that take people or attempts of this round out of the ranking."""
-    from leaderboards.models import Disqualification, DisqualificationScope
-
     return list(Disqualification.objects.filter(contest_id=round.contest_id, revoked_at__isnull=True)
                 .filter(Q(scope=DisqualificationScope.PERSON) | Q(attempt__round=round))
                 .select_related("registration", "attempt", "created_by").order_by("-created_at")[:200])
@@ -308,8 +305,6 @@ def _names(contest_id: int, user_ids: Iterable[int]) -> dict[int, str]:
 
 def prizes_text(prizes: dict[str, int] | None, prize_places: int = 0) -> str:
     """"1 Giải Nhất, 3 Giải Nhì, 10 Giải Ba, 15 Giải Khuyến khích" (or "không có giải")."""
-    from leaderboards.models import PrizeTier
-
     counts = [(int((prizes or {}).get(tier, 0)), label) for tier, label in PrizeTier.choices]
     parts = [f"{format_count(n)} {label}" for n, label in counts if n]
     if not parts and prize_places:
@@ -321,8 +316,6 @@ def ranking_changes_in_words(*, ranking: Any, limit: int = 20) -> list[str]:
     """What changed against the previous version, as sentences for the organiser: how many people moved,
     the first ``limit`` of them by name (rank and score before → after), who entered or left the list of
     winners, a change of prizes."""
-    from leaderboards.models import PrizeTier, RankingEntry, RoundRanking
-
     diff = ranking.diff or {}
     previous_version = diff.get("previous_version")
     if previous_version is None:
@@ -399,9 +392,6 @@ class CollectiveResult:
 
 def collective_results(*, ranking: Any) -> list[CollectiveResult]:
     """The units that win each collective prize of the ranking ({kind: number of units})."""
-    from leaderboards.models import CollectivePrize
-    from leaderboards.selectors import unit_stats
-
     wanted = {kind: int(n) for kind, n in (ranking.collective_prizes or {}).items() if int(n or 0) > 0}
     results = []
     for kind, label in CollectivePrize.choices:
@@ -436,23 +426,17 @@ class PublishedRow:
 
 
 def ranking_published(*, round: Round) -> Any:
-    from leaderboards.selectors import ranking_latest
-
     return ranking_latest(round=round, published_only=True)
 
 
 def publication_history(*, round: Round) -> list[Any]:
     """Every version that was ever published (published, withdrawn, replaced), newest first."""
-    from leaderboards.models import RoundRanking
-
     return list(RoundRanking.objects.filter(round=round, published_at__isnull=False)
                 .select_related("approved_by", "published_by").order_by("-version"))
 
 
 def published_rows(*, ranking: Any, after: int = 0, limit: int = 100) -> Iterator[PublishedRow]:
     """A page of the published list (keyset on position), phone and ID numbers masked (last 3 digits)."""
-    from leaderboards.models import PrizeTier, RankingEntry
-
     labels = dict(PrizeTier.choices)
     rows = (RankingEntry.objects.filter(ranking=ranking, position__gt=after).order_by("position")
             .values_list("position", "rank", "attempt__registration__full_name", "attempt__registration__date_of_birth",
@@ -466,7 +450,5 @@ def published_rows(*, ranking: Any, after: int = 0, limit: int = 100) -> Iterato
 
 def winners(*, ranking: Any, limit: int = 5000) -> list[Any]:
     """Winners of a ranking in listing order, with names (for the certificates of staff)."""
-    from leaderboards.models import RankingEntry
-
     return list(RankingEntry.objects.filter(ranking=ranking, is_winner=True).order_by("position")
                 .select_related("unit", "attempt__registration")[:limit])

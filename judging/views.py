@@ -17,15 +17,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.models import Role
-from accounts.tenancy import get_scoped_or_404, has_role, is_staff_member
+from accounts.models import AuditEvent, Role
+from accounts.services import audit_record
+from accounts.tenancy import get_scoped_or_404, has_role, is_staff_member, organisation_ids_for
 from contests.blind_grading import judge_is_blinded
 from contests.models import ContestVisibility, Registration, Round
 from judging import errors, selectors
+from judging.certificates import certificates_pdf, settings_for
 from judging.forms import CertificateSettingsForm, ComplaintDecisionForm, ComplaintForm, PrizesForm
-from judging.models import Complaint, EssayAssignment, EssayGrade, RankingDecision
+from judging.models import CertificateSettings, Complaint, EssayAssignment, EssayGrade, RankingDecision
 from judging.review import review_flags
 from judging.services import approval, complaints, essays
+from leaderboards.models import RankingStatus, RoundRanking
+from leaderboards.services.ranking import ranking_current
 
 STAFF_ROLES = (Role.ORGANISER, Role.JUDGE)
 QUEUE_PAGE = 50
@@ -69,8 +73,6 @@ def home(request: HttpRequest) -> HttpResponse:
     """The judges' (and organisers') landing page: their rounds, what is left to grade, what awaits a
     decision."""
     _staff(request)
-    from accounts.tenancy import organisation_ids_for
-
     return render(request, "judging/home.html", {
         "rounds": selectors.staff_rounds(user=request.user),
         "is_organiser": request.user.is_superuser or bool(organisation_ids_for(request.user, [Role.ORGANISER])),
@@ -78,8 +80,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _round_context(request: HttpRequest, round: Round) -> dict[str, Any]:
-    from leaderboards.models import RankingStatus
-    from leaderboards.services.ranking import ranking_current
 
     user = request.user
     org = round.contest.organisation_id
@@ -137,8 +137,6 @@ def round_page(request: HttpRequest, round_id: int) -> HttpResponse:
 def ranking_decide(request: HttpRequest, ranking_id: int, action: str) -> HttpResponse:
     """A decision on a ranking version. Approve, publish and withdraw first show what is decided and ask
     for a confirmation (``confirmed=1``)."""
-    from leaderboards.models import RoundRanking
-
     _staff(request)
     service = ACTIONS.get(action)
     if service is None:
@@ -215,8 +213,6 @@ def round_recompute(request: HttpRequest, round_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def ranking_prizes(request: HttpRequest, ranking_id: int) -> HttpResponse:
-    from leaderboards.models import RoundRanking
-
     _staff(request)
     ranking = get_scoped_or_404(RoundRanking.objects.select_related("round__contest"), request.user, STAFF_ROLES,
                                 pk=ranking_id)
@@ -438,8 +434,6 @@ def complaint_detail(request: HttpRequest, complaint_id: int) -> HttpResponse:
         except errors.JudgingError as exc:
             messages.error(request, exc.message)
             status = 400
-    from accounts.models import AuditEvent
-
     labels = {"judging.complaint_recorded": _("Tiếp nhận khiếu nại"),
               "judging.complaint_regrade_ordered": _("Cho chấm lại bài tự luận"),
               "judging.complaint_decided": _("Kết luận")}
@@ -459,8 +453,6 @@ def complaint_detail(request: HttpRequest, complaint_id: int) -> HttpResponse:
 
 
 def _published_ranking(request: HttpRequest, ranking_id: int) -> Any:
-    from leaderboards.models import RankingStatus, RoundRanking
-
     _staff(request)
     ranking = get_scoped_or_404(RoundRanking.objects.select_related("round__contest__organisation"), request.user,
                                 STAFF_ROLES, pk=ranking_id)
@@ -479,8 +471,6 @@ def _pdf(body: bytes, filename: str) -> HttpResponse:
 @login_required
 def certificate(request: HttpRequest, ranking_id: int, position: int) -> HttpResponse:
     """The PDF certificate of one winner of a published ranking (organisers and judges of the owner)."""
-    from judging.certificates import certificates_pdf
-
     ranking = _published_ranking(request, ranking_id)
     body, count = certificates_pdf(ranking=ranking, actor=request.user, positions=[position])
     if not count:
@@ -491,8 +481,6 @@ def certificate(request: HttpRequest, ranking_id: int, position: int) -> HttpRes
 @login_required
 def certificates_all(request: HttpRequest, ranking_id: int) -> HttpResponse:
     """Every winner's certificate of a published ranking in one PDF (one page each)."""
-    from judging.certificates import certificates_pdf
-
     ranking = _published_ranking(request, ranking_id)
     body, count = certificates_pdf(ranking=ranking, actor=request.user)
     if not count:
@@ -504,10 +492,6 @@ def certificates_all(request: HttpRequest, ranking_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def certificate_settings(request: HttpRequest, round_id: int) -> HttpResponse:
     """What the contest's certificates say (issuing body, place, signer); organisers."""
-    from accounts.services import audit_record
-    from judging.certificates import settings_for
-    from judging.models import CertificateSettings
-
     round = _round(request, round_id, roles=(Role.ORGANISER,))
     existing = CertificateSettings.objects.filter(contest=round.contest).first()
     instance = existing or settings_for(round.contest)
@@ -533,7 +517,6 @@ def certificate_settings(request: HttpRequest, round_id: int) -> HttpResponse:
 def published_list(request: HttpRequest, round_id: int) -> HttpResponse:
     """The official result as published: the published version (masked), with when and by whom it was
     approved and published; a withdrawn result shows its notice; earlier publications are listed."""
-    from leaderboards.models import RankingStatus
 
     # A contest taken back to draft takes its published lists with it.
     round = (Round.objects.select_related("contest__organisation")

@@ -7,6 +7,7 @@ class LeaderboardsConfig(AppConfig):
     verbose_name = "Bảng xếp hạng"
 
     def ready(self) -> None:
+        # In ready(), not at the top: the receivers load models, which wait for the app registry.
         from leaderboards import receivers
 
         receivers.connect()

@@ -13,6 +13,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from contest_engine.periodic import periodic
+from contests.models import Round
+from leaderboards.services.boards import get_board
+from leaderboards.services.live import leaderboard_rebuild
+from leaderboards.services.ranking import round_close
 
 logger = logging.getLogger(__name__)
 
@@ -24,9 +28,6 @@ CLOSE_MARGIN = dt.timedelta(minutes=2)
 @periodic(every_seconds=30)
 def close_due_rounds() -> int:
     """Officially close rounds whose close has passed: prediction target, then the stored official ranking."""
-    from contests.models import Round
-    from leaderboards.services.ranking import round_close
-
     cutoff = timezone.now() - CLOSE_MARGIN
     due = Round.objects.filter(closed_at__isnull=True).filter(
         Q(extended_until__isnull=True, closes_at__lt=cutoff)
@@ -44,10 +45,6 @@ def close_due_rounds() -> int:
 @periodic(every_seconds=15)
 def rebuild_lost_boards() -> int:
     """Rebuild the live boards of open rounds that Redis lost (restart, eviction, flush)."""
-    from contests.models import Round
-    from leaderboards.services.boards import get_board
-    from leaderboards.services.live import leaderboard_rebuild
-
     now = timezone.now()
     board = get_board()
     rebuilt = 0

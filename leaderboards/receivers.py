@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from leaderboards.services.live import leaderboard_record_attempts
+from leaderboards.tasks import rescore_question_task
+from questionbank.services.review import question_corrected
+from realtime.events import attempts_submitted
+
 logger = logging.getLogger(__name__)
 
 
 def on_attempts_submitted(sender: Any, attempts: list[Any], **kwargs: Any) -> None:
     """After the commit of a batch of submits (client, other tab, sweeper): update the live boards."""
-    from leaderboards.services.live import leaderboard_record_attempts
-
     try:
         leaderboard_record_attempts(attempts=attempts)
     except Exception:  # the board is a rebuildable view; never fail the submit path
@@ -20,17 +23,9 @@ def on_attempts_submitted(sender: Any, attempts: list[Any], **kwargs: Any) -> No
 
 def on_question_corrected(sender: Any, question: Any, audit_event: Any = None, **kwargs: Any) -> None:
     """A reviewer corrected a drawn question (sent after commit): rescore its attempts on the task queue."""
-    from leaderboards.tasks import rescore_question_task
-
     rescore_question_task.enqueue(question_id=question.pk, actor_id=getattr(audit_event, "actor_id", None))
 
 
 def connect() -> None:
-    from realtime.events import attempts_submitted
-
     attempts_submitted.connect(on_attempts_submitted, dispatch_uid="leaderboards.on_attempts_submitted")
-    try:
-        from questionbank.services import question_corrected
-    except ImportError:  # pragma: no cover
-        return
     question_corrected.connect(on_question_corrected, dispatch_uid="leaderboards.on_question_corrected")

@@ -1,20 +1,19 @@
-"""Reads shared by views, the consumer and the admin: visibility rules, official and contest-wide rankings,
-collective (unit) statistics. Phone numbers and ID numbers are never read here."""
+"""Reads shared by views, the consumer and the admin: official and contest-wide rankings, collective (unit)
+statistics, disqualifications (who may see what on a board: ``leaderboards.visibility``). Phone numbers and
+ID numbers are never read here."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count
 
-from accounts.models import Organisation, Role
-from accounts.tenancy import has_role
-from contests.models import FINISHED_STATUSES, Attempt, Contest, Registration, Round, ScoreboardVisibility
+from accounts.models import Organisation
+from accounts.tenancy import scope_for
+from contests.models import FINISHED_STATUSES, Attempt, AttemptStatus, Contest, Registration, Round
 from leaderboards.models import (
     ContestAggregate,
     ContestLeaderboardSettings,
@@ -24,94 +23,12 @@ from leaderboards.models import (
     RankingStatus,
     RoundRanking,
 )
-
-STAFF_ROLES = frozenset({Role.ORGANISER, Role.JUDGE})
-
-
-def display_name(full_name: str, *, masked: bool) -> str:
-    """Public lists show the family name and initials ("Nguyễn V. A."); staff see the full name."""
-    name = " ".join((full_name or "").split())
-    if not masked or not name:
-        return name
-    first, *rest = name.split(" ")
-    if not rest:
-        return f"{first[0]}."
-    return " ".join([first, *(f"{part[0]}." for part in rest)])
+from leaderboards.visibility import STAFF_ROLES
 
 
 def person_disqualified(*, registration_id: int) -> bool:
     return Disqualification.objects.filter(registration_id=registration_id, scope=DisqualificationScope.PERSON,
                                            revoked_at__isnull=True).exists()
-
-
-def registration_names_unless_disqualified(*, registration_ids: Iterable[int]) -> dict[int, str]:
-    """Registered name by registration id, leaving out people disqualified in their contest (one query: the
-    submit hook's only database read, for a whole batch of submits)."""
-    ids = set(registration_ids)
-    if not ids:
-        return {}
-    active = Disqualification.objects.filter(registration_id=OuterRef("pk"), scope=DisqualificationScope.PERSON,
-                                             revoked_at__isnull=True)
-    rows = (Registration.objects.filter(pk__in=ids).annotate(disqualified=Exists(active))
-            .values_list("pk", "full_name", "disqualified"))
-    return {pk: name or "" for pk, name, disqualified in rows if not disqualified}
-
-
-def round_is_over(round: Round, now: dt.datetime) -> bool:
-    return round.closed_at is not None or round.has_closed(now)
-
-
-def is_round_staff(user: Any, round: Round) -> bool:
-    """Judges and organisers of the organisation that owns the round see the live board at all times —
-    except a judge while the round's essays are being graded (blind grading: contests.blind_grading), who
-    sees what the public sees."""
-    from contests.blind_grading import judge_is_blinded
-
-    return has_role(user, round.contest.organisation_id, STAFF_ROLES) and not judge_is_blinded(user, round)
-
-
-def public_view(*, round: Round, now: dt.datetime) -> str | None:
-    """What the public group of the round receives now: "live", "frozen" or None (hidden).
-
-    With "hidden until own attempt ends" only people whose attempt ended ever join the public group, so
-    it receives the live board."""
-    from leaderboards.services.live import freeze_at
-
-    if round_is_over(round, now):
-        return "live"
-    mode = round.settings.scoreboard_visibility
-    if mode == ScoreboardVisibility.HIDDEN_UNTIL_CLOSE:
-        return None
-    if mode == ScoreboardVisibility.FROZEN:
-        fa = freeze_at(round)
-        return "frozen" if fa is not None and now >= fa else "live"
-    return "live"
-
-
-@dataclass(frozen=True)
-class Visibility:
-    view: str | None  # the board this viewer sees ("live"/"frozen"), None = hidden
-    staff: bool  # judges/organisers of the owning organisation: full names, live board
-    reason: str = ""  # why hidden (Vietnamese, shown on the page)
-
-
-def viewer_visibility(*, round: Round, user: Any, now: dt.datetime) -> Visibility:
-    from django.utils.translation import gettext as _
-
-    if is_round_staff(user, round):
-        return Visibility("live", True)
-    if round_is_over(round, now):
-        return Visibility("live", False)
-    mode = round.settings.scoreboard_visibility
-    if mode == ScoreboardVisibility.HIDDEN_UNTIL_CLOSE:
-        return Visibility(None, False, _("Bảng xếp hạng được công bố sau khi đợt thi kết thúc."))
-    if mode == ScoreboardVisibility.HIDDEN_UNTIL_OWN_ATTEMPT_ENDS:
-        finished = getattr(user, "is_authenticated", False) and Attempt.objects.filter(
-            round=round, user_id=user.pk, status__in=FINISHED_STATUSES).exists()
-        if not finished:
-            return Visibility(None, False, _("Bảng xếp hạng hiện ra sau khi bạn nộp bài."))
-        return Visibility("live", False)
-    return Visibility(public_view(round=round, now=now), False)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -153,8 +70,6 @@ def ranking_freshness(*, ranking: RoundRanking, deep: bool = False) -> RankingFr
 def ranking_entries_mismatched(*, ranking: RoundRanking) -> int:
     """Entries whose attempt's stored values differ from the ranking's copy (a change nobody recorded with
     ``round_results_changed`` — e.g. a write from a shell — still makes the ranking stale)."""
-    from contests.models import AttemptStatus
-
     entry, attempt = RankingEntry._meta.db_table, Attempt._meta.db_table
     sql = (f"SELECT COUNT(*) FROM {entry} e JOIN {attempt} a ON a.id = e.attempt_id WHERE e.ranking_id = %s "
            f"AND (a.status NOT IN (%s, %s) OR COALESCE(a.score, 0) <> e.score "
@@ -291,7 +206,5 @@ def disqualifications_for(*, contest: Contest, active_only: bool = True) -> list
 
 
 def rounds_for_dashboard(*, user: Any) -> Any:
-    from accounts.tenancy import scope_for
-
     return scope_for(Round.objects.select_related("contest"), user, STAFF_ROLES).order_by("-opens_at")
 

@@ -1,4 +1,5 @@
-"""Leaderboard pages: thin — resolve the round, ask the selectors what this viewer may see, render.
+"""Leaderboard pages: thin — resolve the round, ask ``leaderboards.visibility`` what this viewer may see, read
+the boards (selectors, live boards), render.
 
 Public pages show masked names (family name + initials) and never phone or ID numbers; judges and
 organisers of the owning organisation see full names and the live board while the public one is frozen.
@@ -12,18 +13,19 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from accounts.tenancy import get_scoped_or_404, is_staff_member
+from accounts.tenancy import get_scoped_or_404, has_role, is_staff_member
 from contests.models import Contest, Round
 from leaderboards import selectors
 from leaderboards.models import RankingStatus
 from leaderboards.services import live
+from leaderboards.visibility import STAFF_ROLES, display_name, freeze_at, is_round_staff, viewer_visibility
 
 PAGE = 100
 
 
 def _round_or_404(round_id: int, user) -> Round:
     round = get_object_or_404(Round.objects.select_related("contest__organisation"), pk=round_id)
-    if not round.contest.is_published and not selectors.is_round_staff(user, round):
+    if not round.contest.is_published and not is_round_staff(user, round):
         raise Http404
     return round
 
@@ -39,7 +41,7 @@ def round_board(request: HttpRequest, round_id: int) -> HttpResponse:
     """The live provisional board (pushed over ws/leaderboards/<id>/) and, once published, the official one."""
     round = _round_or_404(round_id, request.user)
     now = timezone.now()
-    visibility = selectors.viewer_visibility(round=round, user=request.user, now=now)
+    visibility = viewer_visibility(round=round, user=request.user, now=now)
     rows = []
     me = None
     if visibility.view is not None:
@@ -51,22 +53,22 @@ def round_board(request: HttpRequest, round_id: int) -> HttpResponse:
     ranking = selectors.ranking_latest(round=round, published_only=not visibility.staff)
     return render(request, "leaderboards/round.html", {
         "round": round, "contest": round.contest, "visibility": visibility, "rows": rows, "me": me,
-        "ranking": ranking, "freeze_at": live.freeze_at(round), "now": now,
+        "ranking": ranking, "freeze_at": freeze_at(round), "now": now,
     })
 
 
 def round_official(request: HttpRequest, round_id: int) -> HttpResponse:
     """The stored official ranking: published for everyone; the current version (any status) for staff."""
     round = _round_or_404(round_id, request.user)
-    staff = selectors.is_round_staff(request.user, round)
+    staff = is_round_staff(request.user, round)
     ranking = selectors.ranking_latest(round=round, published_only=not staff)
     if ranking is None:
         raise Http404
     page = _page(request)
     entries = selectors.ranking_entries(ranking=ranking, limit=PAGE, offset=(page - 1) * PAGE)
     for entry in entries:
-        entry.display = selectors.display_name(entry.full_name, masked=not staff or
-                                               ranking.status == RankingStatus.PUBLISHED)
+        entry.display = display_name(entry.full_name, masked=not staff or
+                                     ranking.status == RankingStatus.PUBLISHED)
     return render(request, "leaderboards/official.html", {
         "round": round, "contest": round.contest, "ranking": ranking, "entries": entries, "staff": staff,
         "page": page, "has_next": len(entries) == PAGE, "with_prediction": ranking.prediction_target_value is not None,
@@ -77,7 +79,7 @@ def contest_board(request: HttpRequest, slug: str) -> HttpResponse:
     """Contest-wide ranking (sum of rounds or best round), from the rounds' stored rankings. Public once every
     round's ranking is published; staff see it at any time."""
     contest = get_object_or_404(Contest.objects.select_related("organisation"), slug=slug)
-    staff = selectors.has_role(request.user, contest.organisation_id, selectors.STAFF_ROLES)
+    staff = has_role(request.user, contest.organisation_id, STAFF_ROLES)
     rounds = list(contest.rounds.all())
     published = all(selectors.ranking_latest(round=r, published_only=True) is not None for r in rounds)
     if not staff and (not contest.is_published or not published or not rounds):
@@ -86,7 +88,7 @@ def contest_board(request: HttpRequest, slug: str) -> HttpResponse:
     rows = selectors.contest_ranking(contest=contest, limit=PAGE, offset=(page - 1) * PAGE,
                                      published_only=not staff)
     for row in rows:
-        row["display"] = selectors.display_name(row["name"], masked=not staff)
+        row["display"] = display_name(row["name"], masked=not staff)
     return render(request, "leaderboards/contest.html", {
         "contest": contest, "rows": rows, "page": page, "has_next": len(rows) == PAGE, "staff": staff,
     })
@@ -105,7 +107,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def unit_dashboard(request: HttpRequest, round_id: int) -> HttpResponse:
     """Collective leaderboard of a round: entrants, attempts, participation rate and winners per unit, with a
     server-rendered bar chart (no JavaScript library)."""
-    round = get_scoped_or_404(Round.objects.select_related("contest"), request.user, selectors.STAFF_ROLES,
+    round = get_scoped_or_404(Round.objects.select_related("contest"), request.user, STAFF_ROLES,
                               pk=round_id)
     order = request.GET.get("order", "entrants")
     if order not in {"entrants", "rate", "winners"}:
@@ -123,7 +125,7 @@ def unit_dashboard(request: HttpRequest, round_id: int) -> HttpResponse:
 @login_required
 def contest_unit_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     """The same collective leaderboard over every round of a contest (entrants counted once per unit)."""
-    contest = get_scoped_or_404(Contest.objects.all(), request.user, selectors.STAFF_ROLES, slug=slug)
+    contest = get_scoped_or_404(Contest.objects.all(), request.user, STAFF_ROLES, slug=slug)
     order = request.GET.get("order", "entrants")
     if order not in {"entrants", "rate", "winners"}:
         order = "entrants"

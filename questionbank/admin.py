@@ -27,7 +27,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, Role
 from accounts.tenancy import ALL_ROLES, TenantScopedAdmin, organisation_ids_for
-from questionbank import selectors, services
+from questionbank import selectors
+from questionbank.errors import MediaRejected, QuestionBankError, QuestionPermissionDenied
 from questionbank.exporters import moodle_xml
 from questionbank.exporters.xlsx import export_questions, write_template
 from questionbank.importers.base import ImportFileError, ParsedOption
@@ -42,6 +43,11 @@ from questionbank.models import (
     Visibility,
 )
 from questionbank.sanitize import html_to_text
+from questionbank.services._common import question_is_used
+from questionbank.services.imports import ImportReport, import_upload_store, import_upload_take, questions_import
+from questionbank.services.media import media_limits, media_validate
+from questionbank.services.questions import question_clean, question_create, question_update, topic_get_or_create_path
+from questionbank.services.review import question_approve, question_reject, question_retire, question_submit_for_review
 
 WRITER = frozenset({Role.WRITER})
 REVIEWER = frozenset({Role.REVIEWER})
@@ -83,7 +89,7 @@ class OptionFormSet(BaseInlineFormSet):
             options.append(ParsedOption(text=data["text"], fraction=data.get("fraction") or Decimal(0),
                                         feedback=data.get("feedback") or "", tolerance=data.get("tolerance")))
         instance = self.instance
-        _data, errors = services.question_clean(
+        _data, errors = question_clean(
             type=instance.type, stem=instance.stem or "", options=options, explanation=instance.explanation,
             citation_document=instance.citation_document, citation_article=instance.citation_article,
             citation_clause=instance.citation_clause, difficulty=instance.difficulty,
@@ -113,13 +119,13 @@ class MediaForm(forms.ModelForm):
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
         if upload and hasattr(upload, "read") and not getattr(upload, "_committed", False):
-            if upload.size > max(services.media_limits().values()):
+            if upload.size > max(media_limits().values()):
                 raise ValidationError(_("Tệp quá lớn."))
             content = upload.read()
             upload.seek(0)
             try:
-                kind, ctype = services.media_validate(filename=upload.name, content=content)
-            except services.MediaRejected as exc:
+                kind, ctype = media_validate(filename=upload.name, content=content)
+            except MediaRejected as exc:
                 raise ValidationError(exc.message) from exc
             self.instance.kind, self.instance.content_type, self.instance.size = kind, ctype, len(content)
         return upload
@@ -224,7 +230,7 @@ class QuestionAdmin(TenantScopedAdmin):
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if obj is not None and (obj.status != QuestionStatus.DRAFT or services.question_is_used(obj)):
+        if obj is not None and (obj.status != QuestionStatus.DRAFT or question_is_used(obj)):
             return False
         return super().has_delete_permission(request, obj)
 
@@ -290,7 +296,7 @@ class QuestionAdmin(TenantScopedAdmin):
         topic = data.get("topic")
         try:
             if data.get("topic_path"):
-                topic = services.topic_get_or_create_path(
+                topic = topic_get_or_create_path(
                     path=[p.strip() for p in data["topic_path"].split(">")])
             tags = [t.strip() for t in (data.get("tag_names") or "").split(",") if t.strip()]
             common = {"type": data["type"], "stem": data["stem"], "explanation": data.get("explanation", ""),
@@ -300,12 +306,12 @@ class QuestionAdmin(TenantScopedAdmin):
                       "points": data["default_points"], "visibility": data["visibility"], "tags": tags,
                       "topic": topic}
             if change:
-                question = services.question_update(question=Question.objects.get(pk=form.instance.pk),
+                question = question_update(question=Question.objects.get(pk=form.instance.pk),
                                                     actor=request.user, options=options, **common)
             else:
-                question = services.question_create(organisation=data["organisation"], author=request.user,
+                question = question_create(organisation=data["organisation"], author=request.user,
                                                      options=options or [], **common)
-        except services.QuestionPermissionDenied as exc:
+        except QuestionPermissionDenied as exc:
             raise PermissionDenied(exc.message) from exc
         # Media uploaded in the same form attach to the version just written.
         for formset in formsets:
@@ -331,7 +337,7 @@ class QuestionAdmin(TenantScopedAdmin):
         return super().construct_change_message(request, form, [], add)
 
     def delete_model(self, request: HttpRequest, obj: Question) -> None:
-        if obj.status != QuestionStatus.DRAFT or services.question_is_used(obj):
+        if obj.status != QuestionStatus.DRAFT or question_is_used(obj):
             raise PermissionDenied
         super().delete_model(request, obj)
 
@@ -342,24 +348,24 @@ class QuestionAdmin(TenantScopedAdmin):
             try:
                 func(question=question, actor=request.user, **kwargs)
                 ok += 1
-            except services.QuestionBankError as exc:
+            except QuestionBankError as exc:
                 messages.error(request, f"#{question.pk}: {exc.message}")
         if ok:
             messages.success(request, done % {"n": ok})
 
     @admin.action(description=_("Gửi thẩm định"), permissions=["write"])
     def action_submit(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
-        self._run(request, queryset, services.question_submit_for_review, _("Đã gửi thẩm định %(n)s câu hỏi."))
+        self._run(request, queryset, question_submit_for_review, _("Đã gửi thẩm định %(n)s câu hỏi."))
 
     @admin.action(description=_("Duyệt câu hỏi"), permissions=["review"])
     def action_approve(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
-        self._run(request, queryset, services.question_approve, _("Đã duyệt %(n)s câu hỏi."))
+        self._run(request, queryset, question_approve, _("Đã duyệt %(n)s câu hỏi."))
 
     @admin.action(description=_("Trả lại để sửa"), permissions=["review"])
     def action_reject(self, request: HttpRequest, queryset: QuerySet[Question]) -> Any:
         form = RejectForm(request.POST if "note" in request.POST else None)
         if form.is_valid():
-            self._run(request, queryset, services.question_reject, _("Đã trả lại %(n)s câu hỏi."),
+            self._run(request, queryset, question_reject, _("Đã trả lại %(n)s câu hỏi."),
                       note=form.cleaned_data["note"])
             return None
         return TemplateResponse(request, "questionbank/admin/reject.html", {
@@ -370,7 +376,7 @@ class QuestionAdmin(TenantScopedAdmin):
 
     @admin.action(description=_("Ngừng sử dụng"), permissions=["retire"])
     def action_retire(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
-        self._run(request, queryset, services.question_retire, _("Đã ngừng sử dụng %(n)s câu hỏi."))
+        self._run(request, queryset, question_retire, _("Đã ngừng sử dụng %(n)s câu hỏi."))
 
     @admin.action(description=_("Xuất Excel (.xlsx) theo mẫu nhập"), permissions=["view"])
     def action_export_xlsx(self, request: HttpRequest, queryset: QuerySet[Question]) -> HttpResponse:
@@ -430,7 +436,7 @@ class QuestionAdmin(TenantScopedAdmin):
             report, result = self._dry_run(request, data, options)
             token = ""
             if not report.errors:
-                token = services.import_upload_store(data=data)
+                token = import_upload_store(data=data)
                 request.session.setdefault(IMPORT_SESSION_KEY, {})[token] = options
                 request.session.modified = True
             context.update({"report": report, "token": token, "options": options,
@@ -441,8 +447,8 @@ class QuestionAdmin(TenantScopedAdmin):
         context["form"] = form
         return TemplateResponse(request, "questionbank/admin/import.html", context)
 
-    def _dry_run(self, request: HttpRequest, data: bytes, options: dict) -> tuple[services.ImportReport, Any]:
-        report = services.ImportReport()
+    def _dry_run(self, request: HttpRequest, data: bytes, options: dict) -> tuple[ImportReport, Any]:
+        report = ImportReport()
         result = None
         try:
             fmt = options["format"]
@@ -450,13 +456,13 @@ class QuestionAdmin(TenantScopedAdmin):
                 fmt = detect_format(data, options["filename"])
                 options["format"] = fmt
             result = parse_file(data, fmt, filename=options["filename"])
-            report = services.questions_import(
+            report = questions_import(
                 organisation=Organisation.objects.get(pk=options["organisation_id"]), result=result,
                 actor=request.user, dry_run=True, visibility=options["visibility"],
                 create_topics=options["create_topics"])
         except ImportFileError as exc:
             report.errors.append({"line": None, "row": None, "message": exc.message})
-        except services.QuestionBankError as exc:
+        except QuestionBankError as exc:
             report.errors.append({"line": None, "row": None, "message": exc.message})
         return report, result
 
@@ -465,16 +471,16 @@ class QuestionAdmin(TenantScopedAdmin):
         pending = request.session.get(IMPORT_SESSION_KEY, {})
         options = pending.pop(token, None)
         request.session.modified = True
-        data = services.import_upload_take(token=token) if options is not None else None
+        data = import_upload_take(token=token) if options is not None else None
         if data is None or not orgs.filter(pk=options["organisation_id"]).exists():
             messages.error(request, _("Phiên nhập đã hết hạn; hãy tải tệp lên lại."))
             return HttpResponseRedirect(reverse("admin:questionbank_question_import"))
         try:
             result = parse_file(data, options["format"], filename=options["filename"])
-            report = services.questions_import(
+            report = questions_import(
                 organisation=Organisation.objects.get(pk=options["organisation_id"]), result=result,
                 actor=request.user, visibility=options["visibility"], create_topics=options["create_topics"])
-        except (ImportFileError, services.QuestionBankError) as exc:
+        except (ImportFileError, QuestionBankError) as exc:
             messages.error(request, exc.message)
             return HttpResponseRedirect(reverse("admin:questionbank_question_import"))
         if report.errors:

@@ -18,9 +18,10 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from contest_engine.demo import demo_loader
-from questionbank import dedupe, services
+from questionbank import dedupe
 from questionbank.importers.base import ParsedOption
 from questionbank.models import Question, QuestionStatus, Visibility
+from questionbank.services.questions import question_create, topic_get_or_create_path
 
 JUSTICE_SLUG = "can-tho-so-tu-phap"  # accounts.demo.JUSTICE_SLUG
 WRITER_USERNAME = "rade.stp"
@@ -477,8 +478,8 @@ def load(stdout: Any) -> None:
         # Demo data loaded before the options were rotated has the written order's key.
         if key in existing or dedupe.fingerprint(item.stem, item.options).search_key in existing:
             continue
-        topic = services.topic_get_or_create_path(path=item.topic, cache=cache)
-        question = services.question_create(
+        topic = topic_get_or_create_path(path=item.topic, cache=cache)
+        question = question_create(
             organisation=organisation, author=None, type=qtype, stem=item.stem, options=options,
             explanation=item.explanation, citation_document=item.document, citation_article=item.article,
             citation_clause=item.clause, topic=topic, tags=[*item.tags, "demo"], difficulty=item.difficulty,

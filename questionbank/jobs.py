@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from contest_engine.periodic import periodic
+from questionbank.services.imports import import_uploads_purge
 
 
 @periodic(every_seconds=3600)
 def purge_abandoned_import_uploads() -> int:
     """Files uploaded for an import preview that was never confirmed are deleted after a day."""
-    from questionbank.services import import_uploads_purge
-
     return import_uploads_purge()

@@ -11,6 +11,10 @@ class RealtimeConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
+        # In ready(), not at the top: the receivers load models, which wait for the app registry.
+        from realtime import receivers
+
+        receivers.connect()
         if getattr(settings, "REALTIME_GC_FREEZE", True):
             # A server holding 10,000 sockets has millions of long-lived objects; every full collection
             # walks them all (stalls of hundreds of ms, see /work/shared/PERFORMANCE.md). Objects alive once

@@ -5,7 +5,7 @@ thread for the whole process, several round trips per socket (session from the c
 database, then the user). In a join storm (thousands of citizens opening the exam at an announced start
 time) every handshake waited for all the ones before it — ~65 connections/s — and each round trip's
 wake-up waited for the busy event loop to hand back the GIL. Here the handshakes queue on a per-process
-batcher (``realtime.writer.BatchWriter``) and a whole batch is resolved with one cache ``get_many``, one
+batcher (``realtime.batching.Batcher``) and a whole batch is resolved with one cache ``get_many``, one
 session query for the cache misses and one user query.
 
 The rules are Channels' ``get_user``, unchanged: the session's user id and backend, the backend among
@@ -31,6 +31,8 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import caches
 from django.utils.crypto import constant_time_compare
+
+from realtime.batching import Batcher, loop_batcher
 
 BATCHED_ENGINES = ("django.contrib.sessions.backends.cached_db", "django.contrib.sessions.backends.db")
 
@@ -101,10 +103,14 @@ def users_for_scopes(*, items: list[dict], now: dt.datetime) -> list[Any]:
     return users
 
 
+def get_authenticator() -> Batcher:
+    """The running loop's batcher of socket session checks (``users_for_scopes``)."""
+    return loop_batcher("authenticator", lambda: Batcher(store_batch=users_for_scopes, name="authenticator",
+                                                         max_batch=200))
+
+
 class BatchedAuthMiddleware(AuthMiddleware):
     async def resolve_scope(self, scope):
-        from realtime.writer import get_authenticator
-
         scope["user"]._wrapped = await get_authenticator().store(scope)
 
 

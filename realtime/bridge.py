@@ -15,6 +15,13 @@ from typing import Any
 from django.conf import settings
 from django.utils import translation
 
+from accounts.models import User
+from accounts.services import audit_record
+from contests import errors
+from contests.errors import ContestError
+from contests.models import Attempt
+from contests.services.attempts.answers import AnswerItem, attempt_next_question, attempt_set_prediction
+from contests.services.attempts.state import attempt_state
 from realtime import events, protocol
 
 
@@ -23,9 +30,6 @@ class AttemptNotFound(Exception):
 
 
 def attempt_reload(*, attempt_id: int, user_id: int, now: dt.datetime) -> tuple[Any, dict[str, Any]]:
-    from contests.models import Attempt
-    from contests.services.attempts import attempt_state
-
     attempt = Attempt.objects.select_related("round__contest").filter(pk=attempt_id, user_id=user_id).first()
     if attempt is None:
         raise AttemptNotFound
@@ -51,8 +55,6 @@ def snapshot_event(state: dict[str, Any]) -> dict[str, Any]:
 
 # --- answers (writer thread) ----------------------------------------------------------------------
 def answer_item(*, attempt_id: int, user_id: int, message: protocol.Answer) -> Any:
-    from contests.services.attempts import AnswerItem
-
     return AnswerItem(attempt_id=attempt_id, user_id=user_id, position=message.position,
                       response=message.response, client_seq=message.seq)
 
@@ -75,8 +77,6 @@ def store_reply(result: Any, *, seq: int, kind: str = "answer") -> dict[str, Any
 def _standard_messages() -> dict[tuple[str, str], Callable[[], str]]:
     """(code, its message in the default language) → how to render that message in the active language, for
     every contests domain error and every protocol error."""
-    from contests.errors import ContestError
-
     classes, pending = [], [ContestError]
     while pending:
         cls = pending.pop()
@@ -106,8 +106,6 @@ def error_localised(payload: dict[str, Any]) -> dict[str, Any]:
 # --- other calls (database pool) -----------------------------------------------------------------
 def prediction_store(*, attempt_id: int, user_id: int, message: protocol.Prediction,
                      now: dt.datetime) -> dict[str, Any]:
-    from contests.services.attempts import attempt_set_prediction
-
     result = attempt_set_prediction(attempt_id=attempt_id, user_id=user_id, prediction=message.value,
                                     client_seq=message.seq, now=now)
     return store_reply(result, seq=message.seq, kind="prediction")
@@ -116,9 +114,6 @@ def prediction_store(*, attempt_id: int, user_id: int, message: protocol.Predict
 def question_next(*, attempt_id: int, user_id: int, now: dt.datetime) -> dict[str, Any]:
     """One question at a time: release the next question (``question.released``; ``question`` is null when
     every question has been shown)."""
-    from contests import errors
-    from contests.services.attempts import attempt_next_question
-
     try:
         payload = attempt_next_question(attempt_id=attempt_id, user_id=user_id, now=now)
     except errors.ContestError as exc:
@@ -128,9 +123,5 @@ def question_next(*, attempt_id: int, user_id: int, now: dt.datetime) -> dict[st
 
 def session_replaced_record(*, attempt_id: int, user_id: int, data: dict[str, Any]) -> None:
     """Audit: an older connection of this attempt was closed because a newer one opened."""
-    from accounts.models import User
-    from accounts.services import audit_record
-    from contests.models import Attempt
-
     audit_record(actor=User(pk=user_id), action=events.SESSION_REPLACED_AUDIT_ACTION,
                  target=Attempt(pk=attempt_id), data=data)

@@ -31,10 +31,11 @@ from django.utils.translation import gettext as _
 
 from contest_engine.middleware import chosen_language
 from realtime import bridge, events, protocol
+from realtime.batching import BatchFailed
 from realtime.db import db_call
-from realtime.snapshots import OpenRequest
-from realtime.submits import SubmitRequest
-from realtime.writer import BatchFailed, get_opener, get_submitter, get_writer
+from realtime.snapshots import OpenRequest, get_opener
+from realtime.submits import SubmitRequest, get_submitter
+from realtime.writer import get_writer
 
 logger = logging.getLogger(__name__)
 

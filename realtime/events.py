@@ -20,6 +20,8 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from django.db import transaction
 
+from realtime.db import server_loop
+
 logger = logging.getLogger(__name__)
 
 # Event type names (client-facing, dotted). Keep in sync with docs/protocol.md.
@@ -86,8 +88,6 @@ def group_push_many_now_unsafe(messages: Sequence[tuple[str, dict[str, Any]]]) -
     and the caller waits once (a batch of 100 submits is one hop to the server's loop, not 100)."""
     from channels.layers import get_channel_layer
 
-    from realtime.db import server_loop
-
     layer = get_channel_layer()
     if layer is None or not messages:
         return
@@ -116,8 +116,9 @@ def attempts_submitted_on_commit(attempts: Sequence[Any]) -> None:
     """Tell the attempts' open connections they were submitted, once the current transaction commits, then
     send ``attempts_submitted`` (the leaderboards listen). One callback for the whole batch.
 
-    Called by ``contests.services.attempts._finalise`` (client submits, the socket's batched submits and
-    the deadline sweeper). Safe outside a transaction too (``on_commit`` then runs immediately).
+    Called for ``contests.signals.attempts_finalised`` (``realtime.receivers``), which
+    ``contests.services.attempts.finish._finalise`` sends for client submits, the socket's batched submits and the
+    deadline sweeper. Safe outside a transaction too (``on_commit`` then runs immediately).
     """
     attempts = list(attempts)
     if not attempts:

@@ -1,14 +1,13 @@
-"""WebSocket routes (wrapped by AllowedHostsOriginValidator + AuthMiddlewareStack in contest_engine/asgi.py)."""
+"""WebSocket routes of realtime: the exam socket (the project's router, contest_engine/routing.py, adds every
+app's routes; contest_engine/asgi.py wraps them in AllowedHostsOriginValidator + AuthMiddlewareStack)."""
 
 from django.conf import settings
 from django.urls import path
 
-from leaderboards.consumers import LeaderboardConsumer
 from realtime.consumers import ExamConsumer
 
 websocket_urlpatterns: list = [
     path("ws/attempts/<int:attempt_id>/", ExamConsumer.as_asgi(), name="ws-attempt"),
-    path("ws/leaderboards/<int:round_id>/", LeaderboardConsumer.as_asgi(), name="ws-leaderboard"),
 ]
 
 if getattr(settings, "BENCH_ECHO", False):  # benchmark ceiling only; never on in production

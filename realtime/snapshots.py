@@ -3,7 +3,7 @@
 A join storm (thousands of citizens opening the exam at an announced start time) made each connect pay
 ~5 ms of ORM CPU in the server process (attempt, round, contest, questions and answers, one query each)
 — about 100 connects/s per process, far from "10,000 within 60 s". Consumers now queue their connect
-through a ``BatchWriter`` (the same group machinery as answers) and this module loads every queued attempt
+through a ``realtime.batching.Batcher`` (the same group machinery as answers) and this module loads every queued attempt
 in four queries in all.
 
 What a snapshot contains is still decided by the contests app: ``question_payload`` (what a client may
@@ -24,8 +24,9 @@ import psycopg
 from django.db import connection
 
 from contests.models import Answer, Attempt, AttemptQuestion, AttemptStatus, Presentation, Round
-from contests.services.attempts import attempt_state, question_payload
+from contests.services.attempts.state import attempt_state, question_payload
 from realtime import presence
+from realtime.batching import Batcher, loop_batcher
 
 _ATTEMPTS = """
 SELECT id, user_id, round_id, status, started_at, deadline, prediction, prediction_seq, question_count,
@@ -182,3 +183,9 @@ def _state(row: dict[str, Any], round_: Round, questions: list[SimpleNamespace],
     attempt = Attempt(pk=row["id"], status=row["status"], submitted_at=row["submitted_at"],
                       submit_kind=row["submit_kind"])  # unsaved: what events.attempt_submitted_event reads
     return state, attempt
+
+
+def get_opener() -> Batcher:
+    """The running loop's batcher of connect-time work (``attempts_open_batch``): a join storm's connects are
+    loaded and claimed together, a few queries per batch instead of per socket."""
+    return loop_batcher("opener", lambda: Batcher(store_batch=attempts_open_batch, name="opener", max_batch=200))

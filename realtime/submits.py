@@ -3,7 +3,7 @@
 A submit costs ~20 ms of CPU through ``attempt_submit`` one at a time (lock, score, two bulk updates, the
 after-commit hooks); when many citizens submit within seconds (the end of a timed round) the server's
 threads queued them for tens of seconds. Here the queued submits are locked together (ascending id, FOR
-UPDATE, as ``attempt_submit`` does) and finished by ``contests.services.attempts._finalise`` — the same
+UPDATE, as ``attempt_submit`` does) and finished by ``contests.services.attempts.finish._finalise`` — the same
 function ``attempt_submit`` and the deadline sweeper use — so scoring and the after-commit broadcasts
 (``attempt.submitted``, the leaderboards' signal) are exactly the service's. Rules kept from
 ``attempt_submit``: idempotent (a finished attempt is returned unchanged), and a client submit after
@@ -18,9 +18,11 @@ from typing import Any
 
 from django.db import transaction
 
+from contests.limits import is_past_grace
 from contests.models import Attempt, AttemptStatus, SubmitKind
-from contests.services.attempts import _finalise, is_past_grace
+from contests.services.attempts.finish import _finalise
 from realtime import events, protocol
+from realtime.batching import Batcher, loop_batcher
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,3 +57,9 @@ def attempts_submit_batch(*, items: list[SubmitRequest], now: dt.datetime) -> li
             reply["seq"] = request.seq
         replies.append(reply)
     return replies
+
+
+def get_submitter() -> Batcher:
+    """The running loop's batcher of client submits (``attempts_submit_batch``)."""
+    return loop_batcher("submitter", lambda: Batcher(store_batch=attempts_submit_batch, name="submitter",
+                                                     max_batch=100))

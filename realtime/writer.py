@@ -2,260 +2,44 @@
 
 Why: one ORM call per answer through ``database_sync_to_async`` serialises every write of the process on
 one thread and costs one fsync per answer (~12% of the echo ceiling on the reference machine, see
-/work/shared/PERFORMANCE.md). Here a single drain task per event loop takes everything queued so far (up
-to ``max_batch``), hands it to ``contests.services.attempts.attempt_answers_store_batch`` in a dedicated
-thread (its own database connection), and then resolves each item's future with that item's own result.
-While one batch commits, the next one accumulates, so the batch size grows with the load and the
-number of commits per second stays bounded.
-
-Contract:
-- ``await writer.store(item)`` returns the item's result only after the batch transaction committed;
-  a per-item domain error comes back as that item's result (the service decides), never as an exception
-  for the other items;
-- if the whole batch fails (database down, bug), every item of that batch raises ``BatchFailed`` and
-  nothing of that batch was acknowledged: the client still has the answer and resends it;
-- items of one connection are never reordered: a consumer awaits each answer before reading its next
-  message, and batches run one at a time unless ``concurrency`` > 1 (then only different connections'
-  items can be in flight together).
+/work/shared/PERFORMANCE.md). The writer is a ``realtime.batching.Batcher`` (one per event loop) whose
+batches go to ``answers_store`` — ``contests.services.attempts.answers.attempt_answers_store_batch`` or its
+set-based twin ``realtime.store.answers_store_batch`` — in a dedicated thread (its own database
+connection); each item's future is resolved with that item's own result. While one batch commits, the
+next one accumulates, so the batch size grows with the load and the number of commits per second stays
+bounded. The contract (acks after commit, ``BatchFailed`` for a failed batch, no reordering within a
+connection) is the batcher's: see ``realtime.batching``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-import time
-import weakref
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections
-from django.utils import timezone
+from django.db import connection
 
-from realtime.db import bound_to, close_connections_in_threads
-
-logger = logging.getLogger(__name__)
-
-StoreBatch = Callable[..., Sequence[Any]]
+from contests.services.attempts.answers import attempt_answers_store_batch
+from realtime.batching import Batcher, loop_batcher
+from realtime.store import answers_store_batch
 
 
-class BatchFailed(Exception):
-    """The transaction of the batch holding this item failed; nothing in it was stored."""
-
-
-@dataclass
-class WriterStats:
-    batches: int = 0
-    items: int = 0
-    failed_batches: int = 0
-    max_batch_seen: int = 0
-    busy_seconds: float = 0.0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "batches": self.batches,
-            "items": self.items,
-            "failed_batches": self.failed_batches,
-            "max_batch_seen": self.max_batch_seen,
-            "mean_batch": round(self.items / self.batches, 2) if self.batches else 0,
-            "busy_seconds": round(self.busy_seconds, 3),
-        }
-
-
-def _default_store_batch() -> StoreBatch:
-    """``REALTIME_ANSWER_STORE``: "sql" (realtime.store, set-based, same contract and results; PostgreSQL) or
-    "contests" (the ORM reference implementation, also what the embedded default on SQLite uses)."""
-    from django.db import connection
-
+def answers_store(*, items: Sequence[Any], now: dt.datetime) -> Sequence[Any]:
+    """Store one batch of answers with the store named by ``REALTIME_ANSWER_STORE`` (read per batch):
+    "sql" (realtime.store, set-based, same contract and results; PostgreSQL) or "contests" (the ORM
+    reference implementation, also what the embedded default on SQLite uses)."""
     if getattr(settings, "REALTIME_ANSWER_STORE", "sql") == "contests" or connection.vendor != "postgresql":
-        from contests.services.attempts import attempt_answers_store_batch
-
-        return attempt_answers_store_batch
-    from realtime.store import answers_store_batch
-
-    return answers_store_batch
+        return attempt_answers_store_batch(items=items, now=now)
+    return answers_store_batch(items=items, now=now)
 
 
-class BatchWriter:
-    """One per event loop (see ``get_writer``). Not thread-safe: call ``store`` from the loop only."""
-
-    def __init__(
-        self,
-        *,
-        store_batch: StoreBatch | None = None,
-        max_batch: int = 500,
-        linger_seconds: float = 0.0,
-        concurrency: int = 1,
-    ) -> None:
-        self._store_batch = store_batch
-        self.max_batch = max_batch
-        self.linger_seconds = linger_seconds
-        self.concurrency = max(1, concurrency)
-        self._queue: asyncio.Queue[tuple[Any, asyncio.Future[Any]]] | None = None
-        self._tasks: list[asyncio.Task[None]] = []
-        self._executor: ThreadPoolExecutor | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._inflight = 0
-        self.stats = WriterStats()
-
-    # -- public -----------------------------------------------------------------------------------
-    async def store(self, item: Any) -> Any:
-        """Queue ``item`` and wait until its batch committed; return the item's result."""
-        self._ensure_started()
-        assert self._queue is not None
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((item, future))
-        return await future
-
-    async def aclose(self) -> None:
-        """Finish what is queued, stop the drain tasks and close the writer threads' DB connections."""
-        if self._queue is not None:
-            # A short poll, at shutdown only.
-            while (self._queue.qsize() or self._inflight) and not all(t.done() for t in self._tasks):  # noqa: ASYNC110
-                await asyncio.sleep(0.005)
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        self._tasks = []
-        if self._executor is not None:
-            executor, self._executor = self._executor, None
-            await asyncio.get_running_loop().run_in_executor(
-                None, close_connections_in_threads, executor, self.concurrency)
-            executor.shutdown(wait=True)
-        self._queue = None
-
-    @property
-    def pending(self) -> int:
-        return self._queue.qsize() if self._queue is not None else 0
-
-    # -- internals --------------------------------------------------------------------------------
-    def _ensure_started(self) -> None:
-        if self._tasks and self._queue is not None:
-            return
-        self._loop = asyncio.get_running_loop()
-        self._queue = asyncio.Queue()
-        self._executor = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="answer-writer")
-        self._tasks = [self._loop.create_task(self._drain(), name=f"answer-writer-{i}")
-                       for i in range(self.concurrency)]
-
-    async def _drain(self) -> None:
-        assert self._queue is not None
-        queue = self._queue
-        loop = asyncio.get_running_loop()
-        while True:
-            batch = [await queue.get()]
-            if self.linger_seconds and queue.qsize() < self.max_batch:
-                await asyncio.sleep(self.linger_seconds)
-            while len(batch) < self.max_batch and not queue.empty():
-                batch.append(queue.get_nowait())
-            items = [item for item, _ in batch]
-            started = time.perf_counter()
-            self._inflight += len(batch)
-            try:
-                results = await loop.run_in_executor(self._executor, self._run_batch, items)
-            except asyncio.CancelledError:
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(BatchFailed("writer stopped"))
-                raise
-            except Exception as exc:
-                logger.exception("answer batch of %d failed", len(batch))
-                self.stats.failed_batches += 1
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(BatchFailed(str(exc)))
-                continue
-            finally:
-                self._inflight -= len(batch)
-                self.stats.busy_seconds += time.perf_counter() - started
-            self.stats.batches += 1
-            self.stats.items += len(batch)
-            self.stats.max_batch_seen = max(self.stats.max_batch_seen, len(batch))
-            if len(results) != len(batch):  # a broken service contract: acknowledge nothing
-                logger.error("store_batch returned %d results for %d items", len(results), len(batch))
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(BatchFailed("result count mismatch"))
-                continue
-            for (_, future), result in zip(batch, results, strict=True):
-                if not future.done():  # the connection may have gone meanwhile
-                    future.set_result(result)
-
-    def _run_batch(self, items: list[Any]) -> Sequence[Any]:
-        """Runs in a writer thread. The service commits before returning; after-commit broadcasts made
-        by it go out through the server's loop (``realtime.db.server_loop``)."""
-        close_old_connections()
-        store_batch = self._store_batch or _default_store_batch()
-        with bound_to(self._loop):
-            return store_batch(items=items, now=timezone.now())
-
-
-_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, BatchWriter] = weakref.WeakKeyDictionary()
-_openers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, BatchWriter] = weakref.WeakKeyDictionary()
-_submitters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, BatchWriter] = weakref.WeakKeyDictionary()
-_authenticators: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, BatchWriter] = weakref.WeakKeyDictionary()
-
-
-def get_writer() -> BatchWriter:
+def get_writer() -> Batcher:
     """The answer writer of the running event loop (one per server process in production)."""
-    loop = asyncio.get_running_loop()
-    writer = _writers.get(loop)
-    if writer is None:
-        writer = BatchWriter(
-            max_batch=getattr(settings, "REALTIME_WRITER_MAX_BATCH", 500),
-            linger_seconds=getattr(settings, "REALTIME_WRITER_LINGER_SECONDS", 0.0),
-            concurrency=getattr(settings, "REALTIME_WRITER_CONCURRENCY", 1),
-        )
-        _writers[loop] = writer
-    return writer
-
-
-def get_opener() -> BatchWriter:
-    """The running loop's batcher of connect-time work (``realtime.snapshots.attempts_open_batch``): a join
-    storm's connects are loaded and claimed together, a few queries per batch instead of per socket."""
-    loop = asyncio.get_running_loop()
-    opener = _openers.get(loop)
-    if opener is None:
-        from realtime.snapshots import attempts_open_batch
-
-        opener = BatchWriter(store_batch=attempts_open_batch, max_batch=200)
-        _openers[loop] = opener
-    return opener
-
-
-def get_submitter() -> BatchWriter:
-    """The running loop's batcher of client submits (``realtime.submits.attempts_submit_batch``)."""
-    loop = asyncio.get_running_loop()
-    submitter = _submitters.get(loop)
-    if submitter is None:
-        from realtime.submits import attempts_submit_batch
-
-        submitter = BatchWriter(store_batch=attempts_submit_batch, max_batch=100)
-        _submitters[loop] = submitter
-    return submitter
-
-
-def get_authenticator() -> BatchWriter:
-    """The running loop's batcher of socket session checks (``realtime.auth.users_for_scopes``)."""
-    loop = asyncio.get_running_loop()
-    authenticator = _authenticators.get(loop)
-    if authenticator is None:
-        from realtime.auth import users_for_scopes
-
-        authenticator = BatchWriter(store_batch=users_for_scopes, max_batch=200)
-        _authenticators[loop] = authenticator
-    return authenticator
-
-
-async def close_writer() -> None:
-    """Stop the running loop's batchers (tests, shutdown)."""
-    loop = asyncio.get_running_loop()
-    for registry in (_writers, _openers, _submitters, _authenticators):
-        batcher = registry.pop(loop, None)
-        if batcher is not None:
-            await batcher.aclose()
+    return loop_batcher("answer-writer", lambda: Batcher(
+        store_batch=answers_store,
+        name="answer-writer",
+        max_batch=getattr(settings, "REALTIME_WRITER_MAX_BATCH", 500),
+        linger_seconds=getattr(settings, "REALTIME_WRITER_LINGER_SECONDS", 0.0),
+        concurrency=getattr(settings, "REALTIME_WRITER_CONCURRENCY", 1),
+    ))

@@ -10,6 +10,9 @@ from django.db import connections, models, router
 from django.utils import timezone
 
 from accounts.models import Organisation
+from accounts.services import audit_record
+from contests import signals
+from contests.models import Attempt
 
 
 def resolve_now(now: dt.datetime | None) -> dt.datetime:
@@ -24,27 +27,19 @@ def resolve_now(now: dt.datetime | None) -> dt.datetime:
 def audit(*, actor: Any, action: str, target: models.Model | None = None,
           organisation: Organisation | int | None = None, reason: str = "", data: dict | None = None) -> None:
     """Write to the shared audit log (accounts.services.audit_record)."""
-    from accounts.services import audit_record
-
     audit_record(actor=actor, action=action, target=target, organisation=organisation, reason=reason, data=data)
 
 
 def broadcast_attempts_submitted(attempts: list[Any]) -> None:
-    """Schedule the 'attempt submitted' pushes of a batch for after the commit (realtime owns the event)."""
-    try:
-        from realtime.events import attempts_submitted_on_commit
-    except ImportError:  # pragma: no cover - realtime app not installed
-        return
-    attempts_submitted_on_commit(attempts)
+    """Announce a batch of finished attempts (``contests.signals.attempts_finalised``, inside the transaction):
+    realtime pushes ``attempt.submitted`` to their connections and signals the leaderboards after the commit."""
+    signals.attempts_finalised.send(sender=Attempt, attempts=attempts)
 
 
 def broadcast_attempt_changed(attempt: Any, *, reason: str) -> None:
-    """Ask open connections of ``attempt`` to refresh (new deadline etc.), after the commit."""
-    try:
-        from realtime.events import attempt_changed_on_commit
-    except ImportError:  # pragma: no cover
-        return
-    attempt_changed_on_commit(attempt, reason=reason)
+    """Ask open connections of ``attempt`` to refresh (new deadline etc.), after the commit
+    (``contests.signals.attempt_changed``; realtime listens)."""
+    signals.attempt_changed.send(sender=Attempt, attempt=attempt, reason=reason)
 
 
 def _value_type(field: models.Field, connection: Any) -> str:

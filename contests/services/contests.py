@@ -14,7 +14,9 @@ from accounts.models import Role
 from accounts.tenancy import require_role
 from contests import errors
 from contests.models import Contest, ContestVisibility, Round
+from contests.selectors import round_prediction_target
 from contests.services._common import audit, resolve_now
+from contests.services.attempts.finish import attempts_sweep_expired
 
 ROUND_COPY_EXCLUDE = {"id", "contest", "extended_until", "closed_at", "prediction_target_value", "created_at"}
 CONTEST_COPY_EXCLUDE = {"id", "slug", "title", "visibility", "created_at", "updated_at", "allowed_units"}
@@ -61,9 +63,6 @@ def round_close(*, round: Round, now: dt.datetime | None = None, actor: Any = No
     """Officially close a round after its (extended) close: finish what is still in progress, compute and
     store the prediction target, set ``closed_at``. Idempotent. Raises ``RoundNotOpen`` if called before
     the close. (The official ranking, issue 5, builds on this.)"""
-    from contests.selectors import round_prediction_target
-    from contests.services.attempts import attempts_sweep_expired
-
     now = resolve_now(now)
     round = Round.objects.select_related("contest").get(pk=round.pk)
     if not round.has_closed(now):

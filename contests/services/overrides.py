@@ -15,9 +15,9 @@ from django.db import transaction
 from accounts.models import Role
 from accounts.tenancy import require_role
 from contests import errors
+from contests.limits import compute_deadline, extra_seconds_for
 from contests.models import Attempt, AttemptStatus, OverrideGrant, OverrideKind, Registration, Round
 from contests.services._common import audit, broadcast_attempt_changed, resolve_now
-from contests.services.attempts import compute_deadline, extra_seconds_for
 
 MAX_EXTRA_SECONDS = 24 * 3600
 

@@ -11,9 +11,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import CitizenProfile, Membership, Organisation
+from accounts.models import CitizenProfile, Membership, Organisation, Role
+from accounts.tenancy import require_role
 from contests import errors
-from contests.models import Contest, Registration
+from contests.models import Attempt, Contest, Registration
 from contests.services._common import audit, resolve_now
 from questionbank.selectors import SHARED_BANK_ROLES
 
@@ -90,9 +91,6 @@ def registration_correct(*, actor: Any, registration: Registration, reason: str,
                          changes: dict[str, Any], now: dt.datetime | None = None) -> Registration:
     """An organiser corrects the identifying fields of a (possibly frozen) registration; audited with the
     names of the fields changed (never their values: the log outlives account deletion)."""
-    from accounts.models import Role
-    from accounts.tenancy import require_role
-
     require_role(actor, registration.contest.organisation_id, [Role.ORGANISER])
     if not reason.strip():
         raise errors.ReasonRequired()
@@ -136,8 +134,6 @@ def frozen_profile_fields(user: Any) -> Iterable[str]:
 
 def personal_data_export(user: Any) -> dict[str, Any]:
     """Personal data download ("Dữ liệu của tôi"): the citizen's registrations and attempt results."""
-    from contests.models import Attempt
-
     registrations = [
         {"contest": r.contest.title, "unit": r.unit.name, "full_name": r.full_name,
          "date_of_birth": r.date_of_birth.isoformat() if r.date_of_birth else None,

@@ -34,6 +34,12 @@ from accounts.services import audit_record
 from accounts.tenancy import has_role
 from judging import errors
 from judging.models import DecisionAction, RankingDecision
+from judging.selectors import essay_grading_complete, ranking_readiness
+from judging.services.essays import essay_assignments_create
+from leaderboards import errors as leaderboard_errors
+from leaderboards.models import CollectivePrize, RankingStatus, RoundRanking
+from leaderboards.services import ranking as ranking_service
+from leaderboards.services.ranking import prizes_clean, ranking_compute, ranking_current, ranking_is_locked
 
 PROPOSE_ROLES = frozenset({Role.JUDGE})
 APPROVE_ROLES = frozenset({Role.ORGANISER})
@@ -41,8 +47,6 @@ RECOMPUTE_ROLES = frozenset({Role.ORGANISER, Role.JUDGE})
 
 
 def _ranking_models() -> Any:
-    from leaderboards.models import RankingStatus, RoundRanking
-
     return RankingStatus, RoundRanking
 
 
@@ -52,8 +56,6 @@ def _locked(ranking: Any) -> Any:
 
 
 def _check_current(ranking: Any) -> None:
-    from leaderboards.services.ranking import ranking_current
-
     current = ranking_current(round=ranking.round)
     if current is None or current.pk != ranking.pk:
         raise errors.NotCurrentVersion()
@@ -66,8 +68,6 @@ def _check_version(ranking: Any, version: int | None) -> None:
 
 def _check_fresh(ranking: Any) -> None:
     """Refuse a decision on a version whose inputs changed since it was computed."""
-    from judging.selectors import ranking_readiness
-
     readiness = ranking_readiness(ranking=ranking, deep=True)
     if readiness.stale:
         raise errors.RankingStale()
@@ -112,12 +112,9 @@ def ranking_propose(*, actor: Any, ranking: Any, note: str = "", version: int | 
                     now: dt.datetime | None = None) -> Any:
     """A judge proposes the current draft: the ranking is locked (leaderboards.ranking_is_locked) from now on.
     Raises NotAllowed, NotCurrentVersion, VersionMismatch, InvalidTransition, GradingIncomplete, RankingStale."""
-    from judging.services.essays import essay_assignments_create
-
     RankingStatus, _ = _ranking_models()
 
     def graded(locked: Any) -> None:
-        from judging.selectors import essay_grading_complete
 
         essay_assignments_create(round=locked.round)  # an essay that escaped the submit hook is not forgotten
         if not essay_grading_complete(round=locked.round):
@@ -238,8 +235,6 @@ def ranking_revise(*, actor: Any, ranking: Any, reason: str, prizes: dict[str, i
     """Recompute a locked ranking as a new draft version, audited; the new version needs proposing and
     approval again. A published version stays public until the new one is published (or it is withdrawn).
     Returns the new version."""
-    from leaderboards.services.ranking import ranking_compute, ranking_is_locked
-
     now = now or timezone.now()
     reason = (reason or "").strip()
     if not reason:
@@ -265,9 +260,6 @@ def ranking_recompute(*, actor: Any, round: Any, now: dt.datetime | None = None)
     """A judge or organiser recomputes the round's draft ranking from the current data (typically once every
     essay is graded): a new draft version with the changes against the previous one. A locked version is
     revised by an organiser instead (``ranking_revise``). Raises NotAllowed, InvalidTransition."""
-    from leaderboards import errors as leaderboard_errors
-    from leaderboards.services.ranking import ranking_compute, ranking_current, ranking_is_locked
-
     now = now or timezone.now()
     with transaction.atomic():
         if not has_role(actor, round.contest.organisation_id, RECOMPUTE_ROLES):
@@ -286,8 +278,6 @@ def ranking_recompute(*, actor: Any, round: Any, now: dt.datetime | None = None)
 
 
 def _prizes_from(values: dict[str, Any] | None) -> dict[str, int]:
-    from leaderboards.services.ranking import prizes_clean
-
     try:
         return prizes_clean({k: int(v) for k, v in (values or {}).items()})
     except (TypeError, ValueError) as exc:
@@ -300,9 +290,6 @@ def ranking_prizes_set(*, actor: Any, ranking: Any, prizes: dict[str, Any], reas
     goes into the decision history. A draft is changed in place (its winners re-marked); a locked version
     gets a new draft version with the new prizes (approval needed again). Returns the ranking that now has
     them. Raises NotAllowed, ReasonRequired, InvalidPrizes, NotCurrentVersion."""
-    from leaderboards.models import CollectivePrize
-    from leaderboards.services import ranking as ranking_service
-
     now = now or timezone.now()
     reason = (reason or "").strip()
     if not reason:

@@ -23,6 +23,8 @@ from contests.models import Registration, Round
 from judging import errors
 from judging.models import Complaint, ComplaintOutcome, ComplaintStatus, EssayAssignment, EssayStatus
 from judging.services.essays import essay_regrade_open
+from leaderboards.models import RoundRanking
+from leaderboards.services.ranking import ranking_current
 
 COMPLAINT_ROLES = frozenset({Role.ORGANISER})
 
@@ -37,8 +39,6 @@ def complaint_record(*, actor: Any, round: Round, registration: Registration, co
                      received_at: dt.datetime | None = None, now: dt.datetime | None = None) -> Complaint:
     """Record a complaint about ``round``'s published result. Raises NotAllowed, ComplaintNotAllowed (nothing
     published yet), ReasonRequired (no content)."""
-    from leaderboards.models import RoundRanking
-
     now = now or timezone.now()
     content = (content or "").strip()
     if not has_role(actor, round.contest.organisation_id, COMPLAINT_ROLES):
@@ -94,8 +94,6 @@ def complaint_decide(*, actor: Any, complaint: Complaint, outcome: str, decision
     """Record the decision on a complaint, with the ranking version in force at that moment. Refused while
     an ordered re-grade has no final mark yet (RegradePending). Raises NotAllowed, ComplaintClosed,
     ReasonRequired, InvalidTransition (unknown outcome)."""
-    from leaderboards.services.ranking import ranking_current
-
     now = now or timezone.now()
     decision = (decision or "").strip()
     if outcome not in ComplaintOutcome.values:

@@ -40,6 +40,9 @@ from accounts.services import audit_record
 from accounts.tenancy import has_role
 from contest_engine.numbers import format_score
 from contests.models import FINISHED_STATUSES, Answer, Attempt, Round
+from contests.scoring import get_strategy
+from contests.services.attempts.finish import attempt_score_inputs
+from contests.services.contests import round_results_changed
 from judging import errors
 from judging.models import (
     EssayAssignment,
@@ -49,6 +52,8 @@ from judging.models import (
     EssayGuide,
     EssayStatus,
 )
+from leaderboards.services.ranking import ranking_current
+from questionbank.models import Question
 
 GRADER_ROLES = frozenset({Role.JUDGE})
 REGRADE_ROLES = frozenset({Role.ORGANISER})
@@ -165,8 +170,6 @@ def _lock(assignment: EssayAssignment) -> EssayAssignment:
 def _settle(locked: EssayAssignment, *, now: dt.datetime) -> dict[str, Any]:
     """Recompute ``locked``'s status and final mark from the grades of its current cycle; when the final mark
     changes, write it to the answer, rescore the attempt and mark the round's results as changed."""
-    from contests.services.contests import round_results_changed
-
     marks = list(locked.grades.filter(cycle=locked.cycle).order_by("slot").values_list("mark", flat=True))
     final, rule = final_mark_of(marks, threshold=essay_threshold(locked.round))
     before = locked.final_mark
@@ -218,8 +221,6 @@ def essay_grade_submit(*, assignment: EssayAssignment, grader: Any, mark: Decima
 
 def grade_correction_allowed(*, round: Round) -> bool:
     """Judges correct their own grades until the ranking is proposed: no version yet, or a draft."""
-    from leaderboards.services.ranking import ranking_current
-
     current = ranking_current(round=round)
     return current is None or current.status == "draft"
 
@@ -288,8 +289,6 @@ GUIDE_ROLES = frozenset({Role.JUDGE, Role.ORGANISER})
 
 def essay_questions(*, round: Round) -> list[Any]:
     """The bank's essay questions (versions) drawn in ``round``, in the order they were first drawn."""
-    from questionbank.models import Question
-
     ids = (EssayAssignment.objects.filter(round=round).order_by("attempt_question__question_id")
            .values_list("attempt_question__question_id", flat=True).distinct())
     return list(Question.objects.filter(pk__in=list(ids)).order_by("pk"))
@@ -334,9 +333,6 @@ def attempt_rescore_with_essays(*, attempt_id: int) -> Attempt:
     """Recompute an attempt's score from its stored answers with the round's scoring strategy, which reads
     the final marks of its graded essays through ``essay_final_marks`` (an essay without a final mark counts
     0). Locks the attempt row."""
-    from contests.scoring import get_strategy
-    from contests.services.attempts import attempt_score_inputs
-
     with transaction.atomic():
         attempt = (Attempt.objects.select_for_update(of=("self",)).select_related("round__contest")
                    .get(pk=attempt_id))

@@ -17,9 +17,12 @@ from django.utils import timezone
 
 from accounts.tenancy import has_role
 from contests.models import FINISHED_STATUSES, Attempt, AttemptStatus, Registration, Round
+from contests.services._common import audit
+from contests.services.contests import round_results_changed
 from leaderboards import errors
 from leaderboards.models import Disqualification, DisqualificationScope
-from leaderboards.selectors import STAFF_ROLES
+from leaderboards.services.live import leaderboard_refresh_person
+from leaderboards.visibility import STAFF_ROLES
 
 
 def _check(actor: Any, organisation_id: int, reason: str) -> str:
@@ -32,8 +35,6 @@ def _check(actor: Any, organisation_id: int, reason: str) -> str:
 
 
 def _refresh_boards_on_commit(*, rounds: set[int], user_id: int) -> None:
-    from leaderboards.services.live import leaderboard_refresh_person
-
     def refresh() -> None:
         for round in Round.objects.filter(pk__in=rounds).select_related("contest"):
             leaderboard_refresh_person(round=round, user_id=user_id)
@@ -42,15 +43,11 @@ def _refresh_boards_on_commit(*, rounds: set[int], user_id: int) -> None:
 
 
 def _audit(**kwargs: Any) -> None:
-    from contests.services._common import audit
-
     audit(**kwargs)
 
 
 def _results_changed(round_ids: set[int]) -> None:
     """The stored rankings of these rounds no longer match (leaderboards.selectors.ranking_freshness)."""
-    from contests.services.contests import round_results_changed
-
     round_results_changed(round_ids=round_ids)
 
 

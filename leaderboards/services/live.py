@@ -28,10 +28,18 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from contests.models import Attempt, Registration, Round, ScoreboardVisibility
+from contests.models import Attempt, Registration, Round
 from leaderboards.services.boards import KEY_SQL, BoardRow, LiveEntry, NotReady, get_board
 from leaderboards.services.ranking import counted_attempts_sql
 from leaderboards.strategies import LIVE_ORDER, policy_for
+from leaderboards.visibility import (
+    display_name,
+    freeze_at,
+    public_view,
+    registration_names_unless_disqualified,
+    viewer_visibility,
+)
+from realtime import events
 
 logger = logging.getLogger(__name__)
 
@@ -50,14 +58,6 @@ def push_top() -> int:
 # --------------------------------------------------------------------------------------------------
 # Round rules
 # --------------------------------------------------------------------------------------------------
-
-
-def freeze_at(round: Round) -> dt.datetime | None:
-    """When the public board freezes (None: the round's board never freezes)."""
-    s = round.settings
-    if s.scoreboard_visibility != ScoreboardVisibility.FROZEN or s.freeze_minutes <= 0:
-        return None
-    return round.effective_closes_at - dt.timedelta(minutes=s.freeze_minutes)
 
 
 def expire_at(round: Round) -> int:
@@ -192,8 +192,6 @@ def leaderboard_record_attempts(*, attempts: Sequence[Attempt]) -> int:
     One query for the whole batch (names, leaving out disqualified people); per round, one Redis round trip
     for the compare-and-sets (a pipeline), one for the rebuild-lock check and one for the push throttle. A
     lost board is rebuilt (the rebuild reads the committed attempts)."""
-    from leaderboards.selectors import registration_names_unless_disqualified
-
     finished = [a for a in attempts if a.status in ("submitted", "expired") and a.submitted_at is not None]
     names = registration_names_unless_disqualified(registration_ids={a.registration_id for a in finished})
     by_round: dict[int, list[Attempt]] = defaultdict(list)
@@ -327,8 +325,6 @@ class PushPlan:
 
 
 def push_plan(round: Round, *, now: dt.datetime | None = None) -> PushPlan:
-    from leaderboards.selectors import public_view
-
     return PushPlan(round_id=round.pk, public_view=public_view(round=round, now=now or timezone.now()),
                     has_frozen=freeze_at(round) is not None)
 
@@ -370,8 +366,6 @@ def _flush_safely(plan: PushPlan, round: Round) -> None:
 
 
 def rows_payload(rows: list[BoardRow], *, masked: bool) -> list[dict[str, Any]]:
-    from leaderboards.selectors import display_name
-
     return [{"rank": r.rank, "position": r.position, "user_id": r.user_id, "unit_id": r.unit_id,
              "name": display_name(r.name, masked=masked), "score": str(r.score.normalize() if r.score else 0),
              "duration_ms": r.duration_ms} for r in rows]
@@ -379,8 +373,6 @@ def rows_payload(rows: list[BoardRow], *, masked: bool) -> list[dict[str, Any]]:
 
 def board_event(type_: str, *, round_id: int, view: str, masked: bool, limit: int | None = None,
                 **fields: Any) -> dict[str, Any]:
-    from realtime import events
-
     board = get_board()
     version = board.version(round_id)
     rows = board.top(round_id, view, limit=limit or push_top())
@@ -392,8 +384,6 @@ def board_event(type_: str, *, round_id: int, view: str, masked: bool, limit: in
 def leaderboard_flush(*, plan: PushPlan, round: Round) -> int:
     """Send the current boards to the round's groups, release the throttle, re-arm if changed meanwhile.
     Returns the version sent."""
-    from realtime import events
-
     board = get_board()
     sent = board.version(plan.round_id)
     try:
@@ -433,9 +423,6 @@ class SocketView:
 def socket_open(*, round_id: int, user: Any, now: dt.datetime | None = None) -> tuple[SocketView, list[dict]]:
     """Who may see what on ``ws/leaderboards/<round_id>/``: returns the group to join and the first frames
     (a snapshot and the viewer's own rank, or ``leaderboard.hidden``). Raises RoundNotVisible."""
-    from leaderboards.selectors import viewer_visibility
-    from realtime import events
-
     now = now or timezone.now()
     round = Round.objects.select_related("contest").filter(pk=round_id).first()
     if round is None:
@@ -464,8 +451,6 @@ def socket_open(*, round_id: int, user: Any, now: dt.datetime | None = None) -> 
 
 def my_rank_frame(*, view: SocketView, user_id: int) -> dict[str, Any]:
     """``leaderboard.rank``: the viewer's rank overall and in their unit (null when not on the board)."""
-    from realtime import events
-
     board = get_board()
     row = unit_row = None
     if view.view is not None:

@@ -24,7 +24,10 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tenancy import has_role
+from contests import errors as contest_errors
 from contests.models import Attempt, AttemptStatus, Round
+from contests.services._common import audit
+from contests.services.contests import round_close as contests_round_close
 from leaderboards import errors
 from leaderboards.models import (
     LOCKED_STATUSES,
@@ -229,8 +232,6 @@ def ranking_compute(*, round: Round, actor: Any = None, revision_reason: str = "
     keep the previous version's; ``prize_places`` alone (no tiers) marks that many winners without a tier.
     Stores ``Round.results_revision`` as the version's ``inputs_revision`` (read under the round's lock).
     """
-    from contests.services._common import audit
-
     now = now or timezone.now()
     revision_reason = (revision_reason or "").strip()
     if prizes is not None:
@@ -296,9 +297,6 @@ def round_close(*, round: Round, actor: Any = None, now: dt.datetime | None = No
     ``closed_at``) is ``contests.services.contests.round_close``; this adds the ranking. Idempotent: a round
     that already has a ranking gets it back unchanged. Raises RoundNotClosed before the (extended) close.
     """
-    from contests import errors as contest_errors
-    from contests.services.contests import round_close as contests_round_close
-
     try:
         round = contests_round_close(round=round, now=now, actor=actor)
     except contest_errors.RoundNotOpen as exc:

@@ -1,4 +1,4 @@
-"""Rescoring after a question correction (``questionbank.services.question_corrected``).
+"""Rescoring after a question correction (``questionbank.services.review.question_corrected``).
 
 A reviewer corrected a question version in place (usually a wrong key): every attempt that drew it gets the
 corrected key on its ``AttemptQuestion`` row and is scored again from its stored answers with the round's
@@ -17,15 +17,17 @@ from django.db import transaction
 
 from contests.models import FINISHED_STATUSES, Answer, Attempt, AttemptQuestion, AttemptStatus, Round
 from contests.scoring import get_strategy
+from contests.services._common import audit, bulk_update_rows
+from contests.services.attempts.finish import attempt_score_inputs
+from contests.services.attempts.start import snapshot_question
+from contests.services.contests import round_results_changed
+from leaderboards.services.live import leaderboard_rebuild
 
 BATCH = 500
 
 
 def attempts_rescore_for_question(*, question: Any, actor: Any = None) -> dict[str, int]:
     """Refresh the key of every drawn copy of ``question`` and rescore the finished attempts. Returns counts."""
-    from contests.services._common import audit, bulk_update_rows
-    from contests.services.attempts import attempt_score_inputs, snapshot_question
-
     _, key = snapshot_question(question)
     statuses = (*FINISHED_STATUSES, AttemptStatus.DISQUALIFIED)
     attempt_ids = list(AttemptQuestion.objects.filter(question=question, attempt__status__in=statuses)
@@ -60,16 +62,12 @@ def attempts_rescore_for_question(*, question: Any, actor: Any = None) -> dict[s
             bulk_update_rows(touched, ["score", "correct_count"])
             bulk_update_rows(touched_answers, ["is_correct", "points_awarded"])
             changed += len(touched)
-        from contests.services.contests import round_results_changed
-
         round_results_changed(round_ids=rounds)
         audit(actor=actor, action="leaderboards.attempts_rescored", target=question,
               organisation=getattr(question, "organisation_id", None),
               data={"attempts": len(attempt_ids), "changed": changed, "rounds": sorted(rounds)})
 
         def rebuild() -> None:
-            from leaderboards.services.live import leaderboard_rebuild
-
             for round in Round.objects.filter(pk__in=rounds).select_related("contest"):
                 leaderboard_rebuild(round=round)
 

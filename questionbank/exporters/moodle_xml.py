@@ -18,8 +18,10 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING
 
+from questionbank.exporters import question_to_parsed
 from questionbank.importers._common import join_category_path, short
 from questionbank.importers.base import ParsedOption, ParsedQuestion
+from questionbank.models import QuestionOption
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -142,9 +144,6 @@ def export_questions(out: str | IO[bytes], queryset: QuerySet[Question]) -> int:
     or a binary file); returns how many were written. Media are embedded, and links to a stored media file
     in the texts become ``@@PLUGINFILE@@/name`` again so an import relinks them to its own copies."""
     from django.db.models import Prefetch
-
-    from questionbank.exporters import question_to_parsed
-    from questionbank.models import QuestionOption
 
     parsed: list[ParsedQuestion] = []
     base = (queryset.order_by("id").select_related("topic")

@@ -25,7 +25,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.auth import SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY
 from accounts.models import User
 from contests.models import Contest
-from contests.services.attempts import attempt_start
+from contests.services.attempts.start import attempt_start
 from contests.services.registrations import registration_create
 
 user = User.objects.get(phone="0912345678")

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent
 from contests.models import Attempt, Contest, OverrideGrant, Registration, Round
-from contests.services.attempts import attempt_start
+from contests.services.attempts.start import attempt_start
 from tests.contests.factories import ContestFactory, RoundFactory, bank, register
 from tests.factories import CitizenProfileFactory
 from tests.tenancy_harness import assert_admin_closed, assert_admin_isolated

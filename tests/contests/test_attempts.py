@@ -7,12 +7,10 @@ import pytest
 
 from contests import errors
 from contests.models import Answer, AttemptQuestion, AttemptStatus, SubmitKind
-from contests.services.attempts import (
-    attempt_answer,
-    attempt_start,
-    attempt_state,
-    attempt_submit,
-)
+from contests.services.attempts.answers import attempt_answer
+from contests.services.attempts.finish import attempt_submit
+from contests.services.attempts.start import attempt_start
+from contests.services.attempts.state import attempt_state
 
 pytestmark = pytest.mark.django_db
 
@@ -245,7 +243,7 @@ def test_answers_to_a_submitted_attempt_are_rejected(citizen, registration, roun
 
 
 def test_prediction_rules(citizen, registration, round_, now):
-    from contests.services.attempts import attempt_set_prediction
+    from contests.services.attempts.answers import attempt_set_prediction
 
     attempt, _ = start(citizen, round_, now)
     ok = attempt_set_prediction(attempt_id=attempt.pk, user_id=citizen.pk, prediction=120, client_seq=4, now=now)
@@ -278,7 +276,7 @@ def test_state_has_no_keys_and_resumes_answers(citizen, registration, round_, no
 
 
 def test_one_at_a_time_releases_questions_in_order(citizen, registration, round_, now):
-    from contests.services.attempts import attempt_next_question
+    from contests.services.attempts.answers import attempt_next_question
 
     round_.presentation = "one_at_a_time"
     round_.save()

@@ -9,7 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from contests.models import Answer
-from contests.services.attempts import AnswerItem, attempt_answers_store_batch, attempt_start
+from contests.services.attempts.answers import AnswerItem, attempt_answers_store_batch
+from contests.services.attempts.start import attempt_start
 from tests.contests.factories import register
 from tests.contests.test_attempts import correct_option, wrong_option
 from tests.factories import CitizenProfileFactory
@@ -106,7 +107,7 @@ def test_portable_pair_lookup_used_on_sqlite_gives_the_same_results(org_a, conte
 
     [(u1, a1, q1)] = make_attempts(1, org_a, contest, round_, now)
     monkeypatch.setattr(connections["default"], "vendor", "sqlite")
-    from contests.services.attempts import _pairs_q
+    from contests.services.attempts.answers import _pairs_q
 
     assert "unnest" not in str(_pairs_q([(a1.pk, 1)]))
     results = attempt_answers_store_batch(items=items_for([(u1, a1, q1)]), now=now)

@@ -12,9 +12,9 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from contests import errors
+from contests.blueprints import blueprint_problems
 from contests.models import validate_blueprint
-from contests.selectors import blueprint_problems
-from contests.services.attempts import attempt_start, draw_questions
+from contests.services.attempts.start import attempt_start, draw_questions
 from questionbank.models import Question, QuestionStatus, Topic, Visibility
 from tests.contests.factories import ContestFactory, RoundFactory, bank
 

@@ -10,7 +10,8 @@ import pytest
 
 from contests.models import Answer, Attempt, AttemptStatus, SubmitKind
 from contests.services._common import bulk_update_rows
-from contests.services.attempts import attempt_answer, attempt_start
+from contests.services.attempts.answers import attempt_answer
+from contests.services.attempts.start import attempt_start
 from tests.contests.factories import register
 from tests.factories import CitizenProfileFactory
 

@@ -10,7 +10,9 @@ import pytest
 from django.db import connection, transaction
 
 from contests.models import Attempt, AttemptStatus
-from contests.services.attempts import attempt_answer, attempt_start, attempt_submit
+from contests.services.attempts.answers import attempt_answer
+from contests.services.attempts.finish import attempt_submit
+from contests.services.attempts.start import attempt_start
 from tests.contests.test_attempts import correct_option
 
 pytestmark = pytest.mark.django_db(transaction=True)

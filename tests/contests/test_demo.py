@@ -6,7 +6,7 @@ import pytest
 
 from contests.demo import CONTEST_SLUG, load
 from contests.models import Contest, Round
-from contests.services.attempts import attempt_start
+from contests.services.attempts.start import attempt_start
 from contests.services.registrations import registration_create
 from questionbank.models import Question
 from tests.factories import CitizenProfileFactory, OrganisationFactory

@@ -10,7 +10,9 @@ from django.core.exceptions import PermissionDenied
 from accounts.models import AuditEvent
 from contests import errors
 from contests.models import AttemptStatus, OverrideGrant
-from contests.services.attempts import attempt_answer, attempt_start, attempt_submit, attempts_sweep_expired
+from contests.services.attempts.answers import attempt_answer
+from contests.services.attempts.finish import attempt_submit, attempts_sweep_expired
+from contests.services.attempts.start import attempt_start
 from contests.services.contests import round_close
 from contests.services.overrides import override_extra_time, round_extend
 from tests.contests.factories import register

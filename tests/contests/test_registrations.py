@@ -9,7 +9,7 @@ from accounts.models import AuditEvent
 from accounts.services import profile_frozen_fields
 from contests import errors
 from contests.models import ContestVisibility, Registration
-from contests.services.attempts import attempt_start
+from contests.services.attempts.start import attempt_start
 from contests.services.registrations import registration_correct, registration_create
 from tests.contests.factories import ContestFactory
 from tests.factories import CitizenProfileFactory, OrganisationFactory, make_staff

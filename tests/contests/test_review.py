@@ -10,7 +10,10 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.urls import reverse
 
 from contests.selectors import attempt_review
-from contests.services.attempts import attempt_answer, attempt_start, attempt_state, attempt_submit
+from contests.services.attempts.answers import attempt_answer
+from contests.services.attempts.finish import attempt_submit
+from contests.services.attempts.start import attempt_start
+from contests.services.attempts.state import attempt_state
 from tests.contests.test_attempts import correct_option
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,5 @@
-"""Submit (idempotent), automatic submit by the sweeper, lazy enforcement, broadcasts after commit."""
+"""Submit (idempotent), automatic submit by the sweeper, reads that report an expired attempt without
+finishing it, broadcasts after commit."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from decimal import Decimal
 import pytest
 
 from contests.models import Attempt, AttemptStatus, SubmitKind
-from contests.selectors import attempt_get_for_user
-from contests.services.attempts import attempt_answer, attempt_start, attempt_submit, attempts_sweep_expired
+from contests.selectors import attempt_get_for_user, attempt_status_at
+from contests.services.attempts.answers import attempt_answer
+from contests.services.attempts.finish import attempt_submit, attempts_sweep_expired
+from contests.services.attempts.start import attempt_start
 from tests.contests.test_attempts import correct_option
 
 pytestmark = pytest.mark.django_db
@@ -105,12 +108,44 @@ def test_sweeper_skips_rows_locked_by_another_transaction(citizen, registration,
     assert Attempt.objects.get(pk=attempt.pk).submitted_at == attempt.deadline
 
 
-def test_lazy_enforcement_on_read(citizen, registration, round_, now):
+def test_a_read_reports_an_expired_attempt_without_writing(citizen, registration, round_, now):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     attempt = attempt_start(user=citizen, round=round_, now=now)
-    read = attempt_get_for_user(attempt_id=attempt.pk, user_id=citizen.pk,
-                                now=attempt.deadline + dt.timedelta(seconds=30))
-    assert read.status == AttemptStatus.EXPIRED
-    assert read.submitted_at == attempt.deadline
+    later = attempt.deadline + dt.timedelta(seconds=30)
+    with CaptureQueriesContext(connection) as queries:
+        read = attempt_get_for_user(attempt_id=attempt.pk, user_id=citizen.pk)
+        status = attempt_status_at(attempt=read, now=later)
+    assert status == AttemptStatus.EXPIRED
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["SELECT"]
+    assert Attempt.objects.get(pk=attempt.pk).status == AttemptStatus.IN_PROGRESS
+    # Within the grace the attempt is still in progress; a finished one keeps its stored status.
+    assert attempt_status_at(attempt=read, now=attempt.deadline) == AttemptStatus.IN_PROGRESS
+    done = attempt_submit(attempt=attempt, now=now + dt.timedelta(seconds=5))
+    assert attempt_status_at(attempt=done, now=later) == AttemptStatus.SUBMITTED
+
+
+def test_the_writer_path_and_the_sweeper_finish_what_a_read_reported_expired(citizen, registration, round_, now):
+    from contests.services.attempts.finish import attempt_finalise_if_expired
+
+    first = attempt_start(user=citizen, round=round_, now=now)
+    later = first.deadline + dt.timedelta(seconds=30)
+    read = attempt_get_for_user(attempt_id=first.pk, user_id=citizen.pk)
+    assert attempt_status_at(attempt=read, now=later) == AttemptStatus.EXPIRED
+    finished = attempt_finalise_if_expired(attempt=read, now=later)
+    assert finished.status == AttemptStatus.EXPIRED
+    assert finished.submitted_at == first.deadline
+    assert Attempt.objects.get(pk=first.pk).status == AttemptStatus.EXPIRED
+
+    second = attempt_start(user=citizen, round=round_, now=now + dt.timedelta(hours=1))
+    later = second.deadline + dt.timedelta(seconds=30)
+    assert attempt_status_at(attempt=attempt_get_for_user(attempt_id=second.pk, user_id=citizen.pk),
+                             now=later) == AttemptStatus.EXPIRED
+    assert attempts_sweep_expired(now=later) == 1
+    swept = Attempt.objects.get(pk=second.pk)
+    assert swept.status == AttemptStatus.EXPIRED
+    assert swept.submitted_at == second.deadline
 
 
 def test_client_submit_after_grace_counts_as_automatic(citizen, registration, round_, now):

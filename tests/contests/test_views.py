@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from contests.models import Attempt, ContestVisibility, Registration
-from contests.services.attempts import attempt_submit
+from contests.services.attempts.finish import attempt_submit
 from tests.contests.factories import ContestFactory
 from tests.factories import CitizenProfileFactory
 
@@ -59,7 +59,7 @@ def test_register_start_exam_submit_result_flow(client, citizen, contest, round_
 
 
 def test_other_peoples_attempts_are_404(client, citizen, registration, round_, org_a):
-    from contests.services.attempts import attempt_start
+    from contests.services.attempts.start import attempt_start
 
     attempt = attempt_start(user=citizen, round=round_)
     intruder = CitizenProfileFactory(unit=org_a).user
@@ -84,7 +84,7 @@ def test_login_required_for_writes(client, contest, round_):
 def test_my_attempts_finalises_expired_attempts(client, citizen, registration, round_):
     import datetime as dt
 
-    from contests.services.attempts import attempt_start
+    from contests.services.attempts.start import attempt_start
 
     attempt = attempt_start(user=citizen, round=round_, now=round_.opens_at + dt.timedelta(minutes=1))
     client.force_login(citizen)
@@ -93,6 +93,31 @@ def test_my_attempts_finalises_expired_attempts(client, citizen, registration, r
     assert attempt.status == "expired"
     assert attempt.submitted_at == attempt.deadline
     assert "Xem kết quả" in page
+
+
+def test_exam_page_of_an_attempt_whose_time_is_up_leads_to_its_result(client, citizen, registration, round_):
+    """The exam page only reads (the attempt is still in progress in the database when it redirects); the
+    result page finishes it at its deadline and shows it as submitted automatically, with its score."""
+    import datetime as dt
+
+    from contests.services.attempts.start import attempt_start
+
+    attempt = attempt_start(user=citizen, round=round_, now=round_.opens_at + dt.timedelta(minutes=1))
+    client.force_login(citizen)
+    exam = client.get(reverse("contests:exam", kwargs={"attempt_id": attempt.pk}))
+    assert exam.status_code == 302
+    assert exam["Location"] == reverse("contests:result", kwargs={"attempt_id": attempt.pk})
+    attempt.refresh_from_db()
+    assert attempt.status == "in_progress"
+    page = client.get(exam["Location"])
+    assert page.status_code == 200
+    attempt.refresh_from_db()
+    assert attempt.status == "expired"
+    assert attempt.submitted_at == attempt.deadline
+    assert attempt.score is not None
+    html = page.content.decode()
+    assert "tự động nộp khi hết giờ" in html
+    assert f"{attempt.correct_count}/{attempt.question_count}" in html
 
 
 def test_registration_offers_only_allowed_units(client, citizen, contest, org_a):

@@ -30,7 +30,9 @@ pytestmark = pytest.mark.django_db
 
 def test_an_essay_submitted_any_time_enters_the_queue(org_a, citizen, django_capture_on_commit_callbacks):
     """Through the real submit path (while the round is open, after other essays were graded)."""
-    from contests.services.attempts import attempt_answer, attempt_start, attempt_submit
+    from contests.services.attempts.answers import attempt_answer
+    from contests.services.attempts.finish import attempt_submit
+    from contests.services.attempts.start import attempt_start
     from tests.contests.factories import ContestFactory, QuestionFactory, RoundFactory, register
 
     essay = QuestionFactory(organisation=org_a, type="essay")

@@ -98,7 +98,8 @@ def test_live_selection_policy(any_lb, people, lb_round, policy, expected):
 
 
 def test_real_submit_updates_the_board_after_commit(redis_lb, org_a, django_capture_on_commit_callbacks):
-    from contests.services.attempts import attempt_start, attempt_submit
+    from contests.services.attempts.finish import attempt_submit
+    from contests.services.attempts.start import attempt_start
     from tests.contests.factories import ContestFactory, RoundFactory, bank, register
     from tests.factories import CitizenProfileFactory
 

@@ -11,11 +11,13 @@ from django_tasks_db.models import DBTaskResult
 
 from accounts.models import AuditEvent
 from contests.models import Attempt, AttemptQuestion
-from contests.services.attempts import attempt_answer, attempt_start, attempt_submit
+from contests.services.attempts.answers import attempt_answer
+from contests.services.attempts.finish import attempt_submit
+from contests.services.attempts.start import attempt_start
 from leaderboards.services import live
 from leaderboards.services.ranking import ranking_compute, round_close
 from leaderboards.tasks import rescore_question_task
-from questionbank.services import question_correct
+from questionbank.services.review import question_correct
 from tests.contests.factories import ContestFactory, RoundFactory, bank, register
 from tests.contests.test_attempts import correct_option, wrong_option
 from tests.factories import CitizenProfileFactory, make_staff

@@ -20,7 +20,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from contests.services.attempts import attempt_start
+from contests.services.attempts.start import attempt_start
 from tests.browser.conftest import ROOT, _free_port, _wait_for_server_sessions_to_end
 from tests.contests.factories import ContestFactory, RoundFactory, bank, register
 from tests.factories import CitizenProfileFactory

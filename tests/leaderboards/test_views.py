@@ -7,8 +7,9 @@ import pytest
 from django.urls import reverse
 
 from leaderboards.models import RankingStatus, RoundRanking
-from leaderboards.selectors import display_name, unit_stats
+from leaderboards.selectors import unit_stats
 from leaderboards.services.ranking import round_close
+from leaderboards.visibility import display_name
 from tests.factories import make_staff
 
 pytestmark = pytest.mark.django_db

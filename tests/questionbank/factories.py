@@ -7,9 +7,9 @@ import itertools
 from decimal import Decimal
 from typing import Any
 
-from questionbank import services
 from questionbank.importers.base import ParsedOption
 from questionbank.models import Question, QuestionStatus, Topic
+from questionbank.services.questions import question_create
 
 _counter = itertools.count(1)
 _SUBJECTS = ["người đi bộ", "người điều khiển xe đạp", "người lái xe ô tô", "người đi xe máy",
@@ -36,7 +36,7 @@ def make_question(organisation: Any, *, status: str = QuestionStatus.APPROVED, a
     kwargs.setdefault("stem", unique_stem())
     if kwargs["type"] in ("single", "multiple", "truefalse") and "options" not in kwargs:
         kwargs["options"] = single_options()
-    question = services.question_create(organisation=organisation, author=None, topic=topic, **kwargs)
+    question = question_create(organisation=organisation, author=None, topic=topic, **kwargs)
     updates: dict[str, Any] = {}
     if author is not None:
         updates["author"] = author

@@ -224,7 +224,7 @@ def test_preview_page_respects_visibility(client, org_a, org_b):
 
 
 def test_edit_used_question_in_admin_makes_new_version(client, org_a):
-    from questionbank import services
+    from questionbank.services._common import _used_checkers, register_used_checker
 
     writer = make_staff(org_a, Role.WRITER)
     q = make_question(org_a, status=QuestionStatus.APPROVED)
@@ -233,7 +233,7 @@ def test_edit_used_question_in_admin_makes_new_version(client, org_a):
     def checker(question):
         return question.pk in drawn
 
-    services.register_used_checker(checker)
+    register_used_checker(checker)
     try:
         client.force_login(writer)
         data = _form_data(org_a, stem="Nội dung mới sau khi đã dùng trong đợt thi thứ nhất?",
@@ -241,7 +241,7 @@ def test_edit_used_question_in_admin_makes_new_version(client, org_a):
         response = client.post(change_url(q), data)
         assert response.status_code == 302
     finally:
-        services._used_checkers.remove(checker)
+        _used_checkers.remove(checker)
     new = Question.objects.get(family_id=q.family_id, is_current=True)
     assert new.pk != q.pk
     assert new.version == 2
@@ -255,9 +255,9 @@ def test_edit_used_question_in_admin_makes_new_version(client, org_a):
 
 
 def test_changelist_query_count_does_not_grow_with_rows(client, org_a, django_assert_max_num_queries):
-    from questionbank import services
+    from questionbank.services.questions import topic_get_or_create_path
 
-    topic = services.topic_get_or_create_path(path=["Luật A", "Chương B", "Mục C"])
+    topic = topic_get_or_create_path(path=["Luật A", "Chương B", "Mục C"])
     for _ in range(30):
         make_question(org_a, topic=topic)
     client.force_login(make_staff(org_a, Role.REVIEWER))

@@ -8,9 +8,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from questionbank import services
 from questionbank.importers.base import ParsedOption
 from questionbank.models import Question, QuestionStatus, Visibility
+from questionbank.services.questions import question_create, topic_get_or_create_path
 from tests.questionbank.xlsx_helpers import VALID_ROWS, VI_HEADERS, workbook_bytes
 
 pytestmark = pytest.mark.django_db
@@ -107,31 +107,31 @@ def _snapshot(q: Question) -> tuple:
 
 
 def test_export_import_round_trip(tmp_path, org_a, org_b):
-    topic = services.topic_get_or_create_path(path=["Bộ luật Dân sự", "Giao dịch dân sự"])
+    topic = topic_get_or_create_path(path=["Bộ luật Dân sự", "Giao dịch dân sự"])
     made = [
-        services.question_create(
+        question_create(
             organisation=org_a, author=None, type="single", topic=topic, difficulty="hard", points=Decimal("2.5"),
             stem="<p>Theo <b>Bộ luật Dân sự 2015</b>, người từ đủ bao nhiêu tuổi là người thành niên?</p>",
             explanation="Điều 20 BLDS 2015: người thành niên là người từ đủ 18 tuổi trở lên.",
             citation_document="91/2015/QH13", citation_article="20", citation_clause="1", tags=["dân sự", "tuổi"],
             options=[ParsedOption("Đủ 16 tuổi", Decimal(0), "Chưa đúng"), ParsedOption("Đủ 18 tuổi", Decimal(1)),
                      ParsedOption("Đủ 20 tuổi", Decimal(0))]),
-        services.question_create(
+        question_create(
             organisation=org_a, author=None, type="multiple", stem="Những giấy tờ nào là giấy tờ tuỳ thân hợp lệ?",
             options=[ParsedOption("Thẻ căn cước", Decimal("0.33333")), ParsedOption("Hộ chiếu", Decimal("0.33333")),
                      ParsedOption("Thẻ thư viện", Decimal("-0.5")),
                      ParsedOption("Giấy chứng nhận căn cước", Decimal("0.33334"))]),
-        services.question_create(organisation=org_a, author=None, type="truefalse",
+        question_create(organisation=org_a, author=None, type="truefalse",
                                  stem="Người đủ 16 tuổi được lái xe mô tô dung tích 125 cm³.",
                                  options=[ParsedOption("Đúng"), ParsedOption("Sai", Decimal(1), "Cần đủ 18 tuổi")]),
-        services.question_create(organisation=org_a, author=None, type="numeric",
+        question_create(organisation=org_a, author=None, type="numeric",
                                  stem="Nồng độ cồn tối đa cho phép khi lái xe (mg/100 ml máu) là bao nhiêu?",
                                  options=[ParsedOption("0", Decimal(1), tolerance=Decimal("0")),
                                           ParsedOption("50", Decimal("0.5"), tolerance=Decimal("10"))]),
-        services.question_create(organisation=org_a, author=None, type="short",
+        question_create(organisation=org_a, author=None, type="short",
                                  stem="Cơ quan nào cấp thẻ căn cước?",
                                  options=[ParsedOption("Công an", Decimal(1)), ParsedOption("Bộ Công an", Decimal(1))]),
-        services.question_create(organisation=org_a, author=None, type="essay",
+        question_create(organisation=org_a, author=None, type="essay",
                                  stem="Trình bày ý nghĩa của việc đăng ký kết hôn.", points=Decimal(10)),
     ]
     out_path = tmp_path / "xuat.xlsx"

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from questionbank import dedupe, selectors
 from questionbank.importers.base import ParsedQuestion, ParseResult
 from questionbank.models import QuestionSimilarityKey, Visibility
-from questionbank.services import questions_import
+from questionbank.services.imports import questions_import
 from tests.questionbank.factories import make_question, single_options
 
 STEM = ("Người điều khiển xe mô tô hai bánh, xe gắn máy phải đội mũ bảo hiểm có cài quai đúng quy cách "

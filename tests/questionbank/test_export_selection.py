@@ -14,9 +14,10 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from accounts.models import Role
-from questionbank import services
 from questionbank.importers.base import ParsedOption
 from questionbank.models import Question, Visibility
+from questionbank.services.media import question_media_add
+from questionbank.services.questions import question_create, topic_get_or_create_path
 from tests.factories import make_staff
 
 pytestmark = pytest.mark.django_db
@@ -57,10 +58,10 @@ def _snapshot(q: Question) -> tuple:
 
 @pytest.fixture
 def bank(org_a):
-    traffic = services.topic_get_or_create_path(path=["Luật Giao thông đường bộ", "Nồng độ cồn"])
-    civil = services.topic_get_or_create_path(path=["Bộ luật Dân sự", "Người thành niên"])
+    traffic = topic_get_or_create_path(path=["Luật Giao thông đường bộ", "Nồng độ cồn"])
+    civil = topic_get_or_create_path(path=["Bộ luật Dân sự", "Người thành niên"])
     made = [
-        services.question_create(
+        question_create(
             organisation=org_a, author=None, type="single", topic=civil, difficulty="hard", points=Decimal("2.5"),
             stem="<p>Theo <b>Bộ luật Dân sự 2015</b>, người từ đủ bao nhiêu tuổi là người thành niên?</p>",
             explanation="Điều 20 BLDS 2015: người thành niên là người từ đủ 18 tuổi trở lên.",
@@ -68,33 +69,33 @@ def bank(org_a):
             options=[ParsedOption("Đủ 16 tuổi", Decimal(0), "Chưa đúng"),
                      ParsedOption("Đủ 18 tuổi", Decimal(1), "Chính xác"),
                      ParsedOption("Đủ 20 tuổi", Decimal("-0.5"))]),
-        services.question_create(
+        question_create(
             organisation=org_a, author=None, type="multiple", difficulty="easy",
             stem="Những giấy tờ nào là giấy tờ tuỳ thân hợp lệ?", tags=["căn cước"],
             options=[ParsedOption("Thẻ căn cước", Decimal("0.5"), "Đúng"), ParsedOption("Hộ chiếu", Decimal("0.5")),
                      ParsedOption("Thẻ thư viện", Decimal("-1"), "Không phải giấy tờ tuỳ thân")]),
-        services.question_create(organisation=org_a, author=None, type="truefalse", topic=traffic,
+        question_create(organisation=org_a, author=None, type="truefalse", topic=traffic,
                                  stem="Người đủ 16 tuổi được lái xe mô tô dung tích 125 cm³.",
                                  citation_document="23/2008/QH12", citation_article="60",
                                  options=[ParsedOption("Đúng", Decimal(0), "Sai rồi"),
                                           ParsedOption("Sai", Decimal(1), "Cần đủ 18 tuổi")]),
-        services.question_create(organisation=org_a, author=None, type="numeric", topic=traffic, difficulty="hard",
+        question_create(organisation=org_a, author=None, type="numeric", topic=traffic, difficulty="hard",
                                  stem="Nồng độ cồn tối đa cho phép khi lái xe (mg/100 ml máu) là bao nhiêu?",
                                  options=[ParsedOption("0", Decimal(1), "Đúng: cấm tuyệt đối", Decimal("0")),
                                           ParsedOption("50", Decimal("0.5"), "", Decimal("10"))]),
-        services.question_create(organisation=org_a, author=None, type="short",
+        question_create(organisation=org_a, author=None, type="short",
                                  stem="Cơ quan nào cấp thẻ căn cước?",
                                  options=[ParsedOption("Công an", Decimal(1)),
                                           ParsedOption("Bộ Công an", Decimal("0.8"))]),
-        services.question_create(organisation=org_a, author=None, type="essay", topic=civil,
+        question_create(organisation=org_a, author=None, type="essay", topic=civil,
                                  stem="Trình bày ý nghĩa của việc đăng ký kết hôn.", points=Decimal(10),
                                  explanation="Luật Hôn nhân và gia đình 2014, Điều 9."),
     ]
-    media = services.question_media_add(question=made[0], actor=None, filename="bien-bao.png", content=PNG)
+    media = question_media_add(question=made[0], actor=None, filename="bien-bao.png", content=PNG)
     Question.objects.filter(pk=made[0].pk).update(
         stem=f'<p>Theo <b>Bộ luật Dân sự 2015</b>, xem hình: <img src="{media.file.url}"></p>')
     made[0].refresh_from_db()
-    not_selected = services.question_create(organisation=org_a, author=None, type="essay",
+    not_selected = question_create(organisation=org_a, author=None, type="essay",
                                             stem="Câu hỏi không được chọn để xuất.")
     return made, not_selected
 
@@ -135,7 +136,7 @@ def test_command_format_option_overrides_extension(tmp_path, bank, org_b):
 
 def test_admin_action_exports_the_selection(client, tmp_path, bank, org_a, org_b):
     made, _ = bank
-    foreign = services.question_create(organisation=org_b, author=None, type="essay", visibility=Visibility.PRIVATE,
+    foreign = question_create(organisation=org_b, author=None, type="essay", visibility=Visibility.PRIVATE,
                                        stem="Câu hỏi riêng của xã khác.")
     client.force_login(make_staff(org_a, Role.ORGANISER))
     response = client.post(reverse("admin:questionbank_question_changelist"),

@@ -11,7 +11,7 @@ from questionbank.importers import xlsx
 from questionbank.importers.base import ImportFileError
 from questionbank.importers.detect import detect_format, parse_file
 from questionbank.models import Question, QuestionStatus, Tag, Topic
-from questionbank.services import questions_import
+from questionbank.services.imports import questions_import
 from tests.questionbank.xlsx_helpers import VALID_ROWS, VI_HEADERS, workbook_bytes
 
 

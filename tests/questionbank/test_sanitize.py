@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from questionbank.sanitize import clean_html, clean_text, html_to_text
-from questionbank.services import question_create
+from questionbank.services.questions import question_create
 from tests.questionbank.factories import single_options
 
 

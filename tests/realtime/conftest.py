@@ -19,7 +19,7 @@ from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
-from contests.services.attempts import attempt_start
+from contests.services.attempts.start import attempt_start
 from questionbank.models import QuestionOption
 from tests.contests.factories import ContestFactory, QuestionFactory, RoundFactory, register
 from tests.factories import CitizenProfileFactory
@@ -128,7 +128,7 @@ async def open_client():
     """Factory: ``await open_client(attempt_id, cookie)`` → connected ExamClient. Cleans up the per-loop
     writer and the database pool (their threads hold connections to the test database)."""
     from realtime import db
-    from realtime.writer import close_writer
+    from realtime.batching import batchers_close
 
     clients: list[ExamClient] = []
 
@@ -144,7 +144,7 @@ async def open_client():
     for client in clients:
         with contextlib.suppress(Exception):  # already closed by the server
             await client.close()
-    await close_writer()
+    await batchers_close()
     db.shutdown()
     # sync_to_async (thread-sensitive) calls of the test and of Channels' auth ran in one shared thread.
     await sync_to_async(connections.close_all)()

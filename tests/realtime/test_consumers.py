@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent
 from contests.models import Answer, Attempt, AttemptQuestion, AttemptStatus, SubmitKind
-from contests.services.attempts import attempts_sweep_expired
+from contests.services.attempts.finish import attempts_sweep_expired
 from realtime import events, protocol
 from tests.realtime.conftest import make_exam
 

@@ -8,7 +8,9 @@ import pytest
 from django.utils import timezone
 
 from contests.models import Attempt, AttemptQuestion, AttemptStatus
-from contests.services.attempts import attempt_answer, attempt_set_prediction, attempt_state, attempt_submit
+from contests.services.attempts.answers import attempt_answer, attempt_set_prediction
+from contests.services.attempts.finish import attempt_submit
+from contests.services.attempts.state import attempt_state
 from realtime.snapshots import OpenRequest, attempts_open_batch
 from tests.factories import CitizenProfileFactory
 from tests.realtime.conftest import make_exam

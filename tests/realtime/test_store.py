@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from contests.models import Answer, Attempt, AttemptQuestion, AttemptStatus
-from contests.services.attempts import AnswerItem, attempt_answers_store_batch, attempt_start
+from contests.services.attempts.answers import AnswerItem, attempt_answers_store_batch
+from contests.services.attempts.start import attempt_start
 from questionbank.models import QuestionOption
 from realtime.store import answers_store_batch
 from tests.contests.factories import ContestFactory, QuestionFactory, RoundFactory, register

@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone
 
 from contests.models import Attempt, AttemptQuestion, AttemptStatus, SubmitKind
-from contests.services.attempts import attempt_answer, attempt_submit
+from contests.services.attempts.answers import attempt_answer
+from contests.services.attempts.finish import attempt_submit
 from realtime import events
 from realtime.submits import SubmitRequest, attempts_submit_batch
 from tests.factories import CitizenProfileFactory

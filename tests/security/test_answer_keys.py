@@ -31,7 +31,10 @@ from django.utils import timezone
 
 from contests.models import Answer, Attempt, AttemptQuestion
 from contests.selectors import attempt_review
-from contests.services.attempts import attempt_answer, attempt_state, attempt_submit, draw_questions
+from contests.services.attempts.answers import attempt_answer
+from contests.services.attempts.finish import attempt_submit
+from contests.services.attempts.start import draw_questions
+from contests.services.attempts.state import attempt_state
 from questionbank.models import QuestionOption
 from tests.contests.factories import ContestFactory, QuestionFactory, RoundFactory, register
 from tests.factories import CitizenProfileFactory
@@ -290,7 +293,7 @@ async def test_socket_frames_do_not_depend_on_the_key(org_a, citizen, open_clien
         marked_bank(org_a)
         round_ = open_round(org_a, max_attempts=2)
         register(citizen, round_.contest)
-        from contests.services.attempts import attempt_start
+        from contests.services.attempts.start import attempt_start
 
         return attempt_start(user=citizen, round=round_), session_cookie(citizen)
 

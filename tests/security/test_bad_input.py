@@ -18,7 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from contests.models import Attempt, ContestVisibility
-from contests.services.attempts import attempt_start, attempt_submit
+from contests.services.attempts.finish import attempt_submit
+from contests.services.attempts.start import attempt_start
 from tests.contests.factories import ContestFactory, RoundFactory, bank, register
 from tests.factories import CitizenProfileFactory, OrganisationFactory
 

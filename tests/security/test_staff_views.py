@@ -280,10 +280,10 @@ async def _socket_cleanup():
 
     from leaderboards.services.live import cancel_pending_pushes
     from realtime import db
-    from realtime.writer import close_writer
+    from realtime.batching import batchers_close
 
     cancel_pending_pushes()
-    await close_writer()
+    await batchers_close()
     db.shutdown()
     await sync_to_async(connections.close_all)()
 

@@ -15,10 +15,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Organisation
+from questionbank.errors import QuestionBankError
 from questionbank.importers.base import ImportFileError, Problem
 from questionbank.importers.detect import FORMAT_CHOICES, parse_file
 from questionbank.models import Visibility
-from questionbank.services import ImportReport, QuestionBankError, questions_import
+from questionbank.services.imports import ImportReport, questions_import
 
 
 class Command(BaseCommand):

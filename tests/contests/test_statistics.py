@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from contests.models import Answer, Attempt, AttemptQuestion, AttemptStatus, Registration
-from questionbank.selectors import question_item_statistics, round_test_statistics
+from contests.statistics import question_item_statistics, round_test_statistics
 from tests.contests.factories import RoundFactory
 from tests.factories import UserFactory
 from tests.questionbank.factories import make_question
@@ -109,15 +109,15 @@ def test_statistics_by_question_ids_use_whole_attempt_totals(data):
 def test_edit_after_a_real_attempt_leaves_the_attempt_intact(data, org_a):
     """With the contests app's own "used" checker: the attempts keep the version (and key) they drew."""
     from accounts.models import Role
-    from questionbank import services
     from questionbank.importers.base import ParsedOption
     from questionbank.models import Question
+    from questionbank.services.questions import question_update
     from tests.factories import make_staff
 
     rnd, (q1, _q2, _q3), q1_options = data
     before = list(AttemptQuestion.objects.filter(question=q1).values_list("id", "question_id", "snapshot"))
     writer = make_staff(org_a, Role.WRITER)
-    new = services.question_update(question=q1, actor=writer, stem="Nội dung đã sửa sau đợt thi",
+    new = question_update(question=q1, actor=writer, stem="Nội dung đã sửa sau đợt thi",
                                    options=[ParsedOption("Mới đúng", Decimal(1)), ParsedOption("Mới sai")])
     assert new.pk != q1.pk
     assert list(AttemptQuestion.objects.filter(question=q1).values_list("id", "question_id", "snapshot")) == before

@@ -1,0 +1,194 @@
+"""Item and test statistics of the questions drawn in contests (Moodle's quiz statistics; formulas in
+docs/question-bank.md): facility, SD, discrimination index and efficiency, the upper–lower 27 % index, option
+distributions, Cronbach's alpha. Read from the finished attempts of contests (their questions and marks),
+so they live here rather than in the question bank below.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from contests.models import FINISHED_STATUSES, AttemptQuestion
+from questionbank.models import QuestionOption
+
+
+@dataclass
+class OptionCount:
+    option_id: int
+    text: str
+    fraction: Any
+    count: int
+
+
+@dataclass
+class ItemStatistics:
+    question_id: int
+    times_drawn: int                      # finished attempts that drew this question version
+    graded: int                           # of which graded (ungraded essays are left out of the statistics)
+    facility: float | None                # mean mark / max mark, 0..1
+    sd: float | None                      # sample standard deviation of mark / max mark
+    discrimination_index: float | None    # 100 × correlation(item mark, rest-of-test mark)
+    discriminative_efficiency: float | None  # 100 × cov(item, test) / max cov attainable at this facility
+    discrimination_27: float | None       # facility(upper 27 % by test mark) − facility(lower 27 %)
+    unanswered: int = 0
+    options: list[OptionCount] | None = None
+
+
+@dataclass
+class TestStatistics:
+    round_id: int
+    attempts: int                         # finished attempts with the full number of slots
+    slots: int
+    mean: float | None                    # mean total of the auto-graded marks
+    sd: float | None
+    cronbach_alpha: float | None
+
+
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values)
+
+
+def _cov(a: Sequence[float], b: Sequence[float]) -> float:
+    ma, mb = _mean(a), _mean(b)
+    return sum((x - ma) * (y - mb) for x, y in zip(a, b, strict=True)) / (len(a) - 1)
+
+
+def _finished_rows(*, round_id: int | None, question_ids: Iterable[int] | None) -> Any:
+    """(attempt id, position, question id, points, points awarded, response) of finished attempts, ordered by
+    attempt — every question of each attempt, so test totals are complete."""
+    qs = AttemptQuestion.objects.filter(attempt__status__in=FINISHED_STATUSES)
+    if round_id is not None:
+        qs = qs.filter(attempt__round_id=round_id)
+    if question_ids is not None:
+        drew = AttemptQuestion.objects.filter(question_id__in=list(question_ids),
+                                              attempt__status__in=FINISHED_STATUSES).values("attempt_id")
+        qs = qs.filter(attempt_id__in=drew)
+    return (qs.order_by("attempt_id", "position")
+            .values_list("attempt_id", "position", "question_id", "points", "answers__points_awarded",
+                         "answers__response", "snapshot__type")
+            .iterator(chunk_size=5000))
+
+
+def _attempts(rows: Any) -> Any:
+    """Group the ordered rows by attempt: yields lists of rows of one attempt."""
+    current: list = []
+    last = None
+    for row in rows:
+        if row[0] != last and current:
+            yield current
+            current = []
+        last = row[0]
+        current.append(row)
+    if current:
+        yield current
+
+
+def question_item_statistics(*, round_id: int | None = None,
+                             question_ids: Iterable[int] | None = None) -> list[ItemStatistics]:
+    """Per question version: times drawn, facility, SD, discrimination index, discriminative efficiency,
+    upper–lower 27 % discrimination and option distribution, over the finished attempts (of ``round_id``,
+    and/or that drew ``question_ids``). Marks are the stored ``Answer.points_awarded`` (0 when unanswered);
+    the test mark is the sum of an attempt's marks. Memory: two floats per (attempt, question) drawn."""
+    wanted = set(question_ids) if question_ids is not None else None
+    marks: dict[int, tuple[array, array, array]] = {}   # qid → (item mark, max mark, test mark)
+    order: dict[int, array] = {}                          # qid → attempt ids (tie-break)
+    chosen: dict[int, dict[int, int]] = {}
+    drawn: dict[int, int] = {}
+    unanswered: dict[int, int] = {}
+    for attempt_rows in _attempts(_finished_rows(round_id=round_id, question_ids=question_ids)):
+        total = sum(float(r[4] or 0) for r in attempt_rows)
+        for attempt_id, _pos, qid, points, awarded, response, qtype in attempt_rows:
+            if wanted is not None and qid not in wanted:
+                continue
+            drawn[qid] = drawn.get(qid, 0) + 1
+            options = (response or {}).get("options") if isinstance(response, dict) else None
+            if response is None or (isinstance(response, dict) and not any(response.values())):
+                unanswered[qid] = unanswered.get(qid, 0) + 1
+            if options:
+                counts = chosen.setdefault(qid, {})
+                for oid in options:
+                    try:
+                        counts[int(oid)] = counts.get(int(oid), 0) + 1
+                    except (TypeError, ValueError):
+                        continue
+            if awarded is None and response is not None and qtype == "essay":
+                continue  # waiting for a judge: not part of the item statistics
+            x, m, t = marks.setdefault(qid, (array("d"), array("d"), array("d")))
+            x.append(float(awarded or 0))
+            m.append(float(points or 0))
+            t.append(total)
+            order.setdefault(qid, array("q")).append(attempt_id)
+
+    option_rows: dict[int, list[QuestionOption]] = {}
+    for option in QuestionOption.objects.filter(question_id__in=list(drawn)).order_by("question_id", "position",
+                                                                                       "id"):
+        option_rows.setdefault(option.question_id, []).append(option)
+
+    results = []
+    for qid in sorted(drawn):
+        x, m, t = marks.get(qid, ([], [], []))
+        stats = _item(list(x), list(m), list(t), list(order.get(qid, [])))
+        options = None
+        if qid in option_rows:
+            counts = chosen.get(qid, {})
+            options = [OptionCount(o.pk, o.text, o.fraction, counts.get(o.pk, 0)) for o in option_rows[qid]]
+        results.append(ItemStatistics(question_id=qid, times_drawn=drawn[qid], graded=len(x),
+                                      unanswered=unanswered.get(qid, 0), options=options, **stats))
+    return results
+
+
+def _item(x: list[float], m: list[float], t: list[float], attempt_ids: list[int]) -> dict[str, float | None]:
+    n = len(x)
+    out: dict[str, float | None] = {"facility": None, "sd": None, "discrimination_index": None,
+                                    "discriminative_efficiency": None, "discrimination_27": None}
+    if n == 0:
+        return out
+    p = [xi / mi if mi else 0.0 for xi, mi in zip(x, m, strict=True)]
+    out["facility"] = _mean(p)
+    if n < 2:
+        return out
+    out["sd"] = _cov(p, p) ** 0.5
+    rest = [ti - xi for ti, xi in zip(t, x, strict=True)]
+    var_x, var_r = _cov(x, x), _cov(rest, rest)
+    if var_x > 0 and var_r > 0:
+        out["discrimination_index"] = 100 * _cov(x, rest) / (var_x * var_r) ** 0.5
+    cov_max = _cov(sorted(x), sorted(t))
+    if cov_max > 0:
+        out["discriminative_efficiency"] = 100 * _cov(x, t) / cov_max
+    group = max(1, round(0.27 * n))
+    ranked = sorted(range(n), key=lambda i: (-t[i], attempt_ids[i]))
+    upper, lower = ranked[:group], ranked[-group:]
+    out["discrimination_27"] = _mean([p[i] for i in upper]) - _mean([p[i] for i in lower])
+    return out
+
+
+def round_test_statistics(*, round_id: int) -> TestStatistics:
+    """Test-level statistics of a round: Cronbach's alpha over slots (positions), as Moodle computes it for
+    quizzes of random questions — slot k is "item k" whatever question filled it. Only finished attempts
+    having every slot count. Streams: per-slot sums plus one float per attempt."""
+    slots = (AttemptQuestion.objects.filter(attempt__round_id=round_id, attempt__status__in=FINISHED_STATUSES)
+             .values("position").distinct().count())
+    sums = [0.0] * slots
+    squares = [0.0] * slots
+    totals: list[float] = []
+    for attempt_rows in _attempts(_finished_rows(round_id=round_id, question_ids=None)):
+        if len(attempt_rows) != slots:
+            continue
+        marks = [float(r[4] or 0) for r in attempt_rows]
+        for k, value in enumerate(marks):
+            sums[k] += value
+            squares[k] += value * value
+        totals.append(sum(marks))
+    n = len(totals)
+    mean = _mean(totals) if n else None
+    sd = _cov(totals, totals) ** 0.5 if n > 1 else None
+    alpha = None
+    if n > 1 and slots > 1:
+        var_total = _cov(totals, totals)
+        item_vars = sum((squares[k] - sums[k] * sums[k] / n) / (n - 1) for k in range(slots))
+        if var_total > 0:
+            alpha = slots / (slots - 1) * (1 - item_vars / var_total)
+    return TestStatistics(round_id=round_id, attempts=n, slots=slots, mean=mean, sd=sd, cronbach_alpha=alpha)
