@@ -74,3 +74,11 @@ def format_duration_ms(value: object) -> str:
     if hours:
         return f"{hours}:{minutes:02d}:{secs:02d}"
     return f"{minutes:02d}:{secs:02d}"
+
+
+def format_percent(ratio: object, *, decimals: int = 1) -> str:
+    """A share (0.125) as a percentage with the same separators: ``12,5%``; ``1`` → ``100%``; ``None`` → ``""``."""
+    number = _as_decimal(ratio)
+    if number is None or not number.is_finite():
+        return "" if ratio is None else str(ratio)
+    return format_number(number * 100, decimals=decimals) + "%"

@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "realtime",
     "exports",
     "judging",
+    "practice",
+    "surveys",
 ]
 
 MIDDLEWARE = [

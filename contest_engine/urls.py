@@ -20,6 +20,8 @@ urlpatterns = [
     path("leaderboards/", include("leaderboards.urls")),
     path("exports/", include("exports.urls")),
     path("judging/", include("judging.urls")),
+    path("practice/", include("practice.urls")),
+    path("surveys/", include("surveys.urls")),
     path("admin/", admin.site.urls),
 ]
 if settings.SERVE_MEDIA:

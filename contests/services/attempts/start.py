@@ -11,6 +11,7 @@ import datetime as dt
 import random
 import secrets
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -107,12 +108,14 @@ class DrawnQuestion:
     points: Decimal
 
 
-def draw_questions(*, round: Round, settings: RoundSettings, rng: random.Random | None = None) -> list[DrawnQuestion]:
+def draw_questions(*, round: Round, settings: RoundSettings, rng: random.Random | None = None,
+                   candidates: Callable[[int, dict], list[tuple[int, int]]] | None = None) -> list[DrawnQuestion]:
     """Random questions per blueprint draw, no question family twice, choice options in a per-attempt
     order (all reproducible from ``rng``'s seed); snapshots without keys.
 
     Candidate ids per draw are cached briefly (see ``contests.blueprints.blueprint_candidates``) so a join storm at
-    an announced start time does not rescan the bank for every contestant.
+    an announced start time does not rescan the bank for every contestant. ``candidates(draw_index, draw)``
+    replaces that source of (question id, family id) pairs (practice mock exams draw from the practice pool).
     """
     rng = rng or random.SystemRandom()
     chosen: list[tuple[int, Decimal | None]] = []
@@ -125,13 +128,14 @@ def draw_questions(*, round: Round, settings: RoundSettings, rng: random.Random 
         if "question_ids" in draw:
             chosen.extend((int(qid), points) for qid in draw["question_ids"])
             continue
-        candidates = sorted(c for c in blueprint_candidates(round=round, draw_index=index, draw=draw)
-                            if c[1] not in used_families)
+        source = (candidates(index, draw) if candidates is not None
+                  else blueprint_candidates(round=round, draw_index=index, draw=draw))
+        pool = sorted(c for c in source if c[1] not in used_families)
         count = int(draw["count"])
-        picked = _sample_distinct_families(candidates, count, rng)
+        picked = _sample_distinct_families(pool, count, rng)
         if picked is None:
             raise errors.BlueprintUnsatisfiable.for_cell(
-                cell=blueprint_cell_label(draw), needed=count, available=len({c[1] for c in candidates}))
+                cell=blueprint_cell_label(draw), needed=count, available=len({c[1] for c in pool}))
         for question_id, family in picked:
             used_families.add(family)
             chosen.append((question_id, points))
