@@ -37,7 +37,7 @@ def questions(owner, topic):
 
 
 def right_and_wrong(item: PracticeItem) -> tuple[int, int]:
-    correct = [o.pk for o in item.question.options.all() if o.fraction > 0][0]
+    correct = next(o.pk for o in item.question.options.all() if o.fraction > 0)
     wrong = next(i for i in item.option_order if i != correct)
     return correct, wrong
 
@@ -56,9 +56,11 @@ def test_feedback_shows_the_key_explanation_and_citation(questions, topic):
     assert feedback.citation == "Khoản 1, Điều 8, 52/2014/QH13"
     # Final: the answer cannot be changed once the key was shown; a resend returns the stored feedback.
     again = services.practice_answer(user=user, session_id=session.pk, position=1, response={"options": [correct]})
-    assert again.already_answered and again.is_correct is False
+    assert again.already_answered
+    assert again.is_correct is False
     item.refresh_from_db()
-    assert item.is_correct is False and item.response == {"options": [wrong]}
+    assert item.is_correct is False
+    assert item.response == {"options": [wrong]}
 
 
 def test_someone_elses_session_and_bad_input(questions, topic):
@@ -99,9 +101,9 @@ def test_session_finishes_when_every_question_is_answered(questions, topic):
                                  response={"options": [right_and_wrong(item)[0]]})
     session.refresh_from_db()
     assert session.is_finished
+    other = services.practice_session_start(user=user, mode="mixed", count=5)
+    services.practice_session_finish(user=user, session_id=other.pk)
     with pytest.raises(errors.SessionFinished):
-        other = services.practice_session_start(user=user, mode="mixed", count=5)
-        services.practice_session_finish(user=user, session_id=other.pk)
         services.practice_answer(user=user, session_id=other.pk, position=1, response={"options": []})
 
 
@@ -151,7 +153,8 @@ def test_mock_exam_draws_like_a_closed_rounds_blueprint(owner, questions, topic)
     assert selectors.mock_rounds(now=now) == [past]
     user = CitizenProfileFactory().user
     session = services.practice_mock_start(user=user, round=past)
-    assert session.mode == "mock" and not session.immediate_feedback
+    assert session.mode == "mock"
+    assert not session.immediate_feedback
     assert session.deadline == session.started_at + dt.timedelta(seconds=600)
     drawn = list(PracticeItem.objects.filter(session=session).select_related("question"))
     assert sorted(i.question.topic_id for i in drawn) == sorted([topic.pk] * 3 + [other_topic.pk])
