@@ -311,7 +311,7 @@ def progress_for(*, user: Any, now: dt.datetime) -> Progress:
 def recent_sessions(*, user: Any, limit: int = 10) -> list[PracticeSession]:
     return list(PracticeSession.objects.filter(user_id=user.pk).select_related("topic", "source_round__contest")
                 .annotate(answered=Count("items", filter=Q(items__answered_at__isnull=False)),
-                          correct=Count("items", filter=Q(items__is_correct=True)))
+                          right_count=Count("items", filter=Q(items__is_correct=True)))
                 .order_by("-started_at", "-id")[:limit])
 
 

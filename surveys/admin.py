@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Organisation
-from accounts.tenancy import TenantScopedAdmin
+from accounts.models import Organisation, Role
+from accounts.tenancy import TenantScopedAdmin, has_role, organisation_ids_for
 from surveys import services
 from surveys.models import CHOICE_KINDS, Survey, SurveyQuestion
 
@@ -46,17 +46,26 @@ class SurveyQuestionInline(admin.StackedInline):
     form = SurveyQuestionForm
     extra = 1
 
-    def _locked(self, obj: Survey | None) -> bool:
-        return obj is not None and services.survey_is_locked(obj)
+    # Questions belong to their survey: whoever may change the survey (TenantScopedAdmin's organiser rule, not
+    # Django's global model permissions) may edit them — until the survey has responses.
+    def _may_edit(self, request: HttpRequest, obj: Survey | None) -> bool:
+        if obj is not None and services.survey_is_locked(obj):
+            return False
+        if obj is None:
+            return bool(request.user.is_superuser or organisation_ids_for(request.user, {Role.ORGANISER}))
+        return has_role(request.user, obj.organisation_id, {Role.ORGANISER})
+
+    def has_view_permission(self, request: HttpRequest, obj: Survey | None = None) -> bool:
+        return obj is None or has_role(request.user, obj.organisation_id)
 
     def has_add_permission(self, request: HttpRequest, obj: Survey | None = None) -> bool:
-        return not self._locked(obj) and super().has_add_permission(request, obj)
+        return self._may_edit(request, obj)
 
     def has_change_permission(self, request: HttpRequest, obj: Survey | None = None) -> bool:
-        return not self._locked(obj) and super().has_change_permission(request, obj)
+        return self._may_edit(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Survey | None = None) -> bool:
-        return not self._locked(obj) and super().has_delete_permission(request, obj)
+        return self._may_edit(request, obj)
 
 
 @admin.register(Survey)

@@ -20,6 +20,7 @@ from questionbank.models import Visibility
 from tests.contests.factories import QuestionFactory
 from tests.exports.factories import ResultsData, results_round
 from tests.factories import make_staff
+from tests.surveys.factories import make_survey
 from tests.realtime.conftest import (  # noqa: F401 - session fixture: closes asgiref's thread connection
     _close_asgiref_thread_connection,
 )
@@ -122,6 +123,7 @@ def build_world(org: Organisation) -> World:
         "judging.CertificateSettings": CertificateSettings.objects.create(
             contest=contest, issuing_body="Ban Tổ chức B", place="Cần Thơ", signer_title="Trưởng ban",
             signer_name="Người ký B"),
+        "surveys.Survey": make_survey(org, anonymous=False, title="Khảo sát của tổ chức B"),
     }
     assert all(obj is not None for obj in objects.values()), objects
     return World(org=org, staff=staff, results=results, private_question=private_question, objects=objects)

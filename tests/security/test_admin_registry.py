@@ -35,6 +35,7 @@ TENANT_SCOPED = {
     "leaderboards.RoundRanking", "leaderboards.Disqualification", "leaderboards.ContestLeaderboardSettings",
     "exports.ExportJob", "exports.QuestionExport", "exports.ContestExport", "exports.ParticipantExport",
     "judging.EssayGradingSettings", "judging.RankingDecision", "judging.EssayAssignment",
+    "surveys.Survey",
 }
 CUSTOM_SCOPED = {
     # Organisers see the staff users of their own organisations (read-only); superusers manage accounts.

@@ -9,7 +9,8 @@ page shows the correct option, the explanation and the citation.
 
 Where key fields reach an output today (grep of the code, kept honest by ``test_key_fields_reach_only_...``):
 ``contests.selectors.attempt_review`` → templates/contests/result.html (only when ``review_allowed``);
-templates/questionbank/preview.html (staff preview; staff only — test_staff_views.py); exports (staff only).
+templates/questionbank/preview.html (staff preview; staff only — test_staff_views.py); exports (staff only);
+templates/practice/session.html (practice: only questions that no open or future round may draw).
 """
 
 from __future__ import annotations
@@ -330,6 +331,9 @@ KEY_WORDS = re.compile(r"\b(fraction|is_correct|explanation|feedback|citation|co
 ALLOWED = {
     "templates/contests/result.html": "the review, rendered only when contests.selectors.review_allowed",
     "templates/questionbank/preview.html": "staff-only preview of a question with its key",
+    # Practice shows the key by design, only for questions no open or future round may draw (the leak rule:
+    # practice.selectors, tests/practice/test_leak_rule.py); the mock exam's keys only on its summary.
+    "templates/practice/session.html": "practice feedback and review, leak rule in practice.selectors",
 }
 
 

@@ -43,6 +43,10 @@ CITIZEN = {
     "accounts:profile", "accounts:password_change", "accounts:my_data", "accounts:my_data_export",
     "accounts:account_delete",
     "contests:my_attempts", "contests:start", "contests:exam", "contests:result", "contests:register",
+    # Practice sessions are the citizen's own (someone else's is a 404: tests/practice/test_views.py).
+    "practice:home", "practice:start", "practice:mock_start", "practice:session", "practice:answer",
+    "practice:finish",
+    "surveys:list", "surveys:detail",
 }
 
 
@@ -84,6 +88,9 @@ STAFF: dict[str, StaffView] = {
     "judging:guides": StaffView("post", lambda w: {"round_id": w.round.pk},
                                 lambda w: {"question": w.objects["judging.EssayGuide"].question_id,
                                            "model_answer": "Đáp án", "rubric": "Thang điểm"}),
+    "practice:insights": StaffView("get", None),
+    "surveys:results": StaffView("get", lambda w: {"survey_id": w.objects["surveys.Survey"].pk}),
+    "surveys:export": StaffView("get", lambda w: {"survey_id": w.objects["surveys.Survey"].pk}),
     "judging:certificate": StaffView("get", lambda w: {"ranking_id": w.objects["leaderboards.RoundRanking"].pk,
                                                        "position": _winner_position(w)}),
     "judging:certificates": StaffView("get", lambda w: {"ranking_id": w.objects["leaderboards.RoundRanking"].pk}),
