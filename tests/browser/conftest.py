@@ -88,6 +88,7 @@ def asgi_server(transactional_db):
         "DEBUG": "1",
         "LOG_LEVEL": "WARNING",
     })
+    _clear_redis_prefix(env["REDIS_URL"], env["REDIS_PREFIX"])  # a fresh database gets a fresh cache
     server = AsgiServer(f"http://127.0.0.1:{port}")
     server.port, server.env, server.proc = port, env, None
     server.start()
@@ -96,6 +97,17 @@ def asgi_server(transactional_db):
     finally:
         server.stop()
         _wait_for_server_sessions_to_end()
+
+
+def _clear_redis_prefix(url: str, prefix: str) -> None:
+    """Delete what an earlier test's server left under this run's prefix (cached selectors such as the blueprint
+    candidates or the practice reservation would otherwise describe rows of a flushed database)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
 
 
 def _wait_for_server_sessions_to_end(timeout: float = 10) -> None:

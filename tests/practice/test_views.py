@@ -1,0 +1,70 @@
+"""Practice pages through the test client: start, answer (HTML feedback and JSON), someone else's session,
+the organisers' insights page."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from practice.models import PracticeItem, PracticeSession
+from questionbank.models import Topic
+from tests.contests.factories import QuestionFactory
+from tests.factories import CitizenProfileFactory, OrganisationFactory, make_staff
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def topic():
+    topic = Topic.objects.create(name="Đất đai")
+    owner = OrganisationFactory(name="Sở Tư pháp (thử)")
+    for _ in range(6):
+        QuestionFactory(organisation=owner, topic=topic, explanation="<p>GIAI-THICH</p>", citation_article="12")
+    return topic
+
+
+def test_a_session_through_the_pages(client, topic):
+    citizen = CitizenProfileFactory().user
+    client.force_login(citizen)
+    home = client.get(reverse("practice:home"))
+    assert "Đất đai (6 câu)" in home.content.decode()
+    response = client.post(reverse("practice:start"), {"mode": "topic", "topic": topic.pk, "count": "5"})
+    session = PracticeSession.objects.get(user=citizen)
+    assert response["Location"] == reverse("practice:session", args=[session.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert "GIAI-THICH" not in page  # the key only after answering
+    item = PracticeItem.objects.get(session=session, position=1)
+    feedback = client.post(reverse("practice:answer", args=[session.pk]),
+                           {"position": "1", "option": str(item.option_order[0])}).content.decode()
+    assert "GIAI-THICH" in feedback
+    assert "Điều 12" in feedback
+    item2 = PracticeItem.objects.get(session=session, position=2)
+    json_feedback = client.post(reverse("practice:answer", args=[session.pk]),
+                                {"position": "2", "option": str(item2.option_order[0])},
+                                HTTP_ACCEPT="application/json").json()
+    assert json_feedback["explanation"] == "<p>GIAI-THICH</p>"
+    assert json_feedback["saved"] is True
+    bad = client.post(reverse("practice:answer", args=[session.pk]), {"position": "3", "option": "abc"},
+                      HTTP_ACCEPT="application/json")
+    assert bad.status_code == 400
+    assert bad.json()["code"] == "invalid_response"
+
+
+def test_someone_elses_session_is_a_404(client, topic):
+    owner = CitizenProfileFactory().user
+    client.force_login(owner)
+    client.post(reverse("practice:start"), {"mode": "mixed", "count": "5"})
+    session = PracticeSession.objects.get(user=owner)
+    client.force_login(CitizenProfileFactory().user)
+    assert client.get(reverse("practice:session", args=[session.pk])).status_code == 404
+    assert client.post(reverse("practice:answer", args=[session.pk]), {"position": "1", "option": "1"}).status_code == 404
+    assert client.post(reverse("practice:finish", args=[session.pk])).status_code == 404
+    assert not PracticeItem.objects.filter(session=session, answered_at__isnull=False).exists()
+
+
+def test_insights_page_is_for_organisers(client, topic):
+    client.force_login(CitizenProfileFactory().user)
+    assert client.get(reverse("practice:insights")).status_code == 403
+    organiser = make_staff(OrganisationFactory(), "organiser")
+    client.force_login(organiser)
+    assert client.get(reverse("practice:insights")).status_code == 200
