@@ -1,5 +1,6 @@
 """Demo data for contests: one published contest with a round open now → +30 days, 10 questions drawn from
-the demo bank, a 15-minute limit and the prediction question on, so a visitor can take an exam to the end.
+two topics of the demo bank (the others stay free for practice), a 15-minute limit and the prediction question
+on, so a visitor can take an exam to the end.
 
 Idempotent: the contest is looked up by slug and its round by name; the round window is moved forward on
 every run so the demo is always open. If the question bank's demo loader has not put at least ten approved
@@ -29,7 +30,8 @@ QUESTIONS_PER_ATTEMPT = 10
 
 RULES = """<p>Cuộc thi thử để làm quen với hình thức thi trực tuyến.</p>
 <ul>
-<li>Mỗi lượt thi gồm 10 câu hỏi trắc nghiệm được chọn ngẫu nhiên và 01 câu hỏi dự đoán.</li>
+<li>Mỗi lượt thi gồm 10 câu hỏi trắc nghiệm được chọn ngẫu nhiên (giao thông đường bộ; hôn nhân và gia đình)
+và 01 câu hỏi dự đoán.</li>
 <li>Thời gian làm bài: 15 phút; hết giờ, bài thi được tự động nộp.</li>
 <li>Mỗi người được thi tối đa 3 lượt; lượt có kết quả cao nhất được tính.</li>
 <li>Xếp hạng theo: điểm; dự đoán gần đúng nhất; thời gian làm bài ngắn nhất; thời điểm nộp bài sớm nhất.</li>
@@ -103,6 +105,22 @@ def _ensure_questions(organisation: Any, stdout: Any) -> int:
     return draw_questions_available(organisation=organisation, draw=draw).count()
 
 
+# The demo round draws from two topics of the demo bank, so the other topics stay open for practice (an open
+# round reserves every question its blueprint could draw: practice.selectors). Without the bank's topics (the
+# question bank loader did not run), it draws from everything.
+DRAW_TOPICS = (("Luật Trật tự, an toàn giao thông đường bộ", 6), ("Hôn nhân và gia đình", 4))
+
+
+def _blueprint() -> list[dict]:
+    from questionbank.models import Topic
+
+    topics = {t.name: t.pk for t in Topic.objects.filter(parent__isnull=True, name__in=[n for n, _ in DRAW_TOPICS])}
+    if len(topics) == len(DRAW_TOPICS):
+        return [{"topic_id": topics[name], "difficulty": None, "count": count, "points": None}
+                for name, count in DRAW_TOPICS]
+    return [{"topic_id": None, "difficulty": None, "count": QUESTIONS_PER_ATTEMPT, "points": None}]
+
+
 @demo_loader(order=40, name="contests")
 def load(stdout: Any) -> None:
     organisation = Organisation.objects.filter(slug=JUSTICE_SLUG).first() or Organisation.objects.order_by(
@@ -119,7 +137,7 @@ def load(stdout: Any) -> None:
         "visibility": ContestVisibility.PUBLISHED,
         "minimum_age": None,
         "time_limit_seconds": 15 * 60,
-        "blueprint": [{"topic_id": None, "difficulty": None, "count": QUESTIONS_PER_ATTEMPT, "points": None}],
+        "blueprint": _blueprint(),
         "max_attempts": 3,
         "counted_attempt": "best",
         "prediction_enabled": True,

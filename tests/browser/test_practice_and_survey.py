@@ -109,10 +109,13 @@ def test_survey_answered_then_chart_seen_by_the_organiser(asgi_server, chromium)
         # The chart was drawn from the table: one vote in the first question, and Chart.js owns the canvas.
         assert first.get_attribute("data-chart-ready") == "1"
         assert page.evaluate("!!window.Chart.getChart(document.querySelector('canvas.survey-chart'))")
-        bars = page.evaluate("window.Chart.getChart(document.querySelector('canvas.survey-chart')).data.datasets[0].data")
+        bars = page.evaluate("window.Chart.getChart(document.querySelector('canvas.survey-chart'))"
+                             ".data.datasets[0].data")
         assert bars == [0, 1, 0, 0]
         box = first.bounding_box()
-        assert box is not None and box["width"] > 200 and box["height"] > 50
+        assert box is not None
+        assert box["width"] > 200
+        assert box["height"] > 50
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
         assert "Cần thêm buổi tuyên truyền ở khu phố" in page.locator(".free-texts").inner_text()
     finally:

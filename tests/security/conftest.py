@@ -20,10 +20,10 @@ from questionbank.models import Visibility
 from tests.contests.factories import QuestionFactory
 from tests.exports.factories import ResultsData, results_round
 from tests.factories import make_staff
-from tests.surveys.factories import make_survey
 from tests.realtime.conftest import (  # noqa: F401 - session fixture: closes asgiref's thread connection
     _close_asgiref_thread_connection,
 )
+from tests.surveys.factories import make_survey
 
 ALL_ROLES = tuple(Role.values)
 

@@ -26,7 +26,8 @@ def test_citizen_answers_through_the_page(client, org_a):
     url = reverse("surveys:detail", args=[survey.pk])
     page = client.get(url)
     assert page.status_code == 200
-    assert 'name="consent"' in page.content.decode() and "checked" not in page.content.decode().split('name="consent"')[1][:20]
+    assert 'name="consent"' in page.content.decode()
+    assert "checked" not in page.content.decode().split('name="consent"')[1][:20]  # never pre-ticked
     data = {f"q{q[1].pk}": "other", f"q{q[1].pk}-other": "=HYPERLINK(\"http://x\")",
             f"q{q[2].pk}": [str(c.pk) for c in q[2].choices.all()[:2]], f"q{q[3].pk}": "5"}
     missing_consent = client.post(url, data)
@@ -81,7 +82,8 @@ def test_export_is_formula_safe_and_names_nobody(client, org_a):
     assert len(rows) == 4
     names = {u.full_name for u in type(organiser).objects.filter(survey_responses__survey=survey)}
     flat = " ".join(str(c.value) for c in cells)
-    assert names and not any(name in flat for name in names)
+    assert names
+    assert not any(name in flat for name in names)
     assert AuditEvent.objects.filter(action="surveys.exported", actor=organiser).count() == 1
 
 
@@ -95,7 +97,8 @@ def test_organiser_builds_a_survey_in_the_admin(client, org_a, organiser_a):
     client.force_login(organiser_a)
     other_unit = OrganisationFactory(name="Xã khác")
     data = {
-        "organisation": org_a.pk, "title": "Khảo sát <b>thử</b>", "description": "<p>Giới thiệu</p><script>x()</script>",
+        "organisation": org_a.pk, "title": "Khảo sát <b>thử</b>",
+        "description": "<p>Giới thiệu</p><script>x()</script>",
         "status": "published", "audience": "unit", "audience_unit": other_unit.pk, "audience_contest": "",
         "opens_at_0": "01/01/2026", "opens_at_1": "00:00:00", "closes_at_0": "01/01/2027", "closes_at_1": "00:00:00",
         "questions-TOTAL_FORMS": "2", "questions-INITIAL_FORMS": "0", "questions-MIN_NUM_FORMS": "0",
