@@ -13,6 +13,7 @@ import dataclasses
 import datetime as dt
 import random
 import secrets
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from contests.errors import BlueprintUnsatisfiable, ContestError
@@ -171,6 +172,8 @@ class Feedback:
     citation: str = ""
     show_key: bool = True
     already_answered: bool = False
+    item: Any = field(default=None, repr=False)  # the PracticeItem, with its session
+    view: dict[str, Any] = field(default_factory=dict, repr=False)  # the question as shown
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"position": self.position, "saved": True, "already_answered": self.already_answered}
@@ -181,11 +184,37 @@ class Feedback:
         return data
 
 
+# Options (the key) of practised question versions, per process: a version used in practice never changes
+# except by an audited correction (questionbank.services.question_correct), which drops it here at once and in
+# other processes within OPTIONS_CACHE_SECONDS. Saves the answer path one query.
+OPTIONS_CACHE_SECONDS = 60
+_options_cache: dict[int, tuple[float, list[QuestionOption]]] = {}
+
+
+def _options_of(question: Question) -> list[QuestionOption]:
+    prefetched = getattr(question, "_prefetched_objects_cache", {}).get("options")
+    if prefetched is not None:
+        return list(prefetched)
+    found = _options_cache.get(question.pk)
+    now = time.monotonic()
+    if found is None or found[0] < now:
+        if len(_options_cache) > 20_000:
+            _options_cache.clear()
+        found = (now + OPTIONS_CACHE_SECONDS, list(QuestionOption.objects.filter(question_id=question.pk)
+                                                   .order_by("position", "id")))
+        _options_cache[question.pk] = found
+    return found[1]
+
+
+def options_forget(*, question: Any, **_kwargs: Any) -> None:
+    _options_cache.pop(getattr(question, "pk", None), None)
+
+
 def question_view(question: Question, option_order: list[int]) -> dict[str, Any]:
-    """The question as shown (stem and options in the session's order), and its key, from one prefetched
-    question: ``{"type", "stem", "options": [{"id", "text"}]}``, ``{"options": {id: fraction}, "accepted": […],
+    """The question as shown (stem and options in the session's order), and its key:
+    ``{"type", "stem", "options": [{"id", "text"}]}``, ``{"options": {id: fraction}, "accepted": […],
     "feedback": {id: text}, "explanation", "citation"}``."""
-    options = list(question.options.all())
+    options = _options_of(question)
     by_id = {o.pk: o for o in options}
     shown = [by_id[i] for i in option_order if i in by_id] if option_order else []
     view: dict[str, Any] = {"type": question.type, "stem": question.stem,
@@ -200,14 +229,16 @@ def question_view(question: Question, option_order: list[int]) -> dict[str, Any]
     return {"view": view, "key": key}
 
 
-def feedback_for(item: PracticeItem, key: dict[str, Any], *, show_key: bool,
+def feedback_for(item: PracticeItem, shown: dict[str, Any], *, show_key: bool,
                  already: bool = False) -> Feedback:
+    key = shown["key"]
     return Feedback(
         position=item.position, is_correct=bool(item.is_correct), response=item.response,
         correct_option_ids=sorted(int(i) for i, f in key.get("options", {}).items() if Decimal(f) > 0),
         accepted=[a["text"] for a in key.get("accepted", []) if Decimal(a.get("fraction") or 0) >= 1],
         option_feedback=dict(key.get("feedback", {})), explanation=key.get("explanation", ""),
-        citation=key.get("citation", ""), show_key=show_key, already_answered=already)
+        citation=key.get("citation", ""), show_key=show_key, already_answered=already, item=item,
+        view=shown["view"])
 
 
 def _finish_if_due(session: PracticeSession, now: dt.datetime) -> bool:
@@ -221,25 +252,26 @@ def _finish_if_due(session: PracticeSession, now: dt.datetime) -> bool:
 
 def practice_answer(*, user: Any, session_id: int, position: int, response: Any,
                     now: dt.datetime | None = None) -> Feedback:
-    """Grade and store the answer to one question of the user's session; returns the feedback.
+    """Grade and store the answer to one question of the user's session; returns the feedback (with the session,
+    the item and the question as shown, so a page needs no further query).
 
     Idempotent: a question already answered returns its stored feedback (``already_answered``), whatever is
     sent. Raises ``SessionNotFound`` (also for someone else's session), ``SessionFinished``, ``TimeUp``,
-    ``QuestionWithdrawn`` (the leak rule now covers it), ``InvalidResponse``. Queries: the item with its
-    session, the question with its options, one conditional UPDATE (no lock: ``answered_at IS NULL`` decides).
+    ``QuestionWithdrawn`` (the leak rule now covers it), ``InvalidResponse``. Queries: the item with its session
+    and question, the options, then in one transaction a conditional UPDATE of the item (no lock:
+    ``answered_at IS NULL`` decides between two taps) and the session's finish when nothing is left to answer.
     """
     now = now or timezone.now()
-    item = (PracticeItem.objects.select_related("session").filter(
+    item = (PracticeItem.objects.select_related("session", "question").filter(
         session_id=session_id, position=position, session__user_id=user.pk).first()
             if isinstance(position, int) and isinstance(session_id, int) else None)
     if item is None:
         raise errors.SessionNotFound()
-    session = item.session
-    question = Question.objects.prefetch_related("options").get(pk=item.question_id)
+    session, question = item.session, item.question
     shown = question_view(question, item.option_order)
     show_key = session.immediate_feedback
     if item.answered_at is not None:
-        return feedback_for(item, shown["key"], show_key=show_key or session.is_finished, already=True)
+        return feedback_for(item, shown, show_key=show_key or session.is_finished, already=True)
     if session.finished_at is not None:
         raise errors.SessionFinished()
     if _finish_if_due(session, now):
@@ -248,15 +280,20 @@ def practice_answer(*, user: Any, session_id: int, position: int, response: Any,
         raise errors.QuestionWithdrawn()
     normalised = validate_response(shown["view"], response)
     _fraction, full = grade_response(qtype=question.type, key=shown["key"], response=normalised, partial=False)
-    updated = PracticeItem.objects.filter(pk=item.pk, answered_at__isnull=True).update(
-        response=normalised, is_correct=bool(full), answered_at=now)
+    with transaction.atomic():
+        updated = PracticeItem.objects.filter(pk=item.pk, answered_at__isnull=True).update(
+            response=normalised, is_correct=bool(full), answered_at=now)
+        if updated:
+            finished = PracticeSession.objects.filter(pk=session.pk, finished_at__isnull=True).exclude(
+                Exists(PracticeItem.objects.filter(session_id=OuterRef("pk"), answered_at__isnull=True))
+            ).update(finished_at=now)
     if not updated:  # answered concurrently (two taps, two tabs): the first one counts
         item.refresh_from_db()
-        return feedback_for(item, shown["key"], show_key=show_key, already=True)
+        return feedback_for(item, shown, show_key=show_key, already=True)
     item.response, item.is_correct, item.answered_at = normalised, bool(full), now
-    if not PracticeItem.objects.filter(session_id=session.pk, answered_at__isnull=True).exists():
-        PracticeSession.objects.filter(pk=session.pk, finished_at__isnull=True).update(finished_at=now)
-    return feedback_for(item, shown["key"], show_key=show_key)
+    if finished:
+        session.finished_at = now
+    return feedback_for(item, shown, show_key=show_key)
 
 
 def practice_session_finish(*, user: Any, session_id: int, now: dt.datetime | None = None) -> PracticeSession:
@@ -305,7 +342,7 @@ def session_review(*, session: PracticeSession, now: dt.datetime) -> list[dict[s
     for item in items:
         shown = question_view(item.question, item.option_order)
         withheld = not selectors.is_practicable(question=item.question, now=now)
-        fb = feedback_for(item, shown["key"], show_key=not withheld)
+        fb = feedback_for(item, shown, show_key=not withheld)
         review.append({"item": item, "view": shown["view"], "feedback": fb, "withheld": withheld})
     return review
 

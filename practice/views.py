@@ -128,13 +128,12 @@ def answer(request: HttpRequest, session_id: int) -> HttpResponse:
         return redirect("practice:session", session_id=session_id)
     if wants_json:
         return JsonResponse(feedback.as_dict())
-    practice = services.practice_session_get(user=request.user, session_id=session_id, now=now)
+    practice = feedback.item.session
     if not feedback.show_key:  # mock exam: saved, straight on to the next question
         return _page(request, practice, now, saved_position=feedback.position)
-    item = PracticeItem.objects.get(session_id=session_id, position=feedback.position)
     return render(request, "practice/session.html", {
-        "session": practice, "now": now, "feedback": feedback, "item": item,
-        "question": _question_context(item)["view"], "finished": practice.is_finished,
+        "session": practice, "now": now, "feedback": feedback, "item": feedback.item, "question": feedback.view,
+        "finished": practice.is_finished,
     })
 
 
