@@ -219,7 +219,8 @@ def test_personal_data_hooks(questions, topic):
     assert PracticeSession.objects.filter(user=user).count() == 1  # aggregates keep counting, nobody named
 
 
-def test_a_corrected_key_reaches_practice_feedback_at_once(owner, questions, topic):
+def test_a_corrected_key_reaches_practice_feedback_at_once(owner, questions, topic,
+                                                          django_capture_on_commit_callbacks):
     from questionbank.services import question_correct
 
     user = CitizenProfileFactory().user
@@ -228,8 +229,9 @@ def test_a_corrected_key_reaches_practice_feedback_at_once(owner, questions, top
     old_right, other = right_and_wrong(second)
     services.question_view(type(second.question).objects.get(pk=second.question_id), [])  # cached now
     assert second.question_id in services._options_cache
-    question_correct(question=second.question, actor=make_staff(owner, "reviewer"), reason="Đáp án nhầm",
-                     fractions={old_right: "0", other: "1"})
+    with django_capture_on_commit_callbacks(execute=True):  # question_corrected is sent after the commit
+        question_correct(question=second.question, actor=make_staff(owner, "reviewer"), reason="Đáp án nhầm",
+                         fractions={old_right: "0", other: "1"})
     feedback = services.practice_answer(user=user, session_id=session.pk, position=2, response={"options": [other]})
     assert feedback.is_correct is True
     assert feedback.correct_option_ids == [other]
