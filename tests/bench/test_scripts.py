@@ -88,3 +88,16 @@ def test_sweep_bench_finishes_every_attempt_at_its_deadline():
                  env={"DATABASE_URL": f"{PG}/ce_test_bench_sweep", "REDIS_URL": f"{REDIS}/12"})
     assert report["swept"] == 40
     assert report["all_finished"] is True
+
+
+def test_practice_load_answers_over_http_and_loses_nothing():
+    report = run("practice_load.py", "--fresh-db", "--citizens", "20", "--interval", "1", "--duration", "3",
+                 "--clients", "1", "--questions", "5",
+                 env={"DATABASE_URL": f"{PG}/ce_test_bench_practice", "REDIS_URL": f"{REDIS}/11"})
+    paced = report["paced"]
+    assert paced["answers"] > 20
+    assert (paced["errors"], paced["connect_failed"]) == ({}, 0)
+    check = paced["db_check"]
+    assert check["acked_answers_checked"] == paced["answers"]
+    assert (check["lost"], check["duplicated"], check["stored_not_acked"]) == (0, 0, 0)
+    assert "p99" in paced["latency_ms"]
