@@ -5,8 +5,8 @@ contest round could put it in front of a contestant — any round whose (extende
 that is not officially closed, of any organisation and any contest (published or draft), because every
 contest may draw the shared bank. A round "could draw" a question when it is one of its blueprint's fixed
 questions, when a random cell of its blueprint matches it (topic with sub-topics × difficulty — exactly the
-cells ``contests.selectors.blueprint_candidates`` draws from), or when an attempt of that round already drew
-a version of its family (the blueprint may have changed since). The rule works on families, so another
+cells ``contests.selectors.blueprint_candidates`` draws from), or when an attempt of that round in progress
+drew a version of its family (the blueprint may have changed since). The rule works on families, so another
 version of a reserved question is reserved too.
 """
 
@@ -26,7 +26,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from accounts.models import Role
 from accounts.tenancy import organisation_ids_for
 from contests.errors import BlueprintUnsatisfiable
-from contests.models import AttemptQuestion, Round
+from contests.models import AttemptQuestion, AttemptStatus, Round
 from contests.selectors import blueprint_cell_label
 from practice.models import PracticeItem, PracticeSession
 from questionbank.models import Question, QuestionStatus, QuestionType, Topic, Visibility
@@ -107,7 +107,10 @@ def reservation_build(*, now: dt.datetime) -> Reservation:
         families.update(fam for fam, in Question.objects.filter(pk__in=fixed_ids).annotate(
             fam=Coalesce("family_id", "id", output_field=BigIntegerField())).values_list("fam"))
     if rounds:
-        drawn = (AttemptQuestion.objects.filter(attempt__round__in=[r.pk for r in rounds])
+        # Attempts in progress may hold questions of an earlier blueprint (an organiser changed it during the
+        # round): their contestants must not find the keys in practice. New attempts draw from the cells above.
+        drawn = (AttemptQuestion.objects.filter(attempt__round__in=[r.pk for r in rounds],
+                                                attempt__status=AttemptStatus.IN_PROGRESS)
                  .annotate(fam=Coalesce("question__family_id", "question_id", output_field=BigIntegerField()))
                  .values_list("fam", flat=True).distinct())
         families.update(drawn)
@@ -136,13 +139,14 @@ def practice_pool(*, now: dt.datetime) -> QuerySet[Question]:
     return reservation_current(now=now).exclude_from(questions)
 
 
-def is_practicable(*, question: Question, now: dt.datetime) -> bool:
+def is_practicable(*, question: Question, now: dt.datetime, reservation: Reservation | None = None) -> bool:
     """Whether one question may still be practised (its key shown) at ``now``."""
     if not (question.status == QuestionStatus.APPROVED and question.is_current
             and question.visibility == Visibility.SHARED and question.type in PRACTICE_TYPES):
         return False
-    return not reservation_current(now=now).covers(topic_id=question.topic_id, difficulty=question.difficulty,
-                                                   family_id=question.family_id or question.pk)
+    reservation = reservation or reservation_current(now=now)
+    return not reservation.covers(topic_id=question.topic_id, difficulty=question.difficulty,
+                                  family_id=question.family_id or question.pk)
 
 
 # --- What a citizen can choose ------------------------------------------------------------------------------
@@ -227,21 +231,26 @@ def mock_blueprint(*, round: Round) -> list[dict]:
     return [{"topic_id": t, "difficulty": d, "count": n, "points": p} for (t, d, p), n in cells.items()]
 
 
-def mock_candidates(*, draw: dict, now: dt.datetime) -> list[tuple[int, int]]:
-    """(question id, family id) of the practice pool that a mock exam's cell may pick."""
+def _mock_cell(*, draw: dict, now: dt.datetime) -> QuerySet[Question]:
     questions = practice_pool(now=now)
     if draw.get("topic_id") is not None:
         questions = questions.filter(topic_id__in=topic_descendant_ids([draw["topic_id"]]))
     if draw.get("difficulty"):
         questions = questions.filter(difficulty=draw["difficulty"])
-    return [(qid, fam or qid) for qid, fam in questions.values_list("id", "family_id")]
+    return questions
+
+
+def mock_candidates(*, draw: dict, now: dt.datetime) -> list[tuple[int, int]]:
+    """(question id, family id) of the practice pool that a mock exam's cell may pick."""
+    return [(qid, fam or qid) for qid, fam in _mock_cell(draw=draw, now=now).values_list("id", "family_id")]
 
 
 def mock_blueprint_problems(*, blueprint: list[dict], now: dt.datetime) -> list[str]:
     """Cells the practice pool cannot fill now, in the words the contests use for a round's blueprint."""
     problems = []
     for draw in blueprint:
-        available = len({fam for _, fam in mock_candidates(draw=draw, now=now)})
+        available = _mock_cell(draw=draw, now=now).aggregate(
+            n=Count(Coalesce("family_id", "id", output_field=BigIntegerField()), distinct=True))["n"]
         if available < int(draw["count"]):
             problems.append(BlueprintUnsatisfiable.for_cell(
                 cell=blueprint_cell_label(draw), needed=int(draw["count"]), available=available).message)

@@ -324,9 +324,10 @@ def next_item(*, session: PracticeSession, now: dt.datetime) -> PracticeItem | N
     session when none is left."""
     if session.finished_at is not None:
         return None
+    reservation = selectors.reservation_current(now=now)
     for item in (PracticeItem.objects.filter(session=session, answered_at__isnull=True)
                  .select_related("question").order_by("position")):
-        if selectors.is_practicable(question=item.question, now=now):
+        if selectors.is_practicable(question=item.question, now=now, reservation=reservation):
             return item
     PracticeSession.objects.filter(pk=session.pk, finished_at__isnull=True).update(finished_at=now)
     session.finished_at = now
@@ -339,9 +340,10 @@ def session_review(*, session: PracticeSession, now: dt.datetime) -> list[dict[s
     items = list(PracticeItem.objects.filter(session=session).select_related("question").prefetch_related(
         "question__options").order_by("position"))
     review = []
+    reservation = selectors.reservation_current(now=now)
     for item in items:
         shown = question_view(item.question, item.option_order)
-        withheld = not selectors.is_practicable(question=item.question, now=now)
+        withheld = not selectors.is_practicable(question=item.question, now=now, reservation=reservation)
         fb = feedback_for(item, shown, show_key=not withheld)
         review.append({"item": item, "view": shown["view"], "feedback": fb, "withheld": withheld})
     return review

@@ -101,7 +101,7 @@ def test_closed_rounds_release_their_questions(bank):
     assert pool_ids() & ids(bank["q"]["family"]) == set()
 
 
-def test_questions_drawn_by_an_open_round_stay_reserved_when_its_blueprint_changes(bank):
+def test_questions_in_progress_stay_reserved_when_the_blueprint_changes(bank):
     round_ = round_with([{"topic_id": bank["family"].pk, "difficulty": None, "count": 2, "points": None}],
                         max_attempts=1)
     citizen = CitizenProfileFactory().user
@@ -115,6 +115,12 @@ def test_questions_drawn_by_an_open_round_stay_reserved_when_its_blueprint_chang
     pool = pool_ids()
     assert drawn & pool == set()
     assert (ids(bank["q"]["family"]) - drawn) <= pool
+    # Once that attempt is submitted, new attempts draw from the new cells only: the old questions are free.
+    from contests.services.attempts import attempt_submit
+
+    attempt_submit(attempt=attempt)
+    selectors.reservation_forget()  # a submit does not drop the cached rule: it stays stricter for up to a minute
+    assert ids(bank["q"]["family"]) <= pool_ids()
 
 
 def test_private_and_unreviewed_and_essay_questions_are_never_practised(bank):
