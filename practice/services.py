@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from contests.errors import BlueprintUnsatisfiable, ContestError
+from contests.errors import BlueprintUnsatisfiable
 from contests.models import Round
 from contests.scoring import grade_response
 from contests.services.attempts import CHOICE_TYPES, SHUFFLED_TYPES, draw_questions, validate_response
@@ -35,7 +35,6 @@ from questionbank.selectors import topic_descendant_ids
 
 COUNT_CHOICES = (5, 10, 20)
 MINUTE_CHOICES = (5, 10, 15, 30)
-MAX_SESSION_QUESTIONS = 50
 
 
 def grace() -> dt.timedelta:
@@ -377,6 +376,3 @@ def personal_data_anonymise(user: Any) -> None:
     text of short answers; the rows already point to the anonymised account."""
     PracticeItem.objects.filter(user_id=user.pk).filter(~Q(response__has_key="options")).update(response=None)
 
-
-__all__ = ["ContestError", "Feedback", "practice_answer", "practice_mock_start", "practice_session_finish",
-           "practice_session_start"]

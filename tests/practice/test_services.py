@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from contests import errors as contest_errors
 from practice import errors, selectors, services
-from practice.models import PracticeItem, PracticeSession
+from practice.models import PracticeItem
 from questionbank.models import Topic
 from tests.contests.factories import ContestFactory, QuestionFactory, RoundFactory
 from tests.factories import CitizenProfileFactory, OrganisationFactory, make_staff
@@ -206,17 +206,27 @@ def test_insights_count_only_the_organisers_questions_or_units(owner, questions,
     assert selectors.insight_scope(user=make_staff(owner, "judge")).count() == 0
 
 
-def test_personal_data_hooks(questions, topic):
+def test_personal_data_hooks(owner, topic):
     from accounts.services import account_anonymise, personal_data_export
 
+    QuestionFactory(organisation=owner, topic=topic, type="short")
+    QuestionFactory(organisation=owner, topic=topic)
     user = CitizenProfileFactory().user
     session = services.practice_session_start(user=user, mode="mixed", count=5)
-    item = PracticeItem.objects.select_related("question").get(session=session, position=1)
-    services.practice_answer(user=user, session_id=session.pk, position=1, response={"options": [item.option_order[0]]})
+    for item in PracticeItem.objects.select_related("question").filter(session=session):
+        response = {"text": "Tên tôi là Nguyễn Văn A"} if item.question.type == "short" else {
+            "options": [item.option_order[0]]}
+        services.practice_answer(user=user, session_id=session.pk, position=item.position, response=response)
     exported = personal_data_export(user=user)
-    assert len(exported["practice_sessions"][0]["answers"]) == 5
+    answers = exported["practice_sessions"][0]["answers"]
+    assert len(answers) == 2
+    assert any(a["response"] == {"text": "Tên tôi là Nguyễn Văn A"} for a in answers)
     account_anonymise(user=user, actor=user)
-    assert PracticeSession.objects.filter(user=user).count() == 1  # aggregates keep counting, nobody named
+    # The answers keep counting in the aggregates, but the typed text is gone.
+    assert PracticeItem.objects.filter(user=user, answered_at__isnull=False).count() == 2
+    assert list(PracticeItem.objects.filter(user=user, question__type="short").values_list("response", flat=True)) == [
+        None]
+    assert PracticeItem.objects.filter(user=user, question__type="single").exclude(response=None).count() == 1
 
 
 def test_a_corrected_key_reaches_practice_feedback_at_once(owner, questions, topic,

@@ -69,3 +69,14 @@ def test_insights_page_is_for_organisers(client, topic):
     organiser = make_staff(OrganisationFactory(), "organiser")
     client.force_login(organiser)
     assert client.get(reverse("practice:insights")).status_code == 200
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client, topic):
+    for name, kwargs in (("practice:home", {}), ("practice:session", {"session_id": 1}),
+                         ("surveys:list", {}), ("surveys:detail", {"survey_id": 1})):
+        response = client.get(reverse(name, kwargs=kwargs))
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("accounts:login"))
+    response = client.post(reverse("practice:start"), {"mode": "mixed", "count": "5"})
+    assert response.status_code == 302
+    assert not PracticeSession.objects.exists()
