@@ -128,19 +128,17 @@ def survey_results(*, survey: Survey, text_limit: int = 200) -> dict[str, Any]:
                           .values_list("question_id", "number").annotate(n=Count("id"))})
     other = Counter(dict(answers.filter(choice__isnull=True, number__isnull=True).exclude(text="")
                          .values_list("question_id").annotate(n=Count("id"))))
-    # Per unit (label): respondents per question, counts per choice / value / other.
-    unit_answered: dict[tuple[int, str], set] = defaultdict(set)
+    # Per unit (label): respondents per question, counts per choice / value / other — grouped in SQL. A
+    # respondent answers a question in one unit, so the distinct counts of units folded into one label add up.
+    unit_answered: Counter = Counter()
+    for question_id, unit_id, n in answers.values_list("question_id", "response__unit_id").annotate(
+            n=Count("response_id", distinct=True)):
+        unit_answered[(question_id, labels.get(unit_id, ""))] += n
     unit_counts: Counter = Counter()
-    for question_id, unit_id, response_id, choice_id, number, text in answers.values_list(
-            "question_id", "response__unit_id", "response_id", "choice_id", "number", "text"):
-        label = labels.get(unit_id, "")
-        unit_answered[(question_id, label)].add(response_id)
-        if choice_id is not None:
-            unit_counts[(question_id, label, ("c", choice_id))] += 1
-        elif number is not None:
-            unit_counts[(question_id, label, ("n", number))] += 1
-        elif text:
-            unit_counts[(question_id, label, ("o", None))] += 1
+    for question_id, unit_id, choice_id, number, n in answers.values_list(
+            "question_id", "response__unit_id", "choice_id", "number").annotate(n=Count("id")):
+        key = ("c", choice_id) if choice_id is not None else ("n", number) if number is not None else ("o", None)
+        unit_counts[(question_id, labels.get(unit_id, ""), key)] += n
     results = []
     unit_names = sorted(set(labels.values()))
     for question in survey.questions.prefetch_related("choices").order_by("position", "id"):
@@ -166,7 +164,7 @@ def survey_results(*, survey: Survey, text_limit: int = 200) -> dict[str, Any]:
                                 .values_list("text", flat=True)[:text_limit])
         if keys:
             for unit_label in unit_names:
-                unit_n = len(unit_answered.get((question.pk, unit_label), ()))
+                unit_n = unit_answered[(question.pk, unit_label)]
                 if not unit_n:
                     continue
                 result.by_unit.append((unit_label, unit_n, [

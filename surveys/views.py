@@ -7,13 +7,14 @@ import tempfile
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import Role
-from accounts.tenancy import get_scoped_or_404
+from accounts.tenancy import get_scoped_or_404, is_staff_member, scope_for
 from surveys import errors, exports, selectors, services
 from surveys.models import QuestionKind, Survey, SurveyStatus
 
@@ -24,8 +25,12 @@ RESULT_ROLES = frozenset({Role.ORGANISER})
 def survey_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     surveys = selectors.surveys_open_for(user=request.user, now=now)
+    managed = (scope_for(Survey.objects.select_related("organisation"), request.user, RESULT_ROLES)
+               .annotate(response_count=Count("responses")).order_by("-opens_at", "-id")[:50]
+               if is_staff_member(request.user) else [])
     return render(request, "surveys/list.html", {
-        "surveys": surveys, "responded": selectors.responded_ids(user=request.user, surveys=surveys)})
+        "surveys": surveys, "responded": selectors.responded_ids(user=request.user, surveys=surveys),
+        "managed": managed})
 
 
 def _raw_answers(request: HttpRequest, survey: Survey) -> dict[int, services.RawAnswer]:

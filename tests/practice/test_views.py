@@ -3,6 +3,8 @@ the organisers' insights page."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -80,3 +82,63 @@ def test_anonymous_visitors_are_sent_to_log_in(client, topic):
     response = client.post(reverse("practice:start"), {"mode": "mixed", "count": "5"})
     assert response.status_code == 302
     assert not PracticeSession.objects.exists()
+
+
+def test_a_question_page_does_not_depend_on_its_key(client, topic):
+    """By difference, as tests/security/test_answer_keys.py does for exams: before the answer, nothing on the
+    page changes when the key, the explanation, the citation and the option feedback change; in a mock exam the
+    page after an answer does not either (feedback is deferred to the summary)."""
+    from questionbank.models import Question, QuestionOption
+
+    citizen = CitizenProfileFactory().user
+    client.force_login(citizen)
+    client.post(reverse("practice:start"), {"mode": "topic", "topic": topic.pk, "count": "5"})
+    session = PracticeSession.objects.get(user=citizen)
+    url = reverse("practice:session", args=[session.pk])
+    item = PracticeItem.objects.get(session=session, position=1)
+
+    def flip() -> None:
+        options = list(QuestionOption.objects.filter(question_id=item.question_id).order_by("position"))
+        fractions = [o.fraction for o in options]
+        for option, fraction in zip(options, fractions[1:] + fractions[:1], strict=True):
+            QuestionOption.objects.filter(pk=option.pk).update(fraction=fraction, feedback="PHAN-HOI-KHAC")
+        Question.objects.filter(pk=item.question_id).update(explanation="KHAC", citation_article="999")
+
+    def without_token(html: str) -> str:
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+
+    before = without_token(client.get(url).content.decode())
+    flip()
+    assert without_token(client.get(url).content.decode()) == before
+
+
+def test_a_mock_exam_answer_says_saved_and_nothing_of_the_key(client, topic):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tests.contests.factories import ContestFactory, RoundFactory
+
+    now = timezone.now()
+    contest = ContestFactory(blueprint=[{"topic_id": topic.pk, "difficulty": None, "count": 3, "points": None}])
+    past = RoundFactory(contest=contest, opens_at=now - dt.timedelta(days=5), closes_at=now - dt.timedelta(days=1))
+    citizen = CitizenProfileFactory().user
+    client.force_login(citizen)
+    client.post(reverse("practice:mock_start", args=[past.pk]))
+    session = PracticeSession.objects.get(user=citizen, mode="mock")
+    answer_url = reverse("practice:answer", args=[session.pk])
+
+    def answer_page(position: int) -> str:
+        item = PracticeItem.objects.get(session=session, position=position)
+        html = client.post(answer_url, {"position": str(position), "option": str(item.option_order[0])}).content
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html.decode())
+
+    for position in (1, 2):
+        page = answer_page(position)
+        assert f"Đã lưu câu trả lời câu {position}." in page
+        for word in ("GIAI-THICH", "Chính xác", "Chưa đúng", "đáp án đúng", "Điều 12", "review-options"):
+            assert word not in page, word
+    # The summary shows the key once the exam is over.
+    item3 = PracticeItem.objects.get(session=session, position=3)
+    client.post(answer_url, {"position": "3", "option": str(item3.option_order[0])})
+    assert "GIAI-THICH" in client.get(reverse("practice:session", args=[session.pk])).content.decode()

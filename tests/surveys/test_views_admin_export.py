@@ -121,3 +121,16 @@ def test_organiser_builds_a_survey_in_the_admin(client, org_a, organiser_a):
     data["questions-0-choices_text"] = "Chỉ một"
     assert client.post(reverse("admin:surveys_survey_add"), data).status_code == 200
     assert Survey.objects.count() == 1
+
+
+def test_the_survey_list_shows_organisers_their_own_surveys_only(client, org_a, org_b, organiser_a):
+    own = make_survey(org_a, title="Khảo sát của A", status="draft")
+    make_survey(org_b, title="Khảo sát của B")
+    client.force_login(organiser_a)
+    page = client.get(reverse("surveys:list")).content.decode()
+    assert "Khảo sát của A" in page
+    assert reverse("surveys:results", args=[own.pk]) in page
+    assert "Khảo sát của B" in page.split('id="managed-surveys"')[0]  # B's open survey is offered to answer …
+    assert "Khảo sát của B" not in page.split('id="managed-surveys"')[1]  # … but not listed as managed
+    client.force_login(CitizenProfileFactory(unit=org_a).user)
+    assert 'id="managed-surveys"' not in client.get(reverse("surveys:list")).content.decode()
