@@ -142,3 +142,22 @@ def test_a_mock_exam_answer_says_saved_and_nothing_of_the_key(client, topic):
     item3 = PracticeItem.objects.get(session=session, position=3)
     client.post(answer_url, {"position": "3", "option": str(item3.option_order[0])})
     assert "GIAI-THICH" in client.get(reverse("practice:session", args=[session.pk])).content.decode()
+
+
+def test_insights_page_of_another_organisation_shows_nothing_of_ours(client, topic):
+    from practice import services
+
+    ours = OrganisationFactory(name="Xã Của Chúng Tôi")
+    secret = QuestionFactory(organisation=ours, topic=topic, stem="<p>CAU-HOI-CUA-XA-B</p>")
+    citizen = CitizenProfileFactory(unit=ours).user
+    session = services.practice_session_start(user=citizen, mode="topic", topic_id=topic.pk, count=10)
+    for item in PracticeItem.objects.filter(session=session):
+        services.practice_answer(user=citizen, session_id=session.pk, position=item.position,
+                                 response={"options": [item.option_order[-1]]})
+    assert PracticeItem.objects.filter(question=secret, answered_at__isnull=False).exists()
+    client.force_login(make_staff(ours, "organiser"))
+    assert "CAU-HOI-CUA-XA-B" in client.get(reverse("practice:insights")).content.decode()
+    client.force_login(make_staff(OrganisationFactory(name="Phường Khác"), "organiser", "judge", "writer"))
+    page = client.get(reverse("practice:insights")).content.decode()
+    assert "CAU-HOI-CUA-XA-B" not in page
+    assert "Xã Của Chúng Tôi" not in page

@@ -134,3 +134,18 @@ def test_the_survey_list_shows_organisers_their_own_surveys_only(client, org_a, 
     assert "Khảo sát của B" not in page.split('id="managed-surveys"')[1]  # … but not listed as managed
     client.force_login(CitizenProfileFactory(unit=org_a).user)
     assert 'id="managed-surveys"' not in client.get(reverse("surveys:list")).content.decode()
+
+
+def test_export_of_an_anonymous_survey_folds_small_units(client, org_a, settings):
+    settings.SURVEY_MIN_UNIT_GROUP = 2
+    survey = make_survey(org_a, anonymous=True)
+    big, small = OrganisationFactory(name="Phường Đông Dân"), OrganisationFactory(name="Xã Ít Người")
+    for unit in (big, big, small):
+        survey_respond(survey=survey, user=CitizenProfileFactory(unit=unit).user, answers=answers_for(survey))
+    client.force_login(make_staff(org_a, "organiser"))
+    response = client.get(reverse("surveys:export", args=[survey.pk]))
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    units = sorted(row[1] for row in book["Phiếu trả lời"].iter_rows(min_row=2, values_only=True))
+    assert units == ["Các đơn vị khác (dưới 2 phiếu)", "Phường Đông Dân", "Phường Đông Dân"]
+    assert not any("Xã Ít Người" in str(c.value) for sheet in book for row in sheet.iter_rows() for c in row)
+
