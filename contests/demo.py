@@ -20,7 +20,7 @@ from contest_engine.demo import demo_loader
 from contests.blueprints import draw_questions_available
 from contests.models import Contest, ContestVisibility, Round
 from questionbank.importers.base import ParsedOption
-from questionbank.models import Question, QuestionStatus
+from questionbank.models import Question, QuestionStatus, Topic
 from questionbank.services.questions import question_create
 
 CONTEST_SLUG = "demo-tim-hieu-phap-luat"
@@ -112,8 +112,6 @@ DRAW_TOPICS = (("Luật Trật tự, an toàn giao thông đường bộ", 6), (
 
 
 def _blueprint() -> list[dict]:
-    from questionbank.models import Topic
-
     topics = {t.name: t.pk for t in Topic.objects.filter(parent__isnull=True, name__in=[n for n, _ in DRAW_TOPICS])}
     if len(topics) == len(DRAW_TOPICS):
         return [{"topic_id": topics[name], "difficulty": None, "count": count, "points": None}

@@ -7,9 +7,10 @@ class PracticeConfig(AppConfig):
     verbose_name = "Luyện tập"
 
     def ready(self) -> None:
+        # In ready(), not at the top: services load models, which wait for the app registry.
         from accounts.services import register_anonymiser, register_personal_data_exporter
         from practice import receivers, services
-        from questionbank.services import register_used_checker
+        from questionbank.services._common import register_used_checker
 
         receivers.connect()
         # A practised version must not change under the citizen's history: edits then make a new version.

@@ -14,7 +14,13 @@ from typing import Any
 
 from django.utils import timezone
 
+from accounts.models import Organisation, User
 from contest_engine.demo import demo_loader
+from contests.models import Contest, ContestVisibility, Round
+from practice.models import PracticeItem, PracticeSession
+from practice.selectors import practice_pool, reservation_forget
+from practice.services import practice_answer, practice_session_start
+from questionbank.models import Topic
 
 PAST_SLUG = "demo-tim-hieu-bo-luat-dan-su"
 JUSTICE_SLUG = "can-tho-so-tu-phap"
@@ -24,13 +30,6 @@ PAST_TOPICS = (("Bộ luật Dân sự", 5), ("Đất đai", 3), ("Căn cước"
 
 @demo_loader(order=60, name="practice")
 def load(stdout: Any) -> None:
-    from accounts.models import Organisation, User
-    from contests.models import Contest, ContestVisibility, Round
-    from practice.models import PracticeItem, PracticeSession
-    from practice.selectors import practice_pool, reservation_forget
-    from practice.services import practice_answer, practice_session_start
-    from questionbank.models import Topic
-
     organisation = Organisation.objects.filter(slug=JUSTICE_SLUG).first()
     topics = {t.name: t.pk for t in Topic.objects.filter(parent__isnull=True, name__in=[n for n, _ in PAST_TOPICS])}
     if organisation is None or len(topics) != len(PAST_TOPICS):

@@ -13,7 +13,7 @@ from contests.models import Contest, Round
 from practice.selectors import reservation_forget
 from practice.services import options_forget
 from questionbank.models import Topic
-from questionbank.services import question_corrected
+from questionbank.services.review import question_corrected
 
 
 def _forget(**_kwargs: Any) -> None:

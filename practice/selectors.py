@@ -5,7 +5,7 @@ contest round could put it in front of a contestant — any round whose (extende
 that is not officially closed, of any organisation and any contest (published or draft), because every
 contest may draw the shared bank. A round "could draw" a question when it is one of its blueprint's fixed
 questions, when a random cell of its blueprint matches it (topic with sub-topics × difficulty — exactly the
-cells ``contests.selectors.blueprint_candidates`` draws from), or when an attempt of that round in progress
+cells ``contests.blueprints.blueprint_candidates`` draws from), or when an attempt of that round in progress
 drew a version of its family (the blueprint may have changed since). The rule works on families, so another
 version of a reserved question is reserved too.
 """
@@ -25,9 +25,9 @@ from django.db.models.functions import Coalesce, TruncDate
 
 from accounts.models import Role
 from accounts.tenancy import organisation_ids_for
+from contests.blueprints import blueprint_cell_label
 from contests.errors import BlueprintUnsatisfiable
 from contests.models import AttemptQuestion, AttemptStatus, Round
-from contests.selectors import blueprint_cell_label
 from practice.models import PracticeItem, PracticeSession
 from questionbank.models import Question, QuestionStatus, QuestionType, Topic, Visibility
 from questionbank.selectors import topic_descendant_ids

@@ -27,7 +27,8 @@ from django.utils import timezone
 from contests.errors import BlueprintUnsatisfiable
 from contests.models import Round
 from contests.scoring import grade_response
-from contests.services.attempts import CHOICE_TYPES, SHUFFLED_TYPES, draw_questions, validate_response
+from contests.services.attempts.answers import validate_response
+from contests.services.attempts.start import CHOICE_TYPES, SHUFFLED_TYPES, draw_questions
 from practice import errors, selectors
 from practice.models import PracticeItem, PracticeMode, PracticeSession
 from questionbank.models import Question, QuestionOption, Topic
@@ -184,7 +185,7 @@ class Feedback:
 
 
 # Options (the key) of practised question versions, per process: a version used in practice never changes
-# except by an audited correction (questionbank.services.question_correct), which drops it here at once and in
+# except by an audited correction (questionbank.services.review.question_correct), which drops it here at once and in
 # other processes within OPTIONS_CACHE_SECONDS. Saves the answer path one query.
 OPTIONS_CACHE_SECONDS = 60
 _options_cache: dict[int, tuple[float, list[QuestionOption]]] = {}

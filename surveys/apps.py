@@ -7,6 +7,7 @@ class SurveysConfig(AppConfig):
     verbose_name = "Khảo sát"
 
     def ready(self) -> None:
+        # In ready(), not at the top: services load models, which wait for the app registry.
         from accounts.services import register_anonymiser, register_personal_data_exporter
         from surveys import services
 

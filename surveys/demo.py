@@ -10,7 +10,9 @@ from typing import Any
 
 from django.utils import timezone
 
+from accounts.models import Organisation
 from contest_engine.demo import demo_loader
+from surveys.models import Survey, SurveyAnswer, SurveyChoice, SurveyQuestion, SurveyResponse
 
 JUSTICE_SLUG = "can-tho-so-tu-phap"
 TITLE = "Khảo sát nhu cầu tìm hiểu pháp luật năm 2026"
@@ -30,9 +32,6 @@ SAMPLE_TEXTS = ["Nên có thêm video ngắn dễ hiểu.", "Tổ chức thi và
 
 @demo_loader(order=70, name="surveys")
 def load(stdout: Any) -> None:
-    from accounts.models import Organisation
-    from surveys.models import Survey, SurveyAnswer, SurveyChoice, SurveyQuestion, SurveyResponse
-
     organisation = Organisation.objects.filter(slug=JUSTICE_SLUG).first()
     if organisation is None:
         stdout.write("  surveys: organisation missing — skipped")

@@ -10,7 +10,8 @@ import pytest
 from django.utils import timezone
 
 from contests.models import AttemptQuestion
-from contests.services.attempts import attempt_start
+from contests.services.attempts.finish import attempt_submit
+from contests.services.attempts.start import attempt_start
 from practice import errors, selectors, services
 from practice.models import PracticeItem
 from questionbank.models import Topic, Visibility
@@ -116,8 +117,6 @@ def test_questions_in_progress_stay_reserved_when_the_blueprint_changes(bank):
     assert drawn & pool == set()
     assert (ids(bank["q"]["family"]) - drawn) <= pool
     # Once that attempt is submitted, new attempts draw from the new cells only: the old questions are free.
-    from contests.services.attempts import attempt_submit
-
     attempt_submit(attempt=attempt)
     selectors.reservation_forget()  # a submit does not drop the cached rule: it stays stricter for up to a minute
     assert ids(bank["q"]["family"]) <= pool_ids()

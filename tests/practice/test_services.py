@@ -231,7 +231,7 @@ def test_personal_data_hooks(owner, topic):
 
 def test_a_corrected_key_reaches_practice_feedback_at_once(owner, questions, topic,
                                                           django_capture_on_commit_callbacks):
-    from questionbank.services import question_correct
+    from questionbank.services.review import question_correct
 
     user = CitizenProfileFactory().user
     session = services.practice_session_start(user=user, mode="topic", topic_id=topic.pk, count=5)
