@@ -151,10 +151,12 @@ def test_insights_page_of_another_organisation_shows_nothing_of_ours(client, top
     secret = QuestionFactory(organisation=ours, topic=topic, stem="<p>CAU-HOI-CUA-XA-B</p>")
     citizen = CitizenProfileFactory(unit=ours).user
     session = services.practice_session_start(user=citizen, mode="topic", topic_id=topic.pk, count=10)
-    for item in PracticeItem.objects.filter(session=session):
+    for item in PracticeItem.objects.filter(session=session).select_related("question"):
+        # A wrong option each time: the insights list the questions people miss (the order is shuffled).
+        wrong = item.question.options.filter(fraction__lte=0).values_list("pk", flat=True).first()
         services.practice_answer(user=citizen, session_id=session.pk, position=item.position,
-                                 response={"options": [item.option_order[-1]]})
-    assert PracticeItem.objects.filter(question=secret, answered_at__isnull=False).exists()
+                                 response={"options": [wrong]})
+    assert PracticeItem.objects.filter(question=secret, answered_at__isnull=False, is_correct=False).exists()
     client.force_login(make_staff(ours, "organiser"))
     assert "CAU-HOI-CUA-XA-B" in client.get(reverse("practice:insights")).content.decode()
     client.force_login(make_staff(OrganisationFactory(name="Phường Khác"), "organiser", "judge", "writer"))
