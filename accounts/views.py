@@ -22,7 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import ratelimit, services
+from accounts import ratelimit, services, signals
 from accounts.forms import (
     CurrentPasswordChangeForm,
     DeleteAccountForm,
@@ -85,6 +85,10 @@ def signup(request: HttpRequest) -> HttpResponse:
                 # behind a shared carrier address must not lock each other out.
                 ratelimit.ratelimit_hit(scope="signup:address", identifier=address,
                                         limit=settings.SIGNUP_LIMIT_PER_ADDRESS)
+                signals.citizen_signed_up.send_robust(
+                    sender=type(user), user=user, address=address, at=timezone.now(),
+                    user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
+                    device=request.COOKIES.get("ce_device", "")[:64])
                 login(request, user, backend=BACKEND)
                 messages.success(request, _("Đăng ký thành công. Chào mừng bạn!"))
                 return redirect(_safe_next(request, reverse(settings.LOGIN_REDIRECT_URL)))

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "leaderboards",
     "realtime",
     "exports",
+    "anticheat",
     "judging",
     "practice",
     "surveys",
@@ -185,7 +186,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # Citizens younger than this need a guardian's consent (Decree 356/2025).
 GUARDIAN_CONSENT_AGE = int(os.environ.get("GUARDIAN_CONSENT_AGE", "16"))
-PRIVACY_NOTICE_VERSION = "2026-01"
+PRIVACY_NOTICE_VERSION = "2026-02"  # 2026-02: network and device evidence (anti-cheat) disclosed
 # Rate limits: (attempts, window seconds). Per account is strict; per address is loose because many
 # mobile users share one carrier address — an address is never limited alone at the account limit.
 LOGIN_LIMIT_PER_ACCOUNT = (5, 15 * 60)
@@ -261,3 +262,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.channels.server": {"level": "WARNING"}, "daphne": {"level": "WARNING"}},
 }
+
+# Anti-cheat (docs/anti-cheat.md). ANTICHEAT_IN_EXAM=0 stops recording exam evidence (benchmarks compare
+# the answer rate with and without it); the checks still run on what was recorded.
+ANTICHEAT_IN_EXAM = os.environ.get("ANTICHEAT_IN_EXAM", "1") == "1"
+REALTIME_EVIDENCE_FLUSH_SECONDS = float(os.environ.get("REALTIME_EVIDENCE_FLUSH_SECONDS", "0.5"))

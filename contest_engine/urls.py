@@ -19,6 +19,7 @@ urlpatterns = [
     path("contests/", include("contests.urls")),
     path("leaderboards/", include("leaderboards.urls")),
     path("exports/", include("exports.urls")),
+    path("anticheat/", include("anticheat.urls")),
     path("judging/", include("judging.urls")),
     path("practice/", include("practice.urls")),
     path("surveys/", include("surveys.urls")),

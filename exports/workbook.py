@@ -1,7 +1,8 @@
 """The results workbook and the zipped CSV of answers: selectors' rows → writers.
 
 Sheets, in order: "Thông tin" (title block), "Xếp hạng", "Bài làm" (continued on "Bài làm (2)"… past the
-row cap), "Thống kê câu hỏi", "Đơn vị". Times are Vietnam wall-clock time (stated in the headers).
+row cap), "Thống kê câu hỏi", "Đơn vị", then the sheets that apps above exports add through
+``register_workbook_sheet`` (anticheat: "Cảnh báo"). Times are Vietnam wall-clock time (stated in the headers).
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ import datetime as dt
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -37,6 +38,31 @@ from exports.writers import (
 
 ProgressCallback = Callable[[int], None]
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ExtraSheet:
+    """A sheet an app above exports adds to the results workbook (exports never imports it).
+
+    ``columns(full_personal_data=…)`` gives the header; ``rows(target=…, full_personal_data=…)`` yields value
+    tuples in that order. Values go through the same typed, formula-safe writer as every other sheet; the
+    provider masks personal data itself when ``full_personal_data`` is false, like the ranking sheet does."""
+
+    name: str
+    columns: Callable[..., list[Column]]
+    rows: Callable[..., Iterable[Sequence[Any]]]
+
+
+_extra_sheets: dict[str, ExtraSheet] = {}
+
+
+def register_workbook_sheet(sheet: ExtraSheet) -> ExtraSheet:
+    _extra_sheets[sheet.name] = sheet
+    return sheet
+
+
+def unregister_workbook_sheet(name: str) -> None:
+    _extra_sheets.pop(name, None)
 
 SHEET_INFO = "Thông tin"
 SHEET_RANKING = "Xếp hạng"
@@ -197,6 +223,8 @@ def results_workbook_write(*, target: ExportTarget, out: str | IO[bytes], genera
                    book.add_split_sheet(SHEET_ANSWERS, ANSWER_COLUMNS, max_rows=max_rows or answers_sheet_max_rows()))
         items = None if published else book.add_sheet(SHEET_ITEMS, ITEM_COLUMNS)
         units = book.add_sheet(SHEET_UNITS, UNIT_COLUMNS)
+        extras = [(sheet, book.add_sheet(sheet.name, sheet.columns(full_personal_data=full_personal_data)))
+                  for sheet in _extra_sheets.values()]
 
         clock = time.perf_counter
         started = clock()
@@ -237,6 +265,13 @@ def results_workbook_write(*, target: ExportTarget, out: str | IO[bytes], genera
                           unit.rate, unit.winners))
         units.finish()
         stats.seconds[SHEET_UNITS], started = clock() - started, clock()
+
+        for sheet, writer in extras:
+            for values in sheet.rows(target=target, full_personal_data=full_personal_data):
+                writer.append(values)
+            writer.finish()
+            stats.sheets[sheet.name] = writer.data_rows
+            stats.seconds[sheet.name], started = clock() - started, clock()
     finally:
         book.close()
     stats.seconds["close"] = clock() - started

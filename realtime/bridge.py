@@ -49,7 +49,7 @@ def snapshot_event(state: dict[str, Any]) -> dict[str, Any]:
     """``attempt.snapshot``: the service's state plus the protocol envelope and a fresh server clock."""
     payload = dict(state)
     payload.update(events.event(events.ATTEMPT_SNAPSHOT, protocol=protocol.PROTOCOL_VERSION,
-                                server_time_ms=protocol.server_time_ms()))
+                                protocol_minor=protocol.PROTOCOL_MINOR, server_time_ms=protocol.server_time_ms()))
     return payload
 
 

@@ -30,7 +30,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from contest_engine.middleware import chosen_language
-from realtime import bridge, events, protocol
+from realtime import bridge, events, evidence, protocol
 from realtime.batching import BatchFailed
 from realtime.db import db_call
 from realtime.snapshots import OpenRequest, get_opener
@@ -52,6 +52,8 @@ class ExamConsumer(AsyncWebsocketConsumer):
     violations: int = 0
     language: str = ""
     bucket: protocol.TokenBucket | None = None
+    evidence_bucket: protocol.TokenBucket | None = None
+    evidence_count: int = 0
     deadline_handle: asyncio.TimerHandle | None = None
     expire_task: asyncio.Task[None] | None = None
 
@@ -110,6 +112,12 @@ class ExamConsumer(AsyncWebsocketConsumer):
             await self._finish(events.attempt_submitted_event(attempt))
             return
         self._arm_deadline(state)
+        self._record_connection(replaced=bool(previous))
+
+    def _record_connection(self, *, replaced: bool) -> None:
+        """Evidence (realtime.evidence): who connected from where, and whether a live connection was replaced."""
+        evidence.connection_opened(attempt_id=self.attempt_id, user_id=self.user_id, scope=self.scope,
+                                   replaced=replaced, at=timezone.now())
 
     async def disconnect(self, code: int) -> None:
         self._disarm_deadline()
@@ -129,6 +137,9 @@ class ExamConsumer(AsyncWebsocketConsumer):
         if self.closing or not self.attempt_id:
             return
         assert self.bucket is not None
+        if text_data is not None and text_data.startswith('{"type":"evidence"'):
+            self._evidence(text_data)  # v1.1, own budget: evidence never uses up the answers' rate limit
+            return
         if not self.bucket.take():
             await self._violation(protocol.protocol_error("rate_limited"))
             return
@@ -152,6 +163,26 @@ class ExamConsumer(AsyncWebsocketConsumer):
                 bridge.question_next, attempt_id=self.attempt_id, user_id=self.user_id, now=timezone.now()))
         elif isinstance(message, protocol.Resync):
             await self._resync()
+        elif isinstance(message, protocol.Evidence):  # sent with ``type`` not first: the shared budget applies
+            self._evidence_accept(message)
+
+    def _evidence(self, text_data: str) -> None:
+        """A client evidence message: never answered, never a violation; over its budget it is dropped."""
+        if self.evidence_bucket is None:
+            self.evidence_bucket = protocol.TokenBucket(protocol.EVIDENCE_BURST, protocol.EVIDENCE_PER_SECOND)
+        if self.evidence_count >= protocol.EVIDENCE_PER_CONNECTION or not self.evidence_bucket.take():
+            return
+        try:
+            message = protocol.parse(text_data)
+        except protocol.ProtocolError:
+            return
+        if isinstance(message, protocol.Evidence):
+            self._evidence_accept(message)
+
+    def _evidence_accept(self, message: protocol.Evidence) -> None:
+        if message.kind and self.evidence_count < protocol.EVIDENCE_PER_CONNECTION:
+            self.evidence_count += 1
+            evidence.client_event(attempt_id=self.attempt_id, kind=message.kind, position=message.position)
 
     async def _violation(self, error: protocol.ProtocolError) -> None:
         self.violations += 1

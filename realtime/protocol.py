@@ -15,6 +15,8 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 PROTOCOL_VERSION = 1
+# Minor version: 1.1 added the client's ``evidence`` message (docs/protocol.md); old clients are unaffected.
+PROTOCOL_MINOR = 1
 MAX_FRAME_BYTES = 8 * 1024
 # Token bucket per connection: BURST messages at once, refilled at RATE per second. The burst lets a
 # client resend every unacknowledged answer of a 30-question exam at once after a reconnect.
@@ -23,6 +25,13 @@ RATE_PER_SECOND = 20.0
 # After this many protocol violations (malformed, oversized, rate-limited, unknown) the socket is closed.
 MAX_VIOLATIONS = 20
 MAX_SEQ = 2**53 - 1  # what a JavaScript number holds exactly
+# Evidence messages (v1.1) have a bucket of their own, so they can never use up the answers' budget:
+# EVIDENCE_BURST at once, EVIDENCE_PER_SECOND sustained, at most EVIDENCE_PER_CONNECTION per connection.
+# Over a limit they are dropped silently (they are never answered and never count as violations).
+EVIDENCE_BURST = 10
+EVIDENCE_PER_SECOND = 1.0
+EVIDENCE_PER_CONNECTION = 300
+EVIDENCE_KINDS = frozenset({"hidden", "blur", "fullscreen_exit", "copy", "paste", "reload"})
 
 # --- close codes (4000–4999 are the application's) ---------------------------------------------
 CLOSE_NORMAL = 1000
@@ -34,7 +43,7 @@ CLOSE_POLICY_VIOLATION = 4408  # too many bad frames / too fast
 CLOSE_SERVER_ERROR = 4500  # an application may only send 1000 or 3000–4999 (Channels refuses 1011)
 
 # --- message types -------------------------------------------------------------------------------
-CLIENT_TYPES = frozenset({"answer", "prediction", "submit", "ping", "resync", "next"})
+CLIENT_TYPES = frozenset({"answer", "prediction", "submit", "ping", "resync", "next", "evidence"})
 
 
 class ProtocolError(Exception):
@@ -115,6 +124,15 @@ class Next:
     pass
 
 
+@dataclass(slots=True)
+class Evidence:
+    """v1.1: something the page saw (``kind`` in EVIDENCE_KINDS; anything else parses as ``kind=""``, which the
+    consumer drops). ``position`` is the question on screen, when the client knows it."""
+
+    kind: str
+    position: int | None
+
+
 def _int_field(data: dict[str, Any], name: str, *, seq: int | None, required: bool = True,
                low: int = 0, high: int = MAX_SEQ) -> int | None:
     value = data.get(name)
@@ -125,7 +143,8 @@ def _int_field(data: dict[str, Any], name: str, *, seq: int | None, required: bo
     return value
 
 
-def parse(text: str | None, bytes_data: bytes | None = None) -> Answer | Prediction | Submit | Ping | Resync | Next:
+def parse(text: str | None,
+          bytes_data: bytes | None = None) -> Answer | Prediction | Submit | Ping | Resync | Next | Evidence:
     """Parse one client frame or raise ``ProtocolError``."""
     if text is None:
         if bytes_data is not None and len(bytes_data) > MAX_FRAME_BYTES:
@@ -162,21 +181,28 @@ def parse(text: str | None, bytes_data: bytes | None = None) -> Answer | Predict
         return Resync()
     if kind == "next":
         return Next()
+    if kind == "evidence":
+        evidence_kind = data.get("kind")
+        position = data.get("position")
+        return Evidence(kind=evidence_kind if evidence_kind in EVIDENCE_KINDS else "",
+                        position=position if isinstance(position, int) and not isinstance(position, bool)
+                        and 1 <= position <= 10_000 else None)
     raise protocol_error("unknown_type", seq=seq)
 
 
 class TokenBucket:
     """Per-connection rate limit; two floats, no allocation per message."""
 
-    __slots__ = ("allowance", "stamp")
+    __slots__ = ("allowance", "burst", "rate", "stamp")
 
-    def __init__(self) -> None:
-        self.allowance = float(RATE_BURST)
+    def __init__(self, burst: int = RATE_BURST, rate: float = RATE_PER_SECOND) -> None:
+        self.burst, self.rate = float(burst), rate
+        self.allowance = float(burst)
         self.stamp = time.monotonic()
 
     def take(self) -> bool:
         now = time.monotonic()
-        self.allowance = min(float(RATE_BURST), self.allowance + (now - self.stamp) * RATE_PER_SECOND)
+        self.allowance = min(self.burst, self.allowance + (now - self.stamp) * self.rate)
         self.stamp = now
         if self.allowance < 1.0:
             return False

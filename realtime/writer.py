@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import connection
 
 from contests.services.attempts.answers import attempt_answers_store_batch
+from realtime import evidence
 from realtime.batching import Batcher, loop_batcher
 from realtime.store import answers_store_batch
 
@@ -28,10 +29,16 @@ from realtime.store import answers_store_batch
 def answers_store(*, items: Sequence[Any], now: dt.datetime) -> Sequence[Any]:
     """Store one batch of answers with the store named by ``REALTIME_ANSWER_STORE`` (read per batch):
     "sql" (realtime.store, set-based, same contract and results; PostgreSQL) or "contests" (the ORM
-    reference implementation, also what the embedded default on SQLite uses)."""
+    reference implementation, also what the embedded default on SQLite uses).
+
+    After the batch committed, the batch as it is goes to ``realtime.evidence`` (one append; the evidence is
+    built off this path)."""
     if getattr(settings, "REALTIME_ANSWER_STORE", "sql") == "contests" or connection.vendor != "postgresql":
-        return attempt_answers_store_batch(items=items, now=now)
-    return answers_store_batch(items=items, now=now)
+        results = attempt_answers_store_batch(items=items, now=now)
+    else:
+        results = answers_store_batch(items=items, now=now)
+    evidence.answers_recorded(now=now, items=items, results=results)
+    return results
 
 
 def get_writer() -> Batcher:
