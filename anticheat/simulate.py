@@ -192,19 +192,21 @@ def _honest_answers(rng: random.Random, sim: SimRound, person: Person, per_attem
     return out
 
 
-def people_store(sim: SimRound, people: list[Person], *, per_attempt: int, seed: int = 3) -> None:
-    """Users, profiles, registrations, finished attempts, their questions and answers, and the evidence."""
+def people_store(sim: SimRound, people: list[Person], *, per_attempt: int, seed: int = 3,
+                 users: list[User] | None = None) -> list[int]:
+    """Users (unless ``users`` are given), profiles, registrations, finished attempts, their questions and
+    answers, and the evidence. Returns the attempt ids, in the order of ``people``."""
     rng = random.Random(seed)
     tag = uuid.uuid4().hex[:8]
     contest = sim.round.contest
     with transaction.atomic():
-        users = User.objects.bulk_create([
-            User(username=f"sim-{tag}-{i}", password=PASSWORD, full_name=p.name) for i, p in enumerate(people)],
-            batch_size=5000)
-        CitizenProfile.objects.bulk_create([
-            CitizenProfile(user=u, date_of_birth=p.born, unit=sim.units[p.unit]) for u, p in zip(users, people,
-                                                                                                strict=True)],
-            batch_size=5000)
+        if users is None:
+            users = User.objects.bulk_create([
+                User(username=f"sim-{tag}-{i}", password=PASSWORD, full_name=p.name) for i, p in enumerate(people)],
+                batch_size=5000)
+            CitizenProfile.objects.bulk_create([
+                CitizenProfile(user=u, date_of_birth=p.born, unit=sim.units[p.unit])
+                for u, p in zip(users, people, strict=True)], batch_size=5000)
         registrations = Registration.objects.bulk_create([
             Registration(user=u, contest=contest, unit=sim.units[p.unit], full_name=p.name, date_of_birth=p.born)
             for u, p in zip(users, people, strict=True)], batch_size=5000)
@@ -238,6 +240,7 @@ def people_store(sim: SimRound, people: list[Person], *, per_attempt: int, seed:
                         times=[int(a.started_at.timestamp() * 1000) + 1000 * k for k in range(min(n, 50))],
                         positions=[None] * min(n, 50))
             for a, p in zip(attempts, people, strict=True) for kind, n in p.client.items() if n], batch_size=5000)
+    return [a.pk for a in attempts]
 
 
 def _copy_questions_and_answers(sim: SimRound, attempts: list[Attempt], plans: list) -> None:
@@ -287,8 +290,9 @@ def _copy_text(value: str) -> str:
 
 # --- scripted cheaters that need a crowd -------------------------------------------------------------------
 def copy_ring(sim: SimRound, size: int = 5, *, seed: int = 11, per_attempt: int = 20) -> list[Person]:
-    """``size`` accounts answering the same questions with the same answers — a weak source's six wrong
-    answers included — within minutes of each other, from different networks."""
+    """``size`` accounts answering the same questions with the same answers — a weak source's eight wrong
+    answers, on its questions' least popular wrong options, included — within minutes of each other, from
+    different networks."""
     rng = random.Random(seed)
     base = honest_people(sim, size, seed=seed)
     chosen = rng.sample(range(len(sim.questions)), per_attempt)
@@ -296,7 +300,7 @@ def copy_ring(sim: SimRound, size: int = 5, *, seed: int = 11, per_attempt: int 
     for k, index in enumerate(chosen):
         q = sim.questions[index]
         rare = q.wrong[min(range(3), key=lambda w: q.popularity[w])]
-        plan.append((index, rare if k < 6 else q.right, 25.0))
+        plan.append((index, rare if k < 8 else q.right, 25.0))
     start = base[0].started
     for i, person in enumerate(base):
         person.honest = False

@@ -8,8 +8,9 @@ wrong option weighs more). M is then a sum of independent Bernoulli(p_j) — a P
 and the p-value of the pair is its upper tail P(M ≥ m). Computed from both sides (p_j from A's options and
 from B's), keeping the larger tail. This is the binomial/Poisson family of copying indices (Holland's
 K-index; the generalised binomial test of van der Linden & Sotaridona, 2006), with the round's empirical
-option frequencies instead of an IRT model. Screening uses the Poisson approximation of the tail (Le Cam:
-error ≤ Σ p_j²); a flagged pair's evidence has the exact tail.
+option frequencies instead of an IRT model (frequencies leave the pair out, see ``Frequencies``). The tail is
+computed exactly (the Poisson-binomial recurrence, vectorised over pairs); a Poisson approximation would
+overstate it badly when most of the shared wrong answers match.
 
 False positives: a pair is flagged when p ≤ α / T, T = the number of pairs tested in the round (Bonferroni),
 and M ≥ ``copying_min_matches``; so under independence the chance of any false flag in a round is ≤ α
@@ -148,13 +149,20 @@ def _pairs_in_groups(keys: np.ndarray, cap: int) -> np.ndarray:
     return np.concatenate(out) if out else np.empty(0, dtype=np.int64)
 
 
-def poisson_upper_tail(lam: np.ndarray, m: np.ndarray, terms: int = 80) -> np.ndarray:
-    """P(X ≥ m) for X ~ Poisson(λ), element-wise, summed from m upwards in log space (no cancellation)."""
-    lam = np.maximum(lam, 1e-12)
-    k = m[:, None] + np.arange(terms)[None, :]
-    lgamma = np.vectorize(math.lgamma)(np.arange(int(k.max()) + 2) + 1.0)
-    log_terms = -lam[:, None] + k * np.log(lam)[:, None] - lgamma[k]
-    return np.minimum(1.0, np.exp(log_terms).sum(axis=1))
+def poisson_binomial_tails(p: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Exact P(M ≥ m) per row, M = the sum of independent Bernoulli(p) over the row (zeros are no trial).
+    Vectorised over rows: the non-zero p of each row are packed to the left, then one pass of the usual
+    recurrence per column."""
+    width = int((p > 0).sum(axis=1).max()) if len(p) else 0
+    packed = -np.sort(-p, axis=1)[:, :max(width, 1)]
+    dist = np.zeros((len(p), width + 2))
+    dist[:, 0] = 1.0
+    for column in range(width):
+        pj = packed[:, column][:, None]
+        dist[:, 1:] = dist[:, 1:] * (1 - pj) + dist[:, :-1] * pj
+        dist[:, 0] *= (1 - pj[:, 0])
+    k = np.arange(width + 2)[None, :]
+    return np.minimum(1.0, (dist * (k >= m[:, None])).sum(axis=1))
 
 
 def poisson_binomial_upper_tail(p: Sequence[float], m: int) -> float:
@@ -184,7 +192,9 @@ def copying_analyse(*, table: AnswerTable, meta: AttemptMeta, settings: dict[str
     options, w_code = np.unique(combined, return_inverse=True)
     code_count = np.bincount(w_code, minlength=len(options)).astype(np.float64)
     question_wrong = np.bincount(w_col, minlength=len(questions)).astype(np.float64)
-    freq = code_count / question_wrong[(options >> np.int64(33)).astype(np.int64)]
+    code_col = (options >> np.int64(33)).astype(np.int64)
+    kinds = np.bincount(code_col, minlength=len(questions)).astype(np.float64)  # distinct wrong answers per question
+    freq = Frequencies(code_count, question_wrong[code_col], kinds[code_col])
     matrix = np.zeros((n, len(questions)), dtype=np.int32)  # wrong answer code + 1; 0 = right or none
     matrix[w_attempt, w_col] = w_code.astype(np.int32) + 1
     wrong_count = np.bincount(w_attempt, minlength=n)
@@ -222,19 +232,40 @@ def copying_analyse(*, table: AnswerTable, meta: AttemptMeta, settings: dict[str
         if not keep.any():
             continue
         i, j, a, b, both, m = i[keep], j[keep], a[keep], b[keep], both[keep], m[keep]
-        lam_a = np.where(both, freq[np.maximum(a, 1) - 1], 0.0).sum(axis=1)
-        lam_b = np.where(both, freq[np.maximum(b, 1) - 1], 0.0).sum(axis=1)
-        tail = poisson_upper_tail(np.maximum(lam_a, lam_b), m)
-        hit = tail <= threshold
-        for x, y, mm, lam, pv in zip(i[hit], j[hit], m[hit], np.maximum(lam_a, lam_b)[hit], tail[hit], strict=True):
-            found.append((int(x), int(y), int(mm), float(lam), float(pv)))
+        for s in range(0, len(i), 20_000):
+            part = slice(s, s + 20_000)
+            p_a, p_b = freq.pair(a[part], b[part])
+            p = np.where(both[part], np.maximum(p_a, p_b), 0.0)
+            tail = poisson_binomial_tails(p, m[part])
+            lam = p.sum(axis=1)
+            hit = tail <= threshold
+            for x, y, mm, lm, pv in zip(i[part][hit], j[part][hit], m[part][hit], lam[hit], tail[hit], strict=True):
+                found.append((int(x), int(y), int(mm), float(lm), float(pv)))
     stats["pairs_flagged"] = len(found)
     close = float(settings["copying_close_minutes"]) * 60
     flags = _pair_flags(found, matrix, freq, meta, close, threshold)
     return CopyingResult(flags, stats)
 
 
-def _pair_flags(found: list[tuple[int, int, int, float, float]], matrix: np.ndarray, freq: np.ndarray,
+class Frequencies:
+    """The chance that an independent examinee who got question j wrong chose a given wrong answer: its share
+    of the OTHER examinees' wrong answers to j (the pair itself left out, or a ring would vouch for itself),
+    smoothed by half a count per distinct wrong answer so an option nobody else chose is rare, not impossible."""
+
+    def __init__(self, count: np.ndarray, wrong_on_question: np.ndarray, kinds_on_question: np.ndarray) -> None:
+        self.count, self.wrong, self.kinds = count, wrong_on_question, kinds_on_question
+
+    def pair(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """p_j from A's answers and from B's, for code matrices (code + 1; 0 = not wrong) of equal shape."""
+        ia, ib = np.maximum(a, 1) - 1, np.maximum(b, 1) - 1
+        same = (a == b).astype(np.float64)
+        others = np.maximum(self.wrong[ia] - 2.0, 0.0) + 0.5 * self.kinds[ia]
+        p_a = (np.maximum(self.count[ia] - 1.0 - same, 0.0) + 0.5) / others
+        p_b = (np.maximum(self.count[ib] - 1.0 - same, 0.0) + 0.5) / others
+        return np.minimum(p_a, 1.0), np.minimum(p_b, 1.0)
+
+
+def _pair_flags(found: list[tuple[int, int, int, float, float]], matrix: np.ndarray, freq: Frequencies,
                 meta: AttemptMeta, close_seconds: float, threshold: float) -> list[FlagSpec]:
     parent: dict[int, int] = {}
 
@@ -249,7 +280,8 @@ def _pair_flags(found: list[tuple[int, int, int, float, float]], matrix: np.ndar
     for i, j, m, lam, _ in found:
         parent[root(i)] = root(j)
         both = (matrix[i] > 0) & (matrix[j] > 0)
-        p = np.maximum(freq[matrix[i][both] - 1], freq[matrix[j][both] - 1])
+        p_a, p_b = freq.pair(matrix[i][both], matrix[j][both])
+        p = np.maximum(p_a, p_b)
         exact = poisson_binomial_upper_tail(p.tolist(), m)
         timed = (abs(float(meta.started[i] - meta.started[j])) <= close_seconds
                  or abs(float(meta.submitted[i] - meta.submitted[j])) <= close_seconds)
