@@ -14,3 +14,6 @@ from contest_engine.settings import *  # noqa: F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Evidence of the exam socket is flushed by the tests themselves (realtime.evidence.flush), not every 0.5 s
+# by a thread holding its own connection to the test database.
+REALTIME_EVIDENCE_FLUSH_SECONDS = 3600.0

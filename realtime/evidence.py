@@ -202,3 +202,10 @@ def flush() -> int:
 
 def pending() -> int:
     return len(_buffer)
+
+
+def discard() -> int:
+    """Drop everything buffered (tests start from a clean buffer)."""
+    dropped = len(_buffer)
+    _buffer.clear()
+    return dropped
