@@ -161,3 +161,28 @@ def assert_admin_closed(client: Client, obj: models.Model, *, user: Any) -> None
     finally:
         client.logout()
     assert type(obj)._default_manager.filter(pk=obj.pk).exists()
+
+
+def assert_pages_isolated(client: Client, *, get: list[str], post: list[tuple[str, dict]], own_user: Any,
+                          foreign_user: Any, unchanged: list[models.Model] | None = None) -> None:
+    """Staff pages (not the admin) of one organisation's object: ``own_user`` opens every ``get`` URL (200,
+    the positive control), ``foreign_user`` (staff of another organisation) gets 404 for every ``get`` and
+    every ``post`` — the same as for a missing object — and the ``unchanged`` objects are as they were."""
+    before = [type(o)._default_manager.filter(pk=o.pk).values().first() for o in unchanged or []]
+    client.force_login(own_user)
+    try:
+        for url in get:
+            response = client.get(url)
+            assert response.status_code == 200, f"positive control failed: {url} answered {response.status_code}"
+    finally:
+        client.logout()
+    client.force_login(foreign_user)
+    try:
+        for url in get:
+            assert client.get(url).status_code == 404, f"{url} is visible to another organisation"
+        for url, data in post:
+            assert client.post(url, data).status_code == 404, f"POST {url} reached another organisation's data"
+    finally:
+        client.logout()
+    after = [type(o)._default_manager.filter(pk=o.pk).values().first() for o in unchanged or []]
+    assert after == before, "another organisation's POST changed something"

@@ -15,7 +15,8 @@ from tests.exports.xlsx_read import ooxml_text, read_book, sheet_rows, values
 
 pytestmark = pytest.mark.django_db
 
-SHEETS = ["Thông tin", "Xếp hạng", "Bài làm", "Thống kê câu hỏi", "Đơn vị"]
+# "Cảnh báo" is added by the anticheat app through exports.workbook.register_workbook_sheet.
+SHEETS = ["Thông tin", "Xếp hạng", "Bài làm", "Thống kê câu hỏi", "Đơn vị", "Cảnh báo"]
 
 
 def write(target, *, full=True, max_rows=None, progress=None):
@@ -158,7 +159,7 @@ def test_answers_overflow_to_more_sheets_with_a_small_cap(results):
     counts = [len(sheet_rows(book, n)) - 1 for n in parts]
     assert counts == [4, 4, 4]
     assert sum(counts) == results.answers == stats.sheets["Bài làm"]
-    assert book.sheetnames == ["Thông tin", "Xếp hạng", *parts, "Thống kê câu hỏi", "Đơn vị"]
+    assert book.sheetnames == ["Thông tin", "Xếp hạng", *parts, "Thống kê câu hỏi", "Đơn vị", "Cảnh báo"]
 
 
 def test_contest_workbook_covers_every_round(org_a):
