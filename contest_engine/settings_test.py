@@ -16,4 +16,4 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Evidence of the exam socket is flushed by the tests themselves (realtime.evidence.flush), not every 0.5 s
 # by a thread holding its own connection to the test database.
-REALTIME_EVIDENCE_FLUSH_SECONDS = 3600.0
+REALTIME_EVIDENCE_FLUSH_SECONDS = float(os.environ.get("REALTIME_EVIDENCE_FLUSH_SECONDS", "3600"))

@@ -96,7 +96,7 @@
     clearTimeout(reconnectTimer);
     setConn("connecting", T.connecting);
     try { ws = new WebSocket(wsUrl()); } catch (e) { scheduleReconnect(); return; }
-    ws.onopen = function () { backoff = 500; setConn("online", T.online); ping(); };
+    ws.onopen = function () { backoff = 500; setConn("online", T.online); ping(); flushEvidence(); };
     ws.onmessage = function (ev) {
       var msg;
       try { msg = JSON.parse(ev.data); } catch (e) { return; }
@@ -496,6 +496,44 @@
 
   window.addEventListener("online", function () { if (!ws && !stopped) { backoff = 500; connect(); } });
   window.addEventListener("offline", function () { setConn("offline", T.offline); });
+
+  // ---- evidence (protocol v1.1) -----------------------------------------------------------------
+  // What the page saw — hidden, blur, fullscreen left, copy, paste, reload — reported for the judges. The
+  // server never answers it and never rejects an answer because of it. A random id of this browser is kept
+  // in the ce_device cookie (the socket's handshake carries it) so two devices on one attempt can be told
+  // apart. Both are disclosed in the privacy notice.
+  var evidenceQueue = [], currentPosition = null;
+  (function deviceCookie() {
+    if (/(?:^|;\s*)ce_device=/.test(document.cookie) || !window.crypto || !window.crypto.getRandomValues) return;
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    var id = Array.prototype.map.call(bytes, function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("");
+    document.cookie = "ce_device=" + id + "; path=/; max-age=31536000; SameSite=Lax" +
+      (location.protocol === "https:" ? "; Secure" : "");
+  })();
+  function evidence(kind) {
+    var msg = { type: "evidence", kind: kind };   // "type" first: the server's evidence budget applies
+    if (currentPosition) msg.position = currentPosition;
+    if (!send(msg) && evidenceQueue.length < 50) evidenceQueue.push(msg);
+  }
+  function flushEvidence() {
+    while (evidenceQueue.length && send(evidenceQueue[0])) evidenceQueue.shift();
+  }
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") evidence("hidden");
+  });
+  window.addEventListener("blur", function () { if (document.visibilityState === "visible") evidence("blur"); });
+  document.addEventListener("fullscreenchange", function () { if (!document.fullscreenElement) evidence("fullscreen_exit"); });
+  document.addEventListener("copy", function () { evidence("copy"); });
+  document.addEventListener("paste", function () { evidence("paste"); });
+  form.addEventListener("focusin", function (ev) {
+    var box = ev.target && ev.target.closest ? ev.target.closest("[id^='q-']") : null;
+    if (box) currentPosition = parseInt(box.id.slice(2), 10) || null;
+  });
+  try {
+    var nav = performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
+    if (nav && nav.type === "reload") evidenceQueue.push({ type: "evidence", kind: "reload" });
+  } catch (e) { /* old browser: no navigation timing */ }
 
   connect();
 })();
