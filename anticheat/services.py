@@ -154,18 +154,25 @@ def _round_meta(round: Round) -> tuple[copying.AttemptMeta, dict[int, tuple[str,
     return meta, first, [(r[0], r[1], r[5], r[2]) for r in rows]
 
 
-def round_analyse(*, round: Round, now: dt.datetime | None = None) -> dict[str, Any]:
-    """Every check on every finished attempt of the round (after its close; also by hand from the admin and
-    ``manage.py anticheat_analyse``). Idempotent: flags are replaced, decisions stay. Returns timings and
-    counts per kind (bench/anticheat.py prints them)."""
+def round_analyse(*, round: Round, now: dt.datetime | None = None, recheck_all: bool = False) -> dict[str, Any]:
+    """Every check of a closed round (after its close, by ``anticheat.jobs``; also from the queue page and
+    bench/anticheat.py): the in-exam checks of the attempts the incremental runs have not seen yet (all of them
+    with ``recheck_all``), network bursts, answer copying, prediction farming, duplicate persons, sign-up bursts.
+    Idempotent: flags are replaced, decisions stay. Returns timings and counts (bench/anticheat.py prints them)."""
     now = now or timezone.now()
     settings = settings_for(round.pk)
     report: dict[str, Any] = {"round_id": round.pk, "seconds": {}}
     clock = time.perf_counter
     started = clock()
-    ids = _finished_ids(round)
-    report["attempts"] = len(ids)
-    report["flags_in_exam"] = attempts_check(round=round, attempt_ids=ids, settings=settings, now=now)
+    state, _ = RoundCheckSettings.objects.get_or_create(round=round)
+    filters: dict[str, Any] = {}
+    if state.evaluated_until is not None and not recheck_all:
+        filters["submitted_at__gt"] = state.evaluated_until
+    ids = _finished_ids(round, **filters)
+    report["attempts"] = Attempt.objects.filter(round=round, status__in=ANALYSED_STATUSES).count()
+    report["attempts_checked_in_exam"] = len(ids)
+    report["flags_in_exam"] = attempts_check(round=round, attempt_ids=ids, settings=settings, now=now) if ids else 0
+    RoundCheckSettings.objects.filter(pk=state.pk).update(evaluated_until=now)
     report["flags_network_burst"] = network_bursts_check(round=round, settings=settings, now=now)
     report["seconds"]["in_exam"], started = clock() - started, clock()
 

@@ -101,3 +101,13 @@ def test_practice_load_answers_over_http_and_loses_nothing():
     assert check["acked_answers_checked"] == paced["answers"]
     assert (check["lost"], check["duplicated"], check["stored_not_acked"]) == (0, 0, 0)
     assert "p99" in paced["latency_ms"]
+
+
+def test_anticheat_bench_analyses_every_attempt():
+    report = run("anticheat.py", "--attempts", "400", "--per-attempt", "10", "--bank", "20", "--units", "5",
+                 "--db", "ce_test_bench_anticheat", "--pg", PG)
+    assert report["in_exam_checks"]["attempts"] == 400
+    analysis = report["analysis"]
+    assert analysis["attempts"] == 400
+    assert analysis["copying"]["answers"] == 4000 and analysis["copying"]["pairs_tested"] > 0
+    assert set(report["targets"]) == {"post_round_60s", "memory_1GB", "high_flags_half_percent"}
