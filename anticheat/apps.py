@@ -11,8 +11,10 @@ class AntiCheatConfig(AppConfig):
         # In ready(), not at the top: these load models, which wait for the app registry.
         from django.conf import settings
 
+        from accounts.services import register_anonymiser, register_personal_data_exporter
         from accounts.signals import citizen_signed_up
         from anticheat import receivers
+        from anticheat.services import personal_data_anonymise, personal_data_export
         from anticheat.evidence import store_records
         from anticheat.workbook import SHEET
         from exports.workbook import register_workbook_sheet
@@ -22,3 +24,5 @@ class AntiCheatConfig(AppConfig):
             register_sink("anticheat", store_records)
         citizen_signed_up.connect(receivers.on_citizen_signed_up, dispatch_uid="anticheat.on_citizen_signed_up")
         register_workbook_sheet(SHEET)
+        register_personal_data_exporter(personal_data_export)
+        register_anonymiser(personal_data_anonymise)

@@ -344,3 +344,22 @@ def evidence_purge(*, now: dt.datetime | None = None) -> int:
     cutoff = now - dt.timedelta(days=RoundCheckSettings._meta.get_field("evidence_retention_days").default)
     purged += SignupEvidence.objects.filter(at__lt=cutoff).delete()[0]
     return purged
+
+
+# --- personal data (accounts' registries, connected in AntiCheatConfig.ready) ----------------------------------
+def personal_data_export(user: Any) -> dict[str, Any]:
+    """The citizen's own anti-cheat evidence, for "Dữ liệu của tôi": where they connected from, with which
+    browser, and where their account was created from. Flags and judges' notes are the judges' working file
+    and are not part of it (docs/privacy.md)."""
+    connections = [{"attempt_id": c.attempt_id, "at": c.at, "address": c.address or "", "user_agent": c.user_agent,
+                    "device": c.device} for c in ConnectionEvidence.objects.filter(user_id=user.pk).order_by("at")]
+    signup = SignupEvidence.objects.filter(user_id=user.pk).first()
+    return {"anticheat": {"connections": connections,
+                          "signup": {"at": signup.at, "address": signup.address or "", "device": signup.device}
+                          if signup else None}}
+
+
+def personal_data_anonymise(user: Any) -> None:
+    """Account deletion: the network and device evidence of the person goes (flags keep counts only)."""
+    ConnectionEvidence.objects.filter(user_id=user.pk).update(address=None, user_agent="", device="", network="")
+    SignupEvidence.objects.filter(user_id=user.pk).delete()
