@@ -69,8 +69,8 @@ INSTALLED_APPS = [
     "leaderboards",
     "realtime",
     "exports",
-    "anticheat",
     "judging",
+    "anticheat",
     "practice",
     "surveys",
 ]

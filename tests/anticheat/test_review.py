@@ -166,3 +166,15 @@ def test_admin_is_isolated(flagged, organiser_b, client):
     assert_admin_isolated(client, flag, foreign_user=organiser_b)
     settings_row = RoundCheckSettings.objects.create(round=flagged.round, overrides={"regular_cv_high": 0.05})
     assert_admin_isolated(client, settings_row, foreign_user=organiser_b)
+
+
+def test_the_approval_page_shows_the_unreviewed_high_flags(flagged, judge_a, client):
+    client.force_login(judge_a)
+    html = client.get(reverse("judging:round", args=[flagged.round.pk])).content.decode()
+    assert 'id="review-flags"' in html
+    queue = reverse("anticheat:queue", args=[flagged.round.pk])
+    assert f'href="{queue}?review=unreviewed">Cảnh báo gian lận mức nghiêm trọng chưa xem xét</a>: 2' in html
+    for attempt in flagged.attempts[0], flagged.attempts[2]:
+        attempt_review_decide(actor=judge_a, attempt=attempt, action="clear", reason="Đã xem, bình thường")
+    html = client.get(reverse("judging:round", args=[flagged.round.pk])).content.decode()
+    assert "Cảnh báo gian lận mức nghiêm trọng chưa xem xét" not in html

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-   exports → judging → anticheat → practice → surveys (each may import those before it). ``contest_engine`` is
-   the project package: its modules may import anything, and an app may import those of its modules that import no app
+LAYERS = ("accounts", "questionbank", "contests", "realtime", "leaderboards", "exports", "judging", "anticheat",
+          "practice", "surveys")
 PROJECT = "contest_engine"
 PACKAGES = (*LAYERS, PROJECT)
 
