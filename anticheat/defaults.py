@@ -29,7 +29,8 @@ DEFAULTS: dict[str, float | int] = {
     "regular_min_intervals": 8,
     "regular_cv_warn": 0.15,
     "regular_cv_high": 0.08,
-    # network_burst: attempts first connected from one network (/24, /64) or one device within the window.
+    # network_burst: attempts first connected from one network (/24, /64) or one device within the window
+    # (a network also needs ≥ 5× its usual share of the attempts started around then, plus 5).
     "burst_window_minutes": 10,
     "burst_network_warn": 25,
     "burst_device_warn": 3,
@@ -48,7 +49,9 @@ DEFAULTS: dict[str, float | int] = {
     "copying_block_max": 200,
     "copying_lsh_bands": 30,
     "copying_lsh_rows": 3,
-    # prediction_farming: accounts of one network/device whose predictions form a run (gaps ≤ max_gap).
+    # prediction_farming: accounts of one network/device whose predictions form a run (gaps ≤ max_gap), more
+    # than the round's spread of predictions explains (binomial tail ≤ farming_alpha / groups examined).
+    "farming_alpha": 0.001,
     "farming_min_accounts": 8,
     "farming_max_gap": 2,
     "farming_high_accounts": 12,

@@ -13,6 +13,7 @@ every question first and then answers quickly is not mistaken for a bot.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 import math
@@ -219,9 +220,10 @@ class FirstConnection:
     device: str
 
 
-def _windows(rows: list[FirstConnection], window: dt.timedelta, threshold: int) -> tuple[set[int], int]:
-    """Attempts inside any window of length ``window`` holding ≥ ``threshold`` distinct people; and the largest
-    number of distinct people seen in one window."""
+def _windows(rows: list[FirstConnection], window: dt.timedelta, threshold: int,
+             needed: Any = None) -> tuple[set[int], int]:
+    """Attempts inside any window of length ``window`` holding ≥ ``threshold`` distinct people (or ≥
+    ``needed(start, end)`` when given); and the largest number of distinct people seen in one window."""
     rows = sorted(rows, key=lambda r: r.at)
     flagged: set[int] = set()
     best = 0
@@ -236,7 +238,7 @@ def _windows(rows: list[FirstConnection], window: dt.timedelta, threshold: int) 
                 del users[old]
             start += 1
         best = max(best, len(users))
-        if len(users) >= threshold:
+        if len(users) >= threshold and (needed is None or len(users) >= needed(rows[start].at, row.at)):
             flagged.update(r.attempt_id for r in rows[start:end + 1])
     return flagged, best
 
@@ -265,10 +267,22 @@ def check_network_bursts(rows: list[FirstConnection], settings: dict[str, Any]) 
                 "by": "device", "people_in_window": best, "window_minutes": window.total_seconds() / 60},
                 group_key=f"device:{_short(key)}")
     network_warn = int(settings["burst_network_warn"])
+    moments = sorted(r.at.timestamp() for r in rows)
+    everyone = max(1, len({r.user_id for r in rows}))
     for network, group in by_network.items():
-        if len({r.user_id for r in group}) < network_warn:
+        people = len({r.user_id for r in group})
+        if people < network_warn:
             continue
-        flagged, best = _windows(group, window, network_warn)
+        share = people / everyone
+
+        def needed(start: dt.datetime, end: dt.datetime, share: float = share) -> float:
+            # A busy carrier network is busy whenever the round is: a burst is ≥ 5× its usual share of the
+            # attempts started in the same minutes (all networks), plus 5.
+            around = (bisect.bisect_right(moments, end.timestamp() + window.total_seconds() / 2)
+                      - bisect.bisect_left(moments, start.timestamp() - window.total_seconds() / 2))
+            return 5 * share * around + 5
+
+        flagged, best = _windows(group, window, network_warn, needed)
         for attempt_id in flagged:
             if attempt_id not in found:
                 found[attempt_id] = FlagSpec(attempt_id, FlagKind.NETWORK_BURST, Severity.WARN, float(best), {

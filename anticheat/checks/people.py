@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import math
 import re
 import unicodedata
 import zlib
@@ -22,11 +24,32 @@ class PredictionRow:
     device: str
 
 
+def binomial_upper_tail(n: int, k: int, q: float) -> float:
+    """P(X ≥ k) for X ~ Binomial(n, q), summed in log space."""
+    if k <= 0:
+        return 1.0
+    if q <= 0:
+        return 0.0
+    if q >= 1:
+        return 1.0
+    log_q, log_r = math.log(q), math.log1p(-q)
+    terms = [math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_q + (n - i) * log_r
+             for i in range(k, n + 1)]
+    top = max(terms)
+    return min(1.0, math.exp(top) * sum(math.exp(t - top) for t in terms))
+
+
 def check_prediction_farming(rows: list[PredictionRow], settings: dict[str, Any]) -> list[FlagSpec]:
     """Many accounts from one network or device whose predictions cover a run of near-consecutive values
-    (sorted distinct values, each at most ``farming_max_gap`` above the previous)."""
+    (sorted distinct values, each at most ``farming_max_gap`` above the previous) — more of them than the
+    round's own spread of predictions explains: with G accounts in the group and a share q of all the round's
+    predictions inside the run's range, k accounts in the run must have a binomial tail P(X ≥ k; G, q) below
+    ``farming_alpha`` / (groups examined). A carrier network holding hundreds of people whose guesses bunch
+    around popular values is therefore not a farm; twenty accounts on 1000…1019 are."""
     minimum, gap = int(settings["farming_min_accounts"]), int(settings["farming_max_gap"])
     high_at = int(settings["farming_high_accounts"])
+    everyone = sorted(r.prediction for r in rows)
+    total = len(everyone)
     groups: dict[tuple[str, str], list[PredictionRow]] = {}
     for row in rows:
         if row.network:
@@ -34,30 +57,39 @@ def check_prediction_farming(rows: list[PredictionRow], settings: dict[str, Any]
         key = f"{row.device}@{row.network}" if row.device.startswith("ua:") else row.device
         if key:
             groups.setdefault(("device", key), []).append(row)
+    examined = {k: g for k, g in groups.items() if len({r.user_id for r in g}) >= minimum}
+    threshold = float(settings["farming_alpha"]) / max(1, len(examined))
     found: dict[int, FlagSpec] = {}
-    for (by, key), group in groups.items():
-        if len({r.user_id for r in group}) < minimum:
-            continue
+    for (by, key), group in examined.items():
+        size = len({r.user_id for r in group})
         group.sort(key=lambda r: r.prediction)
         run: list[PredictionRow] = [group[0]]
         for row in [*group[1:], None]:
             if row is not None and row.prediction - run[-1].prediction <= gap:
                 run.append(row)
                 continue
-            people = {r.user_id for r in run}
+            people_in_run = {r.user_id for r in run}
             values = sorted({r.prediction for r in run})
-            if len(people) >= minimum and len(values) >= minimum:
-                severity = Severity.HIGH if len(people) >= high_at or by == "device" else Severity.WARN
-                evidence = {"by": by, "accounts": len(people), "distinct_predictions": len(values),
-                            "from": values[0], "to": values[-1], "max_gap": gap}
-                if by == "network":
-                    evidence["network"] = key
-                for r in run:
-                    old = found.get(r.attempt_id)
-                    if old is None or (severity == Severity.HIGH and old.severity != Severity.HIGH):
-                        found[r.attempt_id] = FlagSpec(r.attempt_id, FlagKind.PREDICTION_FARMING, severity,
-                                                       float(len(people)), evidence,
-                                                       group_key=f"farm:{by}:{values[0]}-{values[-1]}")
+            if len(people_in_run) >= minimum and len(values) >= minimum:
+                inside = bisect.bisect_right(everyone, values[-1]) - bisect.bisect_left(everyone, values[0])
+                q = inside / total if total else 1.0
+                # The run's own accounts are in ``inside``: leave them out of the round's spread.
+                q_others = max(inside - len(run), 0) / max(total - len(run), 1)
+                p_value = binomial_upper_tail(size, len(people_in_run), max(q_others, 1.0 / max(total, 1)))
+                if p_value <= threshold:
+                    severity = Severity.HIGH if len(people_in_run) >= high_at or by == "device" else Severity.WARN
+                    evidence = {"by": by, "accounts": len(people_in_run), "accounts_in_group": size,
+                                "distinct_predictions": len(values), "from": values[0], "to": values[-1],
+                                "max_gap": gap, "share_of_round_in_range": round(q, 5),
+                                "p_value": float(f"{p_value:.3g}")}
+                    if by == "network":
+                        evidence["network"] = key
+                    for r in run:
+                        old = found.get(r.attempt_id)
+                        if old is None or (severity == Severity.HIGH and old.severity != Severity.HIGH):
+                            found[r.attempt_id] = FlagSpec(r.attempt_id, FlagKind.PREDICTION_FARMING, severity,
+                                                           float(len(people_in_run)), evidence,
+                                                           group_key=f"farm:{by}:{values[0]}-{values[-1]}")
             if row is not None:
                 run = [row]
     return list(found.values())

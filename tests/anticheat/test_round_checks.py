@@ -4,6 +4,10 @@ burst through the real sign-up page. The honest crowd around them is not flagged
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+import random
+
 import pytest
 from django.urls import reverse
 
@@ -89,3 +93,39 @@ def test_a_registration_burst_through_the_signup_page_is_flagged(crowd, client):
     assert set(found.values()) == {Severity.HIGH}  # one device (no cookie, one user agent) made them all
     evidence = Flag.objects.get(attempt_id=ids[0], kind=FlagKind.SIGNUP_BURST).evidence
     assert evidence["network"] == "203.0.113.0/24" and evidence["accounts_in_window"] == 12
+
+
+def test_many_attempts_from_one_device_or_a_quiet_network_in_minutes_are_a_burst(crowd):
+    phone = simulate.honest_people(crowd, 6, seed=31)
+    home = simulate.honest_people(crowd, 30, seed=32)
+    start = phone[0].started
+    for i, person in enumerate(phone):  # six accounts on one phone in ten minutes
+        person.started = start + dt.timedelta(minutes=1.5 * i)
+        person.connections = [(0.5, f"113.22.{i}.9", f"113.22.{i}.0/24", "one-phone", False)]
+    for i, person in enumerate(home):  # thirty accounts from one quiet network in five minutes
+        person.started = start + dt.timedelta(hours=3, seconds=10 * i)
+        person.connections = [(0.5, f"14.160.33.{i + 2}", "14.160.33.0/24", f"dev-{i}", False)]
+    phone_ids = simulate.people_store(crowd, phone, per_attempt=20, seed=33)
+    home_ids = simulate.people_store(crowd, home, per_attempt=20, seed=34)
+    round_analyse(round=crowd.round)
+    assert flags(crowd, phone_ids, FlagKind.NETWORK_BURST) == {a: Severity.HIGH for a in phone_ids}
+    assert flags(crowd, home_ids, FlagKind.NETWORK_BURST) == {a: Severity.WARN for a in home_ids}
+    assert not Flag.objects.filter(round=crowd.round, kind=FlagKind.NETWORK_BURST).exclude(
+        attempt_id__in=[*phone_ids, *home_ids]).exists()  # the busy carrier networks of the crowd are not
+
+
+def test_a_busy_carrier_network_bunching_predictions_is_not_a_farm():
+    from anticheat.checks.people import PredictionRow, check_prediction_farming
+    from anticheat.defaults import DEFAULTS
+
+    rng = random.Random(41)
+    # 600 people behind one carrier address range guessing log-uniformly: dense runs at small values.
+    rows = [PredictionRow(i, i, int(math.exp(rng.uniform(math.log(50), math.log(50_000)))), "10.1.2.0/24",
+                          f"d{i}") for i in range(600)]
+    rows += [PredictionRow(10_000 + i, 10_000 + i, int(math.exp(rng.uniform(math.log(50), math.log(50_000)))),
+                           f"100.{i % 250}.{i // 250}.0/24", f"e{i}") for i in range(19_400)]
+    assert check_prediction_farming(rows, DEFAULTS) == []
+    farm = [PredictionRow(90_000 + i, 90_000 + i, 1000 + i, "10.1.2.0/24", f"f{i}") for i in range(20)]
+    found = check_prediction_farming(rows + farm, DEFAULTS)
+    assert {f.attempt_id for f in found} >= {r.attempt_id for r in farm}
+    assert {f.attempt_id for f in found} - {r.attempt_id for r in farm} <= set(range(600))  # none elsewhere
