@@ -14,8 +14,8 @@ class AntiCheatConfig(AppConfig):
         from accounts.services import register_anonymiser, register_personal_data_exporter
         from accounts.signals import citizen_signed_up
         from anticheat import receivers
-        from anticheat.services import personal_data_anonymise, personal_data_export
         from anticheat.evidence import store_records
+        from anticheat.services import personal_data_anonymise, personal_data_export
         from anticheat.workbook import SHEET
         from exports.workbook import register_workbook_sheet
         from judging.review import register_review_flags

@@ -92,6 +92,9 @@ class ConnectionEvidence(models.Model):
         indexes = [models.Index(fields=["round_id", "at"], name="ac_conn_round_at"),
                    models.Index(fields=["attempt", "at"], name="ac_conn_attempt_at")]
 
+    def __str__(self) -> str:
+        return f"{self.attempt_id} @ {self.at:%Y-%m-%d %H:%M:%S}"
+
 
 class AnswerEvent(models.Model):
     """One answer the writer handled (stored, duplicate or stale), at the server time of its batch."""
@@ -105,6 +108,9 @@ class AnswerEvent(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["attempt", "at"], name="ac_answer_attempt_at")]
+
+    def __str__(self) -> str:
+        return f"{self.attempt_id}/{self.position} seq {self.seq}"
 
 
 class ClientEvent(models.Model):
@@ -122,6 +128,9 @@ class ClientEvent(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["attempt", "kind"], name="ac_client_event_once")]
 
+    def __str__(self) -> str:
+        return f"{self.attempt_id} {self.kind} × {self.count}"
+
 
 class SignupEvidence(models.Model):
     """Where an account was created from (account-creation bursts)."""
@@ -134,6 +143,9 @@ class SignupEvidence(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["network", "at"], name="ac_signup_network_at")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.at:%Y-%m-%d %H:%M}"
 
 
 class Flag(models.Model):
@@ -204,6 +216,9 @@ class AttemptReview(models.Model):
         verbose_name_plural = _("xem xét lượt thi")
         indexes = [models.Index(fields=["round", "status"], name="ac_review_round_status")]
 
+    def __str__(self) -> str:
+        return f"{self.attempt_id}: {self.status}"
+
 
 class ReviewDecision(models.Model):
     """Append-only history of the decisions on an attempt (also in the audit log)."""
@@ -224,3 +239,6 @@ class ReviewDecision(models.Model):
         verbose_name_plural = _("quyết định xem xét")
         ordering = ["attempt", "at", "id"]
         constraints = [models.CheckConstraint(condition=~Q(reason=""), name="ac_decision_reason_required")]
+
+    def __str__(self) -> str:
+        return f"{self.attempt_id}: {self.action}"

@@ -107,7 +107,8 @@ def review_queue(*, round: Round, kind: str = "", unit_id: int | None = None, re
             review_status=reviews.get(attempt_id, ReviewStatus.UNREVIEWED), severity=rows[0][2],
             score_max=max(r[4] for r in rows), flags=[(r[1], str(labels.get(r[1], r[1])), r[2]) for r in rows]))
     unreviewed_high = sum(1 for a, rows in by_attempt.items() for r in rows
-                          if r[2] == Severity.HIGH and reviews.get(a, ReviewStatus.UNREVIEWED) == ReviewStatus.UNREVIEWED)
+                          if r[2] == Severity.HIGH
+                          and reviews.get(a, ReviewStatus.UNREVIEWED) == ReviewStatus.UNREVIEWED)
     return Queue(
         rows=out, total=len(chosen),
         counts_by_kind=[(k, str(labels[k]), dict(by_kind[k])) for k in FlagKind.values if k in by_kind],

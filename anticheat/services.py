@@ -70,7 +70,7 @@ def flags_store(*, round: Round, specs: Iterable[FlagSpec], kinds: Iterable[str]
     existing = Flag.objects.filter(round=round, kind__in=kinds)
     if attempt_ids is not None:
         existing = existing.filter(attempt_id__in=list(attempt_ids))
-    created = dict(((a, k), c) for a, k, c in existing.values_list("attempt_id", "kind", "created_at"))
+    created = {(a, k): c for a, k, c in existing.values_list("attempt_id", "kind", "created_at")}
     units = dict(Attempt.objects.filter(pk__in={s.attempt_id for s in specs}).values_list("pk", "unit_id"))
     rows = [Flag(round=round, attempt_id=s.attempt_id, unit_id=units.get(s.attempt_id), kind=s.kind,
                  severity=s.severity, severity_rank=SEVERITY_RANK[s.severity], score=s.score, evidence=s.evidence,

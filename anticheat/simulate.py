@@ -47,7 +47,7 @@ GIVEN_MALE = ["An", "Bình", "Cường", "Dũng", "Duy", "Hải", "Hiếu", "Ho�
 GIVEN_FEMALE = ["Anh", "Chi", "Dung", "Giang", "Hà", "Hạnh", "Hằng", "Hiền", "Hoa", "Hương", "Lan", "Linh",
                 "Loan", "Mai", "My", "Nga", "Ngân", "Nhung", "Oanh", "Phương", "Quỳnh", "Thảo", "Thủy", "Trang",
                 "Trinh", "Tuyết", "Uyên", "Vân", "Vy", "Yến", "Thư", "Ngọc", "Diễm", "Nhi", "Hồng"]
-PASSWORD = "!"  # unusable
+PASSWORD = "!"  # noqa: S105 — an unusable password hash (Django never matches "!")
 
 
 @dataclass
@@ -139,7 +139,7 @@ def honest_people(sim: SimRound, count: int, *, seed: int = 2) -> list[Person]:
     carrier_nets = [f"10{k % 10}.{rng.randint(16, 250)}.{rng.randint(0, 255)}" for k in range(20)]
     homes: list[str] = []
     people = []
-    for i in range(count):
+    for _ in range(count):
         if rng.random() < 0.6:
             prefix = rng.choice(carrier_nets)
         elif homes and rng.random() < 0.1:
@@ -180,7 +180,8 @@ def _poisson(rng: random.Random, lam: float) -> int:
         k += 1
 
 
-def _honest_answers(rng: random.Random, sim: SimRound, person: Person, per_attempt: int) -> list[tuple[int, int, float]]:
+def _honest_answers(rng: random.Random, sim: SimRound, person: Person,
+                    per_attempt: int) -> list[tuple[int, int, float]]:
     chosen = rng.sample(range(len(sim.questions)), per_attempt)
     out = []
     for index in chosen:

@@ -27,7 +27,7 @@ def mask_network(value: str) -> str:
         parts = address.split(":")
         return ":".join(parts[:2]) + ":*"
     parts = address.split(".")
-    return ".".join(parts[:2] + ["*", "*"]) if len(parts) == 4 else "*"
+    return ".".join([*parts[:2], "*", "*"]) if len(parts) == 4 else "*"
 
 
 def _evidence_text(evidence: dict[str, Any], *, full_personal_data: bool) -> str:

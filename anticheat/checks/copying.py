@@ -215,7 +215,7 @@ def copying_analyse(*, table: AnswerTable, meta: AttemptMeta, settings: dict[str
     lsh_pairs = np.unique(np.concatenate(lsh)) if lsh else np.empty(0, dtype=np.int64)
     pairs = np.union1d(block_pairs, lsh_pairs)
     tested = len(pairs)
-    stats.update(pairs_tested=int(tested), pairs_from_blocks=int(len(block_pairs)), pairs_from_hash=int(len(lsh_pairs)),
+    stats.update(pairs_tested=int(tested), pairs_from_blocks=len(block_pairs), pairs_from_hash=len(lsh_pairs),
                  all_pairs=n * (n - 1) // 2)
     if not tested:
         return CopyingResult([], {**stats, "pairs_flagged": 0})

@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import hashlib
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -139,7 +140,7 @@ def check_fast_attempt(data: AttemptData, settings: dict[str, Any]) -> FlagSpec 
 
 def check_regular_intervals(data: AttemptData, settings: dict[str, Any]) -> FlagSpec | None:
     times = sorted(q.first_answer_at for q in data.questions if q.first_answer_at is not None)  # type: ignore
-    gaps = [_seconds(b, a) for a, b in zip(times, times[1:])]
+    gaps = [_seconds(b, a) for a, b in itertools.pairwise(times)]
     if len(gaps) < int(settings["regular_min_intervals"]):
         return None
     mean = sum(gaps) / len(gaps)
@@ -164,7 +165,7 @@ def check_multiple_devices(data: AttemptData, settings: dict[str, Any]) -> FlagS
     devices = {c.device for c in connections}
     networks = {c.network for c in connections if c.network}
     # Two devices at once: a connection that took the attempt from a LIVE connection of another device.
-    overlapping = sum(1 for before, after in zip(connections, connections[1:])
+    overlapping = sum(1 for before, after in itertools.pairwise(connections)
                       if after.replaced and after.device != before.device)
     replaced = sum(1 for c in connections if c.replaced)
     if overlapping:

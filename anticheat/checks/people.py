@@ -11,7 +11,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from anticheat.checks.inexam import FlagSpec, _windows, FirstConnection
+from anticheat.checks.inexam import FirstConnection, FlagSpec, _windows
 from anticheat.models import FlagKind, Severity
 
 

@@ -17,7 +17,6 @@ from anticheat.workbook import SHEET_FLAGS
 from exports.selectors import export_target
 from exports.workbook import results_workbook_write
 from leaderboards.services.ranking import ranking_compute
-from tests.browser.conftest import asgi_server, chromium, phone_page  # noqa: F401
 from tests.browser.test_exam_flow import open_exam
 from tests.exports.factories import results_round
 from tests.exports.xlsx_read import read_book, sheet_rows, values
@@ -50,7 +49,8 @@ def test_judge_reviews_disqualifies_and_reverses(asgi_server, chromium, org_a):
     for position in range(1, 4):
         AnswerEvent.objects.create(attempt=cheat, position=position, seq=position, status="stored",
                                    at=cheat.started_at + dt.timedelta(milliseconds=300 * position))
-    flags_store(round=data.round, kinds=[FlagKind.FAST_ANSWERS], attempt_ids=None, settings={"fast_answer_fraction": 0.35},
+    flags_store(round=data.round, kinds=[FlagKind.FAST_ANSWERS], attempt_ids=None,
+                settings={"fast_answer_fraction": 0.35},
                 now=timezone.now(), specs=[
                     FlagSpec(cheat.pk, FlagKind.FAST_ANSWERS, Severity.HIGH, 1.0, {"too_fast": 3, "answered": 3}),
                     FlagSpec(data.attempts[1].pk, FlagKind.FAST_ANSWERS, Severity.WARN, 0.4, {"too_fast": 1})])

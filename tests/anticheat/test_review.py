@@ -59,12 +59,14 @@ def test_disqualify_then_revert_with_reasons_moves_the_official_ranking(flagged,
     review = attempt_review_decide(actor=judge_a, attempt=target, action="disqualify", reason="Trả lời trong 1 giây")
     target.refresh_from_db()
     assert target.status == AttemptStatus.DISQUALIFIED
-    assert review.status == ReviewStatus.DISQUALIFIED and review.disqualification.in_force
+    assert review.status == ReviewStatus.DISQUALIFIED
+    assert review.disqualification.in_force
     assert target.pk not in entry_attempts(flagged.round)
     assert ranking_current(round=flagged.round).version == 2
     assert selectors.unreviewed_high_flags_count(round_id=flagged.round.pk) == 1
     audit = AuditEvent.objects.get(action="anticheat.review_disqualify")
-    assert audit.reason == "Trả lời trong 1 giây" and audit.data["ranking_version"] == 2
+    assert audit.reason == "Trả lời trong 1 giây"
+    assert audit.data["ranking_version"] == 2
     assert AuditEvent.objects.filter(action="leaderboards.attempt_disqualified", target_id=str(target.pk)).exists()
 
     with pytest.raises(errors.AlreadyDecided):
@@ -91,7 +93,7 @@ def test_a_locked_ranking_is_not_recomputed_silently(flagged, judge_a):
     assert ranking_current(round=flagged.round).version == 1
 
 
-@pytest.mark.parametrize("action,status", [("clear", ReviewStatus.CLEARED),
+@pytest.mark.parametrize(("action", "status"), [("clear", ReviewStatus.CLEARED),
                                            ("identity_check", ReviewStatus.IDENTITY_CHECK)])
 def test_clear_and_identity_check_leave_the_attempt_counted(flagged, judge_a, action, status):
     target = flagged.attempts[2]
@@ -125,21 +127,23 @@ def test_the_queue_is_sorted_by_severity_filtered_and_counted(flagged, judge_a, 
     queue = selectors.review_queue(round=flagged.round)
     assert [r.attempt_id for r in queue.rows] == [a2.pk, a0.pk, a1.pk]  # high (score 7.5), high (0.9), warn
     assert queue.counts_by_severity == {"info": 1, "warn": 1, "high": 2}
-    assert dict((k, c) for k, _label, c in queue.counts_by_kind)[FlagKind.FOCUS_LOSS] == {"warn": 1, "info": 1}
+    assert {k: c for k, _label, c in queue.counts_by_kind}[FlagKind.FOCUS_LOSS] == {"warn": 1, "info": 1}
     assert [r.attempt_id for r in selectors.review_queue(round=flagged.round, kind=FlagKind.FOCUS_LOSS).rows] == \
         [a0.pk, a1.pk]
     assert [r.attempt_id for r in selectors.review_queue(round=flagged.round, unit_id=a1.unit_id).rows] == [a1.pk]
     client.force_login(judge_a)
     html = client.get(reverse("anticheat:queue", args=[flagged.round.pk]), {"kind": FlagKind.ANSWER_COPYING}) \
         .content.decode()
-    assert f"#{a2.pk}" in html and f"#{a0.pk}" not in html
+    assert f"#{a2.pk}" in html
+    assert f"#{a0.pk}" not in html
     assert 'id="unreviewed-high">2<' in html
 
 
 def test_the_timeline_page_shows_the_flags_and_the_answers(flagged, judge_a, client):
     client.force_login(judge_a)
     html = client.get(reverse("anticheat:timeline", args=[flagged.attempts[0].pk])).content.decode()
-    assert "Trả lời nhanh hơn thời gian đọc" in html and 'id="timeline"' in html
+    assert "Trả lời nhanh hơn thời gian đọc" in html
+    assert 'id="timeline"' in html
     assert html.count('class="ev-answer"') == 3  # the stored answers, when no answer events were kept
     response = client.post(reverse("anticheat:decide", args=[flagged.attempts[0].pk]),
                            {"action": "disqualify", "reason": ""})
