@@ -42,7 +42,8 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ExtraSheet:
-    """A sheet an app above exports adds to the results workbook (exports never imports it).
+    """A sheet an app above exports adds to the internal results workbook (exports never imports it; the
+    publication export never has it).
 
     ``columns(full_personal_data=…)`` gives the header; ``rows(target=…, full_personal_data=…)`` yields value
     tuples in that order. Values go through the same typed, formula-safe writer as every other sheet; the
@@ -223,8 +224,10 @@ def results_workbook_write(*, target: ExportTarget, out: str | IO[bytes], genera
                    book.add_split_sheet(SHEET_ANSWERS, ANSWER_COLUMNS, max_rows=max_rows or answers_sheet_max_rows()))
         items = None if published else book.add_sheet(SHEET_ITEMS, ITEM_COLUMNS)
         units = book.add_sheet(SHEET_UNITS, UNIT_COLUMNS)
-        extras = [(sheet, book.add_sheet(sheet.name, sheet.columns(full_personal_data=full_personal_data)))
-                  for sheet in _extra_sheets.values()]
+        # Working sheets of other apps (anticheat's flags) are internal: never in the publication export.
+        extras = [] if published else [
+            (sheet, book.add_sheet(sheet.name, sheet.columns(full_personal_data=full_personal_data)))
+            for sheet in _extra_sheets.values()]
 
         clock = time.perf_counter
         started = clock()
