@@ -47,8 +47,8 @@ DEFAULTS: dict[str, float | int] = {
     "copying_min_matches": 4,
     "copying_close_minutes": 30,
     "copying_block_max": 200,
-    "copying_lsh_bands": 30,
-    "copying_lsh_rows": 3,
+    "copying_lsh_bands": 40,
+    "copying_lsh_rows": 4,
     # prediction_farming: accounts of one network/device whose predictions form a run (gaps ≤ max_gap), more
     # than the round's spread of predictions explains (binomial tail ≤ farming_alpha / groups examined).
     "farming_alpha": 0.001,
