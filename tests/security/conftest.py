@@ -84,6 +84,7 @@ def build_world(org: Organisation) -> World:
     assert RankingEntry.objects.filter(ranking=ranking, is_winner=True).exists()
     decision = RankingDecision.objects.create(ranking=ranking, action="propose", from_status="draft",
                                               to_status="proposed", actor=staff, at=now)
+    from anticheat.models import Flag, ReviewDecision, RoundCheckSettings
     from judging.models import CertificateSettings, Complaint, EssayGrade, EssayGuide
 
     assignment = EssayAssignment.objects.filter(round=round_).order_by("pk").first()
@@ -120,6 +121,13 @@ def build_world(org: Organisation) -> World:
                                                         updated_by=staff, updated_at=now),
         "judging.Complaint": Complaint.objects.create(round=round_, registration=registration, received_at=now,
                                                       content="Khiếu nại của B", recorded_by=staff),
+        "anticheat.RoundCheckSettings": RoundCheckSettings.objects.create(round=round_, overrides={}),
+        "anticheat.Flag": Flag.objects.create(round=round_, attempt=results.attempts[0], kind="fast_answers",
+                                              severity="high", severity_rank=3, score=0.9, evidence={"share": 0.9},
+                                              created_at=now, updated_at=now),
+        "anticheat.ReviewDecision": ReviewDecision.objects.create(
+            attempt=results.attempts[0], round=round_, action="clear", from_status="unreviewed",
+            to_status="cleared", reason="Đã xem", actor=staff, at=now),
         "judging.CertificateSettings": CertificateSettings.objects.create(
             contest=contest, issuing_body="Ban Tổ chức B", place="Cần Thơ", signer_title="Trưởng ban",
             signer_name="Người ký B"),

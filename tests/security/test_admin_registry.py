@@ -36,6 +36,7 @@ TENANT_SCOPED = {
     "exports.ExportJob", "exports.QuestionExport", "exports.ContestExport", "exports.ParticipantExport",
     "judging.EssayGradingSettings", "judging.RankingDecision", "judging.EssayAssignment",
     "surveys.Survey",
+    "anticheat.RoundCheckSettings", "anticheat.Flag", "anticheat.ReviewDecision",
 }
 CUSTOM_SCOPED = {
     # Organisers see the staff users of their own organisations (read-only); superusers manage accounts.
@@ -159,7 +160,7 @@ NO_STAFF_ADD_FORM = {
     "accounts.AuditEvent", "accounts.Organisation", "contests.Attempt", "contests.OverrideGrant",
     "contests.Registration", "contests.Round", "exports.ContestExport", "exports.ExportJob",
     "exports.ParticipantExport", "exports.QuestionExport", "judging.EssayAssignment", "judging.RankingDecision",
-    "leaderboards.RoundRanking",
+    "leaderboards.RoundRanking", "anticheat.Flag", "anticheat.ReviewDecision",
 }
 
 

@@ -109,6 +109,13 @@ STAFF: dict[str, StaffView] = {
     "judging:complaint": StaffView("post", lambda w: {"complaint_id": w.objects["judging.Complaint"].pk},
                                    lambda w: {"do": "decide", "outcome": "rejected", "decision": "Giữ nguyên"}),
     "accounts:staff": StaffView("get", None),
+    "anticheat:queue": StaffView("get", lambda w: {"round_id": w.round.pk}),
+    "anticheat:timeline": StaffView("get", lambda w: {"attempt_id": w.objects["anticheat.Flag"].attempt_id}),
+    "anticheat:decide": StaffView("post", lambda w: {"attempt_id": w.objects["anticheat.Flag"].attempt_id},
+                                  lambda w: {"action": "disqualify", "reason": "Gian lận"}),
+    "anticheat:revert": StaffView("post", lambda w: {"attempt_id": w.objects["anticheat.Flag"].attempt_id},
+                                  lambda w: {"reason": "Nhầm"}),
+    "anticheat:analyse": StaffView("post", lambda w: {"round_id": w.round.pk}),
 }
 # Views that accept no object: any staff member may open them; they must show nothing of organisation B.
 OBJECTLESS = {name for name, view in STAFF.items() if view.kwargs is None}
