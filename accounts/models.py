@@ -179,7 +179,7 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["target_type", "target_id"])]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+        return f"{timezone.localtime(self.at):%d/%m/%Y %H:%M} {self.action}"
 
 
 class SmsResetCode(models.Model):

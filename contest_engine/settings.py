@@ -209,6 +209,8 @@ LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Tiếng Việt")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
+# Dates typed and shown day first, 24-hour clock (Django has no Vietnamese input formats of its own).
+FORMAT_MODULE_PATH = "contest_engine.formats"
 USE_I18N = True
 USE_TZ = True
 

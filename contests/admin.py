@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, Role
 from accounts.tenancy import TenantScopedAdmin, organisation_id_of
+from contest_engine.timezones import datetime_help
 from contests import errors
 from contests.blind_grading import blinded_rounds_for
 from contests.blueprints import blueprint_problems
@@ -103,6 +104,12 @@ class RoundForm(forms.ModelForm):
         fields = ("name", "position", "opens_at", "closes_at", *INHERITED_FIELDS)
         widgets = {"blueprint": forms.Textarea(attrs={"rows": 2, "cols": 60}),
                    "tie_break_order": forms.Textarea(attrs={"rows": 1, "cols": 60})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("opens_at", "closes_at"):
+            if name in self.fields:
+                self.fields[name].help_text = datetime_help()
 
     def clean_scoring_rule(self) -> str | None:
         return self.cleaned_data.get("scoring_rule") or None
@@ -222,8 +229,13 @@ class ContestAdmin(TenantScopedAdmin):
 
 
 class ExtendRoundForm(forms.Form):
+    # A native date-time picker (phones); it sends and shows ISO 8601, so the widget's format is ISO too.
     until = forms.DateTimeField(label=_("Gia hạn / mở lại đến"),
-                                widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+                                widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["until"].help_text = datetime_help()
     reason = forms.CharField(label=_("Lý do"), widget=forms.Textarea(attrs={"rows": 3}))
 
 

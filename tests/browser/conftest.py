@@ -143,15 +143,50 @@ def chromium():
             browser.close()
 
 
+VIEWPORTS = {
+    "phone": {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "is_mobile": True,
+              "has_touch": True},
+    "desktop": {"viewport": {"width": 1366, "height": 900}},
+}
+
+
+def _page(chromium, kind: str):
+    context = chromium.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", **VIEWPORTS[kind])
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.viewport_kind = kind
+    return context, page
+
+
 @pytest.fixture
 def phone_page(chromium):
     """A 360-px-wide phone page, Vietnamese locale."""
-    context = chromium.new_context(viewport={"width": 360, "height": 740}, locale="vi-VN", device_scale_factor=2,
-                                   is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
+    context, page = _page(chromium, "phone")
     yield page
     context.close()
     # While Playwright's loop runs, the test's ORM calls use a connection of their own context, which
     # pytest-django would not close before dropping the test database.
     connections.close_all()
+
+
+@pytest.fixture(params=["phone", "desktop"])
+def any_page(request, chromium):
+    """The same test on a 360-px phone and on a desktop screen (Vietnamese locale); ``page.viewport_kind``."""
+    context, page = _page(chromium, request.param)
+    yield page
+    context.close()
+    connections.close_all()
+
+
+def login(page, server: str, username: str, password: str = "mat-khau-an-toan-1") -> None:
+    """Log in through the site's login page (staff and citizens alike)."""
+    page.goto(f"{server}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_load_state()
+
+
+def page_fits(page) -> bool:
+    """Nothing wider than the screen (no horizontal scroll of the whole page)."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
