@@ -14,8 +14,11 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, Role
@@ -216,6 +219,12 @@ class ContestAdmin(TenantScopedAdmin):
         audit(actor=request.user, action="contests.contest_changed" if change else "contests.contest_created",
               target=obj, organisation=obj.organisation_id, data={"fields": sorted(form.changed_data)})
 
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        super().save_formset(request, form, formset, change)
+        if formset.model is Round:
+            for round in formset.instance.rounds.all():
+                warn_if_closed_with_future_close(request, round)
+
     @admin.action(description=_("Nhân bản cuộc thi đã chọn (bản nháp)"), permissions=["add"])
     def clone_contests(self, request: HttpRequest, queryset: QuerySet[Contest]) -> None:
         for contest in queryset:
@@ -293,23 +302,90 @@ class RoundAdmin(TenantScopedAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def get_urls(self) -> list:
+        return [path("<int:round_id>/extend/", self.admin_site.admin_view(self.extend_view),
+                     name="contests_round_extend"), *super().get_urls()]
+
+    def save_model(self, request: HttpRequest, obj: Round, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        warn_if_closed_with_future_close(request, obj)
+
+    def extend_view(self, request: HttpRequest, round_id: int) -> HttpResponse:
+        """Extend or reopen one round: the form shows a refusal on the field at fault, or why the round cannot
+        be reopened at all (results published) and what to do instead."""
+        from contests.services.overrides import round_close_moment, round_extend, round_reopen_allowed
+
+        round = self.get_object(request, str(round_id))
+        if round is None:
+            raise Http404
+        if not self.has_change_permission(request, round):
+            raise PermissionDenied
+        now = timezone.now()
+        initial = {}
+        if round.closes_at > now:  # dates corrected after an early close: reopen until the corrected close
+            initial["until"] = timezone.localtime(round.closes_at)
+        form = ExtendRoundForm(request.POST or None, initial=initial)
+        refused = None
+        try:
+            round_reopen_allowed(round=round)
+        except errors.ContestError as exc:
+            refused = exc.message
+        if request.method == "POST" and refused is None and form.is_valid():
+            try:
+                round_extend(actor=request.user, round=round, until=form.cleaned_data["until"],
+                             reason=form.cleaned_data["reason"])
+            except errors.OverrideInvalid as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            except errors.ReasonRequired as exc:
+                form.add_error("reason", exc.message)
+            except errors.ContestError as exc:
+                refused = exc.message
+            else:
+                self.message_user(request, _("Đã gia hạn / mở lại: %(r)s") % {"r": round}, messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:contests_round_change", args=[round.pk]))
+        return TemplateResponse(request, "admin/contests/round/extend.html", {
+            **self.admin_site.each_context(request),
+            "title": _("Gia hạn hoặc mở lại đợt thi"), "form": form, "round": round, "opts": self.model._meta,
+            "refused": refused, "stopped_at": round_close_moment(round), "now": now,
+            "is_closed": round.closed_at is not None or round.has_closed(now),
+        })
+
     @admin.action(description=_("Gia hạn hoặc mở lại đợt thi"), permissions=["change"])
     def extend_round(self, request: HttpRequest, queryset: QuerySet[Round]) -> HttpResponse | None:
         form = ExtendRoundForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
-            for round in queryset.select_related("contest"):
+            rounds = list(queryset.select_related("contest"))
+            for round in rounds:
                 if not self.has_change_permission(request, round):
                     raise PermissionDenied
                 try:
                     round_extend(actor=request.user, round=round, until=form.cleaned_data["until"],
                                  reason=form.cleaned_data["reason"])
+                except errors.OverrideInvalid as exc:
+                    if len(rounds) == 1:  # one round: the refusal goes on the field, the form stays filled
+                        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                        break
+                    self.message_user(request, f"{round}: {exc.message}", messages.ERROR)
                 except errors.ContestError as exc:
                     self.message_user(request, f"{round}: {exc.message}", messages.ERROR)
                 else:
                     self.message_user(request, _("Đã gia hạn: %(r)s") % {"r": round}, messages.SUCCESS)
-            return None
+            else:
+                return None
         return _action_page(request, self, queryset, form, action="extend_round",
                             title=_("Gia hạn hoặc mở lại đợt thi"))
+
+
+def warn_if_closed_with_future_close(request: HttpRequest, round: Round) -> None:
+    """A round closed officially stays closed when its dates are corrected: say so, with the way to reopen."""
+    if round.closed_at is None or round.effective_closes_at <= timezone.now():
+        return
+    when = formats.date_format(timezone.localtime(round.closed_at), "SHORT_DATETIME_FORMAT")
+    messages.warning(request, format_html(
+        "{} <a href=\"{}\">{}</a>",
+        _("«%(round)s» đã được chốt lúc %(when)s nên vẫn đóng dù thời gian kết thúc đã sửa.") % {
+            "round": round.name, "when": when},
+        reverse("admin:contests_round_extend", args=[round.pk]), _("Mở lại đợt thi (ghi lý do)")))
 
 
 # --- Registrations: extra time / extra attempt ----------------------------------------------------------------

@@ -161,8 +161,26 @@ class InvalidSettings(ContestError):
 
 
 class OverrideInvalid(ContestError):
+    """A refused exception to the rules. ``field`` names the form field at fault (the admin shows the message
+    on it); the message says what is wrong with it and what would be accepted."""
+
     code = "override_invalid"
     default_message = _("Điều chỉnh không hợp lệ.")
+
+    def __init__(self, message: str | None = None, *, field: str | None = None, **params: object) -> None:
+        super().__init__(message, **params)
+        self.field = field
+
+
+class RoundResultsPublished(ContestError):
+    """The round's official results are published: it cannot be reopened or extended (docs/contest-rules.md,
+    *Overrides*, says what can be done instead)."""
+
+    code = "round_results_published"
+    default_message = _("Kết quả chính thức của đợt thi đã được công bố nên không thể mở lại hay gia hạn đợt. "
+                        "Thay vào đó có thể: thêm một đợt thi bổ sung vào cuộc thi (cho những người bị ảnh "
+                        "hưởng), hoặc đính chính kết quả bằng «Tính lại kết quả» có ghi lý do (phải phê duyệt "
+                        "và công bố lại).")
 
 
 class ReasonRequired(ContestError):

@@ -295,13 +295,20 @@ def round_close(*, round: Round, actor: Any = None, now: dt.datetime | None = No
     The close itself (finish attempts still in progress, compute and store ``prediction_target_value`` per
     the round's target kind — people or attempts with every answer correct, entrants, attempts —, set
     ``closed_at``) is ``contests.services.contests.round_close``; this adds the ranking. Idempotent: a round
-    that already has a ranking gets it back unchanged. Raises RoundNotClosed before the (extended) close.
+    that already has a ranking of this close gets it back unchanged. A round that was reopened after an
+    earlier close (``round_extend``) gets a new version at its new close — a revision, with its reason, when
+    the earlier version had been proposed or approved. Raises RoundNotClosed before the (extended) close.
     """
     try:
         round = contests_round_close(round=round, now=now, actor=actor)
     except contest_errors.RoundNotOpen as exc:
         raise errors.RoundNotClosed() from exc
     existing = ranking_current(round=round)
-    if existing is not None:
+    if existing is not None and existing.computed_at >= round.closed_at:
         return existing
-    return ranking_compute(round=round, actor=actor, now=now)
+    reason = ""
+    if ranking_is_locked(existing):
+        from django.utils.translation import gettext
+
+        reason = gettext("Đợt thi được mở lại và kết thúc lại: tính lại kết quả xếp hạng.")
+    return ranking_compute(round=round, actor=actor, now=now, revision_reason=reason)
