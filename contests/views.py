@@ -119,8 +119,6 @@ def result(request: HttpRequest, attempt_id: int) -> HttpResponse:
     review = selectors.attempt_review(attempt=attempt, now=now)
     return render(request, "contests/result.html", {
         "attempt": attempt, "round": attempt.round, "contest": attempt.round.contest, "review": review,
-        "duration_minutes": (attempt.duration_ms or 0) // 60_000,
-        "duration_rest": (attempt.duration_ms or 0) // 1000 % 60,
     })
 
 

@@ -365,9 +365,17 @@ def _flush_safely(plan: PushPlan, round: Round) -> None:
         get_board().unlock(plan.round_id, PUSH_LOCK)
 
 
+def score_text(score: Decimal | None) -> str:
+    """A score on the wire: plain decimal digits without trailing zeros ("10", "9.5"), never an exponent
+    (``str(Decimal("10.000").normalize())`` is "1E+1"). Pages format it with the number rule."""
+    if not score:
+        return "0"
+    return format(score.normalize(), "f")
+
+
 def rows_payload(rows: list[BoardRow], *, masked: bool) -> list[dict[str, Any]]:
     return [{"rank": r.rank, "position": r.position, "user_id": r.user_id, "unit_id": r.unit_id,
-             "name": display_name(r.name, masked=masked), "score": str(r.score.normalize() if r.score else 0),
+             "name": display_name(r.name, masked=masked), "score": score_text(r.score),
              "duration_ms": r.duration_ms} for r in rows]
 
 

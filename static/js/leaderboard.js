@@ -1,24 +1,19 @@
 /* Live leaderboard: snapshot on connect, then throttled versioned updates (ws/leaderboards/<round>/).
    Plain DOM, no library. Older versions are ignored; a dropped socket reconnects with backoff and the
-   snapshot it receives resynchronises the board. */
+   snapshot it receives resynchronises the board. Scores, ranks and durations are shown with the project's
+   one number rule (static/js/numbers.js, the twin of contest_engine/numbers.py), so a pushed row reads
+   exactly like the server-rendered one. */
 (function () {
   "use strict";
   var root = document.getElementById("live-board");
-  if (!root || !window.WebSocket) { return; }
+  if (!root || !window.WebSocket || !window.ceNumbers) { return; }
+  var num = window.ceNumbers;
   var tbody = document.getElementById("board-rows");
   var mine = document.getElementById("my-rank");
   var status = document.getElementById("board-status");
   var version = -1;
   var delay = 1000;
   var myUser = root.dataset.user ? parseInt(root.dataset.user, 10) : null;
-  Array.prototype.forEach.call(root.querySelectorAll("td[data-ms]"), function (td) {
-    td.textContent = fmtDuration(parseInt(td.dataset.ms, 10));
-  });
-
-  function fmtDuration(ms) {
-    var s = Math.round(ms / 1000);
-    return Math.floor(s / 60) + ":" + ("0" + (s % 60)).slice(-2);
-  }
 
   function cell(text) { var td = document.createElement("td"); td.textContent = text; return td; }
 
@@ -28,10 +23,10 @@
     rows.forEach(function (r) {
       var tr = document.createElement("tr");
       if (myUser !== null && r.user_id === myUser) { tr.className = "me"; }
-      tr.appendChild(cell(String(r.rank)));
+      tr.appendChild(cell(num.count(r.rank)));
       tr.appendChild(cell(r.name));
-      tr.appendChild(cell(r.score));
-      tr.appendChild(cell(fmtDuration(r.duration_ms)));
+      tr.appendChild(cell(num.score(r.score)));
+      tr.appendChild(cell(num.duration(r.duration_ms)));
       frag.appendChild(tr);
     });
     tbody.replaceChildren(frag);
@@ -52,7 +47,8 @@
         if (msg.me) {
           myUser = msg.me.user_id;
           mine.hidden = false;
-          mine.textContent = (mine.dataset.label || "") + " " + msg.me.rank + " (" + msg.me.score + ")";
+          mine.textContent = (mine.dataset.label || "") + " " + num.count(msg.me.rank) + " (" +
+            num.score(msg.me.score) + ")";
         }
       } else if (msg.type === "leaderboard.hidden") {
         setTimeout(function () { if (ws.readyState === 1) { ws.send(JSON.stringify({type: "snapshot.get"})); } }, 60000);

@@ -12,7 +12,13 @@ from django.utils import timezone
 from contests.models import Attempt
 from leaderboards.services import live
 from leaderboards.services.boards import get_board, set_board
-from tests.browser.conftest import _free_port, _wait_for_server_sessions_to_end, chromium, phone_page  # noqa: F401
+from tests.browser.conftest import (  # noqa: F401
+    _free_port,
+    _wait_for_server_sessions_to_end,
+    any_page,
+    chromium,
+    phone_page,
+)
 from tests.leaderboards.conftest import People, clear_redis
 from tests.leaderboards.test_scaleout import start_server, wait_ready
 
@@ -21,6 +27,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(trans
 
 @pytest.fixture
 def server(transactional_db):
+    # The test process pushes through the Redis channel layer from a timer thread's own event loop: a layer
+    # object left over from an earlier test is bound to a loop that is gone, so each test gets a fresh one.
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
     set_board(None)
     board = get_board()
     clear_redis(board)
@@ -57,3 +68,53 @@ def test_page_shows_the_board_and_applies_pushed_updates(server, phone_page, lb_
     phone_page.wait_for_selector("#board-rows tr:first-child >> text=Nguyễn V. T. S. 3.", timeout=10_000)
     assert phone_page.locator("#board-rows tr").count() == 3
     live.cancel_pending_pushes()
+
+
+def test_scores_and_durations_follow_one_rule_on_every_page(server, any_page, lb_round):  # noqa: F811
+    """A score of 10 is "10" (the board showed "1E+1"), 9.5 is "9,5", and one attempt's duration reads the same
+    (truncated, 00:47) on the live board — server-rendered and pushed —, the result page and the official list."""
+    from decimal import Decimal
+
+    from leaderboards.services.ranking import round_close
+    from tests.browser.conftest import login
+
+    page = any_page
+    now = timezone.now()
+    lb_round.opens_at, lb_round.closes_at = now - dt.timedelta(days=1), now + dt.timedelta(hours=2)
+    lb_round.save()
+    people = People(lb_round)
+    ten = people.attempt(1, score=Decimal("10.000"), duration_ms=47_787)
+    live.leaderboard_rebuild(round=lb_round)
+    login(page, server, ten.user.phone)
+    page.goto(f"{server}/leaderboards/rounds/{lb_round.pk}/")
+    first = page.locator("#board-rows tr").first
+    assert first.locator("td").nth(2).inner_text() == "10"
+    assert first.locator("td").nth(3).inner_text() == "00:47"
+    page.wait_for_function("document.getElementById('my-rank').textContent.indexOf('(10)') > 0")
+    assert "1E" not in page.locator("#live-board").inner_text()
+    page.wait_for_timeout(1500)  # the socket has its snapshot
+    half = people.attempt(2, score="10.5", duration_ms=3_723_400)
+    live.leaderboard_record_attempt(attempt=Attempt.objects.select_related("round__contest").get(pk=half.pk))
+    page.wait_for_selector("#board-rows tr:first-child >> text=10,5", timeout=10_000)
+    pushed = page.locator("#board-rows tr").first.locator("td")
+    assert pushed.nth(3).inner_text() == "1:02:03"
+    second = page.locator("#board-rows tr").nth(1).locator("td")
+    assert [second.nth(2).inner_text(), second.nth(3).inner_text()] == ["10", "00:47"]
+    live.cancel_pending_pushes()
+
+    page.goto(f"{server}/contests/attempts/{ten.pk}/result/")
+    assert page.locator("#result-duration").inner_text() == "00:47"
+    lb_round.closes_at = now - dt.timedelta(minutes=5)
+    lb_round.save()
+    round_close(round=lb_round, now=now)
+    from tests.factories import make_staff
+
+    organiser = make_staff(lb_round.contest.organisation, "organiser")
+    page.context.clear_cookies()
+    login(page, server, organiser.username)
+    page.goto(f"{server}/leaderboards/rounds/{lb_round.pk}/official/")
+    table = page.locator("table.leaderboard").last.inner_text()
+    assert "00:47" in table
+    assert "47787" not in table
+    assert "47.787" not in table
+    assert "10,5" in table

@@ -68,7 +68,8 @@ def test_unit_dashboard_scoped_and_charted(client, memory_lb, people, lb_round, 
     page = client.get(url).content.decode()
     assert "bar-fill" in page
     assert people.units[0].name in page
-    assert "2.0%" in page or "2,0%" in page
+    # The number rule: no trailing zeros, Vietnamese decimal comma (contest_engine/numbers.py).
+    assert "<td>2%</td>" in page
 
 
 def test_contest_ranking_page_for_staff(client, memory_lb, people, lb_round, org_a):
