@@ -23,12 +23,14 @@ from exports.parallel import item_statistics_in_background
 from exports.selectors import ExportTarget
 from exports.writers import (
     BOOL,
+    COUNT_FORMAT,
     DATE,
     EXCEL_MAX_ROWS,
     INT,
     LOCAL_DATETIME,
     NUMBER,
     PERCENT,
+    SECONDS_FORMAT,
     TEXT,
     Column,
     XlsxExport,
@@ -84,9 +86,9 @@ def ranking_columns(*, full_personal_data: bool) -> list[Column]:
         Column("Số định danh cá nhân", TEXT, 16),
         Column("Điểm", NUMBER, 8),
         Column("Số câu đúng", INT, 8),
-        Column("Dự đoán", INT, 10),
-        Column("Chênh lệch dự đoán", INT, 11),
-        Column("Thời gian làm bài (giây)", NUMBER, 12),
+        Column("Dự đoán", INT, 10, COUNT_FORMAT),
+        Column("Chênh lệch dự đoán", INT, 11, COUNT_FORMAT),
+        Column("Thời gian làm bài (giây)", NUMBER, 12, SECONDS_FORMAT),
         Column("Nộp bài lúc (giờ Việt Nam)", LOCAL_DATETIME, 20),
         Column("Mã lượt thi", INT, 11),
         Column("Lượt thứ", INT, 7),
@@ -99,7 +101,7 @@ CONTEST_RANKING_COLUMNS = [
     Column("Họ và tên", TEXT, 26),
     Column("Đơn vị", TEXT, 28),
     Column("Tổng điểm", NUMBER, 10),
-    Column("Tổng thời gian làm bài (giây)", NUMBER, 14),
+    Column("Tổng thời gian làm bài (giây)", NUMBER, 14, SECONDS_FORMAT),
     Column("Số đợt được tính", INT, 10),
 ]
 
@@ -114,7 +116,7 @@ ANSWER_COLUMNS = [
     Column("Đúng", BOOL, 7),
     Column("Điểm", NUMBER, 8),
     Column("Máy chủ nhận lúc (giờ Việt Nam)", LOCAL_DATETIME, 20),
-    Column("Số giây từ khi hiện câu hỏi", NUMBER, 12),
+    Column("Số giây từ khi hiện câu hỏi", NUMBER, 12, SECONDS_FORMAT),
 ]
 
 ITEM_COLUMNS = [
@@ -122,25 +124,25 @@ ITEM_COLUMNS = [
     Column("Mã câu hỏi", INT, 10),
     Column("Nội dung câu hỏi", TEXT, 50),
     Column("Loại câu hỏi", TEXT, 13),
-    Column("Số lần được rút", INT, 10),
-    Column("Số lần đã chấm", INT, 10),
-    Column("Số lần bỏ trống", INT, 10),
+    Column("Số lần được rút", INT, 10, COUNT_FORMAT),
+    Column("Số lần đã chấm", INT, 10, COUNT_FORMAT),
+    Column("Số lần bỏ trống", INT, 10, COUNT_FORMAT),
     Column("Độ dễ (tỉ lệ điểm đạt được)", PERCENT, 12),
-    Column("Độ lệch chuẩn", NUMBER, 10),
-    Column("Chỉ số phân biệt (%)", NUMBER, 11),
-    Column("Hiệu quả phân biệt (%)", NUMBER, 11),
-    Column("Phân biệt nhóm 27%", NUMBER, 11),
+    Column("Độ lệch chuẩn", NUMBER, 10, "0.000"),
+    Column("Chỉ số phân biệt (%)", NUMBER, 11, "0.0"),
+    Column("Hiệu quả phân biệt (%)", NUMBER, 11, "0.0"),
+    Column("Phân biệt nhóm 27%", NUMBER, 11, "0.000"),
     Column("Phân bố lựa chọn", TEXT, 40),
 ]
 
 UNIT_COLUMNS = [
     Column("Đơn vị", TEXT, 32),
-    Column("Số người đăng ký", INT, 11),
-    Column("Số người dự thi", INT, 11),
-    Column("Số lượt thi", INT, 11),
-    Column("Số người thuộc đơn vị", INT, 12),
+    Column("Số người đăng ký", INT, 11, COUNT_FORMAT),
+    Column("Số người dự thi", INT, 11, COUNT_FORMAT),
+    Column("Số lượt thi", INT, 11, COUNT_FORMAT),
+    Column("Số người thuộc đơn vị", INT, 12, COUNT_FORMAT),
     Column("Tỉ lệ tham gia", PERCENT, 11),
-    Column("Số người đạt giải", INT, 11),
+    Column("Số người đạt giải", INT, 11, COUNT_FORMAT),
 ]
 
 

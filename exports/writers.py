@@ -39,11 +39,27 @@ A4 = 9  # xlsxwriter paper code
 LOCAL_DATETIME = "local_datetime"
 
 
+# Number formats of numeric cells (Excel shows them with the reader's own separators: "9,5" in Vietnamese
+# Excel). Scores keep one decimal so that no whole score can be read as a thousands group ("10,0", not
+# "10."); seconds keep their milliseconds; counts are grouped; ids and ranks are not.
+SCORE_FORMAT = "0.0##"
+SECONDS_FORMAT = "0.000"
+COUNT_FORMAT = "#,##0"
+ID_FORMAT = "0"
+PERCENT_FORMAT = "0.0%"
+DEFAULT_NUMBER_FORMATS = {INT: ID_FORMAT, NUMBER: SCORE_FORMAT, PERCENT: PERCENT_FORMAT}
+
+
 @dataclass(frozen=True)
 class Column:
     header: str
     kind: str = TEXT
     width: float = 14
+    num_format: str | None = None  # numeric columns: DEFAULT_NUMBER_FORMATS[kind] when None
+
+    @property
+    def number_format(self) -> str | None:
+        return self.num_format or DEFAULT_NUMBER_FORMATS.get(self.kind)
 
 
 def to_vietnam_naive(value: dt.datetime) -> dt.datetime:
@@ -81,8 +97,8 @@ class XlsxExport:
                                                    "bg_color": "#E8EEF7", "border": 1})
         self.datetime_format = self.book.add_format({"num_format": "dd/mm/yyyy hh:mm:ss"})
         self.date_format = self.book.add_format({"num_format": "dd/mm/yyyy"})
-        self.number_format = self.book.add_format({"num_format": "0.###"})
-        self.percent_format = self.book.add_format({"num_format": "0.0%"})
+        self._number_formats: dict[str, Any] = {}
+        self.percent_format = self.format_for(PERCENT_FORMAT)
         # Yes/no cells are the numbers 1 and 0 shown as "Có"/"Không" (a boolean cell shows TRUE/FALSE in any
         # language); they still filter, sort and add up (=SUM counts the winners).
         self.bool_format = self.book.add_format({"num_format": BOOL_NUMBER_FORMAT, "align": "center"})
@@ -90,6 +106,13 @@ class XlsxExport:
         self.label_format = self.book.add_format({"bold": True})
         self._names: set[str] = set()
         self._splits: list[list[SheetWriter]] = []
+
+    def format_for(self, num_format: str) -> Any:
+        """The workbook's format object for ``num_format`` (one per distinct format)."""
+        found = self._number_formats.get(num_format)
+        if found is None:
+            found = self._number_formats[num_format] = self.book.add_format({"num_format": num_format})
+        return found
 
     def unique_sheet_name(self, name: str) -> str:
         for bad in "[]:*?/\\":
@@ -184,8 +207,9 @@ class SheetWriter:
         if header:
             for index, column in enumerate(self.columns):
                 fmt = {DATETIME: export.datetime_format, LOCAL_DATETIME: export.datetime_format,
-                       DATE: export.date_format, PERCENT: export.percent_format,
-                       BOOL: export.bool_format}.get(column.kind)
+                       DATE: export.date_format, BOOL: export.bool_format}.get(column.kind)
+                if column.number_format is not None:
+                    fmt = export.format_for(column.number_format)
                 sheet.set_column(index, index, column.width, fmt)
             for index, column in enumerate(self.columns):
                 sheet.write_string(0, index, column.header, export.header_format)
@@ -203,10 +227,13 @@ class SheetWriter:
         elif kind in (INT, NUMBER, PERCENT):
             if isinstance(value, bool):
                 value = int(value)
-            if kind == PERCENT:
-                sheet.write_number(row, col, float(value), self.export.percent_format)
-            else:
-                sheet.write_number(row, col, float(value) if isinstance(value, Decimal) else value)
+            column = self.columns[col] if col < len(self.columns) else None
+            num_format = column.number_format if column is not None and column.kind == kind else None
+            if num_format is None:  # a cell typed from its value (title block, admin exports)
+                num_format = PERCENT_FORMAT if kind == PERCENT else ID_FORMAT if isinstance(value, int) else \
+                    SCORE_FORMAT
+            sheet.write_number(row, col, float(value) if isinstance(value, Decimal) else value,
+                               self.export.format_for(num_format))
         elif kind == DATETIME:
             sheet.write_datetime(row, col, to_vietnam_naive(value), self.export.datetime_format)
         elif kind == LOCAL_DATETIME:
@@ -231,8 +258,10 @@ class SheetWriter:
         def text(r: int, c: int, v: Any) -> None:
             write_string(r, c, v if v.__class__ is str else str(v))
 
-        def number(r: int, c: int, v: Any) -> None:
-            write_number(r, c, float(v) if v.__class__ is Decimal else v)
+        def numeric(fmt: Any) -> Any:
+            def number(r: int, c: int, v: Any) -> None:
+                write_number(r, c, float(v) if v.__class__ is Decimal else v, fmt)
+            return number
 
         def percent(r: int, c: int, v: Any) -> None:
             write_number(r, c, float(v), p_format)
@@ -249,9 +278,10 @@ class SheetWriter:
         def boolean(r: int, c: int, v: Any) -> None:
             write_number(r, c, 1 if v else 0, b_format)
 
-        table = {TEXT: text, INT: number, NUMBER: number, PERCENT: percent, DATETIME: moment, DATE: day,
-                 BOOL: boolean, LOCAL_DATETIME: local_moment}
-        return [table[kind] for kind in self.kinds]
+        table = {TEXT: text, PERCENT: percent, DATETIME: moment, DATE: day, BOOL: boolean,
+                 LOCAL_DATETIME: local_moment}
+        return [numeric(export.format_for(column.number_format)) if column.kind in (INT, NUMBER)
+                else table[column.kind] for column in self.columns]
 
     def append(self, values: Sequence[Any]) -> None:
         row = self.row

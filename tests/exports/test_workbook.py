@@ -279,3 +279,32 @@ def test_item_statistics_from_a_second_process_match_the_inline_ones(org_a, capl
     _book, stats = write(target)
     assert stats.sheets["Thống kê câu hỏi"] == 3
     assert "computing in line" not in caplog.text
+
+
+def test_numbers_are_numeric_cells_with_a_number_format(results):
+    """Scores and durations are numbers with a format (a Vietnamese reader's Excel shows "47,787" s and "9,5"),
+    never text such as "47.787" that reads as forty-seven thousand; every duration header names its unit."""
+    book, _ = write(export_target(round_id=results.round.pk))
+    expected = {"Điểm": "0.0##", "Thời gian làm bài (giây)": "0.000", "Hạng": "0", "Mã lượt thi": "0",
+                "Dự đoán": "#,##0", "Số giây từ khi hiện câu hỏi": "0.000", "Số lần được rút": "#,##0",
+                "Số người dự thi": "#,##0", "Tỉ lệ tham gia": "0.0%", "Độ dễ (tỉ lệ điểm đạt được)": "0.0%"}
+    seen: dict[str, set] = {}
+    numeric_cells = 0
+    for name in ("Xếp hạng", "Bài làm", "Thống kê câu hỏi", "Đơn vị"):
+        rows = sheet_rows(book, name)
+        headers = [c.value for c in rows[0]]
+        assert all("thời gian" not in h.lower() or "(giây)" in h or "giờ Việt Nam" in h for h in headers), headers
+        for row in rows[1:]:
+            for header, cell in zip(headers, row, strict=False):
+                if cell.value is None or isinstance(cell.value, bool | dt.datetime | str):
+                    if header in expected and cell.value is not None:
+                        pytest.fail(f"{name} / {header}: {cell.value!r} is not a number")
+                    continue
+                numeric_cells += 1
+                assert cell.data_type == "n"
+                assert cell.number_format != "General", (name, header)
+                seen.setdefault(header, set()).add(cell.number_format)
+    assert numeric_cells > 50
+    assert {header: formats for header, formats in seen.items() if header in expected} == {
+        header: {fmt} for header, fmt in expected.items() if header in seen}
+    assert set(expected) <= set(seen)
