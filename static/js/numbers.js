@@ -13,7 +13,7 @@
     var n = Number(value);
     if (!isFinite(n)) { return String(value); }
     var factor = Math.pow(10, decimals);
-    // Half away from zero, on the decimal text (toFixed alone rounds binary fractions unpredictably).
+    // Half away from zero, on the decimal text (toFixed alone rounds binary numbers unpredictably).
     var rounded = Math.sign(n) * Math.round(Number((Math.abs(n) * factor).toPrecision(15))) / factor;
     var text = Math.abs(rounded).toFixed(decimals);
     var parts = text.split(".");

@@ -127,7 +127,11 @@ CUSTOM_ADMIN = {
     # Organisations offered are only those where the user is a writer; the confirm step re-checks.
     "admin:questionbank_question_import": "questionbank.admin.QuestionAdmin.import_view",
     "admin:questionbank_question_template": "questionbank.admin.QuestionAdmin.template_view (static template)",
+    # The round comes from the admin's scoped queryset (404 for another organisation's); change permission.
+    "admin:contests_round_extend": "contests.admin.RoundAdmin.extend_view",
 }
+# URL arguments of the custom views that take some (the objects need not exist: access is checked first).
+CUSTOM_ADMIN_ARGS = {"admin:contests_round_extend": [999_999]}
 
 
 def test_every_custom_admin_view_is_classified():
@@ -149,9 +153,24 @@ def test_question_import_offers_only_own_organisations(client, world_b, staff_a,
 @pytest.mark.parametrize("name", sorted(CUSTOM_ADMIN))
 def test_custom_admin_views_are_closed_to_citizens(name, client, world_b):
     client.force_login(CitizenProfileFactory(unit=world_b.org).user)
-    response = client.get(reverse(name))
+    response = client.get(reverse(name, args=CUSTOM_ADMIN_ARGS.get(name, [])))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_round_extend_page_is_scoped(client, world_b, staff_a):
+    """Another organisation's round is a 404 on the extend/reopen page (GET and POST), nothing changes."""
+    from contests.models import OverrideGrant, Round
+
+    round = next(obj for obj in world_b.objects.values() if isinstance(obj, Round))
+    before = OverrideGrant.objects.filter(round=round).count()
+    client.force_login(staff_a)
+    url = reverse("admin:contests_round_extend", args=[round.pk])
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"until": "2030-01-01T10:00", "reason": "x"}).status_code == 404
+    assert OverrideGrant.objects.filter(round=round).count() == before
+    round.refresh_from_db()
+    assert round.extended_until is None
 
 
 # Tenant-scoped admins that staff cannot add through (read-only lists, or objects made by services and
