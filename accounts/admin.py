@@ -31,6 +31,30 @@ from accounts.tenancy import ALL_ROLES, ForeignObjectNotFoundMixin, TenantScoped
 ORGANISERS = frozenset({Role.ORGANISER})
 
 
+class OrganisationAdminForm(forms.ModelForm):
+    """The slug is filled from the name on the server (Vietnamese transliteration, đ → d) when left empty;
+    the admin's JavaScript URLify would drop letters with two diacritics."""
+
+    class Meta:
+        model = Organisation
+        fields = ("name", "slug", "kind", "parent", "official_code", "is_unit", "registered_population", "is_active")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "slug" in self.fields:  # absent when the page is read-only
+            self.fields["slug"].required = False
+            self.fields["slug"].help_text = _("Để trống: tạo tự động từ tên (bỏ dấu, đ → d).")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("slug") and data.get("name"):
+            from accounts.organisations import _unique_slug, vietnamese_slug
+
+            data["slug"] = _unique_slug(vietnamese_slug(data["name"]) or "don-vi", exclude_pk=self.instance.pk)
+            self.instance.slug = data["slug"]
+        return data
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(TenantScopedAdmin):
     # Staff of any role see their own organisations; creating and editing is for superusers only.
@@ -40,7 +64,7 @@ class OrganisationAdmin(TenantScopedAdmin):
     search_fields = ("name", "official_code", "slug")
     list_select_related = ("parent",)
     autocomplete_fields = ("parent",)
-    prepopulated_fields = {"slug": ("name",)}
+    form = OrganisationAdminForm
 
 
 class MembershipAddForm(forms.ModelForm):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import AuditEvent, Membership, Organisation, OrganisationKind, Role, User
 from accounts.tenancy import has_role
 from accounts.validators import normalise_phone, validate_phone
+from contest_engine.text import slugify_vi
 
 UNITS_DIR = Path(settings.BASE_DIR) / "accounts" / "data" / "units"
 DEMO_DIR = Path(settings.BASE_DIR) / "accounts" / "data" / "demo"
@@ -57,10 +57,8 @@ class LoadReport:
 
 
 def vietnamese_slug(value: str) -> str:
-    """ASCII slug of a Vietnamese name: diacritics dropped, đ → d (NFKD alone drops it)."""
-    value = unicodedata.normalize("NFKD", value.replace("đ", "d").replace("Đ", "D"))
-    value = value.encode("ascii", "ignore").decode("ascii").lower()
-    return re.sub(r"[^a-z0-9]+", "-", value).strip("-")
+    """ASCII slug of a Vietnamese name: diacritics dropped, đ → d (``contest_engine.text.slugify_vi``)."""
+    return slugify_vi(value)
 
 
 def _province_slug(province_name: str) -> str:

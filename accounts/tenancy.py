@@ -169,6 +169,18 @@ class TenantScopedAdmin(ForeignObjectNotFoundMixin, admin.ModelAdmin):
                 kwargs["queryset"] = scope_for(related._default_manager.all(), request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        """A new object of a user who may add in one organisation only belongs to it by default (the form
+        saves with its defaults)."""
+        initial = super().get_changeform_initial_data(request)
+        owners = self.owner_fields()
+        if owners and not request.user.is_superuser:
+            org_ids = organisation_ids_for(request.user, self._roles("add"))
+            if len(org_ids) == 1:
+                for name in owners:
+                    initial.setdefault(name, next(iter(org_ids)))
+        return initial
+
     def owner_fields(self) -> set[str]:
         """Foreign keys to Organisation that mean 'owner' (restricted to the user's organisations)."""
         path = getattr(self.model, "tenant_path", "")

@@ -77,14 +77,40 @@ def _blueprint_errors(organisation: Any, blueprint: list) -> list[str]:
 # --- Contest with round inlines -------------------------------------------------------------------------
 
 
+def _default_scoring_first() -> list[tuple[str, str]]:
+    """Strategies with the model's default first (the first option is what a browser submits untouched)."""
+    default = Contest._meta.get_field("scoring_rule").default
+    return sorted(strategy_choices(), key=lambda choice: choice[0] != default)
+
+
 class ContestAdminForm(forms.ModelForm):
-    scoring_rule = forms.ChoiceField(label=_("Cách tính điểm"), choices=strategy_choices)
+    """A new contest saves with its defaults and a title: the default scoring rule is preselected, the slug is
+    made from the title on the server (Vietnamese transliteration) when left empty."""
+
+    scoring_rule = forms.ChoiceField(label=_("Cách tính điểm"), choices=_default_scoring_first,
+                                     initial=lambda: Contest._meta.get_field("scoring_rule").default)
 
     class Meta:
         model = Contest
         fields = ("organisation", "title", "slug", "summary", "visibility", "rules_text", "allowed_units",
                   "minimum_age", "one_prize_per_person", *INHERITED_FIELDS)
         widgets = {"blueprint": forms.Textarea(attrs={"rows": 3, "cols": 80})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "slug" in self.fields:
+            self.fields["slug"].required = False
+            self.fields["slug"].help_text = _("Để trống: tạo tự động từ tên cuộc thi (bỏ dấu, đ → d), ví dụ "
+                                              "tim-hieu-luat-giao-thong-duong-bo-2026.")
+
+    def clean_slug(self) -> str:
+        slug = self.cleaned_data.get("slug") or ""
+        title = self.cleaned_data.get("title") or ""  # cleaned before the slug (field order)
+        if not slug and title.strip():
+            from contests.services.contests import contest_slug_for
+
+            slug = contest_slug_for(title, exclude_pk=self.instance.pk)
+        return slug
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -204,7 +230,6 @@ class ContestAdmin(TenantScopedAdmin):
     list_select_related = ("organisation",)
     list_filter = ("visibility",)
     search_fields = ("title", "slug")
-    prepopulated_fields = {"slug": ("title",)}
     filter_horizontal = ("allowed_units",)
     actions = ("clone_contests",)  # + the xlsx export, added by exports/admin.py
     fieldsets = (

@@ -8,7 +8,8 @@ against the msgids it already holds. Exit status 1 (with one line per problem) w
 - an entry is untranslated (an empty msgstr, or an empty plural form) or marked fuzzy (including the header);
 - a python-format / python-brace-format entry's translation does not keep the msgid's placeholders;
 - a translation still contains Vietnamese letters (a msgid copied into msgstr) - unless a translator comment says
-  ``keep-vietnamese`` (e.g. the language's own name in the language switcher);
+  ``keep-vietnamese`` (e.g. the language's own name in the language switcher), or the catalogue is the Vietnamese
+  one (``locale/vi``: Django's own English strings that Django's Vietnamese catalogue lacks);
 - the .mo beside the .po is missing or does not hold exactly the .po's translations. The comparison is by content
   (the .mo is read back), not by modification time: git does not keep file times, so a
   fresh clone would make a time check meaningless.
@@ -148,6 +149,9 @@ def check_entries(path: Path, entries: list[Entry]) -> list[str]:
     if "fuzzy" in header.flags:
         problems.append(f"{path}:{header.line}: the header is marked fuzzy")
     nplurals = _plural_count(header)
+    # The Vietnamese catalogue translates Django's own (English) strings into Vietnamese: the
+    # "msgid copied into msgstr" check is for the catalogues of other languages only.
+    vietnamese_catalogue = "Language: vi\n" in header.msgstr.get(0, "")
     for entry in body:
         where = f"{path}:{entry.line}: {entry.msgid[:60]!r}"
         if "fuzzy" in entry.flags:
@@ -157,7 +161,7 @@ def check_entries(path: Path, entries: list[Entry]) -> list[str]:
         if any(not form for form in forms):
             problems.append(f"{where} is untranslated")
             continue
-        keep_vietnamese = any("keep-vietnamese" in c for c in entry.comments)
+        keep_vietnamese = vietnamese_catalogue or any("keep-vietnamese" in c for c in entry.comments)
         for i, form in enumerate(forms):
             if VIETNAMESE_LETTERS.search(form) and not keep_vietnamese:
                 problems.append(f"{where} translation still contains Vietnamese: {form[:60]!r}")

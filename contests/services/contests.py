@@ -8,10 +8,10 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
-from django.utils.text import slugify
 
 from accounts.models import Role
 from accounts.tenancy import require_role
+from contest_engine.text import slugify_vi
 from contests import errors
 from contests.models import Contest, ContestVisibility, Round
 from contests.selectors import round_prediction_target
@@ -22,10 +22,12 @@ ROUND_COPY_EXCLUDE = {"id", "contest", "extended_until", "closed_at", "predictio
 CONTEST_COPY_EXCLUDE = {"id", "slug", "title", "visibility", "created_at", "updated_at", "allowed_units"}
 
 
-def _unique_slug(base: str) -> str:
-    base = slugify(base)[:80] or "cuoc-thi"
+def contest_slug_for(title: str, *, exclude_pk: int | None = None) -> str:
+    """A free address for a contest titled ``title``: its transliterated slug ("tim-hieu-luat-giao-thong-duong-
+    bo-2026"), with "-2", "-3"… when taken."""
+    base = slugify_vi(title, max_length=80) or "cuoc-thi"
     candidate, n = base, 2
-    while Contest.objects.filter(slug=candidate).exists():
+    while Contest.objects.filter(slug=candidate).exclude(pk=exclude_pk).exists():
         candidate, n = f"{base}-{n}", n + 1
     return candidate
 
@@ -45,7 +47,7 @@ def contest_clone(*, actor: Any, contest: Contest, title: str | None = None, shi
         values["organisation_id"] = contest.organisation_id
         values.pop("organisation", None)
         new_title = title or f"{contest.title} (bản sao)"
-        copy = Contest.objects.create(title=new_title, slug=_unique_slug(new_title),
+        copy = Contest.objects.create(title=new_title, slug=contest_slug_for(new_title),
                                       visibility=ContestVisibility.DRAFT, **values)
         copy.allowed_units.set(contest.allowed_units.all())
         for round in contest.rounds.all():

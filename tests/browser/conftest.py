@@ -190,3 +190,26 @@ def login(page, server: str, username: str, password: str = "mat-khau-an-toan-1"
 def page_fits(page) -> bool:
     """Nothing wider than the screen (no horizontal scroll of the whole page)."""
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+# Words of the English interface (Django's admin and forms, our own pages) that a Vietnamese page never shows.
+ENGLISH_UI_WORDS = (
+    "Please", "correct", "error", "errors", "below", "Save", "Delete", "History", "Filter", "Search", "results",
+    "result", "Select", "Home", "Log out", "View site", "Toggle", "Today", "Now", "Choose", "Clear", "Add another",
+    "required", "This field", "Enter a", "valid", "Password", "password", "Change", "Show counts", "Hide counts",
+    "Topic path", "Tag names", "Reviewed at", "Created at", "Updated at", "single", "multiple", "medium", "easy",
+    "hard", "truefalse", "numeric", "essay", "Yes", "No", "Unknown", "All", "Action", "Go", "selected",
+    "Welcome", "Documentation", "Skip to main content", "entry", "entries", "Breadcrumbs", "Sidebar",
+)
+
+
+def english_left(page, selector: str = "body") -> list[str]:
+    """English interface words left on a Vietnamese page (visible text only)."""
+    import re
+
+    text = page.locator(selector).inner_text()
+    found = []
+    for word in ENGLISH_UI_WORDS:
+        if re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text):
+            found.append(word)
+    return found
