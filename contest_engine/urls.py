@@ -12,6 +12,10 @@ admin.site.site_title = "contest-engine"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("staff/", views.staff_home, name="staff_home"),
+    path("staff/rounds/<slug:purpose>/", views.staff_rounds, name="staff_rounds"),
+    path("staff/guide/", views.staff_guide, name="staff_guide"),
+    path("staff/guide/<path:name>", views.staff_guide, name="staff_guide_file"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/", include("accounts.urls")),

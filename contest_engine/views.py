@@ -19,3 +19,97 @@ def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+# --- Staff pages: the menu's hubs ---------------------------------------------------------------------------
+
+STAFF_ROUND_PURPOSES = ("leaderboards", "units", "judging", "exports")
+
+
+def staff_home(request: HttpRequest) -> HttpResponse:
+    """Everything the signed-in staff member's roles can use (the staff menu, as a page)."""
+    from django.contrib.auth.views import redirect_to_login
+    from django.core.exceptions import PermissionDenied
+
+    from contest_engine.staff_menu import menu_for
+
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    entries = menu_for(request.user)
+    if not entries:
+        raise PermissionDenied
+    return render(request, "staff/home.html", {"entries": entries})
+
+
+def staff_rounds(request: HttpRequest, purpose: str) -> HttpResponse:
+    """Pick a round (or a whole contest) for one purpose of the menu: its live and official boards, its unit
+    dashboards, its judging and approval, its exports. Scoped to the organisations where the user is an
+    organiser or judge."""
+    from django.contrib.auth.views import redirect_to_login
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    from accounts.models import Role
+    from accounts.tenancy import scope_for
+    from contests.models import Round
+
+    if purpose not in STAFF_ROUND_PURPOSES:
+        raise Http404
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    rounds = list(scope_for(Round.objects.select_related("contest__organisation"), request.user,
+                            [Role.ORGANISER, Role.JUDGE]).order_by("-contest__created_at", "contest_id", "position",
+                                                                   "opens_at")[:300])
+    if not rounds and not request.user.is_superuser:
+        from accounts.tenancy import organisation_ids_for
+
+        if not organisation_ids_for(request.user, [Role.ORGANISER, Role.JUDGE]):
+            raise PermissionDenied
+    contests: list[dict] = []
+    for round in rounds:
+        if not contests or contests[-1]["contest"].pk != round.contest_id:
+            contests.append({"contest": round.contest, "rounds": []})
+        contests[-1]["rounds"].append(round)
+    return render(request, "staff/rounds.html", {"purpose": purpose, "contests": contests})
+
+
+GUIDE_DIR = __import__("pathlib").Path(__file__).resolve().parent.parent / "docs" / "guide"
+
+
+def staff_guide(request: HttpRequest, name: str = "") -> HttpResponse:
+    """The organisers' guide (docs/guide/, Vietnamese Markdown with screenshots made by
+    scripts/guide_screenshots.py), rendered for staff. Only the guide's own ``*.md`` pages and ``img/*.png``
+    files are served."""
+    import re
+
+    import markdown
+    import nh3
+    from django.contrib.auth.views import redirect_to_login
+    from django.core.exceptions import PermissionDenied
+    from django.http import FileResponse, Http404
+
+    from accounts.tenancy import is_staff_member
+
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not is_staff_member(request.user):
+        raise PermissionDenied
+    if re.fullmatch(r"img/[a-z0-9-]+\.png", name):
+        path = GUIDE_DIR / name
+        if not path.is_file():
+            raise Http404
+        response = FileResponse(path.open("rb"), content_type="image/png")
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
+    if name and not re.fullmatch(r"[A-Za-z0-9-]+\.md", name):
+        raise Http404
+    path = GUIDE_DIR / (name or "README.md")
+    if not path.is_file():
+        raise Http404
+    html = markdown.markdown(path.read_text(encoding="utf-8"), extensions=["tables"], output_format="html")
+    html = nh3.clean(html, tags={"h1", "h2", "h3", "h4", "p", "ul", "ol", "li", "a", "img", "strong", "em", "code",
+                                 "pre", "table", "thead", "tbody", "tr", "th", "td", "blockquote", "br", "hr"},
+                     attributes={"a": {"href"}, "img": {"src", "alt", "width", "height"}})
+    title = next((line[2:].strip() for line in path.read_text(encoding="utf-8").splitlines()
+                  if line.startswith("# ")), "")
+    return render(request, "staff/guide.html", {"html": html, "title": title, "is_index": not name})
