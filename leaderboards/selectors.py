@@ -93,20 +93,29 @@ def ranking_entries(*, ranking: RoundRanking, limit: int = 100, offset: int = 0)
     return entries
 
 
-def contest_ranking(*, contest: Contest, limit: int = 100, offset: int = 0,
-                    published_only: bool = False) -> list[dict[str, Any]]:
-    """Contest-wide ranking from the current ranking of every round (``published_only``: the published
-    version of each round, rounds without one left out): each person's counted round results totalled
-    (score sum, duration sum) or their best round (setting), ranked 1, 1, 3 in SQL."""
-    setting = ContestLeaderboardSettings.objects.filter(contest=contest).values_list("aggregate", flat=True).first()
-    current: dict[int, tuple[int, int]] = {}
-    versions = RoundRanking.objects.filter(round__contest=contest)
+def contest_rankings_counted(*, contest: Contest, published_only: bool = False) -> dict[int, RoundRanking]:
+    """The round rankings a contest-wide ranking totals, by round id: each round's newest ranking (staff), or
+    its newest *published* one (the public). Rounds still open or not yet ranked have none."""
+    qs = RoundRanking.objects.filter(round__contest=contest)
     if published_only:
-        versions = versions.filter(status=RankingStatus.PUBLISHED)
-    for rid, round_id, version in versions.values_list("id", "round_id", "version"):
-        if round_id not in current or version > current[round_id][1]:
-            current[round_id] = (rid, version)
-    ids = [rid for rid, _ in current.values()]
+        qs = qs.filter(status=RankingStatus.PUBLISHED)
+    current: dict[int, RoundRanking] = {}
+    for ranking in qs.only("id", "round_id", "version", "status", "computed_at"):
+        if ranking.round_id not in current or ranking.version > current[ranking.round_id].version:
+            current[ranking.round_id] = ranking
+    return current
+
+
+def contest_ranking(*, contest: Contest, limit: int = 100, offset: int = 0, published_only: bool = False,
+                    rankings: dict[int, RoundRanking] | None = None) -> list[dict[str, Any]]:
+    """Contest-wide ranking from the official ranking of every round that has one (``contest_rankings_counted``:
+    the newest version, or the newest published one for the public): each person's counted round results
+    totalled (score sum, duration sum) or their best round (setting), ranked 1, 1, 3 in SQL. Rounds without
+    an official ranking yet (still open) are not counted: their live boards are provisional."""
+    setting = ContestLeaderboardSettings.objects.filter(contest=contest).values_list("aggregate", flat=True).first()
+    if rankings is None:
+        rankings = contest_rankings_counted(contest=contest, published_only=published_only)
+    ids = [ranking.pk for ranking in rankings.values()]
     if not ids:
         return []
     entry = RankingEntry._meta.db_table

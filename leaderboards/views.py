@@ -18,7 +18,14 @@ from contests.models import Contest, Round
 from leaderboards import selectors
 from leaderboards.models import RankingStatus
 from leaderboards.services import live
-from leaderboards.visibility import STAFF_ROLES, display_name, freeze_at, is_round_staff, viewer_visibility
+from leaderboards.visibility import (
+    STAFF_ROLES,
+    display_name,
+    freeze_at,
+    is_round_staff,
+    round_is_over,
+    viewer_visibility,
+)
 
 PAGE = 100
 
@@ -76,21 +83,34 @@ def round_official(request: HttpRequest, round_id: int) -> HttpResponse:
 
 
 def contest_board(request: HttpRequest, slug: str) -> HttpResponse:
-    """Contest-wide ranking (sum of rounds or best round), from the rounds' stored rankings. Public once every
-    round's ranking is published; staff see it at any time."""
+    """Contest-wide ranking (sum of rounds or best round) from the rounds' official rankings: for the public
+    the published ones so far, round by round; for staff the newest version of every ranked round. The page
+    lists each round and whether it counts (and why not), so an empty board says why."""
     contest = get_object_or_404(Contest.objects.select_related("organisation"), slug=slug)
     staff = has_role(request.user, contest.organisation_id, STAFF_ROLES)
-    rounds = list(contest.rounds.all())
-    published = all(selectors.ranking_latest(round=r, published_only=True) is not None for r in rounds)
-    if not staff and (not contest.is_published or not published or not rounds):
+    if not staff and not contest.is_published:
         raise Http404
+    rankings = selectors.contest_rankings_counted(contest=contest, published_only=not staff)
+    now = timezone.now()
+    rounds = []
+    for r in contest.rounds.all():
+        r.contest = contest
+        ranking = rankings.get(r.pk)
+        if ranking is not None:
+            state = "counted"
+        elif not round_is_over(r, now):
+            state = "open" if r.opens_at <= now else "upcoming"
+        else:
+            state = "awaiting"  # over, official ranking not computed or not published yet
+        rounds.append({"round": r, "ranking": ranking, "state": state})
     page = _page(request)
-    rows = selectors.contest_ranking(contest=contest, limit=PAGE, offset=(page - 1) * PAGE,
-                                     published_only=not staff)
+    rows = selectors.contest_ranking(contest=contest, limit=PAGE, offset=(page - 1) * PAGE, rankings=rankings)
     for row in rows:
         row["display"] = display_name(row["name"], masked=not staff)
     return render(request, "leaderboards/contest.html", {
         "contest": contest, "rows": rows, "page": page, "has_next": len(rows) == PAGE, "staff": staff,
+        "rounds": rounds, "provisional": staff and any(
+            item["ranking"] is not None and item["ranking"].status != RankingStatus.PUBLISHED for item in rounds),
     })
 
 

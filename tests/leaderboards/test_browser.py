@@ -118,3 +118,31 @@ def test_scores_and_durations_follow_one_rule_on_every_page(server, any_page, lb
     assert "47787" not in table
     assert "47.787" not in table
     assert "10,5" in table
+
+
+def test_the_contest_board_counts_published_rounds_and_explains_the_rest(server, any_page, lb_round):  # noqa: F811
+    from leaderboards.models import RankingStatus
+    from leaderboards.services.ranking import round_close
+    from tests.browser.conftest import page_fits
+    from tests.contests.factories import RoundFactory
+
+    page = any_page
+    people = People(lb_round)
+    people.attempt(1, score="9")
+    url = f"{server}/leaderboards/contests/{lb_round.contest.slug}/"
+    ranking = round_close(round=lb_round)
+    page.goto(url)
+    assert "Chưa có đợt thi nào được công bố kết quả chính thức" in page.locator("#contest-empty").inner_text()
+    assert page.locator("#contest-rounds li").first.get_attribute("data-state") == "awaiting"
+    now = timezone.now()
+    RoundFactory(contest=lb_round.contest, name="Tuần đang mở", opens_at=now - dt.timedelta(hours=1),
+                 closes_at=now + dt.timedelta(days=1))
+    ranking.status = RankingStatus.PUBLISHED
+    ranking.save(update_fields=["status"])
+    page.goto(url)
+    assert "Nguyễn V. T. S. 1." in page.locator("table.leaderboard").inner_text()
+    states = [li.get_attribute("data-state") for li in page.locator("#contest-rounds li").all()]
+    assert states == ["counted", "open"]
+    page.get_by_role("link", name="Tuần đang mở").click()
+    page.wait_for_url("**/leaderboards/rounds/*/")
+    assert page_fits(page)

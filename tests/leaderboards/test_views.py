@@ -76,9 +76,41 @@ def test_contest_ranking_page_for_staff(client, memory_lb, people, lb_round, org
     people.attempt(1, score="9")
     round_close(round=lb_round)
     url = reverse("leaderboards:contest", args=[lb_round.contest.slug])
-    assert client.get(url).status_code == 404  # not every round published
+    public = client.get(url).content.decode()  # nothing published yet: the page says why it is empty
+    assert "Nguyễn" not in public
+    assert "Chưa có đợt thi nào được công bố kết quả chính thức" in public
+    assert "kết quả chưa được công bố" in public
     client.force_login(make_staff(org_a, "organiser"))
-    assert "Nguyễn Văn Thí Sinh 1" in client.get(url).content.decode()
+    page = client.get(url).content.decode()
+    assert "Nguyễn Văn Thí Sinh 1" in page
+    assert 'id="contest-provisional"' in page  # staff see it before publication, marked provisional
+
+
+def test_contest_ranking_counts_published_rounds_and_says_which(client, memory_lb, people, lb_round, org_a):
+    """The contest board totals the rounds' official results — for the public the published ones so far — and
+    lists every round with why it does or does not count (a live round's board had entries while this said
+    "Chưa có kết quả")."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from leaderboards.models import RankingStatus
+    from tests.contests.factories import RoundFactory
+
+    people.attempt(1, score="9")
+    ranking = round_close(round=lb_round)
+    now = timezone.now()
+    live_round = RoundFactory(contest=lb_round.contest, name="Tuần đang mở", opens_at=now - dt.timedelta(hours=1),
+                              closes_at=now + dt.timedelta(days=1))
+    people.attempt(2, score="10", round=live_round)
+    url = reverse("leaderboards:contest", args=[lb_round.contest.slug])
+    ranking.status = RankingStatus.PUBLISHED
+    ranking.save(update_fields=["status"])
+    page = client.get(url).content.decode()
+    assert "Nguyễn V. T. S. 1." in page  # the published round counts
+    assert "Nguyễn V. T. S. 2." not in page  # the open round does not (yet)
+    assert "đang diễn ra — chưa tính, xem bảng xếp hạng trực tiếp" in page
+    assert reverse("leaderboards:round", args=[live_round.pk]) in page
 
 
 def test_contest_unit_dashboard(client, memory_lb, people, lb_round, org_a, org_b):
