@@ -26,9 +26,12 @@ from accounts.tenancy import TenantScopedAdmin, organisation_id_of
 from contest_engine.timezones import datetime_help
 from contests import errors
 from contests.blind_grading import blinded_rounds_for
-from contests.blueprints import blueprint_problems
+from contests.blueprint_form import CHECK_BUTTON, BlueprintField, MinutesField
+from contests.blueprints import blueprint_overlap_problems, blueprint_problems
 from contests.models import (
     INHERITED_FIELDS,
+    TIE_BREAK_DURATION_FIRST,
+    TIE_BREAK_PREDICTION_FIRST,
     Attempt,
     Contest,
     OverrideGrant,
@@ -64,14 +67,68 @@ def _resolved(contest: Contest, round: Round | None) -> RoundSettings:
 
 
 def _blueprint_errors(organisation: Any, blueprint: list) -> list[str]:
-    """Shape problems, else draws the organisation's usable questions cannot satisfy."""
+    """Shape problems, else draws the organisation's usable questions cannot satisfy — each alone, or
+    overlapping cells together (they share what they can pick)."""
     if not blueprint or organisation is None:
         return []
     try:
         validate_blueprint(blueprint)
     except ValidationError as exc:
         return list(exc.messages)
-    return blueprint_problems(organisation=organisation, blueprint=blueprint)
+    return (blueprint_problems(organisation=organisation, blueprint=blueprint)
+            + blueprint_overlap_problems(organisation=organisation, blueprint=blueprint))
+
+
+TIE_BREAK_CHOICES = [
+    ("prediction", _("Điểm → độ gần của dự đoán → thời gian làm bài → thời điểm nộp bài")),
+    ("duration", _("Điểm → thời gian làm bài → độ gần của dự đoán → thời điểm nộp bài")),
+]
+TIE_BREAK_VALUES = {"prediction": TIE_BREAK_PREDICTION_FIRST, "duration": TIE_BREAK_DURATION_FIRST}
+
+
+class TieBreakField(forms.TypedChoiceField):
+    """The tie-break order as one of its two named orders (stored as the JSON list)."""
+
+    def prepare_value(self, value: Any) -> Any:
+        for key, order in TIE_BREAK_VALUES.items():
+            if value == order:
+                return key
+        return value
+
+    def clean(self, value: Any) -> Any:
+        key = super().clean(value)
+        return list(TIE_BREAK_VALUES[key]) if key in TIE_BREAK_VALUES else None
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return (self.prepare_value(initial) or "") != (data or "")
+
+
+class SettingsFormMixin:
+    """The settings rounds inherit, as organisers type them: the blueprint as rows (topics by name, with
+    what the bank holds), the time limit in minutes, the tie-break order by name. The "Kiểm tra cấu trúc đề"
+    button re-shows the form with the checks, without saving."""
+
+    blueprint_organisation: Any = None
+
+    def _setup_settings(self, *, organisation: Any, inherit: bool) -> None:
+        fields = self.fields  # type: ignore[attr-defined]
+        if "blueprint" in fields:
+            widget = fields["blueprint"].widget
+            widget.organisation = organisation
+            widget.show_problems = not self.is_bound  # type: ignore[attr-defined]
+            if inherit:
+                widget.inherit_label = _("Để trống mọi dòng: dùng cấu trúc đề mặc định của cuộc thi.")
+        if "time_limit_seconds" in fields and inherit:
+            fields["time_limit_seconds"].help_text = _("Để trống: theo cuộc thi.")
+
+    def _check_requested(self) -> bool:
+        return CHECK_BUTTON in self.data  # type: ignore[attr-defined]
+
+    def _refuse_if_check_requested(self) -> None:
+        """The check button: the form is shown again with the checks, and nothing is saved."""
+        if self._check_requested():
+            raise ValidationError(_("Đã kiểm tra cấu trúc đề (xem kết quả ở phần cấu trúc đề); chưa lưu gì. Bấm "
+                                    "«Lưu» khi đã xong."), code="checked")
 
 
 # --- Contest with round inlines -------------------------------------------------------------------------
@@ -83,21 +140,29 @@ def _default_scoring_first() -> list[tuple[str, str]]:
     return sorted(strategy_choices(), key=lambda choice: choice[0] != default)
 
 
-class ContestAdminForm(forms.ModelForm):
+class ContestAdminForm(SettingsFormMixin, forms.ModelForm):
     """A new contest saves with its defaults and a title: the default scoring rule is preselected, the slug is
     made from the title on the server (Vietnamese transliteration) when left empty."""
 
     scoring_rule = forms.ChoiceField(label=_("Cách tính điểm"), choices=_default_scoring_first,
                                      initial=lambda: Contest._meta.get_field("scoring_rule").default)
+    blueprint = BlueprintField(label=_("Cấu trúc đề mặc định"), required=False, empty_value=[])
+    time_limit_seconds = MinutesField(label=_("Thời gian làm bài (phút)"), initial=900)  # seconds, shown as 15
+    tie_break_order = TieBreakField(label=_("Thứ tự xét giải phụ"), choices=TIE_BREAK_CHOICES,
+                                    initial="prediction")
 
     class Meta:
         model = Contest
         fields = ("organisation", "title", "slug", "summary", "visibility", "rules_text", "allowed_units",
                   "minimum_age", "one_prize_per_person", *INHERITED_FIELDS)
-        widgets = {"blueprint": forms.Textarea(attrs={"rows": 3, "cols": 80})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        organisation = self.instance.organisation if self.instance.organisation_id else None
+        if organisation is None and self.initial.get("organisation"):
+            organisation = Organisation.objects.filter(pk=getattr(self.initial["organisation"], "pk",
+                                                                  self.initial["organisation"])).first()
+        self._setup_settings(organisation=organisation, inherit=False)
         if "slug" in self.fields:
             self.fields["slug"].required = False
             self.fields["slug"].help_text = _("Để trống: tạo tự động từ tên cuộc thi (bỏ dấu, đ → d), ví dụ "
@@ -121,24 +186,29 @@ class ContestAdminForm(forms.ModelForm):
             problems = _blueprint_errors(organisation, blueprint)
             if problems:
                 self.add_error("blueprint", problems)
+        self._refuse_if_check_requested()
         return data
 
 
-class RoundForm(forms.ModelForm):
+class RoundForm(SettingsFormMixin, forms.ModelForm):
     scoring_rule = forms.ChoiceField(label=_("Cách tính điểm"), required=False,
                                      choices=lambda: [("", _("Theo cuộc thi")), *strategy_choices()])
+    blueprint = BlueprintField(label=_("Cấu trúc đề"), required=False, empty_value=None)
+    time_limit_seconds = MinutesField(label=_("Thời gian làm bài (phút)"), required=False)
+    tie_break_order = TieBreakField(label=_("Thứ tự xét giải phụ"), required=False,
+                                    choices=[("", _("Theo cuộc thi")), *TIE_BREAK_CHOICES])
 
     class Meta:
         model = Round
         fields = ("name", "position", "opens_at", "closes_at", *INHERITED_FIELDS)
-        widgets = {"blueprint": forms.Textarea(attrs={"rows": 2, "cols": 60}),
-                   "tie_break_order": forms.Textarea(attrs={"rows": 1, "cols": 60})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name in ("opens_at", "closes_at"):
             if name in self.fields:
                 self.fields[name].help_text = datetime_help()
+        contest = self.instance.contest if self.instance.contest_id else None
+        self._setup_settings(organisation=contest.organisation if contest is not None else None, inherit=True)
 
     def clean_scoring_rule(self) -> str | None:
         return self.cleaned_data.get("scoring_rule") or None
@@ -150,17 +220,32 @@ class RoundAdminForm(RoundForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if self.errors or not self.instance.contest_id:
+            self._refuse_if_check_requested()
             return data
         contest = self.instance.contest
         probe = Round(contest=contest, **{k: v for k, v in data.items() if k in {f.name for f in Round._meta.fields}})
         problems = _blueprint_errors(contest.organisation, _resolved(contest, probe).blueprint)
         if problems:
             self.add_error("blueprint", problems)
+        self._refuse_if_check_requested()
         return data
 
 
 class RoundFormSet(BaseInlineFormSet):
     """Checks each round against the contest being saved: resolved settings and blueprint availability."""
+
+    def _construct_form(self, i: int, **kwargs: Any) -> Any:
+        form = super()._construct_form(i, **kwargs)
+        if self.instance.organisation_id:  # new rows get their contest after __init__
+            form._setup_settings(organisation=self.instance.organisation, inherit=True)
+        return form
+
+    @property
+    def empty_form(self) -> Any:
+        form = super().empty_form
+        if self.instance.organisation_id:
+            form._setup_settings(organisation=self.instance.organisation, inherit=True)
+        return form
 
     def clean(self) -> None:
         super().clean()

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
@@ -14,6 +16,7 @@ from django.db.models import BigIntegerField, Count, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from contest_engine.text import vietnamese_sort_key
 from contests import errors
 from contests.models import Round
 from questionbank.models import Difficulty, Topic
@@ -113,3 +116,109 @@ def blueprint_problems(*, organisation: Any, blueprint: list[dict]) -> list[str]
             problems.append(errors.BlueprintUnsatisfiable.for_cell(
                 cell=blueprint_cell_label(draw), needed=int(draw["count"]), available=available).message)
     return problems
+
+
+@dataclass(frozen=True)
+class TopicAvailability:
+    """A topic of the bank's tree with the reviewed questions an organisation may draw from it (sub-topics
+    included), counted as distinct question families, in total and per difficulty."""
+
+    topic_id: int | None  # None: every topic
+    path: str
+    depth: int
+    total: int
+    by_difficulty: dict[str, int]
+
+    @property
+    def indent(self) -> str:
+        """Marks a sub-topic's depth in a <select> (which cannot indent)."""
+        return "— " * max(self.depth - 1, 0)
+
+
+def blueprint_topic_availability(*, organisation: Any) -> list[TopicAvailability]:
+    """Every topic (in tree order, sorted by Vietnamese collation within a parent) with its available
+    families — what the blueprint form shows beside each topic. One query over the usable questions."""
+    topics = {t.pk: t for t in Topic.objects.all()}
+    families: dict[int | None, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+    rows = questions_available_for(organisation=organisation).values_list("topic_id", "difficulty", "family_id", "id")
+    for topic_id, difficulty, family, qid in rows:
+        fam = family or qid
+        node, seen = topic_id, set()
+        families[None][difficulty].add(fam)
+        while node is not None and node not in seen:
+            seen.add(node)
+            families[node][difficulty].add(fam)
+            node = topics[node].parent_id if node in topics else None
+
+    def entry(topic_id: int | None, path: str, depth: int) -> TopicAvailability:
+        cell = families.get(topic_id, {})
+        by = {level: len(cell.get(level, ())) for level in Difficulty.values}
+        total = len(set().union(*cell.values())) if cell else 0
+        return TopicAvailability(topic_id, path, depth, total, by)
+
+    children: dict[int | None, list] = defaultdict(list)
+    for topic in topics.values():
+        children[topic.parent_id].append(topic)
+    out = [entry(None, _("mọi chủ đề"), 0)]
+
+    def walk(parent: int | None, prefix: str, depth: int) -> None:
+        for topic in sorted(children.get(parent, []), key=lambda t: vietnamese_sort_key(t.name)):
+            path = f"{prefix} / {topic.name}" if prefix else topic.name
+            out.append(entry(topic.pk, path, depth))
+            walk(topic.pk, path, depth + 1)
+
+    walk(None, "", 1)
+    return out
+
+
+def blueprint_overlaps(*, organisation: Any, blueprint: list[dict]) -> list[dict[str, Any]]:
+    """Random draws whose candidate questions overlap (a topic and one of its sub-topics, "every topic", the
+    same topic twice…). The draw never repeats a family, so overlapping cells share what they can pick: for
+    each group of overlapping cells, the families they can pick together against the questions they need
+    (a shortfall when fewer). Fixed questions are taken out first, as the draw does.
+
+    Returns ``[{"cells": [1-based entry numbers], "labels": […], "needed": n, "available": m}]``."""
+    try:
+        fixed = set(blueprint_fixed_questions(organisation=organisation, blueprint=blueprint).values())
+    except errors.BlueprintUnsatisfiable:
+        fixed = set()
+    cells = []
+    for index, draw in enumerate(blueprint, start=1):
+        if "question_ids" in draw:
+            continue
+        fams = {family or qid for qid, family in draw_questions_available(organisation=organisation, draw=draw)
+                .values_list("id", "family_id")} - fixed
+        cells.append((index, draw, fams))
+    # Union-find over cells that share at least one family.
+    parent = {index: index for index, _, _ in cells}
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a in range(len(cells)):
+        for b in range(a + 1, len(cells)):
+            if cells[a][2] & cells[b][2]:
+                parent[find(cells[a][0])] = find(cells[b][0])
+    groups: dict[int, list] = {}
+    for cell in cells:
+        groups.setdefault(find(cell[0]), []).append(cell)
+    result = []
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        union = set().union(*(fams for _, _, fams in members))
+        result.append({"cells": [i for i, _, _ in members], "labels": [blueprint_cell_label(d) for _, d, _ in members],
+                       "needed": sum(int(d["count"]) for _, d, _ in members), "available": len(union)})
+    return result
+
+
+def blueprint_overlap_problems(*, organisation: Any, blueprint: list[dict]) -> list[str]:
+    """Overlapping cells that cannot all be filled together (each alone may be), as Vietnamese messages."""
+    return [_("Các ô %(cells)s rút chung từ %(available)s câu hỏi đã duyệt nhưng cần tổng cộng %(needed)s câu: "
+              "%(labels)s.") % {"cells": ", ".join(f"#{i}" for i in group["cells"]), "needed": group["needed"],
+                               "available": group["available"], "labels": "; ".join(group["labels"])}
+            for group in blueprint_overlaps(organisation=organisation, blueprint=blueprint)
+            if group["available"] < group["needed"]]

@@ -84,3 +84,43 @@ def register(user, contest) -> Registration:
     from contests.services.registrations import registration_create
 
     return registration_create(user=user, contest=contest)
+
+
+def blueprint_form_data(name: str, blueprint) -> dict[str, str]:
+    """POST data of the admin's blueprint rows (contests/blueprint_form.py) for ``blueprint`` (a list or its
+    JSON): what an organiser types into the rows."""
+    import json
+
+    entries = json.loads(blueprint) if isinstance(blueprint, str) else list(blueprint or [])
+    data = {f"{name}-rows": str(len(entries))}
+    for i, entry in enumerate(entries):
+        prefix = f"{name}-{i}"
+        points = "" if entry.get("points") is None else str(entry["points"])
+        if "question_ids" in entry:
+            data.update({f"{prefix}-kind": "fixed", f"{prefix}-ids": ", ".join(map(str, entry["question_ids"])),
+                         f"{prefix}-points": points})
+        else:
+            data.update({f"{prefix}-kind": "random",
+                         f"{prefix}-topic": "" if entry.get("topic_id") is None else str(entry["topic_id"]),
+                         f"{prefix}-difficulty": entry.get("difficulty") or "", f"{prefix}-count": str(entry["count"]),
+                         f"{prefix}-points": points})
+    return data
+
+
+def settings_form_data(data: dict) -> dict:
+    """Rewrite raw admin POST data in the settings' stored shapes (blueprint JSON, time limit in seconds,
+    tie-break list) into what the admin form takes (rows, minutes, the order's name)."""
+    import json
+
+    out = dict(data)
+    for key in [k for k in out if k == "blueprint" or k.endswith("-blueprint")]:
+        value = out.pop(key)
+        out.update(blueprint_form_data(key, value if value not in (None, "", "null") else []))
+    for key in [k for k in out if k == "time_limit_seconds" or k.endswith("-time_limit_seconds")]:
+        value = out[key]
+        out[key] = "" if value in (None, "") else str(int(value) / 60).removesuffix(".0")
+    for key in [k for k in out if k == "tie_break_order" or k.endswith("-tie_break_order")]:
+        value = out[key]
+        order = json.loads(value) if isinstance(value, str) and value.startswith("[") else value
+        out[key] = ("" if not order else "prediction" if list(order)[1] == "prediction" else "duration")
+    return out

@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import AuditEvent
 from contests.models import Attempt, Contest, OverrideGrant, Registration, Round
 from contests.services.attempts.start import attempt_start
-from tests.contests.factories import ContestFactory, RoundFactory, bank, register
+from tests.contests.factories import ContestFactory, RoundFactory, bank, register, settings_form_data
 from tests.factories import CitizenProfileFactory
 from tests.tenancy_harness import assert_admin_closed, assert_admin_isolated
 
@@ -64,7 +64,7 @@ def contest_post(org, **overrides):
         "rounds-0-reveal_answers_after_attempt": "unknown",
     }
     data.update(overrides)
-    return data
+    return settings_form_data(data)
 
 
 def test_organiser_creates_contest_with_round(client, organiser_a, org_a):
@@ -213,13 +213,13 @@ def test_round_page_checks_the_blueprint(client, organiser_a, round_):
     })
     for key in ("opens_at", "closes_at"):
         data.pop(key, None)
-    response = client.post(url, data)
+    response = client.post(url, settings_form_data(data))
     assert response.status_code == 200
     assert "chỉ có 0" in response.content.decode()
     round_.refresh_from_db()
     assert round_.blueprint is None
     data["blueprint"] = '[{"topic_id": null, "difficulty": "medium", "count": 3, "points": null}]'
-    assert client.post(url, data).status_code == 302
+    assert client.post(url, settings_form_data(data)).status_code == 302
     round_.refresh_from_db()
     assert round_.blueprint[0]["difficulty"] == "medium"
 

@@ -261,3 +261,58 @@ def test_old_versions_are_never_candidates(org_a, round_for):
     round = round_for([{**ANY, "count": 3}])
     for seed in range(10):
         assert set(ids(draw(round, seed))) == {q.pk for q in current}
+
+
+# --- The blueprint form's checks (contests/blueprint_form.py) ------------------------------------------------
+
+
+def test_topic_availability_counts_reviewed_families_with_subtopics(org_a, topics):
+    from contests.selectors import blueprint_topic_availability
+
+    traffic, fines, family = topics
+    bank(org_a, 2, topic=fines, difficulty="hard")
+    bank(org_a, 1, topic=traffic, difficulty="easy")
+    bank(org_a, 1, topic=family, status="draft")  # not reviewed: not counted
+    rows = {row.path: row for row in blueprint_topic_availability(organisation=org_a)}
+    assert (rows["Luật Giao thông"].total, rows["Luật Giao thông"].by_difficulty) == (
+        3, {"easy": 1, "medium": 0, "hard": 2})
+    assert rows["Luật Giao thông / Xử phạt"].total == 2
+    assert rows["Hôn nhân và gia đình"].total == 0
+    assert [row.path for row in blueprint_topic_availability(organisation=org_a)] == [
+        "mọi chủ đề", "Hôn nhân và gia đình", "Luật Giao thông", "Luật Giao thông / Xử phạt"]
+
+
+def test_overlapping_cells_are_reported_with_what_they_share(org_a, topics):
+    from contests.selectors import blueprint_overlap_problems, blueprint_overlaps
+
+    traffic, fines, family = topics
+    bank(org_a, 4, topic=fines)
+    bank(org_a, 2, topic=family)
+    blueprint = [{"topic_id": fines.pk, "difficulty": None, "count": 3, "points": None},
+                 {"topic_id": traffic.pk, "difficulty": None, "count": 3, "points": None},
+                 {"topic_id": family.pk, "difficulty": None, "count": 2, "points": None}]
+    # Each cell alone can be filled: the existing per-cell check sees nothing.
+    assert blueprint_problems(organisation=org_a, blueprint=blueprint) == []
+    assert blueprint_overlaps(organisation=org_a, blueprint=blueprint) == [
+        {"cells": [1, 2], "labels": ["Luật Giao thông / Xử phạt × mọi độ khó", "Luật Giao thông × mọi độ khó"],
+         "needed": 6, "available": 4}]
+    assert blueprint_overlap_problems(organisation=org_a, blueprint=blueprint) == [
+        "Các ô #1, #2 rút chung từ 4 câu hỏi đã duyệt nhưng cần tổng cộng 6 câu: Luật Giao thông / Xử phạt × "
+        "mọi độ khó; Luật Giao thông × mọi độ khó."]
+    blueprint[1]["count"] = 1
+    assert blueprint_overlap_problems(organisation=org_a, blueprint=blueprint) == []
+
+
+def test_the_admin_refuses_overlapping_cells_that_cannot_be_filled(client, organiser_a, org_a, topics):
+    from contests.models import Contest
+    from tests.contests.test_admin import contest_post
+
+    traffic, fines, _family = topics
+    bank(org_a, 4, topic=fines)
+    client.force_login(organiser_a)
+    blueprint = [{"topic_id": fines.pk, "difficulty": None, "count": 3, "points": None},
+                 {"topic_id": traffic.pk, "difficulty": None, "count": 3, "points": None}]
+    response = client.post(reverse("admin:contests_contest_add"), contest_post(org_a, blueprint=blueprint))
+    assert response.status_code == 200
+    assert "rút chung từ 4 câu hỏi đã duyệt nhưng cần tổng cộng 6 câu" in response.content.decode()
+    assert not Contest.objects.exists()
