@@ -28,3 +28,15 @@ def organiser_b(org_b):
 @pytest.fixture
 def citizen(org_a):
     return CitizenProfileFactory(unit=org_a).user
+
+
+@pytest.fixture(autouse=True)
+def _vietnamese_by_default():
+    """Every test starts in the site's default language. A test-client request with the English cookie leaves
+    English active in the thread (the locale middleware activates, nothing deactivates), which made later
+    tests that read Vietnamese messages depend on the order they ran in."""
+    from django.utils import translation
+
+    translation.activate("vi")
+    yield
+    translation.deactivate()
