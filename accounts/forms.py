@@ -60,9 +60,11 @@ def _check_date_of_birth(value: dt.date | None) -> None:
 
 
 class UnitChoiceField(forms.ModelChoiceField):
-    """A <select> of units with <optgroup> per organisation kind."""
+    """A <select> of units with <optgroup> per organisation kind, in Vietnamese alphabetical order, searchable
+    on a phone (``static/js/unit-picker.js`` adds a search box to every ``select[data-unit-picker]``)."""
 
     def __init__(self, *, include_id: int | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.Select(attrs={"data-unit-picker": ""}))
         super().__init__(queryset=selectors.unit_queryset(include_id=include_id),
                          empty_label=_("— Chọn đơn vị —"), **kwargs)
         groups = selectors.unit_choices(include_id=include_id)

@@ -16,14 +16,23 @@ def unit_queryset(*, include_id: int | None = None) -> QuerySet[Organisation]:
     return Organisation.objects.filter(Q(is_unit=True, is_active=True) | Q(pk=include_id)).order_by("kind", "name")
 
 
-def unit_choices(*, include_id: int | None = None) -> list[tuple[str, list[tuple[int, str]]]]:
-    """Units grouped by kind for a <select> with <optgroup>s, in the order of OrganisationKind."""
+def unit_choices(*, include_id: int | None = None,
+                 queryset: QuerySet[Organisation] | None = None) -> list[tuple[str, list[tuple[int, str]]]]:
+    """Units grouped by kind for a <select> with <optgroup>s, groups in the order of OrganisationKind, names in
+    Vietnamese alphabetical order (``contest_engine.text.vietnamese_sort_key``: "Phường An Bình" … "Phường Ô
+    Môn" … "Phường Phước Thới", not the database's binary order that puts every accented capital last).
+    ``queryset`` (e.g. a contest's allowed units) replaces the default list of selectable units."""
+    from contest_engine.text import vietnamese_sort_key
+
     groups: dict[str, list[tuple[int, str]]] = {}
-    for pk, name, kind in unit_queryset(include_id=include_id).values_list("pk", "name", "kind"):
+    rows = (queryset if queryset is not None else unit_queryset(include_id=include_id)).values_list("pk", "name",
+                                                                                                   "kind")
+    for pk, name, kind in rows:
         groups.setdefault(kind, []).append((pk, name))
     labels = dict(OrganisationKind.choices)
     ordered = [kind for kind in OrganisationKind.values if kind in groups]
-    return [(str(labels[kind]), groups[kind]) for kind in ordered]
+    return [(str(labels[kind]), sorted(groups[kind], key=lambda unit: vietnamese_sort_key(unit[1])))
+            for kind in ordered]
 
 
 def phone_taken(*, phone: str, exclude_user_id: int | None = None) -> bool:

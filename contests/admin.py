@@ -21,6 +21,7 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import UnitChoiceField
 from accounts.models import Organisation, Role
 from accounts.tenancy import TenantScopedAdmin, organisation_id_of
 from contest_engine.timezones import datetime_help
@@ -372,6 +373,12 @@ class CorrectRegistrationForm(forms.Form):
     unit = forms.ModelChoiceField(label=_("Đơn vị dự thi"),
                                   queryset=Organisation.objects.filter(is_unit=True, is_active=True))
     reason = forms.CharField(label=_("Lý do"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Grouped by kind, in Vietnamese alphabetical order (built per form: the list is read from the database).
+        self.fields["unit"] = UnitChoiceField(label=_("Đơn vị dự thi"))
+        self.order_fields(["full_name", "date_of_birth", "national_id", "unit", "reason"])
 
 
 class ExtraAttemptForm(forms.Form):

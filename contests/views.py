@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Organisation
+from accounts.selectors import unit_choices
 from contests import errors, selectors
 from contests.models import AttemptStatus, Round
 from contests.services.attempts.finish import attempt_finalise_if_expired, attempts_finalise_expired_for_user
@@ -44,7 +45,7 @@ def contest_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "current_round": current,
         "registration": registration,
         "participation": selectors.contest_participation(contest=contest),
-        "units": selectors.units_for_registration(contest=contest)
+        "unit_groups": unit_choices(queryset=selectors.units_for_registration(contest=contest))
         if request.user.is_authenticated and registration is None else None,
     }
     if registration is not None and current is not None and current.is_open(now):
