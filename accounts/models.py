@@ -73,10 +73,12 @@ class Membership(models.Model):
 
     tenant_path = "organisation"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships",
+                             verbose_name=_("tài khoản"))
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships",
+                                     verbose_name=_("tổ chức"))
     role = models.CharField(_("vai trò"), max_length=20, choices=Role.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("vai trò cán bộ")
@@ -100,7 +102,7 @@ class User(AbstractUser):
 
     phone = models.CharField(_("số điện thoại"), max_length=15, null=True, blank=True, unique=True,
                              validators=[validate_phone])
-    email = models.EmailField(_("email"), null=True, blank=True, unique=True)
+    email = models.EmailField(_("thư điện tử (email)"), null=True, blank=True, unique=True)
     full_name = models.CharField(_("họ và tên"), max_length=150, blank=True)
     anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
 
@@ -127,19 +129,20 @@ class User(AbstractUser):
 class CitizenProfile(models.Model):
     """Registration data of a citizen (thí sinh). Minimal by design (Law 91/2025: collect the minimum)."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile",
+                                verbose_name=_("tài khoản"))
     date_of_birth = models.DateField(_("ngày sinh"), null=True, blank=True)
     unit = models.ForeignKey(Organisation, verbose_name=_("đơn vị"), null=True, blank=True,
                              on_delete=models.PROTECT, related_name="citizens")
     national_id = models.CharField(_("số định danh cá nhân (CCCD)"), max_length=12, blank=True,
                                    validators=[validate_national_id])
     privacy_consent_at = models.DateTimeField(_("đồng ý điều khoản lúc"), null=True, blank=True)
-    privacy_notice_version = models.CharField(max_length=20, blank=True)
+    privacy_notice_version = models.CharField(_("phiên bản thông báo xử lý dữ liệu"), max_length=20, blank=True)
     guardian_name = models.CharField(_("họ tên người giám hộ"), max_length=150, blank=True)
     guardian_phone = models.CharField(_("số điện thoại người giám hộ"), max_length=15, blank=True)
     guardian_consent_at = models.DateTimeField(_("người giám hộ đồng ý lúc"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("cập nhật lúc"), auto_now=True)
 
     class Meta:
         verbose_name = _("hồ sơ thí sinh")
@@ -161,16 +164,16 @@ class AuditEvent(models.Model):
 
     tenant_path = "organisation"
 
-    at = models.DateTimeField(default=timezone.now, db_index=True)
+    at = models.DateTimeField(_("thời điểm"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+                              related_name="+", verbose_name=_("người thực hiện"))
     organisation = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+")
-    action = models.CharField(max_length=80, db_index=True)
-    target_type = models.CharField(max_length=80, blank=True)
-    target_id = models.CharField(max_length=64, blank=True)
-    reason = models.TextField(blank=True)
-    data = models.JSONField(default=dict, blank=True)
+                                     related_name="+", verbose_name=_("tổ chức"))
+    action = models.CharField(_("thao tác"), max_length=80, db_index=True)
+    target_type = models.CharField(_("loại đối tượng"), max_length=80, blank=True)
+    target_id = models.CharField(_("mã đối tượng"), max_length=64, blank=True)
+    reason = models.TextField(_("lý do"), blank=True)
+    data = models.JSONField(_("chi tiết"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("nhật ký")

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.forms import UnitChoiceField
 from accounts.models import Organisation, Role
 from accounts.tenancy import TenantScopedAdmin, organisation_id_of
+from contest_engine.admin_columns import code, fields_except_id
 from contest_engine.timezones import datetime_help
 from contests import errors
 from contests.blind_grading import blinded_rounds_for
@@ -600,12 +601,12 @@ class RegistrationAdmin(TenantScopedAdmin):
 @admin.register(Attempt)
 class AttemptAdmin(TenantScopedAdmin):
     tenant_roles = READ_ONLY_ROLES
-    list_display = ("id", "registration", "round", "number", "status", "score", "correct_count", "duration_ms",
+    list_display = (code, "registration", "round", "number", "status", "score", "correct_count", "duration_ms",
                     "submitted_at")
     list_select_related = ("registration__contest", "round__contest")
     list_filter = ("status", "submit_kind")
     search_fields = ("registration__full_name",)
-    readonly_fields = [f.name for f in Attempt._meta.fields]
+    readonly_fields = fields_except_id(Attempt)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Attempt]:
         """Judges do not see the attempts of a round whose essays are still being graded: names beside
@@ -628,7 +629,7 @@ class OverrideGrantAdmin(TenantScopedAdmin):
                     "created_at")
     list_select_related = ("round__contest", "registration__contest", "actor")
     list_filter = ("kind",)
-    readonly_fields = [f.name for f in OverrideGrant._meta.fields]
+    readonly_fields = fields_except_id(OverrideGrant)
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False

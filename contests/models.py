@@ -222,8 +222,8 @@ class Contest(models.Model):
     grace_seconds = models.PositiveSmallIntegerField(_("thời gian bù trễ mạng (giây)"),
                                                      default=_default_grace_seconds)
 
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("cập nhật lúc"), auto_now=True)
 
     class Meta:
         verbose_name = _("cuộc thi")
@@ -324,7 +324,7 @@ class Round(models.Model):
                                                        blank=True)
     grace_seconds = models.PositiveSmallIntegerField(_("thời gian bù trễ mạng (giây)"), null=True, blank=True)
 
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("đợt thi")
@@ -399,15 +399,17 @@ class Registration(models.Model):
 
     tenant_path = "contest__organisation"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="registrations")
-    contest = models.ForeignKey(Contest, on_delete=models.CASCADE, related_name="registrations")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="registrations",
+                             verbose_name=_("tài khoản"))
+    contest = models.ForeignKey(Contest, on_delete=models.CASCADE, related_name="registrations",
+                                verbose_name=_("cuộc thi"))
     unit = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="registrations",
                              verbose_name=_("đơn vị dự thi"))
     full_name = models.CharField(_("họ và tên"), max_length=150)
     date_of_birth = models.DateField(_("ngày sinh"), null=True, blank=True)
     national_id = models.CharField(_("số định danh cá nhân"), max_length=12, blank=True)
     frozen_at = models.DateTimeField(_("khoá thông tin lúc"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("đăng ký lúc"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("đăng ký dự thi")
@@ -448,9 +450,11 @@ class Attempt(models.Model):
 
     tenant_path = "round__contest__organisation"
 
-    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="attempts")
-    registration = models.ForeignKey(Registration, on_delete=models.PROTECT, related_name="attempts")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="attempts")
+    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="attempts", verbose_name=_("đợt thi"))
+    registration = models.ForeignKey(Registration, on_delete=models.PROTECT, related_name="attempts",
+                                     verbose_name=_("đăng ký dự thi"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="attempts",
+                             verbose_name=_("tài khoản"))
     unit = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="attempts",
                              verbose_name=_("đơn vị dự thi"))
     number = models.PositiveSmallIntegerField(_("lượt thứ"))
@@ -466,7 +470,7 @@ class Attempt(models.Model):
     duration_ms = models.PositiveBigIntegerField(_("thời gian làm bài (ms)"), null=True, blank=True)
     prediction = models.PositiveIntegerField(_("dự đoán"), null=True, blank=True)
     # Client sequence number of the stored prediction (answers keep theirs on the Answer row).
-    prediction_seq = models.BigIntegerField(default=0)
+    prediction_seq = models.BigIntegerField(_("số thứ tự gửi của dự đoán"), default=0)
     disqualified_reason = models.TextField(_("lý do loại"), blank=True)
     # The seed of the draw (random.Random(draw_seed)): the same seed and bank give the same questions and
     # option order, so a disputed draw can be replayed. Null for attempts started before it was stored.
@@ -567,17 +571,19 @@ class OverrideGrant(models.Model):
     tenant_path = "contest__organisation"
 
     kind = models.CharField(_("loại"), max_length=16, choices=OverrideKind.choices)
-    contest = models.ForeignKey(Contest, on_delete=models.CASCADE, related_name="overrides")
-    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="overrides")
+    contest = models.ForeignKey(Contest, on_delete=models.CASCADE, related_name="overrides",
+                                verbose_name=_("cuộc thi"))
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="overrides", verbose_name=_("đợt thi"))
     registration = models.ForeignKey(Registration, null=True, blank=True, on_delete=models.CASCADE,
-                                     related_name="overrides")
-    extra_seconds = models.PositiveIntegerField(null=True, blank=True)
-    extra_attempts = models.PositiveSmallIntegerField(null=True, blank=True)
-    previous_close = models.DateTimeField(null=True, blank=True)
-    new_close = models.DateTimeField(null=True, blank=True)
+                                     related_name="overrides", verbose_name=_("đăng ký dự thi"))
+    extra_seconds = models.PositiveIntegerField(_("thời gian thêm (giây)"), null=True, blank=True)
+    extra_attempts = models.PositiveSmallIntegerField(_("số lượt thi thêm"), null=True, blank=True)
+    previous_close = models.DateTimeField(_("thời điểm kết thúc trước đó"), null=True, blank=True)
+    new_close = models.DateTimeField(_("thời điểm kết thúc mới"), null=True, blank=True)
     reason = models.TextField(_("lý do"))
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
+                              verbose_name=_("người thực hiện"))
+    created_at = models.DateTimeField(_("tạo lúc"))
 
     class Meta:
         verbose_name = _("điều chỉnh đặc biệt")

@@ -6,6 +6,7 @@ from django.contrib import admin
 
 from accounts.models import Role
 from accounts.tenancy import TenantScopedAdmin
+from contest_engine.admin_columns import code, fields_except_id
 from contests.models import Contest, Registration
 from exports.admin_actions import export_contests_xlsx, export_participants_xlsx, export_questions_xlsx
 from exports.models import ContestExport, ExportJob, ParticipantExport, QuestionExport
@@ -15,9 +16,9 @@ from exports.models import ContestExport, ExportJob, ParticipantExport, Question
 class ExportJobAdmin(TenantScopedAdmin):
     tenant_roles = {"view": frozenset({Role.ORGANISER, Role.JUDGE}), "add": frozenset(), "change": frozenset(),
                     "delete": frozenset({Role.ORGANISER})}
-    list_display = ("id", "kind", "contest", "round", "status", "progress", "total", "requested_by", "created_at")
+    list_display = (code, "kind", "contest", "round", "status", "progress", "total", "requested_by", "created_at")
     list_filter = ("status", "kind")
-    readonly_fields = [f.name for f in ExportJob._meta.fields]
+    readonly_fields = fields_except_id(ExportJob)
     search_fields = ("contest__title",)
 
 
@@ -36,7 +37,7 @@ class _ExportOnlyAdmin(TenantScopedAdmin):
 @admin.register(QuestionExport)
 class QuestionExportAdmin(_ExportOnlyAdmin):
     actions = [export_questions_xlsx]
-    list_display = ("id", "__str__", "type", "status", "version")
+    list_display = (code, "__str__", "type", "status", "version")
     list_filter = ("status", "type")
     search_fields = ("stem",)
 
@@ -44,13 +45,13 @@ class QuestionExportAdmin(_ExportOnlyAdmin):
 @admin.register(ContestExport)
 class ContestExportAdmin(_ExportOnlyAdmin):
     actions = [export_contests_xlsx]
-    list_display = ("id", "title", "visibility", "created_at")
+    list_display = (code, "title", "visibility", "created_at")
 
 
 @admin.register(ParticipantExport)
 class ParticipantExportAdmin(_ExportOnlyAdmin):
     actions = [export_participants_xlsx]
-    list_display = ("id", "full_name", "contest", "unit", "created_at")
+    list_display = (code, "full_name", "contest", "unit", "created_at")
     list_filter = ("contest",)
     search_fields = ("full_name",)
 

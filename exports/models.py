@@ -62,7 +62,7 @@ class ExportJob(models.Model):
     file = models.FileField(_("tệp"), upload_to="exports/", max_length=300, blank=True, storage=private_storage)
     filename = models.CharField(_("tên tệp tải về"), max_length=200, blank=True)
     error = models.TextField(_("lỗi"), blank=True)
-    task_id = models.CharField(max_length=64, blank=True)
+    task_id = models.CharField(_("mã tác vụ"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("yêu cầu lúc"), auto_now_add=True)
     started_at = models.DateTimeField(_("bắt đầu lúc"), null=True, blank=True)
     finished_at = models.DateTimeField(_("xong lúc"), null=True, blank=True)

@@ -129,7 +129,7 @@ class EssayAssignment(models.Model):
     # a re-grade is in progress (the attempt keeps its score until the re-grade is final).
     cycle = models.PositiveSmallIntegerField(_("lần chấm"), default=1)
     created_at = models.DateTimeField(auto_now_add=True)
-    finalised_at = models.DateTimeField(null=True, blank=True)
+    finalised_at = models.DateTimeField(_("có điểm cuối cùng lúc"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("bài tự luận cần chấm")

@@ -170,7 +170,7 @@ class Disqualification(models.Model):
     attempt = models.ForeignKey("contests.Attempt", null=True, blank=True, on_delete=models.CASCADE,
                                 related_name="+", verbose_name=_("lượt thi"))
     reason = models.TextField(_("lý do"))
-    previous_statuses = models.JSONField(default=dict, blank=True)
+    previous_statuses = models.JSONField(_("trạng thái trước khi loại"), default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
                                    related_name="+", verbose_name=_("người quyết định"))
     created_at = models.DateTimeField(_("lúc"))

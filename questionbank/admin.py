@@ -156,10 +156,17 @@ class QuestionAdminForm(forms.ModelForm):
             self.fields["tag_names"].initial = ", ".join(self.instance.tags.values_list("name", flat=True))
 
 
+FORMAT_LABELS = {
+    "auto": _("Tự nhận dạng theo tệp"), "xlsx": _("Excel (.xlsx) theo mẫu"), "docx": _("Word (.docx)"),
+    "moodle-xml": _("Moodle XML"), "gift": _("GIFT (Moodle)"), "aiken": _("Aiken (Moodle)"),
+}
+
+
 class ImportForm(forms.Form):
     file = forms.FileField(label=_("Tệp câu hỏi"))
     organisation = forms.ModelChoiceField(label=_("Tổ chức sở hữu"), queryset=Organisation.objects.none())
-    format = forms.ChoiceField(label=_("Định dạng"), choices=[(f, f) for f in FORMAT_CHOICES], initial="auto")
+    format = forms.ChoiceField(label=_("Định dạng"), initial="auto",
+                               choices=lambda: [(f, FORMAT_LABELS.get(f, f)) for f in FORMAT_CHOICES])
     visibility = forms.ChoiceField(label=_("Phạm vi"), choices=Visibility.choices, initial=Visibility.SHARED)
     existing_topics_only = forms.BooleanField(label=_("Chỉ dùng chủ đề đã có (báo lỗi nếu chưa có)"),
                                               required=False)
@@ -440,8 +447,10 @@ class QuestionAdmin(TenantScopedAdmin):
                 request.session.setdefault(IMPORT_SESSION_KEY, {})[token] = options
                 request.session.modified = True
             context.update({"report": report, "token": token, "options": options,
+                            "format_label": FORMAT_LABELS.get(options.get("format"), options.get("format")),
                             "organisation": form.cleaned_data["organisation"],
                             "questions": (result.questions[:50] if result else []),
+                            "preview_rows": _preview_rows(result.questions[:50] if result else []),
                             "total": len(result.questions) if result else 0})
             return TemplateResponse(request, "questionbank/admin/import_preview.html", context)
         context["form"] = form
@@ -520,3 +529,13 @@ class TagAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self.has_module_permission(request)
+
+
+def _preview_rows(questions: list) -> list[dict[str, Any]]:
+    """Parsed questions for the import preview, with their type and difficulty as people read them (the
+    parsers keep the stored codes: "single", "medium")."""
+    from questionbank.models import Difficulty, QuestionType
+
+    types, levels = dict(QuestionType.choices), dict(Difficulty.choices)
+    return [{"q": q, "type": types.get(q.type, q.type),
+             "difficulty": levels.get(q.difficulty, q.difficulty) if q.difficulty else ""} for q in questions]
