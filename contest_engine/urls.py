@@ -1,6 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.decorators.cache import cache_control
+from django.views.decorators.gzip import gzip_page
+from django.views.decorators.vary import vary_on_cookie
 from django.views.i18n import JavaScriptCatalog
 from django.views.static import serve
 
@@ -17,7 +20,11 @@ urlpatterns = [
     path("staff/guide/", views.staff_guide, name="staff_guide"),
     path("staff/guide/<path:name>", views.staff_guide, name="staff_guide_file"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    # The JavaScript catalogue (exam page texts): compressed, cached an hour by the browser, per language cookie.
+    path("jsi18n/", cache_control(max_age=3600)(vary_on_cookie(gzip_page(JavaScriptCatalog.as_view()))),
+         name="javascript-catalog"),
+    # Browsers ask for /favicon.ico whatever the page says (the admin's pages name none).
+    path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/", include("accounts.urls")),
     path("questions/", include("questionbank.urls")),
     path("contests/", include("contests.urls")),

@@ -14,6 +14,14 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html", {"contests": contest_list_public()[:6], "staff_home": staff_home})
 
 
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers request whatever a page says: the static (cache-busted) icon."""
+    from django.http import HttpResponsePermanentRedirect
+    from django.templatetags.static import static
+
+    return HttpResponsePermanentRedirect(static("favicon.ico"))
+
+
 def healthz(request: HttpRequest) -> JsonResponse:
     """Liveness for the reverse proxy: the process answers and the database is reachable."""
     with connection.cursor() as cursor:

@@ -42,6 +42,7 @@
     predictionLabel: _("Câu hỏi dự đoán: theo bạn, có bao nhiêu"),
     predictionHelp: _("Nhập một số nguyên không âm."),
     answerPlaceholder: _("Nhập câu trả lời"),
+    multipleHint: _("Chọn một hoặc nhiều đáp án"),
     loginAgain: _("Phiên đăng nhập đã hết hạn. Đang chuyển đến trang đăng nhập…"),
     notFound: _("Không tìm thấy bài thi."),
   };
@@ -316,6 +317,13 @@
       node.className = "question-media"; fs.appendChild(node);
     });
     var name = "q" + q.position;
+    if (q.type === "multiple") {
+      // Several answers may be right: said on screen and to screen readers (part of the group's description).
+      var hint = document.createElement("p");
+      hint.className = "question-hint"; hint.id = "hint-" + q.position; hint.textContent = T.multipleHint;
+      fs.appendChild(hint);
+      fs.setAttribute("aria-describedby", hint.id);
+    }
     if (CHOICE[q.type]) {
       var multi = q.type === "multiple";
       (q.options || []).forEach(function (o) {

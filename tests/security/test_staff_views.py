@@ -29,7 +29,7 @@ from tests.factories import CitizenProfileFactory
 pytestmark = pytest.mark.django_db
 
 PUBLIC = {
-    "home", "healthz", "set_language", "javascript-catalog",
+    "home", "healthz", "favicon", "set_language", "javascript-catalog",
     "accounts:login", "accounts:logout", "accounts:signup", "accounts:privacy_notice", "accounts:password_reset",
     "accounts:password_reset_done", "accounts:sms_reset_request", "accounts:sms_reset_verify",
     "accounts:password_reset_confirm", "accounts:password_reset_complete",
