@@ -31,6 +31,7 @@ from django.db.models.functions import Cast, Coalesce
 from django.utils.html import strip_tags
 
 from contests.models import FINISHED_STATUSES, Answer, Attempt, Contest, Registration, Round
+from contests.selectors import round_prediction_target
 from contests.statistics import question_item_statistics
 from exports.masking import mask_digits
 from exports.writers import to_vietnam_naive
@@ -278,7 +279,9 @@ class RankingRow:
     attempt_number: int | None
     registration_id: int | None
     status: str = ""
-    is_winner: bool | None = None  # None: not decided by a stored ranking (provisional)
+    is_winner: bool | None = None  # None: not decided (no published ranking: the ranking is provisional)
+    prediction_target: int | None = None  # the target the distance was computed against
+    result_state: str = ""  # whether this ranking is published, awaiting publication or provisional
 
 
 def _entries_of(source: RankingSource) -> Any:
@@ -287,6 +290,19 @@ def _entries_of(source: RankingSource) -> Any:
         return None
 
     return RankingEntry.objects.filter(ranking=source.ranking)
+
+
+RESULT_PUBLISHED = "Chính thức (đã công bố)"
+RESULT_PROVISIONAL = "Tạm tính (chưa xếp hạng chính thức)"
+
+
+def _result_state(ranking: Any) -> str:
+    """Whether a ranking's prizes count: only once it is published (a winner was counted before)."""
+    if ranking is None:
+        return RESULT_PROVISIONAL
+    if ranking.status == RankingStatus.PUBLISHED:
+        return RESULT_PUBLISHED
+    return f"Chưa công bố (phiên bản {ranking.version}: {ranking.get_status_display()})"
 
 
 def _finished(round: Round):
@@ -300,10 +316,9 @@ def ranking_rows(*, target: ExportTarget, full_personal_data: bool, batch: int =
     publication export the published version only (a round without one has no rows)."""
     for source in sources if sources is not None else ranking_sources(target=target):
         round = source.round
-        entries = _entries_of(source)
-        if entries is None and not source.provisional:
+        if source.ranking is None and not source.provisional:
             continue
-        rows = (_stored_ranking_rows(round, entries, batch) if entries is not None
+        rows = (_stored_ranking_rows(round, source.ranking, batch) if source.ranking is not None
                 else _provisional_ranking_rows(round, batch))
         for row in rows:
             if not full_personal_data:
@@ -324,8 +339,14 @@ _PERSON_FIELDS = ("registration__full_name", "registration__date_of_birth", "uni
                   "registration__national_id")
 
 
-def _stored_ranking_rows(round: Round, entries: Any, batch: int) -> Iterator[RankingRow]:
-    """Keyset over ``position`` (unique per ranking: the deterministic listing order) of the stored entries."""
+def _stored_ranking_rows(round: Round, ranking: Any, batch: int) -> Iterator[RankingRow]:
+    """Keyset over ``position`` (unique per ranking: the deterministic listing order) of the stored entries.
+    Prizes are given only when the ranking is published; before, the winner cells stay empty and every row
+    says the ranking is not published yet."""
+    entries = RankingEntry.objects.filter(ranking=ranking)
+    published = ranking.status == RankingStatus.PUBLISHED
+    state = _result_state(ranking)
+    target = ranking.prediction_target_value
     fields = ("position", "rank", "score", "correct_count", "prediction", "prediction_distance", "duration_ms",
               "submitted_local", "attempt_id", "attempt__number", "attempt__registration_id", "attempt__status",
               "attempt__registration__full_name", "attempt__registration__date_of_birth", "unit_id", "unit__name",
@@ -341,13 +362,17 @@ def _stored_ranking_rows(round: Round, entries: Any, batch: int) -> Iterator[Ran
             yield RankingRow(round.name, rank, full_name or "", dob, unit_id, unit_name or "", phone or "",
                              national_id or "", score, correct, prediction, distance,
                              duration_ms / 1000 if duration_ms is not None else None, submitted_at, attempt_id,
-                             number, registration_id, status, is_winner)
+                             number, registration_id, status, is_winner if published else None, target, state)
 
 
 def _provisional_ranking_rows(round: Round, batch: int) -> Iterator[RankingRow]:
     """Every finished attempt ranked by score, then the round's tie-break order, with standard
-    competition ranking (1, 1, 3). Used only before leaderboards has stored the official ranking."""
+    competition ranking (1, 1, 3). Used only before leaderboards has stored the official ranking. Before the
+    round's close the prediction target is not stored yet: the gap is computed against the target as it
+    stands now (``contests.selectors.round_prediction_target``), and every row says the ranking is provisional."""
     target = round.prediction_target_value
+    if target is None and round.settings.prediction_enabled:
+        target = round_prediction_target(round=round)
     order_keys = round.settings.tie_break_order
     rows = []
     fields = ("id", "score", "correct_count", "prediction", "duration_ms", "submitted_at", "number",
@@ -391,7 +416,7 @@ def _provisional_ranking_rows(round: Round, batch: int) -> Iterator[RankingRow]:
         yield RankingRow(round.name, rank, full_name or "", dob, unit_id, unit_name or "", phone or "",
                          national_id or "", score, correct, prediction, distance(row),
                          duration_ms / 1000 if duration_ms is not None else None, submitted_at, pk, number,
-                         registration_id, status)
+                         registration_id, status, None, target, RESULT_PROVISIONAL)
 
 
 def contest_ranking_rows(*, target: ExportTarget) -> Iterator[tuple]:
@@ -419,11 +444,19 @@ QUESTION_TYPE_LABELS = {
 }
 
 
+def letter(index: int) -> str:
+    """A, B, C… for the 0-based position of an option (27th and later: its number)."""
+    return chr(65 + index) if index < 26 else str(index + 1)
+
+
 @dataclass
 class _OptionCache:
-    """Option letters/texts and question types by question id, loaded once per question."""
+    """Per question, loaded once: its type, each option's bank letter (the bank's order) and plain text, and
+    the options the key credits (fraction > 0)."""
 
-    options: dict[int, dict[int, str]] = field(default_factory=dict)
+    bank_letters: dict[int, dict[int, str]] = field(default_factory=dict)
+    texts: dict[int, dict[int, str]] = field(default_factory=dict)
+    correct: dict[int, list[int]] = field(default_factory=dict)
     types: dict[int, str] = field(default_factory=dict)
 
     def load(self, question_ids: set[int]) -> None:
@@ -432,19 +465,24 @@ class _OptionCache:
             return
         for qid, qtype in Question.objects.filter(pk__in=missing).values_list("id", "type"):
             self.types[qid] = qtype
-            self.options.setdefault(qid, {})
+            self.bank_letters.setdefault(qid, {})
+            self.texts.setdefault(qid, {})
+            self.correct.setdefault(qid, [])
         position: dict[int, int] = {}
-        for qid, oid, text in (QuestionOption.objects.filter(question_id__in=missing)
-                               .order_by("question_id", "position", "id").values_list("question_id", "id", "text")):
+        for qid, oid, text, fraction in (QuestionOption.objects.filter(question_id__in=missing)
+                                         .order_by("question_id", "position", "id")
+                                         .values_list("question_id", "id", "text", "fraction")):
             n = position.get(qid, 0)
             position[qid] = n + 1
-            letter = chr(65 + n) if n < 26 else str(n + 1)
-            self.options[qid][oid] = f"{letter}. {strip_tags(text)}"
+            self.bank_letters[qid][oid] = letter(n)
+            self.texts[qid][oid] = strip_tags(text)
+            if fraction is not None and fraction > 0:
+                self.correct[qid].append(oid)
 
 
 ANSWER_FIELDS = ("id", "attempt_id", "attempt__round_id", "attempt__registration_id", "attempt_question__position",
                  "attempt_question__question_id", "response_json", "is_correct", "points_f", "received_local",
-                 "elapsed_s")
+                 "elapsed_s", "seen_order")
 
 
 def _answers_queryset(target: ExportTarget) -> QuerySet:
@@ -454,7 +492,7 @@ def _answers_queryset(target: ExportTarget) -> QuerySet:
     timestamps and Decimals to convert is a measurable share of the time at a million rows."""
     qs = (Answer.objects.filter(attempt__round_id__in=target.round_ids)
           .annotate(response_json=Cast("response", TextField()), points_f=Cast("points_awarded", FloatField()),
-                    received_local=_local_time("received_at")))
+                    received_local=_local_time("received_at"), seen_order=_seen_order()))
     since = Coalesce(F("attempt_question__shown_at"), F("attempt__started_at"))
     if _postgres():
         return qs.annotate(elapsed_s=Func(F("received_at") - since, template="EXTRACT(EPOCH FROM %(expressions)s)",
@@ -462,41 +500,83 @@ def _answers_queryset(target: ExportTarget) -> QuerySet:
     return qs.annotate(elapsed_s=ExpressionWrapper(F("received_at") - since, output_field=DurationField()))
 
 
+def _seen_order() -> Any:
+    """The option ids in the order this attempt showed them (options are shuffled per attempt), as JSON text:
+    on PostgreSQL only the ids (``jsonb_path_query_array``), elsewhere the snapshot's options."""
+    if _postgres():
+        return Func(F("attempt_question__snapshot"), template="jsonb_path_query_array(%(expressions)s, "
+                    "'$.options[*].id')::text", output_field=TextField())
+    return Func(F("attempt_question__snapshot"), template="json_extract(%(expressions)s, '$.options')",
+                output_field=TextField())
+
+
+def _seen_letters(order_json: str | None, loads: Callable[[str], Any]) -> dict[int, str]:
+    if not order_json:
+        return {}
+    ids = [item["id"] if isinstance(item, dict) else item for item in loads(order_json) or []]
+    return {oid: letter(n) for n, oid in enumerate(ids)}
+
+
 def answer_rows(*, target: ExportTarget, batch: int = DEFAULT_BATCH) -> Iterator[tuple]:
     """One row per stored answer of the target's rounds, in id order (keyset batches).
 
-    Row: round name, attempt id, registration id, position, question id, type label, answer text,
-    correct (bool | None), points, received at, seconds since the question was shown (or since the attempt
-    started when every question is shown at once).
+    Row: round name, attempt id, registration id, position, question id, type label, the answer with the
+    letters the contestant saw ("C. Giấy phép lái xe" — options are shuffled per attempt), the same options'
+    letters in the bank, the correct options' letters as the contestant saw them and in the bank, correct
+    (bool | None), points, received at, seconds since the question was shown (or since the attempt started
+    when every question is shown at once).
     """
     cache = _OptionCache()
     base = _answers_queryset(target)
     names = {r.pk: r.name for r in target.rounds}
     loads = json.loads
-    # Most answers repeat a few responses per question (the options chosen): their text is built once.
-    texts: dict[tuple[int, str], str] = {}
+    # Most answers repeat a few responses per question and option order: their texts are built once.
+    texts: dict[tuple[int, str, str], tuple[str, str, str, str]] = {}
 
     def query(last_id: int) -> list[tuple]:
         return _fetch(base.filter(id__gt=last_id).order_by("id").values_list(*ANSWER_FIELDS)[:batch])
 
     for chunk in keyset_batches(query, lambda chunk: chunk[-1][0], 0):
         cache.load({row[5] for row in chunk})
-        options, types = cache.options, cache.types
+        types = cache.types
         for (_pk, attempt_id, round_id, registration_id, position, question_id, response, is_correct, points,
-             received_at, elapsed) in chunk:
+             received_at, elapsed, order) in chunk:
             qtype = types.get(question_id, "")
-            memo = (question_id, response)
-            text = texts.get(memo)
-            if text is None:
-                text = _response_text(loads(response) if response else None, options.get(question_id, {}))
+            memo = (question_id, response or "", order or "")
+            cells = texts.get(memo)
+            if cells is None:
+                cells = _answer_cells(loads(response) if response else None, question_id, cache,
+                                      _seen_letters(order, loads) if qtype in CHOICE_TYPES else {})
                 if qtype in CHOICE_TYPES:
                     if len(texts) > 200_000:
                         texts.clear()
-                    texts[memo] = text
+                    texts[memo] = cells
             if elapsed.__class__ is dt.timedelta:
                 elapsed = elapsed.total_seconds()
             yield (names[round_id], attempt_id, registration_id, position, question_id,
-                   QUESTION_TYPE_LABELS.get(qtype, qtype), text, is_correct, points, received_at, elapsed)
+                   QUESTION_TYPE_LABELS.get(qtype, qtype), *cells, is_correct, points, received_at, elapsed)
+
+
+def _answer_cells(response: Any, question_id: int, cache: _OptionCache,
+                  seen: dict[int, str]) -> tuple[str, str, str, str]:
+    """(answer as seen, its bank letters, key as seen, key's bank letters) — the last three for choice
+    questions only."""
+    if not isinstance(response, dict):
+        response = {}
+    if "options" not in response and not seen:
+        return _response_text(response, {}), "", "", ""
+    bank = cache.bank_letters.get(question_id, {})
+    texts = cache.texts.get(question_id, {})
+    chosen = list(response.get("options") or [])
+
+    def seen_order(ids: list[int]) -> list[int]:
+        return sorted(ids, key=lambda oid: seen.get(oid, "~"))
+
+    answer = "; ".join(f"{seen.get(oid, '?')}. {texts.get(oid, f'#{oid}')}" for oid in seen_order(chosen))
+    correct = cache.correct.get(question_id, [])
+    return (answer, ", ".join(bank.get(oid, "?") for oid in seen_order(chosen)),
+            ", ".join(seen.get(oid, "?") for oid in seen_order(correct)),
+            ", ".join(bank.get(oid, "?") for oid in sorted(correct, key=lambda oid: bank.get(oid, "~"))))
 
 
 def _response_text(response: Any, options: dict[int, str]) -> str:
@@ -594,10 +674,6 @@ def unit_participation(*, target: ExportTarget, winners_by_unit: dict[int, int])
             rate=(entrants / population) if population else None, winners=winners_by_unit.get(unit_id, 0)))
     result.sort(key=lambda u: (-u.entrants, -u.attempts, u.name))
     return result
-
-
-def winners_top_n() -> int:
-    return int(getattr(settings, "EXPORTS_WINNERS_TOP_N", 29))
 
 
 def rows_total(*, target: ExportTarget) -> int:

@@ -88,11 +88,13 @@ def ranking_columns(*, full_personal_data: bool) -> list[Column]:
         Column("Số câu đúng", INT, 8),
         Column("Dự đoán", INT, 10, COUNT_FORMAT),
         Column("Chênh lệch dự đoán", INT, 11, COUNT_FORMAT),
+        Column("Đáp án câu hỏi dự đoán (dùng để tính chênh lệch)", INT, 12, COUNT_FORMAT),
         Column("Thời gian làm bài (giây)", NUMBER, 12, SECONDS_FORMAT),
         Column("Nộp bài lúc (giờ Việt Nam)", LOCAL_DATETIME, 20),
         Column("Mã lượt thi", INT, 11),
         Column("Lượt thứ", INT, 7),
-        Column("Đoạt giải", BOOL, 8),
+        Column("Đoạt giải (khi kết quả đã công bố)", BOOL, 10),
+        Column("Trạng thái kết quả", TEXT, 26),
     ]
 
 
@@ -112,7 +114,11 @@ ANSWER_COLUMNS = [
     Column("Câu số", INT, 7),
     Column("Mã câu hỏi", INT, 10),
     Column("Loại câu hỏi", TEXT, 13),
-    Column("Câu trả lời", TEXT, 40),
+    # Options are shuffled per attempt: a contestant who disputes a result speaks of the letters they saw.
+    Column("Câu trả lời (chữ cái thí sinh thấy)", TEXT, 40),
+    Column("Câu trả lời (chữ cái trong ngân hàng)", TEXT, 12),
+    Column("Đáp án đúng (chữ cái thí sinh thấy)", TEXT, 12),
+    Column("Đáp án đúng (chữ cái trong ngân hàng)", TEXT, 12),
     Column("Đúng", BOOL, 7),
     Column("Điểm", NUMBER, 8),
     Column("Máy chủ nhận lúc (giờ Việt Nam)", LOCAL_DATETIME, 20),
@@ -132,7 +138,7 @@ ITEM_COLUMNS = [
     Column("Chỉ số phân biệt (%)", NUMBER, 11, "0.0"),
     Column("Hiệu quả phân biệt (%)", NUMBER, 11, "0.0"),
     Column("Phân biệt nhóm 27%", NUMBER, 11, "0.000"),
-    Column("Phân bố lựa chọn", TEXT, 40),
+    Column("Phân bố lựa chọn (chữ cái trong ngân hàng)", TEXT, 40),
 ]
 
 UNIT_COLUMNS = [
@@ -142,7 +148,7 @@ UNIT_COLUMNS = [
     Column("Số lượt thi", INT, 11, COUNT_FORMAT),
     Column("Số người thuộc đơn vị", INT, 12, COUNT_FORMAT),
     Column("Tỉ lệ tham gia", PERCENT, 11),
-    Column("Số người đạt giải", INT, 11, COUNT_FORMAT),
+    Column("Số người đạt giải (kết quả đã công bố)", INT, 11, COUNT_FORMAT),
 ]
 
 
@@ -182,7 +188,8 @@ def answers_sheet_max_rows() -> int:
 def _ranking_values(row: selectors.RankingRow) -> tuple:
     return (row.round_name, row.rank, row.full_name, row.date_of_birth, row.unit_name, row.phone,
             row.national_id, row.score, row.correct_count, row.prediction, row.prediction_distance,
-            row.duration_seconds, row.submitted_at, row.attempt_id, row.attempt_number, row.is_winner)
+            row.prediction_target, row.duration_seconds, row.submitted_at, row.attempt_id, row.attempt_number,
+            row.is_winner, row.result_state)
 
 
 def results_workbook_write(*, target: ExportTarget, out: str | IO[bytes], generated_by: str,
@@ -233,13 +240,14 @@ def results_workbook_write(*, target: ExportTarget, out: str | IO[bytes], genera
 
         clock = time.perf_counter
         started = clock()
-        top_n = selectors.winners_top_n()
         winners: Counter[int] = Counter()
+        any_published = False
         for row in selectors.ranking_rows(target=target, full_personal_data=full_personal_data, batch=batch,
                                           sources=sources):
             ranking.append(_ranking_values(row))
-            won = row.is_winner if row.is_winner is not None else row.rank <= top_n
-            if won and row.unit_id is not None:
+            # A winner counts only in a published ranking (is_winner None otherwise): never guessed from ranks.
+            any_published = any_published or row.is_winner is not None
+            if row.is_winner and row.unit_id is not None:
                 winners[row.unit_id] += 1
             tick.tick()
         ranking.finish()
@@ -267,7 +275,7 @@ def results_workbook_write(*, target: ExportTarget, out: str | IO[bytes], genera
 
         for unit in selectors.unit_participation(target=target, winners_by_unit=winners):
             units.append((unit.name, unit.registrations, unit.entrants, unit.attempts, unit.registered_population,
-                          unit.rate, unit.winners))
+                          unit.rate, unit.winners if any_published else None))
         units.finish()
         stats.seconds[SHEET_UNITS], started = clock() - started, clock()
 

@@ -126,7 +126,7 @@ def test_answers_rows_types_and_elapsed_time(results):
     answer = Answer.objects.get(attempt_id=first["Mã lượt thi"].value, attempt_question__position=1)
     vietnam = dt.timezone(dt.timedelta(hours=7))
     assert first["Máy chủ nhận lúc (giờ Việt Nam)"].value == answer.received_at.astimezone(vietnam).replace(tzinfo=None)
-    assert first["Câu trả lời"].value.startswith("A. ")  # option letter and text
+    assert first["Câu trả lời (chữ cái thí sinh thấy)"].value.startswith("A. ")  # option letter and text
 
 
 def test_item_statistics_and_units(results):
@@ -141,14 +141,14 @@ def test_item_statistics_and_units(results):
     assert by_id[q1.pk]["Chỉ số phân biệt (%)"] is None  # no variance, no discrimination
     assert by_id[q2.pk]["Độ dễ (tỉ lệ điểm đạt được)"] == 0.5
     assert by_id[q2.pk]["Phân biệt nhóm 27%"] > 0  # the stronger half got it right
-    assert "A (đúng): 2" in by_id[q2.pk]["Phân bố lựa chọn"]
+    assert "A (đúng): 2" in by_id[q2.pk]["Phân bố lựa chọn (chữ cái trong ngân hàng)"]
     assert by_id[q1.pk]["Nội dung câu hỏi"].startswith("Câu hỏi thử số")  # HTML stripped
     units = values(sheet_rows(book, "Đơn vị"))[1:]
     by_name = {row[0]: row for row in units}
     khe = by_name["Phường Cái Khế (thử)"]
     assert khe[1:5] == [2, 2, 2, 200]
     assert khe[5] == pytest.approx(0.01)
-    assert khe[6] == 2  # both in the top N of the provisional ranking
+    assert khe[6] is None  # a provisional ranking gives no prizes: nobody is counted a winner before publication
     assert by_name["Xã Thới Lai (thử)"][5] is None  # no registered population, no rate
 
 
@@ -202,30 +202,87 @@ def test_unanswered_and_pending_values_are_blank(results):
     answer.points_awarded = None
     answer.save()
     book, _ = write(export_target(round_id=results.round.pk))
+    header = [c.header for c in ANSWER_COLUMNS]
     row = next(r for r in sheet_rows(book, "Bài làm")[1:] if r[1].value == attempt.pk and r[3].value == 1)
-    assert row[7].value is None
-    assert row[8].value is None
+    assert row[header.index("Đúng")].value is None
+    assert row[header.index("Điểm")].value is None
     assert Decimal(1) == 1
 
 
 def test_the_stored_official_ranking_is_exported_when_there_is_one(results):
+    """The stored ranking is exported; its prizes only once it is published — before, the prize cells are
+    empty and every row says the ranking is not published (a winner was counted before the official ranking)."""
+    from leaderboards.models import RankingStatus
     from leaderboards.services.ranking import ranking_compute
 
     ranking = ranking_compute(round=results.round, prize_places=2)
-    book, stats = write(export_target(round_id=results.round.pk))
     header = [c.header for c in ranking_columns(full_personal_data=True)]
+    prize, state = header.index("Đoạt giải (khi kết quả đã công bố)"), header.index("Trạng thái kết quả")
+    book, stats = write(export_target(round_id=results.round.pk))
     rows = values(sheet_rows(book, "Xếp hạng"))[1:]
     assert len(rows) == ranking.entry_count == stats.sheets["Xếp hạng"]
+    assert [r[prize] for r in rows] == [None] * len(rows)
+    assert {r[state] for r in rows} == {"Chưa công bố (phiên bản 1: Bản nháp)"}
+    assert {u[6] for u in values(sheet_rows(book, "Đơn vị"))[1:]} == {None}
+    ranking.status = RankingStatus.PUBLISHED
+    ranking.save(update_fields=["status"])
+    book, stats = write(export_target(round_id=results.round.pk))
+    rows = values(sheet_rows(book, "Xếp hạng"))[1:]
     stored = list(ranking.entries.order_by("position").values_list("rank", "attempt_id", "is_winner"))
-    assert [(r[header.index("Hạng")], r[header.index("Mã lượt thi")], r[header.index("Đoạt giải")])
-            for r in rows] == stored
-    assert sum(1 for r in rows if r[header.index("Đoạt giải")]) == 2
+    assert [(r[header.index("Hạng")], r[header.index("Mã lượt thi")], r[prize]) for r in rows] == stored
+    assert sum(1 for r in rows if r[prize]) == 2
+    assert {r[state] for r in rows} == {"Chính thức (đã công bố)"}
+    assert {r[header.index("Đáp án câu hỏi dự đoán (dùng để tính chênh lệch)")] for r in rows} == {2}
     units = values(sheet_rows(book, "Đơn vị"))[1:]
-    assert sum(u[6] for u in units) == 2  # winners per unit come from the stored ranking
+    assert sum(u[6] for u in units) == 2  # winners per unit come from the published ranking
     vietnam = dt.timezone(dt.timedelta(hours=7))
     first = ranking.entries.order_by("position").first()
     assert rows[0][header.index("Nộp bài lúc (giờ Việt Nam)")] == first.submitted_at.astimezone(vietnam).replace(
         tzinfo=None)
+
+
+def test_the_prediction_gap_is_filled_during_the_round(results):
+    """Before the close no target is stored: the gap is computed against the target as it stands (people or
+    attempts with every answer right so far) and the rows say the ranking is provisional."""
+    from contests.selectors import round_prediction_target
+
+    round = results.round
+    round.closed_at, round.prediction_target_value = None, None
+    round.save(update_fields=["closed_at", "prediction_target_value"])
+    target = round_prediction_target(round=round)
+    book, _ = write(export_target(round_id=round.pk))
+    header = [c.header for c in ranking_columns(full_personal_data=True)]
+    rows = values(sheet_rows(book, "Xếp hạng"))[1:]
+    gap, used = header.index("Chênh lệch dự đoán"), header.index("Đáp án câu hỏi dự đoán (dùng để tính chênh lệch)")
+    assert all(r[gap] == abs(r[header.index("Dự đoán")] - target) for r in rows)
+    assert {r[used] for r in rows} == {target}
+    assert {r[header.index("Trạng thái kết quả")] for r in rows} == {"Tạm tính (chưa xếp hạng chính thức)"}
+
+
+def test_answer_letters_as_the_contestant_saw_them_and_in_the_bank(results):
+    """Options are shuffled per attempt: the answer is written with the letters the contestant saw, and the
+    bank's letters beside it, both labelled, for the answer and for the key."""
+    from contests.models import Answer
+
+    attempt = results.attempts[0]
+    aq = attempt.questions.get(position=1)
+    aq.snapshot = {**aq.snapshot, "options": list(reversed(aq.snapshot["options"]))}  # D C B A on screen
+    aq.save(update_fields=["snapshot"])
+    answer = Answer.objects.get(attempt=attempt, attempt_question=aq)
+    book, _ = write(export_target(round_id=results.round.pk))
+    header = [c.header for c in ANSWER_COLUMNS]
+    row = next(r for r in values(sheet_rows(book, "Bài làm"))[1:] if r[1] == attempt.pk and r[3] == 1)
+    cell = {name: row[header.index(name)] for name in header}
+    chosen = answer.response["options"][0]
+    bank = list(aq.question.options.order_by("position", "id").values_list("id", flat=True))
+    seen = [o["id"] for o in aq.snapshot["options"]]
+    correct = [o.pk for o in aq.question.options.all() if o.fraction > 0]
+    letters = "ABCD"
+    assert cell["Câu trả lời (chữ cái thí sinh thấy)"].startswith(f"{letters[seen.index(chosen)]}. ")
+    assert cell["Câu trả lời (chữ cái trong ngân hàng)"] == letters[bank.index(chosen)]
+    assert cell["Đáp án đúng (chữ cái thí sinh thấy)"] == letters[seen.index(correct[0])]
+    assert cell["Đáp án đúng (chữ cái trong ngân hàng)"] == letters[bank.index(correct[0])]
+    assert cell["Câu trả lời (chữ cái thí sinh thấy)"][0] != cell["Câu trả lời (chữ cái trong ngân hàng)"]
 
 
 @pytest.mark.django_db(transaction=True)
