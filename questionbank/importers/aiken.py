@@ -21,7 +21,8 @@ from decimal import Decimal
 from ._common import accept_question, decode_text, plain_to_html, split_evenly
 from .base import ParsedOption, ParsedQuestion, ParseResult, Problem
 
-_OPTION_RE = re.compile(r"^([A-Z])\s*[.)]\s+(.*)$")
+# "A. text", "A) text" — and, as Moodle accepts them, "A.text" and "A)text" without the space.
+_OPTION_RE = re.compile(r"^([A-Z])\s*[.)]\s*(\S.*)$")
 _OPTION_EMPTY_RE = re.compile(r"^([A-Z])\s*[.)]\s*$")
 _ANSWER_RE = re.compile(r"^(?:ANSWER|ĐÁP\s+ÁN)\s*:\s*(.*)$", re.IGNORECASE)
 

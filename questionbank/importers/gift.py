@@ -324,20 +324,33 @@ def _numeric_answers(body: str, base: int, label: str, error) -> list[ParsedOpti
     if not body.strip():
         error(f"{label}Lỗi cú pháp: câu hỏi số thiếu đáp án sau '#'.", base)
         return []
+    options: list[ParsedOption] = []
     if body.lstrip()[:1] not in ("=", "~"):
-        value, _, feedback = body.partition("#")
+        # The short form "{#3:2}" — Moodle also reads wrong alternatives after it: "{#3:2~#Completely wrong}"
+        # is the answer 3 ± 2, then "~#…" feedback for any other answer (an alternative without a value).
+        head, tilde, rest = body.partition("~")
+        value, _, feedback = head.partition("#")
         parsed = _numeric_value(value, base, label, error)
         if parsed is None:
             return []
-        return [ParsedOption(text=parsed[0], fraction=Decimal(1), feedback=_restore(feedback).strip(),
-                             tolerance=parsed[1])]
-    options: list[ParsedOption] = []
+        options.append(ParsedOption(text=parsed[0], fraction=Decimal(1), feedback=_restore(feedback).strip(),
+                                    tolerance=parsed[1]))
+        if not tilde:
+            return options
+        base += len(head)
+        body = tilde + rest
     for marker, part, offset in _split_answers(body, base):
         if not marker:
             error(f"{label}Lỗi cú pháp: có chữ trước đáp án số đầu tiên.", offset)
             continue
         weight, part = _weight(part, offset, label, error)
         value, _, feedback = part.partition("#")
+        if not _restore(value).strip():
+            # No value: Moodle's "any other answer" ("*"), which carries feedback and usually no credit.
+            fraction = weight if weight is not None else Decimal(1 if marker == "=" else 0)
+            options.append(ParsedOption(text="*", fraction=fraction, feedback=_restore(feedback).strip(),
+                                        tolerance=None))
+            continue
         parsed = _numeric_value(value, offset, label, error)
         if parsed is None:
             continue

@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(trans
 
 GIFT = """::GT01:: Người đi xe máy có phải đội mũ bảo hiểm không? {=Có ~Không}
 
-::GT02:: Tốc độ tối đa trong khu dân cư (km/h)? {#50:0}
+::GT02:: Tốc độ tối đa trong khu dân cư (km/h)? {#50:2~#Sai: xem Thông tư 38/2024}
 
 ::GT03:: Chọn các giấy tờ phải mang theo khi lái xe {~%50%Giấy phép lái xe ~%50%Giấy đăng ký xe ~%-100%Sổ hộ khẩu}
 """

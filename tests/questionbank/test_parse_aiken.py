@@ -147,3 +147,18 @@ def test_plain_text_is_escaped_as_html():
     q = parse("Nếu x < 5 & y > 3 thì <b>?</b>\nA. <i>một</i>\nB. hai\nANSWER: A\n").questions[0]
     assert q.stem == "Nếu x &lt; 5 &amp; y &gt; 3 thì &lt;b&gt;?&lt;/b&gt;"
     assert q.options[0].text == "&lt;i&gt;một&lt;/i&gt;"
+
+
+def test_options_without_a_space_after_the_letter_as_moodle_accepts():
+    result = parse("""
+        Cơ quan nào ban hành Hiến pháp?
+        A)Quốc hội
+        B.Chính phủ
+        C) Tòa án nhân dân tối cao
+        D. Viện kiểm sát nhân dân tối cao
+        ANSWER: A
+        """)
+    assert result.errors == []
+    [question] = result.questions
+    assert [(o.text, o.fraction) for o in question.options] == [
+        ("Quốc hội", 1), ("Chính phủ", 0), ("Tòa án nhân dân tối cao", 0), ("Viện kiểm sát nhân dân tối cao", 0)]

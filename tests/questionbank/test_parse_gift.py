@@ -308,3 +308,22 @@ def test_text_formats_become_html_like_moodle_reads_them():
     assert plain.options[0].text == "&lt;i&gt;a&lt;/i&gt;"
     assert html_q.stem == "<p>Giữ\nnguyên</p>"
     assert short.options[0].text == "A&B"  # compared with what the contestant types, never shown as HTML
+
+
+def test_numeric_with_feedback_on_a_wrong_alternative_reads_as_moodle_does():
+    """"{#3:2~#Completely wrong}": the answer 3 ± 2, and feedback for any other answer (it was read as tolerance
+    "2~" and the whole file refused)."""
+    result = parse("::N1:: Có bao nhiêu nhánh quyền lực nhà nước? {#3:2~#Completely wrong}\n\n"
+                   "::N2:: Tuổi tối thiểu? {#18:0#Đúng~%50%17:0#Gần đúng~#Sai}\n")
+    assert result.errors == []
+    first, second = result.questions
+    assert first.type == "numeric"
+    assert [(o.text, o.fraction, o.tolerance, o.feedback) for o in first.options] == [
+        ("3", 1, Decimal(2), ""), ("*", 0, None, "Completely wrong")]
+    assert [(o.text, o.fraction, o.feedback) for o in second.options] == [
+        ("18", 1, "Đúng"), ("17", Decimal("0.5"), "Gần đúng"), ("*", 0, "Sai")]
+
+
+def test_a_numeric_answer_tolerance_that_is_not_a_number_is_still_an_error():
+    result = parse("::N1:: Bao nhiêu? {#3:x}\n")
+    assert [p.message for p in result.errors] == ["Câu hỏi «N1»: Sai số 'x' không hợp lệ."]
