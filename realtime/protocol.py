@@ -14,10 +14,16 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from contests.errors import InvalidPrediction, InvalidSequence
+
 PROTOCOL_VERSION = 1
 # Minor version: 1.1 added the client's ``evidence`` message (docs/protocol.md); old clients are unaffected.
 PROTOCOL_MINOR = 1
 MAX_FRAME_BYTES = 8 * 1024
+# What the ASGI server is told to accept at most (daphne --websocket-max-message-size, uvicorn --ws-max-size):
+# frames up to this size reach the consumer and get a typed ``frame_too_large``; larger ones are refused by
+# the server itself, which closes the connection with 1009 ("message too big") before Python sees them.
+SERVER_MAX_MESSAGE_BYTES = 64 * 1024
 # Token bucket per connection: BURST messages at once, refilled at RATE per second. The burst lets a
 # client resend every unacknowledged answer of a 30-question exam at once after a reconnect.
 RATE_BURST = 40
@@ -65,6 +71,8 @@ def error_messages() -> dict[str, str]:
         "binary_not_supported": _("Không hỗ trợ tin nhắn nhị phân."),
         "unknown_type": _("Loại tin nhắn không được hỗ trợ."),
         "invalid_field": _("Thiếu hoặc sai trường dữ liệu."),
+        "invalid_seq": str(InvalidSequence.default_message),
+        "invalid_prediction": str(InvalidPrediction.default_message),
         "rate_limited": _("Bạn gửi quá nhanh, vui lòng chờ một chút."),
         "not_authenticated": _("Phiên đăng nhập đã hết hạn, vui lòng đăng nhập lại."),
         "attempt_not_found": _("Không tìm thấy bài thi."),
@@ -134,13 +142,21 @@ class Evidence:
 
 
 def _int_field(data: dict[str, Any], name: str, *, seq: int | None, required: bool = True,
-               low: int = 0, high: int = MAX_SEQ) -> int | None:
+               low: int = 0, high: int = MAX_SEQ, out_of_range: str = "invalid_field") -> int | None:
+    """An integer field: missing or not an integer → ``invalid_field``; an integer outside [low, high] →
+    ``out_of_range`` (the field's own documented code, e.g. ``invalid_seq``)."""
     value = data.get(name)
     if value is None and not required:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not (low <= value <= high):
+    if isinstance(value, bool) or not isinstance(value, int):
         raise protocol_error("invalid_field", seq=seq)
+    if not (low <= value <= high):
+        raise protocol_error(out_of_range, seq=seq)
     return value
+
+
+def _seq(data: dict[str, Any], *, required: bool = True) -> int | None:
+    return _int_field(data, "seq", seq=None, required=required, low=1, out_of_range="invalid_seq")
 
 
 def parse(text: str | None,
@@ -163,7 +179,7 @@ def parse(text: str | None,
     raw_seq = data.get("seq")
     seq = raw_seq if isinstance(raw_seq, int) and not isinstance(raw_seq, bool) else None
     if kind == "answer":
-        seq = _int_field(data, "seq", seq=None, low=1)
+        seq = _seq(data)
         if "response" not in data:
             raise protocol_error("invalid_field", seq=seq)
         position = _int_field(data, "position", seq=seq, low=1, high=10_000)
@@ -172,11 +188,14 @@ def parse(text: str | None,
         t = data.get("t")
         return Ping(t=t if isinstance(t, int | float) and not isinstance(t, bool) else None)
     if kind == "prediction":
-        seq = _int_field(data, "seq", seq=None, low=1)
-        value = _int_field(data, "value", seq=seq, low=0, high=10**12)
+        seq = _seq(data)
+        value = data.get("value")
+        # Anything but an integer ≥ 0 is the documented invalid_prediction (a negative number was invalid_field).
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**12:
+            raise protocol_error("invalid_prediction", seq=seq)
         return Prediction(seq=seq, value=value)  # type: ignore[arg-type]
     if kind == "submit":
-        return Submit(seq=_int_field(data, "seq", seq=None, required=False, low=1))
+        return Submit(seq=_seq(data, required=False))
     if kind == "resync":
         return Resync()
     if kind == "next":

@@ -43,6 +43,7 @@
     predictionHelp: _("Nhập một số nguyên không âm."),
     answerPlaceholder: _("Nhập câu trả lời"),
     multipleHint: _("Chọn một hoặc nhiều đáp án"),
+    tooLong: _("Câu trả lời quá dài, chưa gửi được — hãy rút gọn."),
     loginAgain: _("Phiên đăng nhập đã hết hạn. Đang chuyển đến trang đăng nhập…"),
     notFound: _("Không tìm thấy bài thi."),
   };
@@ -111,6 +112,11 @@
     if (ws && ws.readyState === 1) { ws.send(JSON.stringify(obj)); return true; }
     return false;
   }
+
+  // docs/protocol.md, Limits: a frame over 8 KB gets frame_too_large, and one over the ASGI server's limit is
+  // refused by the server (Daphne drops the connection): such an answer is never sent, and never kept.
+  var MAX_FRAME_BYTES = 8192;
+  function fits(obj) { return new TextEncoder().encode(JSON.stringify(obj)).length <= MAX_FRAME_BYTES; }
 
   function scheduleReconnect() {
     if (stopped) return;
@@ -423,8 +429,13 @@
 
   function answered(q) {
     if (expired) return;
+    var response = readResponse(q);
+    if (!fits({ type: "answer", seq: Number.MAX_SAFE_INTEGER, position: q.position, response: response })) {
+      refresh(q.position, T.tooLong);
+      return;
+    }
     var seq = nextSeq();
-    state.pending[q.position] = { seq: seq, response: readResponse(q) };
+    state.pending[q.position] = { seq: seq, response: response };
     persist();
     refresh(q.position);
     updateProgress();
@@ -433,8 +444,9 @@
 
   function flush() {
     Object.keys(state.pending).forEach(function (pos) {
-      var p = state.pending[pos];
-      send({ type: "answer", seq: p.seq, position: Number(pos), response: p.response });
+      var p = state.pending[pos], frame = { type: "answer", seq: p.seq, position: Number(pos), response: p.response };
+      if (!fits(frame)) { delete state.pending[pos]; persist(); refresh(pos, T.tooLong); return; }
+      send(frame);
     });
     if (state.prediction) send({ type: "prediction", seq: state.prediction.seq, value: state.prediction.value });
   }

@@ -37,11 +37,18 @@ class AsgiServer(str):
     proc: subprocess.Popen | None
     port: int
     env: dict
+    server: str = "daphne"
+
+    def command(self) -> list[str]:
+        if self.server == "uvicorn":
+            return [sys.executable, "-m", "uvicorn", "contest_engine.asgi:application", "--host", "127.0.0.1",
+                    "--port", str(self.port), "--ws", "websockets-sansio", "--ws-max-size", "65536"]
+        return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
+                "--websocket-max-message-size", "65536", "contest_engine.asgi:application"]
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-             "contest_engine.asgi:application"],
+            self.command(),
             cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
         )
         deadline = time.time() + 30
@@ -70,8 +77,9 @@ class AsgiServer(str):
 
 
 @pytest.fixture
-def asgi_server(transactional_db):
-    """Daphne serving contest_engine.asgi on a free port, against this test's database. Yields its URL."""
+def asgi_server(transactional_db, request):
+    """Daphne serving contest_engine.asgi on a free port, against this test's database. Yields its URL.
+    ``@pytest.mark.parametrize("asgi_server", ["uvicorn"], indirect=True)`` serves it with uvicorn instead."""
     db = connection.settings_dict
     user = db.get("USER") or "postgres"
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
@@ -91,6 +99,7 @@ def asgi_server(transactional_db):
     _clear_redis_prefix(env["REDIS_URL"], env["REDIS_PREFIX"])  # a fresh database gets a fresh cache
     server = AsgiServer(f"http://127.0.0.1:{port}")
     server.port, server.env, server.proc = port, env, None
+    server.server = getattr(request, "param", "daphne")
     server.start()
     try:
         yield server

@@ -65,3 +65,27 @@ def test_citizen_pages(asgi_server, any_page):
     favicon = page.request.get(f"{asgi_server}/favicon.ico")
     assert favicon.status == 200
     assert favicon.headers["content-type"] == "image/x-icon" or favicon.headers["content-type"].startswith("image/")
+
+
+def test_an_answer_too_long_for_a_frame_is_not_sent(asgi_server, phone_page):
+    """A frame over the ASGI server's limit makes Daphne drop the connection; the page never sends one (it says
+    the answer is too long), so the socket stays connected and nothing loops on reconnect."""
+    page = phone_page
+    unit = OrganisationFactory(name="Phường Ninh Kiều (thử)")
+    QuestionFactory(organisation=unit, type="short")  # the only question of the bank
+    contest = ContestFactory(organisation=unit, blueprint=[{"topic_id": None, "difficulty": None, "count": 1,
+                                                           "points": None}])
+    now = timezone.now()
+    round = RoundFactory(contest=contest, opens_at=now - dt.timedelta(hours=1), closes_at=now + dt.timedelta(days=1))
+    citizen = CitizenProfileFactory(unit=unit).user
+    register(citizen, contest)
+    attempt = attempt_start(user=citizen, round=round)
+    login(page, asgi_server, citizen.phone)
+    page.goto(f"{asgi_server}/contests/attempts/{attempt.pk}/")
+    page.wait_for_selector("#in-1")
+    page.fill("#in-1", "a" * 70_000)
+    page.wait_for_function("document.getElementById('st-1').textContent.indexOf('quá dài') >= 0", timeout=5000)
+    assert page.locator("#st-1").inner_text() == "Câu trả lời quá dài, chưa gửi được — hãy rút gọn."
+    page.wait_for_timeout(1500)
+    assert page.locator("#exam-conn").inner_text() == "Đã kết nối"
+    assert page.evaluate(f"JSON.parse(localStorage.getItem('ce.exam.{attempt.pk}') || '{{}}').pending || {{}}") == {}

@@ -92,3 +92,10 @@ def test_the_demo_has_a_closed_round_with_essays_to_grade():
     from questionbank.models import Question
 
     assert not Question.objects.filter(type="essay", status="approved").exists()
+def test_the_readme_says_how_to_load_the_demo_on_a_production_like_install():
+    """A newcomer on PostgreSQL/Redis with a real SECRET_KEY gets refused by load_demo: the README says what to do."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert "manage.py load_demo --allow-production" in readme
+    assert "--ws-max-size 65536" in readme  # the frame limit the protocol documents

@@ -12,6 +12,8 @@ import sys
 
 from django.core.management.base import BaseCommand
 
+from realtime.protocol import SERVER_MAX_MESSAGE_BYTES
+
 
 class Command(BaseCommand):
     help = "Run Daphne on 127.0.0.1:PORT and a task worker, for the one-process embedded default."
@@ -25,7 +27,8 @@ class Command(BaseCommand):
         worker = subprocess.Popen([python, "manage.py", "run_worker"])  # noqa: S603
         server = subprocess.Popen(  # noqa: S603
             [python, "-m", "daphne", "-b", options["host"], "-p", str(options["port"]),
-             "contest_engine.asgi:application"]
+             # Frames up to this size get the exam socket's typed error; larger ones are closed with 1009.
+             "--websocket-max-message-size", str(SERVER_MAX_MESSAGE_BYTES), "contest_engine.asgi:application"]
         )
         self.stdout.write(f"Serving on http://{options['host']}:{options['port']}/  (Ctrl+C to stop)")
 
