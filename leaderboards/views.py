@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from accounts.tenancy import get_scoped_or_404, has_role, is_staff_member
-from contests.models import Contest, Round
+from contests.models import Contest, PredictionTarget, Round
 from leaderboards import selectors
 from leaderboards.models import RankingStatus
 from leaderboards.services import live
@@ -79,6 +79,7 @@ def round_official(request: HttpRequest, round_id: int) -> HttpResponse:
     return render(request, "leaderboards/official.html", {
         "round": round, "contest": round.contest, "ranking": ranking, "entries": entries, "staff": staff,
         "page": page, "has_next": len(entries) == PAGE, "with_prediction": ranking.prediction_target_value is not None,
+        "target_label": dict(PredictionTarget.choices).get(ranking.prediction_target_kind, ""),
     })
 
 

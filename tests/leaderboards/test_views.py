@@ -129,3 +129,12 @@ def test_dashboard_lists_only_own_rounds(client, memory_lb, lb_round, org_a, org
     assert lb_round.name not in client.get(reverse("leaderboards:dashboard")).content.decode()
     client.force_login(make_staff(org_a, "organiser"))
     assert lb_round.name in client.get(reverse("leaderboards:dashboard")).content.decode()
+
+
+def test_the_official_page_names_the_prediction_target_in_vietnamese(client, memory_lb, people, lb_round, org_a):
+    people.attempt(1, score="9", prediction=3)
+    round_close(round=lb_round)
+    client.force_login(make_staff(org_a, "organiser"))
+    page = client.get(reverse("leaderboards:official", args=[lb_round.pk])).content.decode()
+    assert "(Số lượt thi trả lời đúng tất cả câu hỏi)" in page
+    assert "perfect_attempts" not in page
