@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.backends import find_user_by_login
 from accounts.models import AuditEvent, CitizenProfile, Membership, Organisation, Role, User
-from accounts.organisations import MembershipError, membership_grant, membership_revoke
+from accounts.organisations import MembershipError, _unique_slug, membership_grant, membership_revoke, vietnamese_slug
 from accounts.tenancy import ALL_ROLES, ForeignObjectNotFoundMixin, TenantScopedAdmin, organisation_ids_for
 
 ORGANISERS = frozenset({Role.ORGANISER})
@@ -48,8 +48,6 @@ class OrganisationAdminForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if not data.get("slug") and data.get("name"):
-            from accounts.organisations import _unique_slug, vietnamese_slug
-
             data["slug"] = _unique_slug(vietnamese_slug(data["name"]) or "don-vi", exclude_pk=self.instance.pk)
             self.instance.slug = data["slug"]
         return data

@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import AuditEvent, CitizenProfile, Organisation, OrganisationKind, User
+from contest_engine.text import vietnamese_sort_key
 
 
 def unit_queryset(*, include_id: int | None = None) -> QuerySet[Organisation]:
@@ -22,8 +23,6 @@ def unit_choices(*, include_id: int | None = None,
     Vietnamese alphabetical order (``contest_engine.text.vietnamese_sort_key``: "Phường An Bình" … "Phường Ô
     Môn" … "Phường Phước Thới", not the database's binary order that puts every accented capital last).
     ``queryset`` (e.g. a contest's allowed units) replaces the default list of selectable units."""
-    from contest_engine.text import vietnamese_sort_key
-
     groups: dict[str, list[tuple[int, str]]] = {}
     rows = (queryset if queryset is not None else unit_queryset(include_id=include_id)).values_list("pk", "name",
                                                                                                    "kind")

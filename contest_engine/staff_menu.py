@@ -42,8 +42,10 @@ ENTRIES: tuple[MenuEntry, ...] = (
     MenuEntry("imports", _("Nhập câu hỏi"), "admin:questionbank_question_import", frozenset({WRITER})),
     MenuEntry("leaderboards", _("Bảng xếp hạng"), "staff_rounds", frozenset({ORGANISER, JUDGE}), ("leaderboards",)),
     MenuEntry("units", _("Tham gia theo đơn vị"), "staff_rounds", frozenset({ORGANISER, JUDGE}), ("units",)),
-    MenuEntry("judging", _("Chấm thi và phê duyệt"), "staff_rounds", frozenset({ORGANISER, JUDGE}), ("judging",)),
+    # The judges' home page (judging): their rounds, essays waiting, the approval of each round's results.
+    MenuEntry("judging", _("Chấm thi và phê duyệt"), "judging:home", frozenset({ORGANISER, JUDGE})),
     MenuEntry("exports", _("Xuất kết quả"), "staff_rounds", frozenset({ORGANISER, JUDGE}), ("exports",)),
+    MenuEntry("staff_accounts", _("Tài khoản cán bộ"), "accounts:staff", frozenset({ORGANISER})),
     MenuEntry("admin", _("Quản trị"), "admin:index", ALL),
     MenuEntry("guide", _("Hướng dẫn"), "staff_guide", ALL),
 )

@@ -1,9 +1,23 @@
+"""The project's own pages: home, health check, favicon, and the staff menu's pages (hub lists, the guide)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import markdown
+import nh3
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 
 from accounts.models import Role
-from accounts.tenancy import organisation_ids_for
+from accounts.tenancy import is_staff_member, organisation_ids_for, scope_for
+from contest_engine.staff_menu import menu_for
+from contests.models import Round
 from contests.selectors import contest_list_public
 
 
@@ -16,9 +30,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def favicon(request: HttpRequest) -> HttpResponse:
     """/favicon.ico, which browsers request whatever a page says: the static (cache-busted) icon."""
-    from django.http import HttpResponsePermanentRedirect
-    from django.templatetags.static import static
-
     return HttpResponsePermanentRedirect(static("favicon.ico"))
 
 
@@ -31,16 +42,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 # --- Staff pages: the menu's hubs ---------------------------------------------------------------------------
 
-STAFF_ROUND_PURPOSES = ("leaderboards", "units", "judging", "exports")
+STAFF_ROUND_PURPOSES = ("leaderboards", "units", "exports")
 
 
 def staff_home(request: HttpRequest) -> HttpResponse:
     """Everything the signed-in staff member's roles can use (the staff menu, as a page)."""
-    from django.contrib.auth.views import redirect_to_login
-    from django.core.exceptions import PermissionDenied
-
-    from contest_engine.staff_menu import menu_for
-
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     entries = menu_for(request.user)
@@ -53,14 +59,6 @@ def staff_rounds(request: HttpRequest, purpose: str) -> HttpResponse:
     """Pick a round (or a whole contest) for one purpose of the menu: its live and official boards, its unit
     dashboards, its judging and approval, its exports. Scoped to the organisations where the user is an
     organiser or judge."""
-    from django.contrib.auth.views import redirect_to_login
-    from django.core.exceptions import PermissionDenied
-    from django.http import Http404
-
-    from accounts.models import Role
-    from accounts.tenancy import scope_for
-    from contests.models import Round
-
     if purpose not in STAFF_ROUND_PURPOSES:
         raise Http404
     if not request.user.is_authenticated:
@@ -68,11 +66,9 @@ def staff_rounds(request: HttpRequest, purpose: str) -> HttpResponse:
     rounds = list(scope_for(Round.objects.select_related("contest__organisation"), request.user,
                             [Role.ORGANISER, Role.JUDGE]).order_by("-contest__created_at", "contest_id", "position",
                                                                    "opens_at")[:300])
-    if not rounds and not request.user.is_superuser:
-        from accounts.tenancy import organisation_ids_for
-
-        if not organisation_ids_for(request.user, [Role.ORGANISER, Role.JUDGE]):
-            raise PermissionDenied
+    if not rounds and not request.user.is_superuser and not organisation_ids_for(
+            request.user, [Role.ORGANISER, Role.JUDGE]):
+        raise PermissionDenied
     contests: list[dict] = []
     for round in rounds:
         if not contests or contests[-1]["contest"].pk != round.contest_id:
@@ -81,23 +77,13 @@ def staff_rounds(request: HttpRequest, purpose: str) -> HttpResponse:
     return render(request, "staff/rounds.html", {"purpose": purpose, "contests": contests})
 
 
-GUIDE_DIR = __import__("pathlib").Path(__file__).resolve().parent.parent / "docs" / "guide"
+GUIDE_DIR = Path(__file__).resolve().parent.parent / "docs" / "guide"
 
 
 def staff_guide(request: HttpRequest, name: str = "") -> HttpResponse:
     """The organisers' guide (docs/guide/, Vietnamese Markdown with screenshots made by
     scripts/guide_screenshots.py), rendered for staff. Only the guide's own ``*.md`` pages and ``img/*.png``
     files are served."""
-    import re
-
-    import markdown
-    import nh3
-    from django.contrib.auth.views import redirect_to_login
-    from django.core.exceptions import PermissionDenied
-    from django.http import FileResponse, Http404
-
-    from accounts.tenancy import is_staff_member
-
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     if not is_staff_member(request.user):

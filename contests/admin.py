@@ -45,8 +45,14 @@ from contests.models import (
 )
 from contests.scoring import strategy_choices
 from contests.services._common import audit
-from contests.services.contests import contest_clone
-from contests.services.overrides import override_extra_attempt, override_extra_time, round_extend
+from contests.services.contests import contest_clone, contest_slug_for
+from contests.services.overrides import (
+    override_extra_attempt,
+    override_extra_time,
+    round_close_moment,
+    round_extend,
+    round_reopen_allowed,
+)
 from contests.services.registrations import CORRECTABLE_FIELDS, registration_correct
 
 ORGANISER = frozenset({Role.ORGANISER})
@@ -174,8 +180,6 @@ class ContestAdminForm(SettingsFormMixin, forms.ModelForm):
         slug = self.cleaned_data.get("slug") or ""
         title = self.cleaned_data.get("title") or ""  # cleaned before the slug (field order)
         if not slug and title.strip():
-            from contests.services.contests import contest_slug_for
-
             slug = contest_slug_for(title, exclude_pk=self.instance.pk)
         return slug
 
@@ -431,8 +435,6 @@ class RoundAdmin(TenantScopedAdmin):
     def extend_view(self, request: HttpRequest, round_id: int) -> HttpResponse:
         """Extend or reopen one round: the form shows a refusal on the field at fault, or why the round cannot
         be reopened at all (results published) and what to do instead."""
-        from contests.services.overrides import round_close_moment, round_extend, round_reopen_allowed
-
         round = self.get_object(request, str(round_id))
         if round is None:
             raise Http404

@@ -34,10 +34,12 @@ from questionbank.exporters.xlsx import export_questions, write_template
 from questionbank.importers.base import ImportFileError, ParsedOption
 from questionbank.importers.detect import FORMAT_CHOICES, detect_format, max_upload_bytes, parse_file
 from questionbank.models import (
+    Difficulty,
     Question,
     QuestionMedia,
     QuestionOption,
     QuestionStatus,
+    QuestionType,
     Tag,
     Topic,
     Visibility,
@@ -534,8 +536,6 @@ class TagAdmin(admin.ModelAdmin):
 def _preview_rows(questions: list) -> list[dict[str, Any]]:
     """Parsed questions for the import preview, with their type and difficulty as people read them (the
     parsers keep the stored codes: "single", "medium")."""
-    from questionbank.models import Difficulty, QuestionType
-
     types, levels = dict(QuestionType.choices), dict(Difficulty.choices)
     return [{"q": q, "type": types.get(q.type, q.type),
              "difficulty": levels.get(q.difficulty, q.difficulty) if q.difficulty else ""} for q in questions]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -71,7 +72,9 @@ django.setup()
 from django.utils import timezone
 from accounts.models import CitizenProfile, Organisation, User
 from contests.models import Contest, Round
-from contests.services.attempts import attempt_answer, attempt_start, attempt_submit
+from contests.services.attempts.answers import attempt_answer
+from contests.services.attempts.finish import attempt_submit
+from contests.services.attempts.start import attempt_start
 from contests.services.registrations import registration_create
 from leaderboards.services.ranking import round_close
 contest = Contest.objects.get(slug="demo-tim-hieu-phap-luat")
@@ -245,8 +248,8 @@ class Shots:
 
     def phe_duyet(self) -> None:
         page = self.page(JUDGE)
-        page.goto(self.url + "/staff/rounds/judging/")
-        page.locator("li", has_text=FINISHED_ROUND).get_by_role("link", name="Phê duyệt kết quả").click()
+        page.goto(self.url + "/judging/")
+        page.get_by_role("link", name=re.compile(FINISHED_ROUND)).first.click()
         page.wait_for_load_state()
         self.save(page, "phe-duyet")
 

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from contests.services.attempts import attempt_start
+from contests.services.attempts.start import attempt_start
 from questionbank.models import QuestionOption
 from tests.browser.conftest import login, page_fits
 from tests.contests.factories import ContestFactory, QuestionFactory, RoundFactory, register

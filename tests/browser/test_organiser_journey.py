@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -14,7 +16,9 @@ from openpyxl import load_workbook
 
 from accounts.models import Organisation, OrganisationKind
 from contests.models import Contest, ContestVisibility, Round
-from contests.services.attempts import attempt_answer, attempt_start, attempt_submit
+from contests.services.attempts.answers import attempt_answer
+from contests.services.attempts.finish import attempt_submit
+from contests.services.attempts.start import attempt_start
 from tests.browser.conftest import english_left, login, page_fits
 from tests.contests.factories import bank, register
 from tests.factories import CitizenProfileFactory, OrganisationFactory, make_staff
@@ -85,7 +89,7 @@ def test_from_login_to_a_published_ranking_and_a_workbook(asgi_server, any_page)
     page.context.clear_cookies()
     login(page, asgi_server, judge.username)
     menu(page, "Chấm thi và phê duyệt")
-    page.get_by_role("link", name="Phê duyệt kết quả").click()
+    page.get_by_role("link", name=re.compile("Tuần 1")).first.click()
     page.wait_for_load_state()
     page.get_by_role("button", name="Đề xuất kết quả").click()
     page.wait_for_load_state()
@@ -95,7 +99,7 @@ def test_from_login_to_a_published_ranking_and_a_workbook(asgi_server, any_page)
     page.context.clear_cookies()
     login(page, asgi_server, organiser.username)
     menu(page, "Chấm thi và phê duyệt")
-    page.get_by_role("link", name="Phê duyệt kết quả").click()
+    page.get_by_role("link", name=re.compile("Tuần 1")).first.click()
     page.wait_for_load_state()
     page.get_by_role("button", name="Phê duyệt").click()
     page.wait_for_load_state()
@@ -119,7 +123,7 @@ def test_from_login_to_a_published_ranking_and_a_workbook(asgi_server, any_page)
     link.wait_for(state="visible", timeout=20_000)
     with page.expect_download() as download:
         link.click()
-    book = load_workbook(io.BytesIO(open(download.value.path(), "rb").read()), read_only=True)
+    book = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()), read_only=True)
     ranking = [[c.value for c in row] for row in book["Xếp hạng"].iter_rows()]
     header = ranking[0]
     assert len(ranking) == 4

@@ -11,7 +11,8 @@ import pytest
 from accounts.models import AuditEvent
 from contests import errors
 from contests.models import OverrideGrant, Round
-from contests.services.attempts import attempt_start, attempt_submit
+from contests.services.attempts.finish import attempt_submit
+from contests.services.attempts.start import attempt_start
 from contests.services.overrides import override_extra_attempt, override_extra_time, round_extend
 from leaderboards.models import RankingStatus, RoundRanking
 from leaderboards.services.ranking import round_close

@@ -120,7 +120,7 @@ STAFF: dict[str, StaffView] = {
     # The staff menu's pages: lists of the user's own organisations' rounds, the guide.
     "staff_home": StaffView("get", None),
     **{f"staff_rounds/{purpose}": StaffView("get", None, fixed={"purpose": purpose})
-       for purpose in ("leaderboards", "units", "judging", "exports")},
+       for purpose in ("leaderboards", "units", "exports")},
     "staff_guide": StaffView("get", None),
     "staff_guide_file": StaffView("get", None, fixed={"name": "README.md"}),
 }
