@@ -267,7 +267,7 @@ def test_old_versions_are_never_candidates(org_a, round_for):
 
 
 def test_topic_availability_counts_reviewed_families_with_subtopics(org_a, topics):
-    from contests.selectors import blueprint_topic_availability
+    from contests.blueprints import blueprint_topic_availability
 
     traffic, fines, family = topics
     bank(org_a, 2, topic=fines, difficulty="hard")
@@ -283,7 +283,7 @@ def test_topic_availability_counts_reviewed_families_with_subtopics(org_a, topic
 
 
 def test_overlapping_cells_are_reported_with_what_they_share(org_a, topics):
-    from contests.selectors import blueprint_overlap_problems, blueprint_overlaps
+    from contests.blueprints import blueprint_overlap_problems, blueprint_overlaps
 
     traffic, fines, family = topics
     bank(org_a, 4, topic=fines)
