@@ -95,7 +95,7 @@ async def storage_unavailable(ctx):
     def down(**_kwargs):
         raise OperationalError("the database is unavailable")
 
-    ctx.monkeypatch.setattr("realtime.writer._default_store_batch", lambda: down)
+    ctx.monkeypatch.setattr("realtime.writer.answers_store", down)
     exam = await _exam(ctx.org, ctx.user)
     client = await _open(ctx.open_client, exam)
     await client.send({"type": "answer", "seq": 1, "position": 1,
