@@ -279,6 +279,7 @@ class RankingRow:
     registration_id: int | None
     status: str = ""
     is_winner: bool | None = None  # None: not decided by a stored ranking (provisional)
+    birth_year: int | None = None  # set (and date_of_birth cleared) on a masked row: the year alone
 
 
 def _entries_of(source: RankingSource) -> Any:
@@ -317,7 +318,7 @@ def _masked(row: RankingRow) -> RankingRow:
     # Published lists show the name, unit and year of birth; phone and ID numbers keep their last 3 digits.
     dob = row.date_of_birth
     return replace(row, phone=mask_digits(row.phone), national_id=mask_digits(row.national_id),
-                   date_of_birth=dt.date(dob.year, 1, 1) if dob else None)
+                   date_of_birth=None, birth_year=dob.year if dob else None)
 
 
 _PERSON_FIELDS = ("registration__full_name", "registration__date_of_birth", "unit_id", "unit__name", "user__phone",

@@ -78,7 +78,8 @@ def ranking_columns(*, full_personal_data: bool) -> list[Column]:
         Column("Đợt thi", TEXT, 18),
         Column("Hạng", INT, 7),
         Column("Họ và tên", TEXT, 26),
-        Column("Ngày sinh" if full_personal_data else "Ngày sinh (chỉ hiện năm)", DATE, 12),
+        # A published list shows the year of birth alone: a "01/01/YYYY" date would be a false birthday.
+        Column("Ngày sinh", DATE, 12) if full_personal_data else Column("Năm sinh", INT, 9),
         Column("Đơn vị", TEXT, 28),
         Column("Số điện thoại", TEXT, 14),
         Column("Số định danh cá nhân", TEXT, 16),
@@ -178,7 +179,8 @@ def answers_sheet_max_rows() -> int:
 
 
 def _ranking_values(row: selectors.RankingRow) -> tuple:
-    return (row.round_name, row.rank, row.full_name, row.date_of_birth, row.unit_name, row.phone,
+    born = row.date_of_birth if row.birth_year is None else row.birth_year
+    return (row.round_name, row.rank, row.full_name, born, row.unit_name, row.phone,
             row.national_id, row.score, row.correct_count, row.prediction, row.prediction_distance,
             row.duration_seconds, row.submitted_at, row.attempt_id, row.attempt_number, row.is_winner)
 

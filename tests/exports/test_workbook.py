@@ -96,17 +96,22 @@ def test_formula_like_values_are_text(results):
 def test_masked_for_published_lists(results):
     book, stats = write(export_target(round_id=results.round.pk), full=False)
     header = [c.value for c in sheet_rows(book, "Xếp hạng")[0]]
-    assert "Ngày sinh (chỉ hiện năm)" in header
+    assert "Năm sinh" in header
+    assert "Ngày sinh" not in header
     rows = values(sheet_rows(book, "Xếp hạng"))[1:]
     phone_col, id_col = header.index("Số điện thoại"), header.index("Số định danh cá nhân")
-    dob_col = header.index("Ngày sinh (chỉ hiện năm)")
+    dob_col = header.index("Năm sinh")
+    years = {r.full_name: r.date_of_birth.year for r in results.registrations}
+    name_col = header.index("Họ và tên")
     phones = {r.user.phone for r in results.registrations}
     for row in rows:
         assert row[phone_col].startswith("*******")
         assert row[phone_col] not in phones
         assert row[id_col].startswith("*********")
         assert len(row[id_col]) == 12
-        assert row[dob_col].month == 1 and row[dob_col].day == 1  # noqa: PT018 - year only
+        # The year alone, as a number: never a date such as 01/01/1990 (a false birthday in public).
+        assert row[dob_col] == years[row[name_col]]
+        assert isinstance(row[dob_col], int)
     assert any(row[id_col].endswith("000") for row in rows)
     assert "phone_masked" in stats.personal_fields
 
