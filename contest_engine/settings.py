@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "contest_engine.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "contest_engine.urls"

@@ -12,6 +12,7 @@ import logging
 from django.db.models import Q
 from django.utils import timezone
 
+from contest_engine.outages import is_database_unavailable
 from contest_engine.periodic import periodic
 from contests.models import Round
 from leaderboards.services.boards import get_board
@@ -37,7 +38,9 @@ def close_due_rounds() -> int:
         try:
             round_close(round=round, actor=None, now=timezone.now())
             done += 1
-        except Exception:
+        except Exception as exc:
+            if is_database_unavailable(exc):
+                raise  # the worker waits for the database, then closes every due round
             logger.exception("official close of round %s failed", round.pk)
     return done
 
