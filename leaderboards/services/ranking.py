@@ -222,7 +222,7 @@ def ranking_diff(*, old: RoundRanking | None, new: RoundRanking, limit: int = DI
 def ranking_compute(*, round: Round, actor: Any = None, revision_reason: str = "",
                     prize_places: int | None = None, prizes: dict[str, int] | None = None,
                     collective_prizes: dict[str, int] | None = None,
-                    now: dt.datetime | None = None) -> RoundRanking:
+                    now: dt.datetime | None = None, first_only: bool = False) -> RoundRanking:
     """Compute and store a new version of the official ranking of a closed round.
 
     ``actor`` None = the system (the close job); otherwise an organiser of the owning organisation, or a
@@ -231,6 +231,9 @@ def ranking_compute(*, round: Round, actor: Any = None, revision_reason: str = "
     ``revision_reason`` was given), PermissionDenied. ``prizes`` ({tier: count}) / ``collective_prizes`` None
     keep the previous version's; ``prize_places`` alone (no tiers) marks that many winners without a tier.
     Stores ``Round.results_revision`` as the version's ``inputs_revision`` (read under the round's lock).
+    ``first_only`` (the close): if a version exists once the round row is locked, return it unchanged — so
+    the first ranking is computed exactly once, whether several workers close the round together or a
+    worker killed while computing it left the round closed without one.
     """
     now = now or timezone.now()
     revision_reason = (revision_reason or "").strip()
@@ -242,6 +245,8 @@ def ranking_compute(*, round: Round, actor: Any = None, revision_reason: str = "
         if round.closed_at is None:
             raise errors.RoundNotClosed()
         previous = ranking_current(round=round)
+        if first_only and previous is not None:
+            return previous
         revision = ranking_is_locked(previous)
         roles = RANKING_ROLES if revision else DRAFT_RANKING_ROLES
         if actor is not None and not has_role(actor, organisation_id, roles):
@@ -295,13 +300,17 @@ def round_close(*, round: Round, actor: Any = None, now: dt.datetime | None = No
     The close itself (finish attempts still in progress, compute and store ``prediction_target_value`` per
     the round's target kind — people or attempts with every answer correct, entrants, attempts —, set
     ``closed_at``) is ``contests.services.contests.round_close``; this adds the ranking. Idempotent: a round
-    that already has a ranking gets it back unchanged. Raises RoundNotClosed before the (extended) close.
+    that already has a ranking gets it back unchanged, and a closed round without one (the worker computing
+    it was killed: its transaction rolled back) gets it now, exactly once. Raises RoundNotClosed before the
+    (extended) close and its network grace have passed.
     """
     try:
         round = contests_round_close(round=round, now=now, actor=actor)
+    except contest_errors.RoundStillAccepting as exc:
+        raise errors.RoundNotClosed(exc.message) from exc
     except contest_errors.RoundNotOpen as exc:
         raise errors.RoundNotClosed() from exc
     existing = ranking_current(round=round)
     if existing is not None:
         return existing
-    return ranking_compute(round=round, actor=actor, now=now)
+    return ranking_compute(round=round, actor=actor, now=now, first_only=True)
