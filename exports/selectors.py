@@ -32,7 +32,7 @@ from django.utils.html import strip_tags
 
 from contest_engine.numbers import format_number
 from contests.models import FINISHED_STATUSES, Answer, Attempt, Contest, Registration, Round
-from contests.statistics import round_statistics
+from contests.statistics import TestStatistics, round_statistics
 from exports.masking import mask_digits
 from exports.writers import to_vietnam_naive
 from leaderboards.models import RankingEntry, RankingStatus
@@ -528,6 +528,50 @@ def _percent(value: float | None, scale: float = 100.0) -> float | None:
     return value * scale if value is not None else None
 
 
+@dataclass(frozen=True)
+class ItemReportRow:
+    """One question of a round's statistics, every index in percent (None where it is undefined)."""
+
+    question_id: int
+    stem: str
+    type_label: str
+    times_drawn: int
+    graded: int
+    unanswered: int
+    facility: float | None
+    sd: float | None
+    discrimination_index: float | None
+    discriminative_efficiency: float | None
+    discrimination_27: float | None
+    options: str
+
+
+@dataclass(frozen=True)
+class StatisticsReport:
+    round: Round
+    test: TestStatistics
+    items: list[ItemReportRow]
+
+
+def round_statistics_report(*, round: Round) -> StatisticsReport:
+    """The statistics page's and the workbook's view of a round: test statistics and item rows (one pass)."""
+    stats = round_statistics(round_id=round.pk)
+    questions = {q["id"]: q for q in Question.objects.filter(pk__in=[s.question_id for s in stats.items])
+                 .values("id", "stem", "type")}
+    rows = []
+    for item in stats.items:
+        question = questions.get(item.question_id, {})
+        qtype = question.get("type", "")
+        rows.append(ItemReportRow(
+            question_id=item.question_id, stem=strip_tags(question.get("stem", ""))[:1000],
+            type_label=QUESTION_TYPE_LABELS.get(qtype, qtype), times_drawn=item.times_drawn, graded=item.graded,
+            unanswered=item.unanswered, facility=_percent(item.facility), sd=_percent(item.sd),
+            discrimination_index=item.discrimination_index,
+            discriminative_efficiency=item.discriminative_efficiency,
+            discrimination_27=_percent(item.discrimination_27), options=options_text(item.options)))
+    return StatisticsReport(round=round, test=stats.test, items=rows)
+
+
 def statistics_rows(*, target: ExportTarget) -> StatisticsRows:
     """Item and test statistics of each round, in one pass per round (``contests.statistics.round_statistics``;
     formulas in docs/question-bank.md, Moodle's).
@@ -539,18 +583,12 @@ def statistics_rows(*, target: ExportTarget) -> StatisticsRows:
     """
     out = StatisticsRows()
     for round in target.rounds:
-        stats = round_statistics(round_id=round.pk)
-        questions = {q["id"]: q for q in Question.objects.filter(pk__in=[s.question_id for s in stats.items])
-                     .values("id", "stem", "type")}
-        for item in stats.items:
-            question = questions.get(item.question_id, {})
-            qtype = question.get("type", "")
-            out.items.append((round.name, item.question_id, strip_tags(question.get("stem", ""))[:1000],
-                              QUESTION_TYPE_LABELS.get(qtype, qtype), item.times_drawn, item.graded, item.unanswered,
-                              _percent(item.facility), _percent(item.sd), item.discrimination_index,
-                              item.discriminative_efficiency, _percent(item.discrimination_27),
-                              options_text(item.options)))
-        test = stats.test
+        report = round_statistics_report(round=round)
+        for row in report.items:
+            out.items.append((round.name, row.question_id, row.stem, row.type_label, row.times_drawn, row.graded,
+                              row.unanswered, row.facility, row.sd, row.discrimination_index,
+                              row.discriminative_efficiency, row.discrimination_27, row.options))
+        test = report.test
         out.tests.append((round.name, test.attempts, test.slots, test.mean, test.sd, test.cronbach_alpha))
     return out
 
