@@ -166,7 +166,8 @@ def test_answers_overflow_to_more_sheets_with_a_small_cap(results):
     counts = [len(sheet_rows(book, n)) - 1 for n in parts]
     assert counts == [4, 4, 4]
     assert sum(counts) == results.answers == stats.sheets["Bài làm"]
-    assert book.sheetnames == ["Thông tin", "Xếp hạng", *parts, "Thống kê câu hỏi", "Thống kê đề thi", "Đơn vị", "Cảnh báo"]
+    assert book.sheetnames == ["Thông tin", "Xếp hạng", *parts, "Thống kê câu hỏi", "Thống kê đề thi", "Đơn vị",
+                               "Cảnh báo"]
 
 
 def test_contest_workbook_covers_every_round(org_a):
