@@ -3,9 +3,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.middleware.locale import LocaleMiddleware
+from django.template.loader import render_to_string
 from django.utils import translation
+
+from contest_engine.outages import database_outage, is_database_unavailable
 
 
 def chosen_language(cookies: Mapping[str, str]) -> str:
@@ -25,3 +28,24 @@ class ChosenLanguageMiddleware(LocaleMiddleware):
     def process_request(self, request: HttpRequest) -> None:
         translation.activate(chosen_language(request.COOKIES))
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class DatabaseUnavailableMiddleware:
+    """A page that fails because the database is away answers 503 with a short Vietnamese page and
+    ``Retry-After``, and the outage is logged once (``contest_engine.outages``) — not a 500 with a traceback in
+    the log for every request of every citizen while PostgreSQL restarts. Other errors are left to Django."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not is_database_unavailable(exception):
+            return None
+        database_outage.failed(exception, source="http")
+        # Rendered without the request: its context processors would ask the database for the user.
+        response = HttpResponse(render_to_string("503.html"), status=503)
+        response["Retry-After"] = "10"
+        return response

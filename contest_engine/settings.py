@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "contest_engine.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "contest_engine.urls"
@@ -131,7 +132,7 @@ REDIS_PREFIX = os.environ.get("REDIS_PREFIX", "ce")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "BACKEND": "realtime.layers.ResilientPubSubChannelLayer",  # channels-redis's, surviving restarts
             "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{REDIS_PREFIX}:asgi"},
         }
     }
@@ -158,6 +159,8 @@ REALTIME_WRITER_CONCURRENCY = int(os.environ.get("REALTIME_WRITER_CONCURRENCY", 
 REALTIME_ANSWER_STORE = os.environ.get("REALTIME_ANSWER_STORE", "sql")
 # Threads (each with its own DB connection) for connect/submit/prediction calls (realtime/db.py).
 REALTIME_DB_THREADS = int(os.environ.get("REALTIME_DB_THREADS", "6"))
+# How often each server process re-checks its connections' presence claims (realtime/sessions.py).
+REALTIME_PRESENCE_CHECK_SECONDS = float(os.environ.get("REALTIME_PRESENCE_CHECK_SECONDS", "5"))
 # Freeze the objects alive after start-up out of the garbage collector's sight (realtime/apps.py).
 REALTIME_GC_FREEZE = env_bool("REALTIME_GC_FREEZE", True)
 # The benchmark's bare echo consumer at ws/echo/ (bench/exam_load.py). Never on in production.

@@ -19,6 +19,7 @@ urlpatterns = [
     path("staff/rounds/<slug:purpose>/", views.staff_rounds, name="staff_rounds"),
     path("staff/guide/", views.staff_guide, name="staff_guide"),
     path("staff/guide/<path:name>", views.staff_guide, name="staff_guide_file"),
+    path("readyz", views.readyz, name="readyz"),
     path("i18n/", include("django.conf.urls.i18n")),
     # The JavaScript catalogue (exam page texts): compressed, cached an hour by the browser, per language cookie.
     path("jsi18n/", cache_control(max_age=3600)(vary_on_cookie(gzip_page(JavaScriptCatalog.as_view()))),

@@ -77,6 +77,15 @@ class RoundNotOpen(ContestError):
     default_message = _("Đợt thi chưa mở hoặc đã kết thúc.")
 
 
+class RoundStillAccepting(ContestError):
+    """The round's close has passed but its network grace has not: an answer or a submit sent before the
+    close may still arrive and be accepted, so the official close must wait."""
+
+    code = "round_still_accepting"
+    default_message = _("Đợt thi vừa kết thúc nhưng còn trong thời gian bù trễ mạng: bài nộp sát giờ vẫn đang "
+                        "được nhận. Vui lòng đóng chính thức sau ít giây.")
+
+
 class NoAttemptsLeft(ContestError):
     code = "no_attempts_left"
     default_message = _("Bạn đã dùng hết số lượt thi của đợt này.")

@@ -546,7 +546,8 @@ class Answer(models.Model):
     received_at = models.DateTimeField()
     revision = models.PositiveIntegerField(default=1)
     is_correct = models.BooleanField(null=True, blank=True)
-    points_awarded = models.DecimalField(max_digits=9, decimal_places=3, null=True, blank=True)
+    # Exact: points (2 decimals) × credit fraction (5 decimals); see contests.scoring.MARK_QUANTUM.
+    points_awarded = models.DecimalField(max_digits=12, decimal_places=7, null=True, blank=True)
 
     class Meta:
         verbose_name = _("câu trả lời")

@@ -19,6 +19,10 @@ from typing import Any, ClassVar
 ZERO = Decimal("0")
 ONE = Decimal("1")
 Q3 = Decimal("0.001")
+# A question's mark is kept exact: points have 2 decimals and credit fractions 5 (Moodle's 1/3 is 0.33333),
+# so points × fraction needs 7 — a one-third mark is 0.33333, not 0.333 (item statistics drifted on the
+# rounded marks, issue 20). Only the attempt's total is rounded, once, to the 3 decimals a score has.
+MARK_QUANTUM = Decimal("0.0000001")
 
 
 @dataclass(frozen=True)
@@ -187,7 +191,8 @@ class ScoringStrategy:
         for item in items:
             if item.qtype == "essay" and item.judged_points is not None:
                 # The judges' mark is the points, whatever the strategy (no speed factor on an essay).
-                points = max(ZERO, min(item.points, item.judged_points)).quantize(Q3, rounding=ROUND_HALF_UP)
+                points = max(ZERO, min(item.points, item.judged_points)).quantize(MARK_QUANTUM,
+                                                                                  rounding=ROUND_HALF_UP)
                 fraction = points / item.points if item.points else ZERO
                 total += points
                 results.append(QuestionResult(position=item.position, is_correct=None, fraction=fraction,
@@ -198,7 +203,7 @@ class ScoringStrategy:
             if fraction > 0:
                 points = self.question_points(item, fraction, time_limit_seconds=time_limit_seconds,
                                               question_count=len(items))
-                points = points.quantize(Q3, rounding=ROUND_HALF_UP)
+                points = points.quantize(MARK_QUANTUM, rounding=ROUND_HALF_UP)
             total += points
             correct += 1 if full else 0
             results.append(QuestionResult(position=item.position, is_correct=full, fraction=fraction, points=points))

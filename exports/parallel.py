@@ -1,10 +1,11 @@
-"""Item statistics computed in a second process while the main one streams the big sheets.
+"""Item and test statistics computed in a second process while the main one streams the big sheets.
 
-``contests.statistics.question_item_statistics`` walks every drawn question of the round in Python
+``contests.statistics.round_statistics`` walks every drawn question of the round in Python
 (about 10 s per million answers): run in line it is the one part of the workbook that is not streaming.
 Outside a transaction (the export job, the command) it runs in a *spawned* process (a fresh interpreter:
 no inherited connections, threads or open files) on the other core while the ranking and answers are
-written; its ~40 rows come back through a pipe. Any failure falls back to computing in line.
+written; its rows (``exports.selectors.StatisticsRows``, ~40 per round) come back through a pipe. Any
+failure falls back to computing in line.
 """
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ def _child(round_id: int | None, contest_id: int | None, db_name: str, pipe: Any
     from django.db import connections
 
     # Only now: this runs first in a fresh (spawned) process, where models load after django.setup().
-    from exports.selectors import export_target, item_statistics_rows
+    from exports.selectors import export_target, statistics_rows
 
     try:
         connections["default"].settings_dict["NAME"] = db_name
         target = export_target(round_id=round_id, contest_id=contest_id)
-        pipe.send(("ok", list(item_statistics_rows(target=target))))
+        pipe.send(("ok", statistics_rows(target=target)))
     except BaseException as exc:
         pipe.send(("error", repr(exc)))
     finally:
@@ -40,8 +41,9 @@ def _child(round_id: int | None, contest_id: int | None, db_name: str, pipe: Any
         connections.close_all()
 
 
-def item_statistics_in_background(*, round_id: int | None, contest_id: int | None) -> Callable[[], list] | None:
-    """Start the computation; returns a function that waits for the rows (or None: compute in line)."""
+def item_statistics_in_background(*, round_id: int | None, contest_id: int | None) -> Callable[[], Any] | None:
+    """Start the computation; returns a function that waits for the ``StatisticsRows`` (or None: compute in
+    line)."""
     if connection.vendor != "postgresql" or connection.in_atomic_block or not getattr(
             settings, "EXPORTS_PARALLEL_STATISTICS", True):
         return None
@@ -56,7 +58,7 @@ def item_statistics_in_background(*, round_id: int | None, contest_id: int | Non
         logger.warning("item statistics: cannot start a process, computing in line", exc_info=True)
         return None
 
-    def result() -> list:
+    def result() -> Any:
         try:
             if not receiver.poll(timeout=1800):
                 raise TimeoutError("item statistics process gave no answer")

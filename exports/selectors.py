@@ -30,9 +30,10 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce
 from django.utils.html import strip_tags
 
+from contest_engine.numbers import format_number
 from contests.models import FINISHED_STATUSES, Answer, Attempt, Contest, Registration, Round
 from contests.selectors import round_prediction_target
-from contests.statistics import question_item_statistics
+from contests.statistics import TestStatistics, round_statistics
 from exports.masking import mask_digits
 from exports.writers import to_vietnam_naive
 from leaderboards.models import RankingEntry, RankingStatus
@@ -282,6 +283,7 @@ class RankingRow:
     is_winner: bool | None = None  # None: not decided (no published ranking: the ranking is provisional)
     prediction_target: int | None = None  # the target the distance was computed against
     result_state: str = ""  # whether this ranking is published, awaiting publication or provisional
+    birth_year: int | None = None  # set (and date_of_birth cleared) on a masked row: the year alone
 
 
 def _entries_of(source: RankingSource) -> Any:
@@ -332,7 +334,7 @@ def _masked(row: RankingRow) -> RankingRow:
     # Published lists show the name, unit and year of birth; phone and ID numbers keep their last 3 digits.
     dob = row.date_of_birth
     return replace(row, phone=mask_digits(row.phone), national_id=mask_digits(row.national_id),
-                   date_of_birth=dt.date(dob.year, 1, 1) if dob else None)
+                   date_of_birth=None, birth_year=dob.year if dob else None)
 
 
 _PERSON_FIELDS = ("registration__full_name", "registration__date_of_birth", "unit_id", "unit__name", "user__phone",
@@ -594,40 +596,110 @@ def _response_text(response: Any, options: dict[int, str]) -> str:
 # --------------------------------------------------------------------------------------------------
 
 
-def item_statistics_rows(*, target: ExportTarget) -> Iterator[tuple]:
-    """Item statistics per round and question, from the contests' statistics
-    (``contests.statistics.question_item_statistics``: facility, SD, discrimination index and efficiency,
-    upper–lower 27 % discrimination, option distribution; formulas in docs/question-bank.md).
+@dataclass
+class StatisticsRows:
+    """The rows of the two statistics sheets: one per round and question, one per round."""
 
-    Row: round name, question id, stem (plain text), type label, times drawn, graded, unanswered, facility,
-    SD, discrimination index, discriminative efficiency, 27 % discrimination, option distribution.
+    items: list[tuple] = field(default_factory=list)
+    tests: list[tuple] = field(default_factory=list)
+
+
+def _percent(value: float | None, scale: float = 100.0) -> float | None:
+    return value * scale if value is not None else None
+
+
+@dataclass(frozen=True)
+class ItemReportRow:
+    """One question of a round's statistics, every index in percent (None where it is undefined)."""
+
+    question_id: int
+    stem: str
+    type_label: str
+    times_drawn: int
+    graded: int
+    unanswered: int
+    facility: float | None
+    sd: float | None
+    discrimination_index: float | None
+    discriminative_efficiency: float | None
+    discrimination_27: float | None
+    options: str
+
+
+@dataclass(frozen=True)
+class StatisticsReport:
+    round: Round
+    test: TestStatistics
+    items: list[ItemReportRow]
+
+
+def round_statistics_report(*, round: Round) -> StatisticsReport:
+    """The statistics page's and the workbook's view of a round: test statistics and item rows (one pass)."""
+    stats = round_statistics(round_id=round.pk)
+    questions = {q["id"]: q for q in Question.objects.filter(pk__in=[s.question_id for s in stats.items])
+                 .values("id", "stem", "type")}
+    rows = []
+    for item in stats.items:
+        question = questions.get(item.question_id, {})
+        qtype = question.get("type", "")
+        rows.append(ItemReportRow(
+            question_id=item.question_id, stem=strip_tags(question.get("stem", ""))[:1000],
+            type_label=QUESTION_TYPE_LABELS.get(qtype, qtype), times_drawn=item.times_drawn, graded=item.graded,
+            unanswered=item.unanswered, facility=_percent(item.facility), sd=_percent(item.sd),
+            discrimination_index=item.discrimination_index,
+            discriminative_efficiency=item.discriminative_efficiency,
+            discrimination_27=_percent(item.discrimination_27), options=options_text(item.options)))
+    return StatisticsReport(round=round, test=stats.test, items=rows)
+
+
+def statistics_rows(*, target: ExportTarget) -> StatisticsRows:
+    """Item and test statistics of each round, in one pass per round (``contests.statistics.round_statistics``;
+    formulas in docs/question-bank.md, Moodle's).
+
+    Item row: round name, question id, stem (plain text), type label, times drawn, graded, unanswered, then —
+    all in percent, one unit for every index — facility, SD, discrimination index, discriminative efficiency,
+    upper–lower 27 % index, and the option distribution. Test row: round name, attempts counted, slots, mean
+    and SD of the test mark, Cronbach's alpha. Values are not rounded (the sheet's number format shows them).
     """
+    out = StatisticsRows()
     for round in target.rounds:
-        stats = question_item_statistics(round_id=round.pk)
-        questions = {q["id"]: q for q in Question.objects.filter(pk__in=[s.question_id for s in stats])
-                     .values("id", "stem", "type")}
-        for item in stats:
-            question = questions.get(item.question_id, {})
-            qtype = question.get("type", "")
-            yield (round.name, item.question_id, strip_tags(question.get("stem", ""))[:1000],
-                   QUESTION_TYPE_LABELS.get(qtype, qtype), item.times_drawn, item.graded, item.unanswered,
-                   item.facility, item.sd, _round(item.discrimination_index), _round(item.discriminative_efficiency),
-                   _round(item.discrimination_27), _options_text(item.options))
+        report = round_statistics_report(round=round)
+        for row in report.items:
+            out.items.append((round.name, row.question_id, row.stem, row.type_label, row.times_drawn, row.graded,
+                              row.unanswered, row.facility, row.sd, row.discrimination_index,
+                              row.discriminative_efficiency, row.discrimination_27, row.options))
+        test = report.test
+        out.tests.append((round.name, test.attempts, test.slots, test.mean, test.sd, test.cronbach_alpha))
+    return out
 
 
-def _round(value: float | None) -> float | None:
-    return round(value, 4) if value is not None else None
+def item_statistics_rows(*, target: ExportTarget) -> Iterator[tuple]:
+    """The item rows of ``statistics_rows``."""
+    yield from statistics_rows(target=target).items
 
 
-def _options_text(options: Any) -> str:
-    """"A (đúng): 12 · B: 3 · …" in option order."""
+def option_label(fraction: Any) -> str:
+    """How an option's credit is named beside its letter: "đúng" only for full credit; a partial credit says
+    its share, a penalty its (negative) share; no credit says nothing."""
+    value = Decimal(str(fraction or 0))
+    if value >= 1:
+        return "đúng"
+    if value > 0:
+        return f"đúng một phần, {format_number(value * 100, decimals=2)} %"
+    if value < 0:
+        return f"trừ điểm, {format_number(value * 100, decimals=2)} %"
+    return ""
+
+
+def options_text(options: Any) -> str:
+    """"A (đúng): 12 · B (đúng một phần, 50 %): 3 · C: 0 …" in option order."""
     if not options:
         return ""
     parts = []
     for n, option in enumerate(options):
         letter = chr(65 + n) if n < 26 else str(n + 1)
-        label = f"{letter} (đúng)" if option.fraction and option.fraction > 0 else letter
-        parts.append(f"{label}: {option.count}")
+        label = option_label(option.fraction)
+        parts.append(f"{letter} ({label}): {option.count}" if label else f"{letter}: {option.count}")
     return " · ".join(parts)
 
 

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.tenancy import get_scoped_or_404, is_staff_member
 from contests.models import Contest, Round
-from exports import errors, services
+from exports import errors, selectors, services
 from exports.masking import FULL_DATA_ROLES
 from exports.models import ExportJob, ExportKind
 from exports.selectors import ranking_source, ranking_source_text
@@ -52,6 +52,15 @@ def export_page(request: HttpRequest, scope: str, pk: int) -> HttpResponse:
         "contest": contest, "round": round, "scope": scope, "pk": pk, "jobs": jobs, "versions": versions,
         "blinded": services.export_blinded(user=request.user, contest=contest, round=round),
         "any_published": any(ranking_source(r, published=True).ranking is not None for r in rounds)})
+
+
+@login_required
+@require_GET
+def round_statistics_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """Item and test statistics of a round (Moodle's quiz statistics report): organisers and judges."""
+    _contest, round = _target(request, "round", pk)
+    return render(request, "exports/statistics.html",
+                  {"report": selectors.round_statistics_report(round=round), "round": round})
 
 
 @login_required

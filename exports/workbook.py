@@ -1,8 +1,9 @@
 """The results workbook and the zipped CSV of answers: selectors' rows → writers.
 
 Sheets, in order: "Thông tin" (title block), "Xếp hạng", "Bài làm" (continued on "Bài làm (2)"… past the
-row cap), "Thống kê câu hỏi", "Đơn vị", then the sheets that apps above exports add through
-``register_workbook_sheet`` (anticheat: "Cảnh báo"). Times are Vietnam wall-clock time (stated in the headers).
+row cap), "Thống kê câu hỏi", "Thống kê đề thi" (test mean, SD, Cronbach's alpha per round), "Đơn vị", then
+the sheets that apps above exports add through ``register_workbook_sheet`` (anticheat: "Cảnh báo"). Times are
+Vietnam wall-clock time (stated in the headers).
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ SHEET_RANKING = "Xếp hạng"
 SHEET_CONTEST_RANKING = "Xếp hạng toàn cuộc thi"
 SHEET_ANSWERS = "Bài làm"
 SHEET_ITEMS = "Thống kê câu hỏi"
+SHEET_TEST = "Thống kê đề thi"
 SHEET_UNITS = "Đơn vị"
 
 
@@ -80,7 +82,8 @@ def ranking_columns(*, full_personal_data: bool) -> list[Column]:
         Column("Đợt thi", TEXT, 18),
         Column("Hạng", INT, 7),
         Column("Họ và tên", TEXT, 26),
-        Column("Ngày sinh" if full_personal_data else "Ngày sinh (chỉ hiện năm)", DATE, 12),
+        # A published list shows the year of birth alone: a "01/01/YYYY" date would be a false birthday.
+        Column("Ngày sinh", DATE, 12) if full_personal_data else Column("Năm sinh", INT, 9),
         Column("Đơn vị", TEXT, 28),
         Column("Số điện thoại", TEXT, 14),
         Column("Số định danh cá nhân", TEXT, 16),
@@ -133,12 +136,22 @@ ITEM_COLUMNS = [
     Column("Số lần được rút", INT, 10, COUNT_FORMAT),
     Column("Số lần đã chấm", INT, 10, COUNT_FORMAT),
     Column("Số lần bỏ trống", INT, 10, COUNT_FORMAT),
-    Column("Độ dễ (tỉ lệ điểm đạt được)", PERCENT, 12),
-    Column("Độ lệch chuẩn", NUMBER, 10, "0.000"),
+    # Every index in percent, as Moodle shows them (one unit for all: docs/question-bank.md).
+    Column("Độ dễ (%)", NUMBER, 10, "0.0"),
+    Column("Độ lệch chuẩn (%)", NUMBER, 10, "0.0"),
     Column("Chỉ số phân biệt (%)", NUMBER, 11, "0.0"),
     Column("Hiệu quả phân biệt (%)", NUMBER, 11, "0.0"),
-    Column("Phân biệt nhóm 27%", NUMBER, 11, "0.000"),
+    Column("Chỉ số nhóm trên – dưới 27% (%)", NUMBER, 12, "0.0"),
     Column("Phân bố lựa chọn (chữ cái trong ngân hàng)", TEXT, 40),
+]
+
+TEST_COLUMNS = [
+    Column("Đợt thi", TEXT, 18),
+    Column("Số lượt thi được tính", INT, 11),
+    Column("Số câu hỏi", INT, 9),
+    Column("Điểm trung bình", NUMBER, 11),
+    Column("Độ lệch chuẩn", NUMBER, 11),
+    Column("Hệ số Cronbach's alpha", NUMBER, 12),
 ]
 
 UNIT_COLUMNS = [
@@ -186,7 +199,8 @@ def answers_sheet_max_rows() -> int:
 
 
 def _ranking_values(row: selectors.RankingRow) -> tuple:
-    return (row.round_name, row.rank, row.full_name, row.date_of_birth, row.unit_name, row.phone,
+    born = row.date_of_birth if row.birth_year is None else row.birth_year
+    return (row.round_name, row.rank, row.full_name, born, row.unit_name, row.phone,
             row.national_id, row.score, row.correct_count, row.prediction, row.prediction_distance,
             row.prediction_target, row.duration_seconds, row.submitted_at, row.attempt_id, row.attempt_number,
             row.is_winner, row.result_state)
@@ -232,6 +246,7 @@ def results_workbook_write(*, target: ExportTarget, out: str | IO[bytes], genera
         answers = (None if published else
                    book.add_split_sheet(SHEET_ANSWERS, ANSWER_COLUMNS, max_rows=max_rows or answers_sheet_max_rows()))
         items = None if published else book.add_sheet(SHEET_ITEMS, ITEM_COLUMNS)
+        tests = None if published else book.add_sheet(SHEET_TEST, TEST_COLUMNS)
         units = book.add_sheet(SHEET_UNITS, UNIT_COLUMNS)
         # Working sheets of other apps (anticheat's flags) are internal: never in the publication export.
         extras = [] if published else [
@@ -266,11 +281,16 @@ def results_workbook_write(*, target: ExportTarget, out: str | IO[bytes], genera
             stats.sheets[SHEET_ANSWERS] = answers.data_rows
         stats.seconds[SHEET_ANSWERS], started = clock() - started, clock()
 
-        if items is not None:
-            for values in _item_statistics(pending_statistics, target):
+        if items is not None and tests is not None:
+            computed = _statistics(pending_statistics, target)
+            for values in computed.items:
                 items.append(values)
             items.finish()
             stats.sheets[SHEET_ITEMS] = items.data_rows
+            for values in computed.tests:
+                tests.append(values)
+            tests.finish()
+            stats.sheets[SHEET_TEST] = tests.data_rows
         stats.seconds[SHEET_ITEMS], started = clock() - started, clock()
 
         for unit in selectors.unit_participation(target=target, winners_by_unit=winners):
@@ -296,13 +316,14 @@ def results_workbook_write(*, target: ExportTarget, out: str | IO[bytes], genera
     return stats
 
 
-def _item_statistics(pending: Callable[[], list] | None, target: ExportTarget) -> list:
+def _statistics(pending: Callable[[], selectors.StatisticsRows] | None,
+                target: ExportTarget) -> selectors.StatisticsRows:
     if pending is not None:
         try:
             return pending()
         except Exception:
             logger.warning("item statistics process failed, computing in line", exc_info=True)
-    return list(selectors.item_statistics_rows(target=target))
+    return selectors.statistics_rows(target=target)
 
 
 def answers_csv_write(*, target: ExportTarget, out: str | IO[bytes], progress: ProgressCallback | None = None,

@@ -17,7 +17,9 @@ Contract:
   the batch transaction committed); a per-item domain error comes back as that item's result (the batch
   function decides), never as an exception for the other items;
 - if the whole batch fails (database down, bug), every item of that batch raises ``BatchFailed`` and
-  nothing of that batch was acknowledged: the client still has its message and resends it;
+  nothing of that batch was acknowledged: the client still has its message and resends it. A lost database
+  is logged as an outage (``contest_engine.outages.database_outage``: down, still down with counts, up),
+  any other failure with its traceback;
 - items of one connection are never reordered: a consumer awaits each item before reading its next
   message, and batches run one at a time unless ``concurrency`` > 1 (then only different connections'
   items can be in flight together).
@@ -38,6 +40,7 @@ from typing import Any
 from django.db import close_old_connections
 from django.utils import timezone
 
+from contest_engine.outages import database_outage, is_database_unavailable
 from realtime.db import bound_to, close_connections_in_threads
 
 logger = logging.getLogger(__name__)
@@ -156,7 +159,12 @@ class Batcher:
                         future.set_exception(BatchFailed("writer stopped"))
                 raise
             except Exception as exc:
-                logger.exception("%s batch of %d failed", self.name, len(batch))
+                if is_database_unavailable(exc):
+                    # An outage, not a bug: logged when it starts, while it lasts (with counts) and when it
+                    # ends — a traceback per batch was thousands of lines a second (contest_engine.outages).
+                    database_outage.failed(exc, source=self.name, items=len(batch))
+                else:
+                    logger.exception("%s batch of %d failed", self.name, len(batch))
                 self.stats.failed_batches += 1
                 for _, future in batch:
                     if not future.done():
@@ -165,6 +173,7 @@ class Batcher:
             finally:
                 self._inflight -= len(batch)
                 self.stats.busy_seconds += time.perf_counter() - started
+            database_outage.succeeded()
             self.stats.batches += 1
             self.stats.items += len(batch)
             self.stats.max_batch_seen = max(self.stats.max_batch_seen, len(batch))

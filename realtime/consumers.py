@@ -7,9 +7,10 @@ the event loop. Per-connection state is a handful of ints so 10,000 sockets fit 
 
 Only the attempt's owner may connect (others get the same "not found" as for a missing attempt). One
 connection per attempt is active: on connect the consumer claims the attempt (``realtime.presence``: an
-atomic SET-and-GET in Redis returns the previous holder's channel name) and sends ``attempt.replaced``
+atomic compare-by-stamp in Redis returns the previous holder's channel name) and sends ``attempt.replaced``
 straight to that channel; the older connection tells its client ``session.replaced``, closes with
-``CLOSE_SESSION_REPLACED`` and records the event in the audit log.
+``CLOSE_SESSION_REPLACED`` and records the event in the audit log. ``realtime.sessions`` keeps that rule
+through Redis restarts and lost notices (each process re-checks its live claims).
 
 Messages of one connection are handled one at a time (Channels awaits each handler), so a connection has
 at most one answer in the writer and its answers cannot overtake each other.
@@ -30,9 +31,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from contest_engine.middleware import chosen_language
-from realtime import bridge, events, evidence, protocol
+from realtime import bridge, events, evidence, presence, protocol
 from realtime.batching import BatchFailed
 from realtime.db import db_call
+from realtime.sessions import Session, group_join, group_leave, live_sessions, step_aside, tell_replaced
 from realtime.snapshots import OpenRequest, get_opener
 from realtime.submits import SubmitRequest, get_submitter
 from realtime.writer import get_writer
@@ -89,9 +91,10 @@ class ExamConsumer(AsyncWebsocketConsumer):
             await self._refuse("not_authenticated", protocol.CLOSE_NOT_AUTHENTICATED)
             return
         attempt_id = int(self.scope["url_route"]["kwargs"]["attempt_id"])
+        stamp = presence.claim_stamp()
         try:
             opened = await get_opener().store(
-                OpenRequest(attempt_id=attempt_id, user_id=user.pk, token=self.channel_name))
+                OpenRequest(attempt_id=attempt_id, user_id=user.pk, token=self.channel_name, stamp=stamp))
         except BatchFailed:
             await self._refuse("server_error", protocol.CLOSE_SERVER_ERROR)
             return
@@ -103,13 +106,19 @@ class ExamConsumer(AsyncWebsocketConsumer):
         self.user_id = user.pk
         self.bucket = protocol.TokenBucket()
         self.group = events.attempt_group(attempt_id)
-        if self.channel_layer is not None:
-            await self.channel_layer.group_add(self.group, self.channel_name)
-            if previous:
-                await self.channel_layer.send(previous, {"type": events.REPLACED, "by": self.channel_name})
+        # Neither of these may break the connect (a Redis restart): realtime.sessions says how it recovers.
+        await group_join(self.channel_layer, self.group, self.channel_name)
+        if opened.claimed:
+            live_sessions().add(Session(attempt_id, self.channel_name, stamp, self))
+        if previous:
+            await tell_replaced(self.channel_layer, previous, by=self.channel_name)
         await self.send_event(bridge.snapshot_event(state))
         if bridge.state_is_finished(state):
             await self._finish(events.attempt_submitted_event(attempt))
+            return
+        if opened.newer:  # a newer connection of this attempt claimed it first
+            self._record_connection(replaced=bool(previous))
+            await step_aside(self, by=opened.newer)
             return
         self._arm_deadline(state)
         self._record_connection(replaced=bool(previous))
@@ -121,8 +130,9 @@ class ExamConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         self._disarm_deadline()
-        if self.group and self.channel_layer is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        live_sessions().remove(self.channel_name)
+        if self.group:
+            await group_leave(self.channel_layer, self.group, self.channel_name)
         # The presence claim is left in place: a later connection replaces it anyway (telling a dead
         # channel to step aside is harmless), and a Redis call per disconnect would only add load to a
         # reconnect storm.

@@ -47,6 +47,7 @@ class OpenRequest:
     attempt_id: int
     user_id: int
     token: str  # the consumer's channel name
+    stamp: int | None = None  # presence.claim_stamp() of the connect (None: when the batch claims)
 
 
 @dataclass(slots=True)
@@ -54,8 +55,10 @@ class Opened:
     """``state`` is None when the attempt does not exist or is not this user's."""
 
     state: dict[str, Any] | None
-    previous: str = ""
+    previous: str = ""  # the older connection this one replaced (to be told)
     attempt: Any = None  # enough of the attempt for events.attempt_submitted_event
+    newer: str = ""  # a newer connection holds the attempt: this one must step aside
+    claimed: bool = False  # the attempt is in progress and this connection claimed it
 
 
 def _ms(moment: dt.datetime) -> int:
@@ -122,8 +125,8 @@ def attempts_open_batch(*, items: list[OpenRequest], now: dt.datetime) -> list[O
     # Presence claims in one Redis round trip (only for attempts in progress, as before).
     claims = [r for r in items if (row := rows.get(r.attempt_id)) is not None and row["user_id"] == r.user_id
               and row["status"] == AttemptStatus.IN_PROGRESS]
-    previous = dict(zip(claims, presence.connection_claim_many(
-        [(r.attempt_id, r.token) for r in claims]), strict=True))
+    found = dict(zip(claims, presence.connection_claim_many(
+        [(r.attempt_id, r.token, r.stamp) for r in claims]), strict=True))
 
     results: list[Opened] = []
     built: dict[int, tuple[dict[str, Any], Any]] = {}
@@ -136,7 +139,9 @@ def attempts_open_batch(*, items: list[OpenRequest], now: dt.datetime) -> list[O
             built[request.attempt_id] = _state(row, rounds[row["round_id"]], questions.get(row["id"], []),
                                                answers.get(row["id"], []), now)
         state, attempt = built[request.attempt_id]
-        results.append(Opened(state=state, previous=previous.get(request, ""), attempt=attempt))
+        claim = found.get(request)
+        results.append(Opened(state=state, attempt=attempt, claimed=claim is not None,
+                              previous=claim.previous if claim else "", newer=claim.newer if claim else ""))
     return results
 
 

@@ -16,7 +16,7 @@ from contests import errors
 from contests.models import Contest, ContestVisibility, Round
 from contests.selectors import round_prediction_target
 from contests.services._common import audit, resolve_now
-from contests.services.attempts.finish import attempts_sweep_expired
+from contests.services.attempts.finish import attempts_sweep_expired, round_attempts_finalise
 
 ROUND_COPY_EXCLUDE = {"id", "contest", "extended_until", "closed_at", "prediction_target_value", "created_at"}
 CONTEST_COPY_EXCLUDE = {"id", "slug", "title", "visibility", "created_at", "updated_at", "allowed_units"}
@@ -61,21 +61,36 @@ def contest_clone(*, actor: Any, contest: Contest, title: str | None = None, shi
     return copy
 
 
+def round_accepting_until(round: Round) -> dt.datetime:
+    """The last moment anything of ``round`` can still be accepted: its (extended) close plus the network
+    grace (every attempt's deadline is ≤ the close, and answers and submits are taken until deadline +
+    grace)."""
+    return round.effective_closes_at + round.settings.grace
+
+
 def round_close(*, round: Round, now: dt.datetime | None = None, actor: Any = None) -> Round:
     """Officially close a round after its (extended) close: finish what is still in progress, compute and
-    store the prediction target, set ``closed_at``. Idempotent. Raises ``RoundNotOpen`` if called before
-    the close. (The official ranking, issue 5, builds on this.)"""
+    store the prediction target, set ``closed_at``. Idempotent. (The official ranking builds on this.)
+
+    Nothing that can still be accepted is left out: the close waits until the grace after the close has
+    passed (before that, ``RoundStillAccepting``; ``RoundNotOpen`` before the close itself), and every attempt
+    still in progress is finished in the transaction that computes the target — waiting for, not skipping,
+    an answer batch that holds one, so the answers it commits count in the score and in the target."""
     now = resolve_now(now)
     round = Round.objects.select_related("contest").get(pk=round.pk)
     if not round.has_closed(now):
         raise errors.RoundNotOpen()
     if round.closed_at is not None:
         return round
-    # Every attempt's deadline is ≤ the round close, so after close + grace none may remain in progress.
+    if now <= round_accepting_until(round):
+        raise errors.RoundStillAccepting()
+    # The bulk first, in batches that skip what live batches hold (each batch its own transaction) …
     attempts_sweep_expired(now=now, batch=100_000)
     with transaction.atomic():
         round = Round.objects.select_for_update(of=("self",)).select_related("contest").get(pk=round.pk)
         if round.closed_at is None:
+            # … then whatever is left, waiting for its row lock, in the transaction that counts the target.
+            round_attempts_finalise(round=round, now=now)
             round.prediction_target_value = round_prediction_target(round=round)
             round.closed_at = now
             round.save(update_fields=["prediction_target_value", "closed_at"])

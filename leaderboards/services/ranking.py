@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import Role
 from accounts.tenancy import has_role
@@ -222,7 +223,7 @@ def ranking_diff(*, old: RoundRanking | None, new: RoundRanking, limit: int = DI
 def ranking_compute(*, round: Round, actor: Any = None, revision_reason: str = "",
                     prize_places: int | None = None, prizes: dict[str, int] | None = None,
                     collective_prizes: dict[str, int] | None = None,
-                    now: dt.datetime | None = None) -> RoundRanking:
+                    now: dt.datetime | None = None, first_only: bool = False) -> RoundRanking:
     """Compute and store a new version of the official ranking of a closed round.
 
     ``actor`` None = the system (the close job); otherwise an organiser of the owning organisation, or a
@@ -231,6 +232,10 @@ def ranking_compute(*, round: Round, actor: Any = None, revision_reason: str = "
     ``revision_reason`` was given), PermissionDenied. ``prizes`` ({tier: count}) / ``collective_prizes`` None
     keep the previous version's; ``prize_places`` alone (no tiers) marks that many winners without a tier.
     Stores ``Round.results_revision`` as the version's ``inputs_revision`` (read under the round's lock).
+    ``first_only`` (the close): if a version of this close exists once the round row is locked, return it
+    unchanged (a version from before a reopening does not count) — so
+    the first ranking is computed exactly once, whether several workers close the round together or a
+    worker killed while computing it left the round closed without one.
     """
     now = now or timezone.now()
     revision_reason = (revision_reason or "").strip()
@@ -242,6 +247,8 @@ def ranking_compute(*, round: Round, actor: Any = None, revision_reason: str = "
         if round.closed_at is None:
             raise errors.RoundNotClosed()
         previous = ranking_current(round=round)
+        if first_only and previous is not None and previous.computed_at >= round.closed_at:
+            return previous  # this close was ranked meanwhile (an earlier close's version does not count)
         revision = ranking_is_locked(previous)
         roles = RANKING_ROLES if revision else DRAFT_RANKING_ROLES
         if actor is not None and not has_role(actor, organisation_id, roles):
@@ -295,12 +302,16 @@ def round_close(*, round: Round, actor: Any = None, now: dt.datetime | None = No
     The close itself (finish attempts still in progress, compute and store ``prediction_target_value`` per
     the round's target kind — people or attempts with every answer correct, entrants, attempts —, set
     ``closed_at``) is ``contests.services.contests.round_close``; this adds the ranking. Idempotent: a round
-    that already has a ranking of this close gets it back unchanged. A round that was reopened after an
-    earlier close (``round_extend``) gets a new version at its new close — a revision, with its reason, when
-    the earlier version had been proposed or approved. Raises RoundNotClosed before the (extended) close.
+    that already has a ranking of this close gets it back unchanged, and a closed round without one (the worker
+    computing it was killed: its transaction rolled back) gets it now, exactly once. A round that was reopened
+    after an earlier close (``round_extend``) gets a new version at its new close — a revision, with its reason,
+    when the earlier version had been proposed or approved. Raises RoundNotClosed before the (extended) close
+    and its network grace have passed.
     """
     try:
         round = contests_round_close(round=round, now=now, actor=actor)
+    except contest_errors.RoundStillAccepting as exc:
+        raise errors.RoundNotClosed(exc.message) from exc
     except contest_errors.RoundNotOpen as exc:
         raise errors.RoundNotClosed() from exc
     existing = ranking_current(round=round)
@@ -308,7 +319,5 @@ def round_close(*, round: Round, actor: Any = None, now: dt.datetime | None = No
         return existing
     reason = ""
     if ranking_is_locked(existing):
-        from django.utils.translation import gettext
-
         reason = gettext("Đợt thi được mở lại và kết thúc lại: tính lại kết quả xếp hạng.")
-    return ranking_compute(round=round, actor=actor, now=now, revision_reason=reason)
+    return ranking_compute(round=round, actor=actor, now=now, revision_reason=reason, first_only=True)

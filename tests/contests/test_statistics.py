@@ -68,17 +68,20 @@ def test_item_statistics_match_hand_computation(data):
     # → r = 0.5 / sqrt(1.5 × 2.8333) = 0.242536 → discrimination index 24.25.
     assert s1.facility == pytest.approx(0.5)
     assert s1.sd == pytest.approx(0.547723, abs=1e-6)
-    assert s1.discrimination_index == pytest.approx(24.2536, abs=1e-3)
+    assert s1.discrimination_index == pytest.approx(24.253563, abs=1e-6)
+    # Discriminative efficiency against the rest of the test (as Moodle): the largest Σdx·dR the same marks
+    # allow pairs x sorted (0,0,0,1,1,1) with R sorted (0,0,1,1,1,2): (−½)(−5/6−5/6+1/6) + (½)(1/6+1/6+7/6)
+    # = 1.5 → 100 × 0.5 / 1.5 = 33.33 %.
+    assert s1.discriminative_efficiency == pytest.approx(100 / 3, abs=1e-9)
     # Upper/lower 27 % of 6 → 2 attempts each. By T desc (ties by attempt id): A1, A2 | … | A6, A5.
     # q1 in upper = 1, 1; lower = 0, 0 → D = 1.
     assert s1.discrimination_27 == pytest.approx(1.0)
 
-    # q3: x = 1,0,0,0,0,1, T = 3,2,1,1,0,1. R = 2,2,1,1,0,0 (mean 1): Σdx·dR = 0 → index 0.
-    # cov(x, T)·5 = 1.3333; sorted pairing x = 0,0,0,0,1,1 with T = 0,1,1,1,2,3 gives 2.3333
-    # → discriminative efficiency = 1.3333 / 2.3333 = 57.14 %.
+    # q3: x = 1,0,0,0,0,1, T = 3,2,1,1,0,1. R = 2,2,1,1,0,0 (mean 1): Σdx·dR = 0 → index 0, and the
+    # efficiency 0 too (against the whole test, which counts q3 itself, it was a flattering 57.14 %).
     assert s3.facility == pytest.approx(1 / 3)
     assert s3.discrimination_index == pytest.approx(0.0, abs=1e-9)
-    assert s3.discriminative_efficiency == pytest.approx(57.142857, abs=1e-4)
+    assert s3.discriminative_efficiency == pytest.approx(0.0, abs=1e-9)
     # Upper A1, A2 → 1, 0 (0.5); lower A6, A5 → 1, 0 (0.5) → D = 0.
     assert s3.discrimination_27 == pytest.approx(0.0)
 
@@ -99,10 +102,11 @@ def test_cronbach_alpha_matches_hand_computation(data):
 
 
 def test_statistics_by_question_ids_use_whole_attempt_totals(data):
-    _rnd, (q1, _q2, q3), _options = data
-    only = question_item_statistics(question_ids=[q3.pk])
-    assert [s.question_id for s in only] == [q3.pk]
-    assert only[0].discriminative_efficiency == pytest.approx(57.142857, abs=1e-4)
+    _rnd, (q1, _q2, _q3), _options = data
+    only = question_item_statistics(question_ids=[q1.pk])
+    assert [s.question_id for s in only] == [q1.pk]
+    # The rest of the test counts q2 and q3 although only q1 was asked for.
+    assert only[0].discriminative_efficiency == pytest.approx(100 / 3, abs=1e-9)
     assert question_item_statistics(question_ids=[make_question(q1.organisation).pk]) == []
 
 

@@ -19,6 +19,7 @@ def urls_for(results, job):
     round_id, contest_id = results.round.pk, results.round.contest.pk
     return [
         ("get", reverse("exports:round", kwargs={"pk": round_id})),
+        ("get", reverse("exports:round_statistics", kwargs={"pk": round_id})),
         ("post", reverse("exports:round_request", kwargs={"pk": round_id})),
         ("get", reverse("exports:contest", kwargs={"pk": contest_id})),
         ("post", reverse("exports:contest_request", kwargs={"pk": contest_id})),

@@ -16,7 +16,7 @@ from tests.exports.xlsx_read import ooxml_text, read_book, sheet_rows, values
 pytestmark = pytest.mark.django_db
 
 # "Cảnh báo" is added by the anticheat app through exports.workbook.register_workbook_sheet.
-SHEETS = ["Thông tin", "Xếp hạng", "Bài làm", "Thống kê câu hỏi", "Đơn vị", "Cảnh báo"]
+SHEETS = ["Thông tin", "Xếp hạng", "Bài làm", "Thống kê câu hỏi", "Thống kê đề thi", "Đơn vị", "Cảnh báo"]
 
 
 def write(target, *, full=True, max_rows=None, progress=None):
@@ -96,17 +96,22 @@ def test_formula_like_values_are_text(results):
 def test_masked_for_published_lists(results):
     book, stats = write(export_target(round_id=results.round.pk), full=False)
     header = [c.value for c in sheet_rows(book, "Xếp hạng")[0]]
-    assert "Ngày sinh (chỉ hiện năm)" in header
+    assert "Năm sinh" in header
+    assert "Ngày sinh" not in header
     rows = values(sheet_rows(book, "Xếp hạng"))[1:]
     phone_col, id_col = header.index("Số điện thoại"), header.index("Số định danh cá nhân")
-    dob_col = header.index("Ngày sinh (chỉ hiện năm)")
+    dob_col = header.index("Năm sinh")
+    years = {r.full_name: r.date_of_birth.year for r in results.registrations}
+    name_col = header.index("Họ và tên")
     phones = {r.user.phone for r in results.registrations}
     for row in rows:
         assert row[phone_col].startswith("*******")
         assert row[phone_col] not in phones
         assert row[id_col].startswith("*********")
         assert len(row[id_col]) == 12
-        assert row[dob_col].month == 1 and row[dob_col].day == 1  # noqa: PT018 - year only
+        # The year alone, as a number: never a date such as 01/01/1990 (a false birthday in public).
+        assert row[dob_col] == years[row[name_col]]
+        assert isinstance(row[dob_col], int)
     assert any(row[id_col].endswith("000") for row in rows)
     assert "phone_masked" in stats.personal_fields
 
@@ -137,10 +142,12 @@ def test_item_statistics_and_units(results):
     q1, q2 = results.questions[0], results.questions[1]
     assert by_id[q1.pk]["Đợt thi"] == results.round.name
     assert by_id[q1.pk]["Số lần được rút"] == 4
-    assert by_id[q1.pk]["Độ dễ (tỉ lệ điểm đạt được)"] == 1.0  # always right
+    # Every index in percent: facility, SD, both discrimination measures and the 27 % index.
+    assert by_id[q1.pk]["Độ dễ (%)"] == 100.0  # always right
+    assert by_id[q1.pk]["Độ lệch chuẩn (%)"] == 0.0
     assert by_id[q1.pk]["Chỉ số phân biệt (%)"] is None  # no variance, no discrimination
-    assert by_id[q2.pk]["Độ dễ (tỉ lệ điểm đạt được)"] == 0.5
-    assert by_id[q2.pk]["Phân biệt nhóm 27%"] > 0  # the stronger half got it right
+    assert by_id[q2.pk]["Độ dễ (%)"] == 50.0
+    assert by_id[q2.pk]["Chỉ số nhóm trên – dưới 27% (%)"] == 100.0  # the stronger half got it right
     assert "A (đúng): 2" in by_id[q2.pk]["Phân bố lựa chọn (chữ cái trong ngân hàng)"]
     assert by_id[q1.pk]["Nội dung câu hỏi"].startswith("Câu hỏi thử số")  # HTML stripped
     units = values(sheet_rows(book, "Đơn vị"))[1:]
@@ -159,7 +166,8 @@ def test_answers_overflow_to_more_sheets_with_a_small_cap(results):
     counts = [len(sheet_rows(book, n)) - 1 for n in parts]
     assert counts == [4, 4, 4]
     assert sum(counts) == results.answers == stats.sheets["Bài làm"]
-    assert book.sheetnames == ["Thông tin", "Xếp hạng", *parts, "Thống kê câu hỏi", "Đơn vị", "Cảnh báo"]
+    assert book.sheetnames == ["Thông tin", "Xếp hạng", *parts, "Thống kê câu hỏi", "Thống kê đề thi", "Đơn vị",
+                               "Cảnh báo"]
 
 
 def test_contest_workbook_covers_every_round(org_a):
@@ -332,7 +340,7 @@ def test_item_statistics_from_a_second_process_match_the_inline_ones(org_a, capl
     target = export_target(round_id=data.round.pk)
     pending = item_statistics_in_background(round_id=data.round.pk, contest_id=None)
     assert pending is not None
-    assert [tuple(r) for r in pending()] == [tuple(r) for r in selectors.item_statistics_rows(target=target)]
+    assert pending() == selectors.statistics_rows(target=target)
     _book, stats = write(target)
     assert stats.sheets["Thống kê câu hỏi"] == 3
     assert "computing in line" not in caplog.text
@@ -344,7 +352,7 @@ def test_numbers_are_numeric_cells_with_a_number_format(results):
     book, _ = write(export_target(round_id=results.round.pk))
     expected = {"Điểm": "0.0##", "Thời gian làm bài (giây)": "0.000", "Hạng": "0", "Mã lượt thi": "0",
                 "Dự đoán": "#,##0", "Số giây từ khi hiện câu hỏi": "0.000", "Số lần được rút": "#,##0",
-                "Số người dự thi": "#,##0", "Tỉ lệ tham gia": "0.0%", "Độ dễ (tỉ lệ điểm đạt được)": "0.0%"}
+                "Số người dự thi": "#,##0", "Tỉ lệ tham gia": "0.0%", "Độ dễ (%)": "0.0"}
     seen: dict[str, set] = {}
     numeric_cells = 0
     for name in ("Xếp hạng", "Bài làm", "Thống kê câu hỏi", "Đơn vị"):
@@ -365,3 +373,35 @@ def test_numbers_are_numeric_cells_with_a_number_format(results):
     assert {header: formats for header, formats in seen.items() if header in expected} == {
         header: {fmt} for header, fmt in expected.items() if header in seen}
     assert set(expected) <= set(seen)
+
+
+def test_test_statistics_sheet_shows_the_mean_the_sd_and_cronbachs_alpha(results):
+    from contests.statistics import round_test_statistics
+    from exports.workbook import TEST_COLUMNS
+
+    book, stats = write(export_target(round_id=results.round.pk))
+    rows = values(sheet_rows(book, "Thống kê đề thi"))
+    assert rows[0] == [c.header for c in TEST_COLUMNS]
+    expected = round_test_statistics(round_id=results.round.pk)
+    assert expected.attempts == len(results.attempts) and expected.cronbach_alpha is not None  # noqa: PT018
+    name, attempts, slots, mean, sd, alpha = rows[1]
+    assert (name, attempts, slots) == (results.round.name, expected.attempts, expected.slots)
+    assert mean == pytest.approx(expected.mean, abs=1e-9)
+    assert sd == pytest.approx(expected.sd, abs=1e-9)
+    assert alpha == pytest.approx(expected.cronbach_alpha, abs=1e-9)
+    assert stats.sheets["Thống kê đề thi"] == 1
+
+
+def test_options_are_labelled_by_their_credit():
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    from exports.selectors import option_label, options_text
+
+    assert option_label(Decimal("1.00000")) == "đúng"
+    assert option_label(Decimal("0.5")) == "đúng một phần, 50 %"  # never "(đúng)" for half the credit
+    assert option_label(Decimal("0.33333")) == "đúng một phần, 33,33 %"
+    assert option_label(Decimal("-0.25")) == "trừ điểm, -25 %"
+    assert option_label(Decimal("0")) == ""
+    options = [SimpleNamespace(fraction=Decimal(f), count=c) for f, c in [("0.5", 3), ("0.5", 2), ("0", 1)]]
+    assert options_text(options) == "A (đúng một phần, 50 %): 3 · B (đúng một phần, 50 %): 2 · C: 1"

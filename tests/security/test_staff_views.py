@@ -29,7 +29,7 @@ from tests.factories import CitizenProfileFactory
 pytestmark = pytest.mark.django_db
 
 PUBLIC = {
-    "home", "healthz", "favicon", "set_language", "javascript-catalog",
+    "home", "healthz", "readyz", "favicon", "set_language", "javascript-catalog",
     "accounts:login", "accounts:logout", "accounts:signup", "accounts:privacy_notice", "accounts:password_reset",
     "accounts:password_reset_done", "accounts:sms_reset_request", "accounts:sms_reset_verify",
     "accounts:password_reset_confirm", "accounts:password_reset_complete",
@@ -72,6 +72,7 @@ STAFF: dict[str, StaffView] = {
     "leaderboards:units": StaffView("get", lambda w: {"round_id": w.round.pk}),
     "leaderboards:contest_units": StaffView("get", lambda w: {"slug": w.contest.slug}),
     "exports:round": StaffView("get", lambda w: {"pk": w.round.pk}),
+    "exports:round_statistics": StaffView("get", lambda w: {"pk": w.round.pk}),
     "exports:round_request": StaffView("post", lambda w: {"pk": w.round.pk}, lambda w: {"kind": "results_xlsx"}),
     "exports:contest": StaffView("get", lambda w: {"pk": w.contest.pk}),
     "exports:contest_request": StaffView("post", lambda w: {"pk": w.contest.pk}, lambda w: {"kind": "results_xlsx"}),

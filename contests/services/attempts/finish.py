@@ -2,8 +2,8 @@
 they are shown; all of them score through ``_finalise`` from the stored answers.
 
 A submit locks the attempt row ``FOR UPDATE``; the sweeper locks expired attempts with ``SKIP LOCKED`` and
-takes what a live batch is not holding. The finish time of an attempt is ``min(now, deadline)`` — for an
-automatic submit exactly the deadline.
+takes what a live batch is not holding; the official close (``round_attempts_finalise``) waits for them.
+The finish time of an attempt is ``min(now, deadline)`` — for an automatic submit exactly the deadline.
 """
 
 from __future__ import annotations
@@ -77,6 +77,18 @@ def attempts_sweep_expired(*, now: dt.datetime | None = None, batch: int = 500) 
         if expired:
             _finalise(expired, now=now, kind=SubmitKind.AUTO)
     return len(expired)
+
+
+def round_attempts_finalise(*, round: Round, now: dt.datetime) -> int:
+    """Finish every attempt of ``round`` still in progress (automatic submits, finish time min(now, deadline)),
+    for the official close once nothing can be accepted any more. Unlike the sweeper this WAITS for row locks
+    instead of skipping them: an answer batch holding an attempt commits first, and its answers count. Call
+    inside the close's transaction (the round row locked). Returns how many attempts were finished."""
+    left = list(Attempt.objects.select_for_update(of=("self",)).select_related("round__contest")
+                .filter(round_id=round.pk, status=AttemptStatus.IN_PROGRESS).order_by("pk"))
+    if left:
+        _finalise(left, now=now, kind=SubmitKind.AUTO)
+    return len(left)
 
 
 def attempts_finalise_expired_for_user(*, user_id: int, now: dt.datetime | None = None) -> int:
