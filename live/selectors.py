@@ -7,11 +7,14 @@ of an open question, and ``reveal_public`` reads only what ``question_close`` st
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
+from html import unescape
 from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Q
+from django.utils.html import strip_tags
 
 from live.models import LiveAnswer, LivePlayer, LiveQuestion, LiveSession, Phase, PlayerStatus
 
@@ -22,12 +25,24 @@ def ms(moment: dt.datetime | None) -> int | None:
     return int(moment.timestamp() * 1000) if moment is not None else None
 
 
+_BLOCK_END = re.compile(r"(?i)<br\s*/?>|</(p|div|li|h[1-6]|tr|blockquote)>")
+
+
+def plain_lines(html: str) -> list[str]:
+    """Sanitised question HTML as lines of plain text: the live pages build their DOM from text only (no HTML
+    parsing in the browser, CSP-friendly), and the projector shows big plain type anyway."""
+    text = unescape(strip_tags(_BLOCK_END.sub("\n", html or "")))
+    return [line for line in (" ".join(part.split()) for part in text.split("\n")) if line]
+
+
 def question_public(question: LiveQuestion) -> dict[str, Any]:
-    """An open question as players see it: type, stem, options in the game's order, media — never the key."""
+    """An open question as players see it: type, stem (sanitised HTML and as lines of text), options in the
+    game's order, media — never the key."""
     snapshot = question.snapshot
-    payload: dict[str, Any] = {"position": question.position, "type": snapshot.get("type"),
-                               "stem": snapshot.get("stem", ""),
-                               "options": [{"id": o["id"], "text": o["text"]} for o in snapshot.get("options", [])]}
+    payload: dict[str, Any] = {
+        "position": question.position, "type": snapshot.get("type"), "stem": snapshot.get("stem", ""),
+        "lines": plain_lines(snapshot.get("stem", "")),
+        "options": [{"id": o["id"], "text": " ".join(plain_lines(o["text"]))} for o in snapshot.get("options", [])]}
     if snapshot.get("media"):
         payload["media"] = snapshot["media"]
     return payload

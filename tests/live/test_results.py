@@ -80,7 +80,8 @@ def test_registered_game_is_saved_as_a_round_with_the_same_ranking(rule, org_a, 
     play(session, host, players, {"Trần An": "rrr", "Lê Bình": "wrr", "Phạm Chi": "r-w"})
     round = session_results_save(session_id=session.pk)
     assert session_results_save(session_id=session.pk) == round  # idempotent
-    assert round.contest_id == contest.pk and round.closed_at is not None
+    assert round.contest_id == contest.pk
+    assert round.closed_at is not None
     assert Attempt.objects.filter(round=round).count() == 3
     assert AttemptQuestion.objects.filter(attempt__round=round).count() == 9
     # Every answer given (elimination: Phạm Chi is out after question 2, so her third is refused).
@@ -129,7 +130,8 @@ def test_saved_round_exports_and_certifies_through_the_existing_services(org_a, 
     ranking_publish(actor=other_organiser, ranking=ranking)
     client.force_login(host)
     response = client.get(reverse("judging:certificate", kwargs={"ranking_id": ranking.pk, "position": 1}))
-    assert response.status_code == 200 and response.content.startswith(b"%PDF-")
+    assert response.status_code == 200
+    assert response.content.startswith(b"%PDF-")
 
 
 def test_anonymous_game_stays_in_its_tables_and_writes_a_workbook(game, host):
@@ -140,13 +142,14 @@ def test_anonymous_game_stays_in_its_tables_and_writes_a_workbook(game, host):
     out = io.BytesIO()
     assert session_workbook_write(session=game, out=out, actor=host) == 3
     book = openpyxl.load_workbook(io.BytesIO(out.getvalue()), read_only=True)
-    ranking = [row for row in book["Xếp hạng"].iter_rows(min_row=2, values_only=True)]
+    ranking = list(book["Xếp hạng"].iter_rows(min_row=2, values_only=True))
     assert [(r[0], r[1], r[3]) for r in ranking] == [(1, "An", 3), (2, "=Bình", 1), (3, "Chi", 0)]
     cell = next(book["Xếp hạng"].iter_rows(min_row=3, max_row=3))[1]
     assert cell.data_type == "s"  # a nickname starting with "=" stays text, never a formula
     assert len(list(book["Bài làm"].iter_rows(min_row=2))) == 5
     questions = list(book["Câu hỏi"].iter_rows(min_row=2, values_only=True))
-    assert [q[0] for q in questions] == [1, 2, 3] and all(q[2] for q in questions)
+    assert [q[0] for q in questions] == [1, 2, 3]
+    assert all(q[2] for q in questions)
 
 
 def test_unfinished_game_is_not_saved(game):
