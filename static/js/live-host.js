@@ -66,7 +66,12 @@
       if (reveal) {
         var n = dist[String(option.id)] || 0;
         var right = reveal.correct.indexOf(option.id) >= 0;
-        if (right) { item.classList.add("is-correct"); item.appendChild(L.el("span", "mark", "✓ " + T.correct)); }
+        item.classList.add(right ? "is-correct" : "is-wrong");
+        if (right) {
+          var mark = L.el("span", "mark", "✓");
+          mark.appendChild(L.el("span", "visually-hidden", " " + T.correct));
+          item.appendChild(mark);
+        }
         var bar = L.el("span", "bar"), fill = L.el("span", "bar-fill");
         fill.style.width = (total ? Math.round(100 * n / total) : 0) + "%";  // CSSOM, not a style attribute
         bar.appendChild(fill);
