@@ -116,9 +116,9 @@ class _LiveSocket(AsyncWebsocketConsumer):
         raise StopConsumer()
 
     # -- hub side (Connection protocol) ---------------------------------------------------------------
-    def push(self, text: str) -> None:
+    def push(self, message: dict[str, Any]) -> None:
         if not self.closing and self.outbox is not None:
-            self.outbox.push(text)
+            self.outbox.push(message)
 
     def replaced(self) -> None:
         if not self.closing and self.replacing is None:
@@ -131,9 +131,6 @@ class _LiveSocket(AsyncWebsocketConsumer):
         await self._close(protocol.CLOSE_REPLACED)
 
     # -- helpers --------------------------------------------------------------------------------------
-    async def _send_text(self, text: str) -> None:
-        await self.send(text_data=text)
-
     async def send_event(self, payload: dict[str, Any]) -> None:
         if not self.closing:
             await self.send(text_data=encode(payload))
@@ -175,7 +172,7 @@ class _LiveSocket(AsyncWebsocketConsumer):
         hub = get_hub()
         await hub.start()
         self.conn_id = hub.new_conn_id()
-        self.outbox = Outbox(self._send_text)
+        self.outbox = Outbox(self.base_send)
         await hub.attach(self)
         self.attached = True
 

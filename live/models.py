@@ -210,7 +210,8 @@ class LivePlayer(models.Model):
                                     name="live_player_once_per_user"),
             models.UniqueConstraint(fields=["session", "name_key"], name="live_player_name_unique"),
         ]
-        indexes = [models.Index(fields=["session", "rank"], name="live_player_rank_idx")]
+        # No index on the columns every close rewrites (score, rank…): the rows are then updated as heap-only
+        # tuples (see migration 0001's fillfactor), ten thousand of them per question without index writes.
 
     def __str__(self) -> str:
         return self.display_name

@@ -7,6 +7,7 @@ of an open question, and ``reveal_public`` reads only what ``question_close`` st
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from decimal import Decimal
 from html import unescape
@@ -19,6 +20,7 @@ from django.utils.html import strip_tags
 from live.models import LiveAnswer, LivePlayer, LiveQuestion, LiveSession, Phase, PlayerStatus
 
 TOP_N = 10
+encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def ms(moment: dt.datetime | None) -> int | None:
@@ -71,9 +73,14 @@ def you_row(*, rank: int | None, score: Decimal, correct_count: int, streak: int
             "eliminated_at": eliminated_at, "points": str(points) if points is not None else None, "ok": ok}
 
 
+def you_json(**fields: Any) -> str:
+    """``you_row`` as JSON text: events carry each player's part already encoded, so the hubs only concatenate."""
+    return encode(you_row(**fields))
+
+
 def you_rows(*, session_id: int, position: int | None) -> list[list[Any]]:
-    """``[player id, you]`` for every player of the game, with their answer to ``position`` if any: the
-    personal part of a reveal (one query, ~10,000 rows for a big game)."""
+    """``[player id, you (JSON text)]`` for every player of the game, with their answer to ``position`` if any:
+    the personal part of a reveal or of the final standings (one query, ~10,000 rows for a big game)."""
     player = LivePlayer._meta.db_table
     answer = LiveAnswer._meta.db_table
     sql = (f"SELECT p.id, p.rank, p.score, p.correct_count, p.streak, p.status, p.eliminated_at, a.points, "
@@ -82,8 +89,8 @@ def you_rows(*, session_id: int, position: int | None) -> list[list[Any]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, [position or 0, session_id])
         rows = cursor.fetchall()
-    return [[pid, you_row(rank=rank, score=score, correct_count=correct, streak=streak, status=status,
-                          eliminated_at=eliminated_at, points=points, ok=None if ok is None else bool(ok))]
+    return [[pid, you_json(rank=rank, score=score, correct_count=correct, streak=streak, status=status,
+                           eliminated_at=eliminated_at, points=points, ok=None if ok is None else bool(ok))]
             for pid, rank, score, correct, streak, status, eliminated_at, points, ok in rows]
 
 

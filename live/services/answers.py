@@ -3,7 +3,8 @@
 The server process's answer batcher (``live.consumers``: a ``realtime`` batcher) hands everything queued to
 ``answers_store_batch``: one transaction, a constant number of statements whatever the batch size —
 share-lock the games (1), load the players (1) and the open questions (1), insert (1), look up the
-conflicts (0–1), count the answers of each question (1). A result per item, in order.
+conflicts (0–1) — then, after the commit, one count per question touched (has everybody answered?). A result
+per item, in order.
 
 Rules per item, in this order: the player exists in that game; the game is not over; not paused; the
 question named is the open one, and the frame reached the server by its deadline (``received_at``, taken by
@@ -88,6 +89,8 @@ def answers_store_batch(*, items: Sequence[AnswerItem], now: dt.datetime | None 
     if not items:
         return []
 
+    touched: set[tuple[int, int]] = set()
+
     def fail(index: int, error: errors.LiveError) -> None:
         results[index] = AnswerResult(position=items[index].position, status="error", error=error)
 
@@ -166,8 +169,10 @@ def answers_store_batch(*, items: Sequence[AnswerItem], now: dt.datetime | None 
                     results[index] = AnswerResult(items[index].position, "duplicate")
                 else:
                     results[index] = AnswerResult(items[index].position, "error", errors.AlreadyAnswered())
-            _mark_everyone_answered(items, results, questions,
-                                    {(rows[pair][0], pair[1]) for pair in inserted})
+            touched = {(rows[pair][0], pair[1]) for pair in inserted}
+    if rows and touched:
+        # Counted after the commit: of two batches committing side by side, the later count sees both.
+        _mark_everyone_answered(items, results, questions, touched)
     return [r for r in results if r is not None]
 
 

@@ -147,35 +147,79 @@ def question_close(*, session_id: int, position: int | None = None, now: dt.date
     return True
 
 
-def _fold_sql(session: LiveSession) -> tuple[str, list[Any]]:
-    """One UPDATE folding the closing question into every player who was in it (active, joined by then)."""
-    player, answer = LivePlayer._meta.db_table, LiveAnswer._meta.db_table
+def _new_values(session: LiveSession, p: str, t: str) -> tuple[list[str], list[Any]]:
+    """SQL expressions of a player's standing after the closing question (``p``: the player row, ``t``: its answer
+    to the question — ``ok``, ``pts``, ``el`` — and ``in_game``), in the order of ``_COLUMNS``, with their
+    parameters. The one definition of the fold; ``session_replay`` is its Python twin."""
     position, limit_ms = session.position, session.seconds_per_question * 1000
-    sets = [
-        f"correct_count = {player}.correct_count + CASE WHEN t.ok THEN 1 ELSE 0 END",
-        f"streak = CASE WHEN t.ok THEN {player}.streak + 1 ELSE 0 END",
+    elimination = session.mode == GameMode.ELIMINATION
+    changed: list[tuple[str, str, list[Any]]] = [
+        ("score", f"CASE WHEN {t}.ok THEN %s ELSE {p}.score END", [position]) if elimination
+        else ("score", f"{p}.score + COALESCE({t}.pts, 0)", []),
+        ("correct_count", f"{p}.correct_count + CASE WHEN {t}.ok THEN 1 ELSE 0 END", []),
+        ("streak", f"CASE WHEN {t}.ok THEN {p}.streak + 1 ELSE 0 END", []),
         # An unanswered question costs its whole time: faster players rank higher on equal scores.
-        f"time_ms = {player}.time_ms + COALESCE(t.el, %s)",
+        ("time_ms", f"{p}.time_ms + COALESCE({t}.el, %s)", [limit_ms]),
+        ("status", f"CASE WHEN {t}.ok THEN {p}.status ELSE %s END", [PlayerStatus.ELIMINATED]) if elimination
+        else ("status", f"{p}.status", []),
+        ("eliminated_at", f"CASE WHEN {t}.ok THEN {p}.eliminated_at ELSE %s END", [position]) if elimination
+        else ("eliminated_at", f"{p}.eliminated_at", []),
     ]
-    params: list[Any] = [limit_ms]
-    if session.mode == GameMode.ELIMINATION:
-        sets += [f"score = CASE WHEN t.ok THEN %s ELSE {player}.score END",
-                 f"status = CASE WHEN t.ok THEN {player}.status ELSE %s END",
-                 f"eliminated_at = CASE WHEN t.ok THEN {player}.eliminated_at ELSE %s END"]
-        params += [position, PlayerStatus.ELIMINATED, position]
-    else:
-        sets.append(f"score = {player}.score + COALESCE(t.pts, 0)")
-    sql = (f"UPDATE {player} SET {', '.join(sets)} FROM (SELECT p.id AS pid, a.is_correct AS ok, a.points AS pts, "
-           f"a.elapsed_ms AS el FROM {player} p LEFT JOIN {answer} a ON a.player_id = p.id AND a.position = %s "
-           f"WHERE p.session_id = %s AND p.status = %s AND p.first_position <= %s) t WHERE {player}.id = t.pid")
-    return sql, [*params, position, session.pk, PlayerStatus.ACTIVE, position]
+    expressions, params = [], []
+    for column, expression, values in changed:
+        expressions.append(f"CASE WHEN {t}.in_game THEN {expression} ELSE {p}.{column} END")
+        params += values
+    return expressions, params
 
 
-def _rank_sql(session_id: int) -> tuple[str, list[Any]]:
+_COLUMNS = ("score", "correct_count", "streak", "time_ms", "status", "eliminated_at")
+
+
+def _answers_of_question(session: LiveSession) -> tuple[str, list[Any]]:
+    """Every player of the game with their answer to the closing question and whether they were in it."""
+    player, answer = LivePlayer._meta.db_table, LiveAnswer._meta.db_table
+    return (f"SELECT p.*, a.is_correct AS ok, a.points AS pts, a.elapsed_ms AS el, "
+            f"(p.status = %s AND p.first_position <= %s) AS in_game FROM {player} p "
+            f"LEFT JOIN {answer} a ON a.player_id = p.id AND a.position = %s WHERE p.session_id = %s",
+            [PlayerStatus.ACTIVE, session.position, session.position, session.pk])
+
+
+def _fold_and_rank_postgresql(session: LiveSession) -> list[tuple]:
+    """Fold the closing question into every player and rank them, in ONE statement (one new row version per
+    player; the table's fillfactor leaves room on each page so that PostgreSQL writes them as heap-only tuples,
+    without touching the indexes), and return every player's new standing with their answer's outcome."""
     player = LivePlayer._meta.db_table
-    return (f'UPDATE {player} SET "rank" = r.rk FROM (SELECT id, RANK() OVER (ORDER BY score DESC, time_ms ASC) '
+    joined, join_params = _answers_of_question(session)
+    expressions, params = _new_values(session, "x", "x")
+    sql = (f"WITH x AS ({joined}), "
+           f"t AS (SELECT x.id, x.pts, x.ok, x.in_game, "
+           + ", ".join(f"{e} AS {c}" for e, c in zip(expressions, _COLUMNS, strict=True)) + " FROM x), "
+           f'r AS (SELECT t.*, RANK() OVER (ORDER BY t.score DESC, t.time_ms ASC) AS rk FROM t), '
+           f"u AS (UPDATE {player} p SET score = r.score, correct_count = r.correct_count, streak = r.streak, "
+           f'time_ms = r.time_ms, status = r.status, eliminated_at = r.eliminated_at, "rank" = r.rk FROM r '
+           f'WHERE p.id = r.id AND (r.in_game OR p."rank" IS DISTINCT FROM r.rk) RETURNING p.id) '
+           f"SELECT r.id, r.rk, r.score, r.correct_count, r.streak, r.status, r.eliminated_at, r.pts, r.ok FROM r")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*join_params, *params])
+        return cursor.fetchall()
+
+
+def _fold_and_rank_portable(session: LiveSession) -> list[tuple]:
+    """The same on SQLite (the embedded default): an UPDATE for the fold, one for the ranks, a SELECT."""
+    player = LivePlayer._meta.db_table
+    joined, join_params = _answers_of_question(session)
+    expressions, params = _new_values(session, player, "t")
+    sets = ", ".join(f"{c} = {e}" for e, c in zip(expressions, _COLUMNS, strict=True))
+    rank = (f'UPDATE {player} SET "rank" = r.rk FROM (SELECT id, RANK() OVER (ORDER BY score DESC, time_ms ASC) '
             f'AS rk FROM {player} WHERE session_id = %s) r WHERE {player}.id = r.id '
-            f'AND ({player}."rank" IS NULL OR {player}."rank" <> r.rk)', [session_id])
+            f'AND ({player}."rank" IS NULL OR {player}."rank" <> r.rk)')
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {player} SET {sets} FROM ({joined}) t WHERE {player}.id = t.id AND t.in_game",
+                       [*params, *join_params])
+        cursor.execute(rank, [session.pk])
+        cursor.execute(f'SELECT x.id, x."rank", x.score, x.correct_count, x.streak, x.status, x.eliminated_at, x.pts, '
+                       f"x.ok FROM ({joined}) x", join_params)
+        return cursor.fetchall()
 
 
 def _distribution(session_id: int, position: int) -> tuple[dict[str, int], int, int]:
@@ -194,9 +238,8 @@ def _distribution(session_id: int, position: int) -> tuple[dict[str, int], int, 
 def _close_locked(session: LiveSession, *, now: dt.datetime) -> None:
     """The close itself (session row locked by the caller): fold, rank, store the reveal, broadcast it."""
     position = session.position
-    with connection.cursor() as cursor:
-        cursor.execute(*_fold_sql(session))
-        cursor.execute(*_rank_sql(session.pk))
+    fold = _fold_and_rank_postgresql if connection.vendor == "postgresql" else _fold_and_rank_portable
+    rows = fold(session)
     question = LiveQuestion.objects.get(session_id=session.pk, position=position)
     question.distribution, question.answered, question.correct = _distribution(session.pk, position)
     question.top = selectors.top_rows(session_id=session.pk)
@@ -205,11 +248,13 @@ def _close_locked(session: LiveSession, *, now: dt.datetime) -> None:
     session.phase, session.paused_at, session.paused_remaining_ms = Phase.REVEAL, None, None
     session.seq += 1
     session.save(update_fields=["phase", "paused_at", "paused_remaining_ms", "seq"])
-    counts = selectors.players_count(session_id=session.pk)
+    you = [[pid, selectors.you_json(rank=rank, score=score, correct_count=correct, streak=streak, status=status,
+                                    eliminated_at=eliminated_at, points=points, ok=None if ok is None else bool(ok))]
+           for pid, rank, score, correct, streak, status, eliminated_at, points, ok in rows]
+    active = sum(1 for row in rows if row[5] == PlayerStatus.ACTIVE)
     payload = events.live_event(events.LIVE_REVEAL, session_id=session.pk, seq=session.seq,
-                                **selectors.reveal_public(question), active=counts["active"],
-                                players=counts["players"], last=position == session.question_count,
-                                you=selectors.you_rows(session_id=session.pk, position=position))
+                                **selectors.reveal_public(question), active=active, players=len(rows),
+                                last=position == session.question_count, you=you)
     events.live_push_on_commit(session.pk, payload)
 
 
@@ -314,7 +359,8 @@ def players_rescue(*, session_id: int, actor: Any, kind: str, from_position: int
         active = LivePlayer.objects.filter(session_id=session.pk, status=PlayerStatus.ACTIVE).count()
         payload = events.live_event(events.LIVE_RESCUED, session_id=session.pk, seq=session.seq, kind=kind,
                                     rescued=len(chosen), after_position=session.position, active=active,
-                                    you=[[pid, {"status": PlayerStatus.ACTIVE, "rescued": True}] for pid in chosen])
+                                    you=[[pid, selectors.encode({"status": PlayerStatus.ACTIVE, "rescued": True})]
+                                         for pid in chosen])
         events.live_push_on_commit(session.pk, payload)
         _audit(actor, "players_rescued", session, kind=kind, from_position=from_position, count=count,
                rescued=len(chosen))
@@ -339,8 +385,7 @@ def game_end(*, session_id: int, actor: Any, now: dt.datetime | None = None) -> 
             _close_locked(session, now=now)
         if session.position == 0:
             # Ended from the lobby: nobody played, but everybody gets a rank (all equal).
-            with connection.cursor() as cursor:
-                cursor.execute(*_rank_sql(session.pk))
+            LivePlayer.objects.filter(session_id=session.pk).update(rank=1)
         session.phase, session.ended_at = Phase.FINISHED, now
         session.started_at = session.started_at or now
         session.seq += 1

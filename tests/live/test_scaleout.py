@@ -16,8 +16,8 @@ from django.conf import settings
 
 from live.models import LiveAnswer, LivePlayer
 from live.services.game import session_replay
-from tests.leaderboards.test_scaleout import start_server, wait_ready
 from tests.browser.conftest import _free_port, _wait_for_server_sessions_to_end
+from tests.leaderboards.test_scaleout import start_server, wait_ready
 from tests.live.conftest import join, make_game, right_and_wrong
 from tests.realtime.conftest import session_cookie
 
