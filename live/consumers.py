@@ -74,9 +74,11 @@ async def close_batchers() -> None:
 
 
 def localised(error: errors.LiveError) -> str:
-    """The error's text in the active language (errors built in batcher threads use the default one)."""
-    return error.message if error.params or error.message != str(type(error).default_message) \
-        else str(type(error).default_message)
+    """The error's text in the active language: errors built in batcher threads carry their standard text in
+    the default language; a text of its own (with details) is kept as it is."""
+    with translation.override(settings.LANGUAGE_CODE):
+        standard = str(type(error).default_message)
+    return str(type(error).default_message) if error.message == standard else error.message
 
 
 class _LiveSocket(AsyncWebsocketConsumer):

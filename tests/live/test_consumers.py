@@ -280,3 +280,15 @@ async def test_bad_frames_get_typed_errors(setup, live_client):
     await pa.send({"type": "resync"})
     assert (await pa.recv_type("live.snapshot"))["you"]["name"] == "An"
     await asyncio.sleep(0)
+
+
+async def test_socket_errors_speak_the_chosen_language(setup, live_client):
+    session, a, _b = setup
+    pa = await live_client(paths(session)["play"], a.cookie + "; django_language=en")
+    await pa.recv_type("live.snapshot")
+    await pa.send({"type": "answer", "position": 1, "options": [1]})  # built in the batcher's thread
+    error = await pa.recv_type("error")
+    assert error["code"] == "question_not_open"
+    assert error["message"] == "This question is not open, or no longer takes answers."
+    await pa.send({"type": "next"})
+    assert (await pa.recv_type("error"))["message"].startswith("Only the organisers or judges")
