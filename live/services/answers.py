@@ -72,15 +72,18 @@ _SESSION_COLUMNS = ("id", "phase", "position", "opened_at", "deadline", "paused_
 
 
 def _sessions(ids: list[int]) -> dict[int, _Session]:
-    table = LiveSession._meta.db_table
-    # KEY SHARE: batches of several processes store side by side; a close (FOR UPDATE) waits for them.
-    lock = " ORDER BY id FOR KEY SHARE" if connection.vendor == "postgresql" else ""
-    marks = ", ".join(["%s"] * len(ids))
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(_SESSION_COLUMNS)} FROM {table} WHERE id IN ({marks}){lock}",
-                       ids)
-        return {row[0]: _Session(row[1], row[2], row[3], row[4], row[5] is not None, row[6], bool(row[7]), row[8])
-                for row in cursor.fetchall()}
+    if connection.vendor == "postgresql":
+        # KEY SHARE: batches of several processes store side by side; a close (FOR UPDATE) waits for them.
+        table = LiveSession._meta.db_table
+        marks = ", ".join(["%s"] * len(ids))
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {', '.join(_SESSION_COLUMNS)} FROM {table} WHERE id IN ({marks}) "
+                           f"ORDER BY id FOR KEY SHARE", ids)
+            rows = cursor.fetchall()
+    else:  # SQLite serialises writers: no lock needed (and the ORM converts its datetimes)
+        rows = list(LiveSession.objects.filter(pk__in=ids).values_list(*_SESSION_COLUMNS))
+    return {row[0]: _Session(row[1], row[2], row[3], row[4], row[5] is not None, row[6], bool(row[7]), row[8])
+            for row in rows}
 
 
 def answers_store_batch(*, items: Sequence[AnswerItem], now: dt.datetime | None = None) -> list[AnswerResult]:
