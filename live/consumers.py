@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import weakref
 from typing import Any
 
 from channels.exceptions import StopConsumer
@@ -29,48 +28,31 @@ from contest_engine.middleware import chosen_language
 from live import errors, protocol
 from live.hub import Outbox, encode, get_hub
 from live.opening import OpenRequest, players_open_batch
+from live.selectors import host_stats
 from live.services.answers import AnswerItem, answers_store_batch
+from live.services.host import host_control, host_open
 from live.services.players import cookie_name, player_from_token
 from realtime import events
 from realtime.db import db_call
 from realtime.protocol import TokenBucket, error_event, error_messages, protocol_error, server_time_ms
-from realtime.writer import BatchFailed, BatchWriter
+from realtime.batching import BatchFailed, Batcher, loop_batcher
 
 logger = logging.getLogger(__name__)
 STATS_INTERVAL_SECONDS = 1.0
 MAX_VIOLATIONS = 20
 
-_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, BatchWriter] = weakref.WeakKeyDictionary()
-_openers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, BatchWriter] = weakref.WeakKeyDictionary()
-
-
-def answer_writer() -> BatchWriter:
+def answer_writer() -> Batcher:
     """The running loop's group-commit batcher of live answers (``live.services.answers``)."""
-    loop = asyncio.get_running_loop()
-    writer = _writers.get(loop)
-    if writer is None:
-        writer = _writers[loop] = BatchWriter(
-            store_batch=answers_store_batch, max_batch=getattr(settings, "REALTIME_WRITER_MAX_BATCH", 500),
-            concurrency=getattr(settings, "REALTIME_WRITER_CONCURRENCY", 1))
-    return writer
+    return loop_batcher("live-answers", lambda: Batcher(
+        store_batch=answers_store_batch, name="live-answers",
+        max_batch=getattr(settings, "REALTIME_WRITER_MAX_BATCH", 500),
+        concurrency=getattr(settings, "REALTIME_WRITER_CONCURRENCY", 1)))
 
 
-def opener() -> BatchWriter:
+def opener() -> Batcher:
     """The running loop's batcher of player connects (``live.opening``)."""
-    loop = asyncio.get_running_loop()
-    batcher = _openers.get(loop)
-    if batcher is None:
-        batcher = _openers[loop] = BatchWriter(store_batch=players_open_batch, max_batch=200)
-    return batcher
-
-
-async def close_batchers() -> None:
-    """Stop the running loop's live batchers (tests, shutdown)."""
-    loop = asyncio.get_running_loop()
-    for registry in (_writers, _openers):
-        batcher = registry.pop(loop, None)
-        if batcher is not None:
-            await batcher.aclose()
+    return loop_batcher("live-connects", lambda: Batcher(store_batch=players_open_batch, name="live-connects",
+                                                         max_batch=200))
 
 
 def localised(error: errors.LiveError) -> str:
@@ -275,8 +257,6 @@ class HostConsumer(_LiveSocket):
     stats_task: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
-        from live.services.host import host_open
-
         translation.activate(chosen_language(self.scope.get("cookies") or {}))
         await self.accept()
         user = self.scope.get("user")
@@ -301,8 +281,6 @@ class HostConsumer(_LiveSocket):
         await super().disconnect(code)
 
     async def _stats_loop(self) -> None:
-        from live.selectors import host_stats
-
         last: dict[str, Any] | None = None
         while not self.closing:
             try:
@@ -324,8 +302,6 @@ class HostConsumer(_LiveSocket):
         if isinstance(message, protocol.Ping):
             await self.send_event({"type": "pong", "t": message.t, "server_time_ms": server_time_ms()})
         elif isinstance(message, protocol.Resync):
-            from live.services.host import host_open
-
             snapshot = await db_call(host_open, session_id=self.session_id, user=self.scope["user"], role=self.role,
                                      now=timezone.now())
             if snapshot is not None:
@@ -339,8 +315,6 @@ class HostConsumer(_LiveSocket):
             await self._error(code, text)
 
     async def _control(self, message: protocol.Control) -> None:
-        from live.services.host import host_control
-
         try:
             payload = await db_call(host_control, session_id=self.session_id, user=self.scope["user"],
                                     control=message, now=timezone.now())

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from accounts.models import Organisation, User
 from contest_engine.demo import demo_loader
+from live.models import LiveSession, Phase
+from live.services.sessions import session_create
 
 TITLE = "Rung chuông vàng — trò chơi thử"
 JUSTICE_SLUG = "can-tho-so-tu-phap"
@@ -19,10 +22,6 @@ ORGANISER_USERNAME = "btc.stp"
 
 @demo_loader(order=50, name="live")
 def load(stdout: Any) -> None:
-    from accounts.models import Organisation, User
-    from live.models import LiveSession, Phase
-    from live.services.sessions import session_create
-
     organisation = Organisation.objects.filter(slug=JUSTICE_SLUG).first()
     host = User.objects.filter(username=ORGANISER_USERNAME).first()
     if organisation is None or host is None:

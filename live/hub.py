@@ -35,6 +35,7 @@ from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
+from live.services.game import question_close
 from realtime import events
 from realtime.db import db_call
 
@@ -271,8 +272,6 @@ class Hub:
         task.add_done_callback(self._closing.discard)
 
     async def close_question(self, session_id: int, position: int, *, force: bool = False) -> None:
-        from live.services.game import question_close
-
         self.timers.pop(session_id, None)
         try:
             await db_call(question_close, session_id=session_id, position=position, now=timezone.now(), force=force)

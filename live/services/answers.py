@@ -29,7 +29,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from contests import errors as contest_errors
-from contests.services.attempts import validate_response
+from contests.services.attempts.answers import validate_response
 from live import errors
 from live.models import LiveAnswer, LivePlayer, LiveQuestion, LiveSession, Phase, PlayerStatus
 from live.scoring import answer_is_correct, answer_points

@@ -26,6 +26,7 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
+from contest_engine.tasks import task_enqueue
 from contests.services._common import audit, resolve_now
 from live import errors, selectors
 from live.models import (
@@ -39,6 +40,7 @@ from live.models import (
     PlayerStatus,
     RescueKind,
 )
+from live.services.results import SESSION_RESULTS_SAVE_TASK
 from live.services.sessions import require_host
 from realtime import events
 
@@ -398,12 +400,7 @@ def game_end(*, session_id: int, actor: Any, now: dt.datetime | None = None) -> 
         events.live_push_on_commit(session.pk, payload)
         _audit(actor, "session_ended", session, players=counts["players"])
 
-        def queue_results() -> None:
-            from live.tasks import session_results_save_task
-
-            session_results_save_task.enqueue(session_id=session.pk)
-
-        transaction.on_commit(queue_results, robust=True)
+        transaction.on_commit(lambda: task_enqueue(SESSION_RESULTS_SAVE_TASK, session_id=session.pk), robust=True)
     return payload
 
 

@@ -38,9 +38,14 @@ from contests.models import (
     SubmitKind,
 )
 from contests.services._common import audit
+from exports.writers import BOOL, DATETIME, INT, NUMBER, TEXT, Column, XlsxExport
+from leaderboards.services.ranking import round_close
 from live import errors
 from live.models import JoinPolicy, LiveAnswer, LivePlayer, LiveQuestion, LiveScoring, LiveSession, Phase
 from live.scoring import SPEED_MAX_POINTS, saved_round_rule
+
+
+SESSION_RESULTS_SAVE_TASK = "live.session_results_save"
 
 
 def _question_points(session: LiveSession) -> Decimal:
@@ -51,8 +56,6 @@ def session_results_save(*, session_id: int, now: dt.datetime | None = None) -> 
     """Save a finished game for registered contestants as a round of its contest, with its official ranking.
     Idempotent (the round of a saved game is returned). Returns None for an anonymous game (nothing to save
     into a contest). Raises WrongPhase for a game not finished."""
-    from leaderboards.services.ranking import round_close
-
     now = now or timezone.now()
     with transaction.atomic():
         session = LiveSession.objects.select_for_update(of=("self",)).select_related("contest").get(pk=session_id)
@@ -168,8 +171,6 @@ def session_workbook_write(*, session: LiveSession, out: str | IO[bytes], actor:
                            now: dt.datetime | None = None) -> int:
     """The game's results as xlsx (exports' constant-memory, formula-safe writer): information, ranking,
     questions, answers. Returns the number of ranked players. Audited (names are personal data)."""
-    from exports.writers import BOOL, DATETIME, INT, NUMBER, TEXT, Column, XlsxExport
-
     now = now or timezone.now()
     book = XlsxExport(out)
     book.add_info_sheet(_("Thông tin"), session.title, [

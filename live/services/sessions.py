@@ -15,9 +15,10 @@ from django.utils.translation import gettext as _
 from accounts.models import Organisation, Role
 from accounts.tenancy import has_role
 from contests import errors as contest_errors
+from contests.blueprints import blueprint_fixed_questions
 from contests.models import Contest, Round, validate_blueprint
 from contests.services._common import audit, resolve_now
-from contests.services.attempts import CHOICE_TYPES, SHUFFLED_TYPES, snapshot_question
+from contests.services.attempts.start import CHOICE_TYPES, SHUFFLED_TYPES, snapshot_question
 from live import errors
 from live.models import (
     MAX_QUESTIONS,
@@ -30,6 +31,8 @@ from live.models import (
     LiveScoring,
     LiveSession,
 )
+from questionbank.models import Question
+from questionbank.selectors import questions_available_for
 
 # Who hosts a game of an organisation (opens it, drives it, sees its results).
 HOST_ROLES = frozenset({Role.ORGANISER, Role.JUDGE})
@@ -56,9 +59,6 @@ def correct_option_ids(qtype: str, key: dict[str, Any]) -> list[int]:
 def questions_draw(*, organisation: Organisation, blueprint: list[dict], rng: random.Random) -> list[Any]:
     """Bank questions for a blueprint (contests' format: random draws by topic and difficulty, fixed question
     ids), choice questions only, no question family twice, in blueprint order. Raises NotEnoughQuestions."""
-    from questionbank.models import Question
-    from questionbank.selectors import questions_available_for
-
     try:
         fixed = _fixed_questions(organisation=organisation, blueprint=blueprint)
     except contest_errors.BlueprintUnsatisfiable as exc:
@@ -91,9 +91,6 @@ def questions_draw(*, organisation: Organisation, blueprint: list[dict], rng: ra
 
 
 def _fixed_questions(*, organisation: Organisation, blueprint: list[dict]) -> dict[int, int]:
-    from contests.selectors import blueprint_fixed_questions
-    from questionbank.models import Question
-
     found = blueprint_fixed_questions(organisation=organisation, blueprint=blueprint)
     not_choice = sorted(Question.objects.filter(pk__in=list(found)).exclude(type__in=CHOICE_TYPES)
                         .values_list("id", flat=True))

@@ -119,10 +119,9 @@ def staff_cookie(user) -> str:
 async def live_client():
     """Factory: ``await live_client(path, cookie)`` → connected LiveClient; cleans up the hub, the batchers and
     the database pool afterwards."""
-    from live.consumers import close_batchers
     from live.hub import close_hub
     from realtime import db
-    from realtime.writer import close_writer
+    from realtime.batching import batchers_close
 
     clients: list[LiveClient] = []
 
@@ -137,7 +136,6 @@ async def live_client():
         with contextlib.suppress(Exception):
             await client.close()
     await close_hub()
-    await close_batchers()
-    await close_writer()  # the socket session checks' batcher (realtime.auth)
+    await batchers_close()  # the live answers and connects, and the socket session checks (realtime.auth)
     db.shutdown()
     await sync_to_async(connections.close_all)()

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from contests.models import Answer, Attempt, AttemptQuestion, Round
 from contests.scoring import get_strategy
-from contests.services.attempts import attempt_score_inputs
+from contests.services.attempts.finish import attempt_score_inputs
 from exports.selectors import export_target
 from exports.workbook import results_workbook_write
 from judging.services.approval import ranking_approve, ranking_propose, ranking_publish
