@@ -33,9 +33,9 @@ from live.services.answers import AnswerItem, answers_store_batch
 from live.services.host import host_control, host_open
 from live.services.players import cookie_name, player_from_token
 from realtime import events
+from realtime.batching import Batcher, BatchFailed, loop_batcher
 from realtime.db import db_call
 from realtime.protocol import TokenBucket, error_event, error_messages, protocol_error, server_time_ms
-from realtime.batching import BatchFailed, Batcher, loop_batcher
 
 logger = logging.getLogger(__name__)
 STATS_INTERVAL_SECONDS = 1.0

@@ -44,7 +44,6 @@ from live import errors
 from live.models import JoinPolicy, LiveAnswer, LivePlayer, LiveQuestion, LiveScoring, LiveSession, Phase
 from live.scoring import SPEED_MAX_POINTS, saved_round_rule
 
-
 SESSION_RESULTS_SAVE_TASK = "live.session_results_save"
 
 
