@@ -304,7 +304,7 @@ _local_presence: dict[tuple[int, int], str] = {}
 _presence_lock = threading.Lock()
 
 
-def _redis():
+def redis_client():
     client = getattr(cache, "_cache", None)
     if client is None or not hasattr(client, "get_client"):
         return None
@@ -313,7 +313,7 @@ def _redis():
 
 def presence_claim(session_id: int, player_id: int, token: str) -> str:
     """Make ``token`` the player's active connection; return the previous one ('' if none)."""
-    client = _redis()
+    client = redis_client()
     if client is None:
         with _presence_lock:
             previous = _local_presence.get((session_id, player_id), "")

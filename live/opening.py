@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db.models import Count, Q
 
 from live import selectors
-from live.hub import PRESENCE_TTL_SECONDS, _redis, presence_claim
+from live.hub import PRESENCE_TTL_SECONDS, presence_claim, redis_client
 from live.models import JoinPolicy, LiveAnswer, LivePlayer, LiveQuestion, LiveSession, PlayerStatus
 from realtime import events
 
@@ -74,7 +74,7 @@ def players_open_batch(*, items: Sequence[OpenRequest], now: dt.datetime) -> lis
 
 def _claim_many(items: list[OpenRequest]) -> list[str]:
     """``live.hub.presence_claim`` for many sockets in one Redis round trip."""
-    client = _redis()
+    client = redis_client()
     if client is None or not items:
         return [presence_claim(i.session_id, i.player_id, i.conn_id) for i in items]
     prefix = getattr(settings, "REDIS_PREFIX", "ce")
