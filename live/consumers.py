@@ -75,6 +75,7 @@ class _LiveSocket(AsyncWebsocketConsumer):
     bucket: TokenBucket | None = None
     outbox: Outbox | None = None
     replacing: asyncio.Future[None] | None = None
+    language: str = ""
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """Channels' ``AsyncConsumer.__call__`` without creating a channel-layer channel for the socket: its
@@ -109,9 +110,11 @@ class _LiveSocket(AsyncWebsocketConsumer):
             self.replacing = asyncio.ensure_future(self._replaced())
 
     async def _replaced(self) -> None:
-        await self.send_event(events.live_event(
-            events.SESSION_REPLACED, session_id=self.session_id, seq=0,
-            message=_("Trò chơi đã được mở ở một cửa sổ hoặc thiết bị khác. Cửa sổ này đã ngừng kết nối.")))
+        # Runs in a task the hub started: the person's language is not active there by itself.
+        with translation.override(self.language or settings.LANGUAGE_CODE):
+            message = _("Trò chơi đã được mở ở một cửa sổ hoặc thiết bị khác. Cửa sổ này đã ngừng kết nối.")
+        await self.send_event(events.live_event(events.SESSION_REPLACED, session_id=self.session_id, seq=0,
+                                                message=message))
         await self._close(protocol.CLOSE_REPLACED)
 
     # -- helpers --------------------------------------------------------------------------------------
@@ -174,7 +177,8 @@ class PlayerConsumer(_LiveSocket):
         await self._refuse(errors.PlayerNotFound.code, protocol.CLOSE_FORBIDDEN, errors.PlayerNotFound.default_message)
 
     async def connect(self) -> None:
-        translation.activate(chosen_language(self.scope.get("cookies") or {}))
+        self.language = chosen_language(self.scope.get("cookies") or {})
+        translation.activate(self.language)
         await self.accept()
         self.session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
         cookies = self.scope.get("cookies") or {}
@@ -257,7 +261,8 @@ class HostConsumer(_LiveSocket):
     stats_task: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
-        translation.activate(chosen_language(self.scope.get("cookies") or {}))
+        self.language = chosen_language(self.scope.get("cookies") or {})
+        translation.activate(self.language)
         await self.accept()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:

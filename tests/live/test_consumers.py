@@ -292,3 +292,7 @@ async def test_socket_errors_speak_the_chosen_language(setup, live_client):
     assert error["message"] == "This question is not open, or no longer takes answers."
     await pa.send({"type": "next"})
     assert (await pa.recv_type("error"))["message"].startswith("Only the organisers or judges")
+    again = await live_client(paths(session)["play"], a.cookie + "; django_language=en")
+    await again.recv_type("live.snapshot")
+    replaced = await pa.recv_type("session.replaced")
+    assert replaced["message"].startswith("The game was opened in another window")
