@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "anticheat",
     "practice",
     "surveys",
+    "live",
 ]
 
 MIDDLEWARE = [
@@ -165,6 +166,10 @@ REALTIME_PRESENCE_CHECK_SECONDS = float(os.environ.get("REALTIME_PRESENCE_CHECK_
 REALTIME_GC_FREEZE = env_bool("REALTIME_GC_FREEZE", True)
 # The benchmark's bare echo consumer at ws/echo/ (bench/exam_load.py). Never on in production.
 BENCH_ECHO = env_bool("BENCH_ECHO", False)
+
+# --- Live games (live/) ---------------------------------------------------------------------
+# After a question's deadline the close waits this long for answer batches received in time (docs/live.md).
+LIVE_CLOSE_SETTLE_SECONDS = float(os.environ.get("LIVE_CLOSE_SETTLE_SECONDS", "0.25"))
 
 # --- Background tasks (django-tasks with the database backend; see docs/decisions.md) -------
 TASKS = {

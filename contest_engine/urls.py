@@ -35,6 +35,7 @@ urlpatterns = [
     path("judging/", include("judging.urls")),
     path("practice/", include("practice.urls")),
     path("surveys/", include("surveys.urls")),
+    path("live/", include("live.urls")),
     path("admin/", admin.site.urls),
 ]
 if settings.SERVE_MEDIA:

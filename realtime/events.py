@@ -168,3 +168,39 @@ def leaderboard_event(type_: str, *, round_id: int, version: int, view: str, row
     return event(type_, round_id=int(round_id), version=int(version), view=view, rows=rows, total=int(total),
                  **fields)
 
+
+
+# --- Live games (issue 11; built by live.services, fanned out by live.hub) -----------------------------------
+# One channel-layer group per game; its only members are the per-process hubs (live.hub), one per server
+# process with players of that game, which fan each event out to their own sockets. So one broadcast is ONE
+# group_send whatever the number of players (docs/live.md, "10,000 players"). Live events carry ``v``: the
+# game's own counter (``LiveSession.seq``, shared by every process), not a per-process clock.
+LIVE_SNAPSHOT = "live.snapshot"
+LIVE_QUESTION = "live.question"
+LIVE_REVEAL = "live.reveal"
+LIVE_PAUSED = "live.paused"
+LIVE_RESUMED = "live.resumed"
+LIVE_RESCUED = "live.rescued"
+LIVE_FINISHED = "live.finished"
+LIVE_ACK = "live.ack"
+LIVE_STATS = "live.stats"
+LIVE_DONE = "live.done"
+# Hub to hub (never sent to a client): a newer connection of this player opened on some process.
+LIVE_REPLACED = "live.replaced"
+
+
+def live_group(session_id: int) -> str:
+    """Channel-layer group of one live game (members: the hubs of the processes serving it)."""
+    return f"live.{int(session_id)}"
+
+
+def live_event(type_: str, *, session_id: int, seq: int, **fields: Any) -> dict[str, Any]:
+    """A live-game event: ``{"type", "v": <the game's seq>, "session_id", **fields}``. A ``you`` field (a list of
+    ``[player id, {...}]`` pairs) is taken out by the hubs and sent to each player as their own ``you``."""
+    return {"type": type_, "v": int(seq), "session_id": int(session_id), **fields}
+
+
+def live_push_on_commit(session_id: int, payload: dict[str, Any]) -> None:
+    """Send ``payload`` to every socket of the game once the current transaction commits."""
+    group = live_group(session_id)
+    transaction.on_commit(lambda: group_push_many_now_unsafe([(group, payload)]), robust=True)

@@ -112,3 +112,20 @@ def test_anticheat_bench_analyses_every_attempt():
     assert analysis["copying"]["answers"] == 4000
     assert analysis["copying"]["pairs_tested"] > 0
     assert set(report["targets"]) == {"post_round_60s", "memory_1GB", "high_flags_half_percent"}
+
+def test_live_load_bench_counts_every_answer_once():
+    report = run("live_load.py", "--fresh-db", "--players", "20", "--silent", "2", "--questions", "2", "--seconds", "5",
+                 "--answer-window", "2", "--pause", "0.3", "--clients", "1", "--servers", "2",
+                 env={"DATABASE_URL": f"{PG}/ce_test_bench_live", "REDIS_URL": f"{REDIS}/11"})
+    assert (report["join"]["connected"], report["join"]["failed"], report["errors"]) == (22, 0, {})
+    for position in ("1", "2"):
+        question = report["questions"][position]
+        assert question["question_reached"] == 22
+        assert question["answers_sent"] == question["answers_acked"] == 20
+        assert question["closed_by"] == "deadline"  # two players never answer
+        assert question["reveals_received"] == question["personal_reveals"] == 22
+        check = report["db_check"][position]
+        assert (check["acked"], check["stored"], check["counted_by_close"]) == (20, 20, 20)
+        assert (check["acked_not_stored"], check["stored_not_acked"]) == (0, 0)
+    assert report["db_check"]["scores_differing_from_replay"] == 0
+    assert report["finished_frames"] == 22

@@ -148,3 +148,105 @@ def test_embedded_default_runs_a_whole_exam_over_websocket(embedded_server):
     status, answers, questions = check.split("STATE", 1)[1].split()
     assert status == "submitted"
     assert answers == questions != "0"
+
+
+OPEN_DEMO_GAME = """
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.auth import SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY
+from accounts.models import User
+from live.models import LiveSession, LiveQuestion
+from live.services.players import cookie_name, player_join, player_token
+
+game = LiveSession.objects.get(title="Rung chuông vàng — trò chơi thử", phase="lobby")
+host = User.objects.get(username="btc.stp")
+session = SessionStore()
+session[SESSION_KEY] = str(host.pk)
+session[BACKEND_SESSION_KEY] = "accounts.backends.PhoneOrEmailBackend"
+session[HASH_SESSION_KEY] = host.get_session_auth_hash()
+session.create()
+cookies = []
+for name in ("Ánh", "Bảo"):
+    player, _ = player_join(session=game, nickname=name)
+    cookies.append(cookie_name(game.pk) + "=" + player_token(session_id=game.pk, player_id=player.pk))
+right = [list(q.correct_ids) for q in LiveQuestion.objects.filter(session=game).order_by("position")]
+import json
+print("RESULT", json.dumps({"game": game.pk, "host": session.session_key, "players": cookies, "right": right}))
+"""
+
+SAVE_REGISTERED_GAME = """
+from accounts.models import User
+from contests.models import Attempt, Contest, Registration
+from contests.services.registrations import registration_create
+from live.models import LiveQuestion
+from live.services import game as svc
+from live.services.answers import AnswerItem, answers_store_batch
+from live.services.players import player_join
+from live.services.results import session_results_save
+from live.services.sessions import session_create
+from django.utils import timezone
+
+host = User.objects.get(username="btc.stp")
+citizen = User.objects.get(phone="0912345678")
+contest = Contest.objects.get(slug="demo-tim-hieu-phap-luat")
+if not Registration.objects.filter(user=citizen, contest=contest).exists():
+    registration_create(user=citizen, contest=contest)
+game = session_create(actor=host, organisation=contest.organisation, title="Thử lưu kết quả", contest=contest,
+                      join_policy="registered", scoring="speed", streak_bonus=True,
+                      blueprint=[{"topic_id": None, "difficulty": None, "count": 3, "points": None}])
+player, _ = player_join(session=game, user=citizen)
+for position in (1, 2, 3):
+    svc.question_next(session_id=game.pk, actor=host)
+    right = list(LiveQuestion.objects.get(session=game, position=position).correct_ids)
+    answers_store_batch(items=[AnswerItem(game.pk, player.pk, position, right, timezone.now())])
+    svc.question_close(session_id=game.pk, actor=host, force=True)
+svc.game_end(session_id=game.pk, actor=host)
+round = session_results_save(session_id=game.pk)
+attempt = Attempt.objects.get(round=round)
+player.refresh_from_db()
+print("STATE", attempt.score == player.score, attempt.answers.count(), round.rankings.count(), player.rank)
+"""
+
+
+@pytest.mark.slow
+def test_embedded_default_runs_a_live_game_over_websocket(embedded_server):
+    port, run = embedded_server["port"], embedded_server["run"]
+    out = subprocess.run([sys.executable, "manage.py", "shell", "-c", OPEN_DEMO_GAME], **run).stdout
+    setup = json.loads(out.split("RESULT", 1)[1])
+    base = f"ws://127.0.0.1:{port}/ws/live/{setup['game']}"
+    origin = f"http://127.0.0.1:{port}"
+
+    async def play() -> list[dict]:
+        async def recv(ws, kind: str) -> dict:
+            while True:
+                frame = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                if frame["type"] == kind:
+                    return frame
+
+        async with websockets.connect(f"{base}/host/", origin=origin,
+                                      additional_headers={"Cookie": f"sessionid={setup['host']}"}) as host:
+            await recv(host, "live.snapshot")
+            players = [await websockets.connect(f"{base}/play/", origin=origin, additional_headers={"Cookie": c})
+                       for c in setup["players"]]
+            for ws in players:
+                await recv(ws, "live.snapshot")
+            await host.send(json.dumps({"type": "start"}))
+            for ws in players:
+                await recv(ws, "live.question")
+            for ws, options in zip(players, (setup["right"][0], [1]), strict=True):
+                await ws.send(json.dumps({"type": "answer", "position": 1, "options": options}))
+            assert (await recv(players[0], "live.ack"))["status"] == "stored"
+            assert (await recv(players[1], "error"))["code"] == "invalid_response"  # not an option of it
+            await host.send(json.dumps({"type": "reveal"}))
+            reveals = [await recv(ws, "live.reveal") for ws in players]
+            await host.send(json.dumps({"type": "end"}))
+            finals = [await recv(ws, "live.finished") for ws in players]
+            for ws in players:
+                await ws.close()
+            return reveals + finals
+
+    frames = asyncio.run(play())
+    assert frames[0]["you"]["ok"] is True
+    assert frames[1]["you"]["ok"] is None
+    assert [f["you"]["rank"] for f in frames[2:]] == [1, 2]
+    saved = subprocess.run([sys.executable, "manage.py", "shell", "-c", SAVE_REGISTERED_GAME], **run).stdout
+    assert saved.split("STATE", 1)[1].split() == ["True", "3", "1", "1"]

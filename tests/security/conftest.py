@@ -133,6 +133,16 @@ def build_world(org: Organisation) -> World:
             signer_name="Người ký B"),
         "surveys.Survey": make_survey(org, anonymous=False, title="Khảo sát của tổ chức B"),
     }
+    # A live game of the organisation with a player (issue 11).
+    from live.services.players import player_join
+    from live.services.sessions import session_create
+
+    live_question = QuestionFactory(organisation=org, visibility=Visibility.PRIVATE, type="single",
+                                    stem="<p>Câu hỏi trò chơi của B</p>")
+    game = session_create(actor=staff, organisation=org, title="Trò chơi của B",
+                          blueprint=[{"question_ids": [live_question.pk], "points": None}])
+    objects["live.LiveSession"] = game
+    objects["live.LivePlayer"] = player_join(session=game, nickname="Người chơi B")[0]
     assert all(obj is not None for obj in objects.values()), objects
     return World(org=org, staff=staff, results=results, private_question=private_question, objects=objects)
 

@@ -37,6 +37,7 @@ TENANT_SCOPED = {
     "judging.EssayGradingSettings", "judging.RankingDecision", "judging.EssayAssignment",
     "surveys.Survey",
     "anticheat.RoundCheckSettings", "anticheat.Flag", "anticheat.ReviewDecision",
+    "live.LiveSession", "live.LivePlayer",
 }
 CUSTOM_SCOPED = {
     # Organisers see the staff users of their own organisations (read-only); superusers manage accounts.
@@ -179,7 +180,8 @@ NO_STAFF_ADD_FORM = {
     "accounts.AuditEvent", "accounts.Organisation", "contests.Attempt", "contests.OverrideGrant",
     "contests.Registration", "contests.Round", "exports.ContestExport", "exports.ExportJob",
     "exports.ParticipantExport", "exports.QuestionExport", "judging.EssayAssignment", "judging.RankingDecision",
-    "leaderboards.RoundRanking", "anticheat.Flag", "anticheat.ReviewDecision",
+    "leaderboards.RoundRanking", "anticheat.Flag", "anticheat.ReviewDecision", "live.LivePlayer",
+    "live.LiveSession",
 }
 
 

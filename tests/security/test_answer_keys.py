@@ -334,6 +334,12 @@ ALLOWED = {
     # Practice shows the key by design, only for questions no open or future round may draw (the leak rule:
     # practice.selectors, tests/practice/test_leak_rule.py); the mock exam's keys only on its summary.
     "templates/practice/session.html": "practice feedback and review, leak rule in practice.selectors",
+    # Live games show each question's answer at its reveal; the server sends it only when the question has
+    # closed (tests/live/test_consumers.py scans every frame of every role before each reveal).
+    "templates/live/play.html": "the player's reveal, filled from the server's live.reveal frame",
+    "static/js/live-player.js": "the player's reveal, filled from the server's live.reveal frame",
+    "templates/live/_stage.html": "the host's and presenter's reveal (staff pages), from live.reveal",
+    "static/js/live-host.js": "the host's and presenter's reveal (staff pages), from live.reveal",
 }
 
 

@@ -38,6 +38,9 @@ PUBLIC = {
     # test_public_boards_give_foreign_staff_nothing_more checks foreign staff get the public view only.
     "leaderboards:round", "leaderboards:official", "leaderboards:contest",
     "judging:published",
+    # Live games: joining by PIN is public by design; the play page needs the signed player cookie (else it
+    # sends you to the join page) and the socket checks it (tests/live).
+    "live:join", "live:play",
 }
 CITIZEN = {
     "accounts:profile", "accounts:password_change", "accounts:my_data", "accounts:my_data_export",
@@ -124,6 +127,14 @@ STAFF: dict[str, StaffView] = {
        for purpose in ("leaderboards", "units", "exports")},
     "staff_guide": StaffView("get", None),
     "staff_guide_file": StaffView("get", None, fixed={"name": "README.md"}),
+
+    "live:index": StaffView("get", None),
+    "live:new": StaffView("get", None),
+    "live:host": StaffView("get", lambda w: {"session_id": w.objects["live.LiveSession"].pk}),
+    "live:screen": StaffView("get", lambda w: {"session_id": w.objects["live.LiveSession"].pk}),
+    "live:qr": StaffView("get", lambda w: {"session_id": w.objects["live.LiveSession"].pk}),
+    "live:results": StaffView("get", lambda w: {"session_id": w.objects["live.LiveSession"].pk}),
+    "live:results_xlsx": StaffView("get", lambda w: {"session_id": w.objects["live.LiveSession"].pk}),
 }
 # Views that accept no object: any staff member may open them; they must show nothing of organisation B.
 OBJECTLESS = {name for name, view in STAFF.items() if view.kwargs is None}
