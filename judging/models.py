@@ -26,6 +26,7 @@ class DecisionAction(models.TextChoices):
     REVISE = "revise", _("Tính lại sau khi đã khoá")
     RECOMPUTE = "recompute", _("Tính lại bản nháp")
     PRIZES = "prizes", _("Đặt số giải")
+    PRIZE_TIE = "prize_tie", _("Quyết định đồng hạng ở ranh giới giải")
     WITHDRAW = "withdraw", _("Thu hồi kết quả đã công bố")
     SUPERSEDE = "supersede", _("Được thay thế bởi phiên bản mới")
 

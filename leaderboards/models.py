@@ -42,6 +42,17 @@ class PrizeTier(models.TextChoices):
     ENCOURAGEMENT = "encouragement", _("Giải Khuyến khích")
 
 
+class PrizeTieRule(models.TextChoices):
+    """What happens when a prize line (the last place of a tier) falls inside a tie that the tie-break chain
+    cannot break (docs/contest-rules.md, "Ties at a prize line"). Undecided ("") blocks the proposal, approval
+    and publication of the ranking until the organiser chooses; the cut is never made silently."""
+
+    UNDECIDED = "", _("Chưa quyết định")
+    EXTEND = "extend", _("Trao giải cho tất cả người đồng hạng")
+    CORRECT_COUNT = "correct_count", _("Xét thêm: nhiều câu trả lời đúng hơn")
+    LOT = "lot", _("Xét thêm: bốc thăm (mã bốc thăm được ghi lại)")
+
+
 class CollectivePrize(models.TextChoices):
     """Collective (unit) prizes: the units with the most entrants, the highest participation rate (entrants
     / registered population) or the most individual winners."""
@@ -76,6 +87,11 @@ class RoundRanking(models.Model):
     # and collective prizes per kind ({"entrants": 3, …}, CollectivePrize keys). Kept by later versions.
     prizes = models.JSONField(_("cơ cấu giải cá nhân"), default=dict, blank=True)
     collective_prizes = models.JSONField(_("cơ cấu giải tập thể"), default=dict, blank=True)
+    # The organiser's decision for ties at a prize line (PrizeTieRule; kept by later versions) and, for a draw
+    # by lot, the published seed that makes the draw reproducible (md5(seed:attempt id) orders the tied).
+    prize_tie_rule = models.CharField(_("xử lý đồng hạng ở ranh giới giải"), max_length=16, blank=True,
+                                      default="", choices=PrizeTieRule.choices)
+    prize_tie_seed = models.CharField(_("mã bốc thăm"), max_length=32, blank=True, default="")
     entry_count = models.PositiveIntegerField(_("số thí sinh được xếp hạng"), default=0)
     revision_reason = models.TextField(_("lý do tính lại"), blank=True)
     # Ranks that changed against the previous version: {"changed": n, "rows": [...first rows...]}.
