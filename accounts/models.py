@@ -206,3 +206,33 @@ class SmsResetCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ContactKind(models.TextChoices):
+    PHONE = "phone", _("Số điện thoại")
+    EMAIL = "email", _("Email")
+
+
+class ContactChangeCode(models.Model):
+    """A pending change of a citizen's phone number or e-mail address: a one-time 6-digit code was sent to the
+    *new* address and the change is applied only when that code is entered (``accounts.contact_change``). Only
+    a keyed hash of the code is stored; the new value is kept until the code is used or expires, then purged
+    (accounts.jobs). Requesting a new code for the same kind retires the earlier one."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contact_change_codes",
+                             verbose_name=_("tài khoản"))
+    kind = models.CharField(_("loại"), max_length=5, choices=ContactKind.choices)
+    new_value = models.CharField(_("giá trị mới"), max_length=254)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(_("gửi lúc"), default=timezone.now)
+    expires_at = models.DateTimeField(_("hết hạn lúc"), db_index=True)
+    tries = models.PositiveSmallIntegerField(_("số lần nhập sai"), default=0)
+    used_at = models.DateTimeField(_("dùng hoặc huỷ lúc"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("mã xác nhận đổi liên lạc")
+        verbose_name_plural = _("mã xác nhận đổi liên lạc")
+        indexes = [models.Index(fields=["user", "kind", "-created_at"], name="contact_change_user_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
