@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organisation
 
@@ -112,8 +113,8 @@ class RoundRanking(models.Model):
                                                  "thay thế."))
 
     class Meta:
-        verbose_name = _("kết quả xếp hạng đợt thi")
-        verbose_name_plural = _("kết quả xếp hạng đợt thi")
+        verbose_name = pgettext_lazy("verbose_name", "kết quả xếp hạng đợt thi")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "kết quả xếp hạng đợt thi")
         ordering = ["round", "-version"]
         constraints = [models.UniqueConstraint(fields=["round", "version"], name="round_ranking_version_unique")]
 
@@ -153,8 +154,8 @@ class RankingEntry(models.Model):
     prize = models.CharField(_("giải"), max_length=16, blank=True, choices=PrizeTier.choices)
 
     class Meta:
-        verbose_name = _("thứ hạng")
-        verbose_name_plural = _("thứ hạng")
+        verbose_name = pgettext_lazy("verbose_name", "thứ hạng")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "thứ hạng")
         ordering = ["ranking", "position"]
         constraints = [
             models.UniqueConstraint(fields=["ranking", "position"], name="ranking_entry_position_unique"),
@@ -196,8 +197,8 @@ class Disqualification(models.Model):
     revoke_reason = models.TextField(_("lý do huỷ"), blank=True)
 
     class Meta:
-        verbose_name = _("quyết định loại")
-        verbose_name_plural = _("quyết định loại")
+        verbose_name = pgettext_lazy("verbose_name", "quyết định loại")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "quyết định loại")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -235,8 +236,8 @@ class ContestLeaderboardSettings(models.Model):
                                  choices=ContestAggregate.choices, default=ContestAggregate.SUM)
 
     class Meta:
-        verbose_name = _("cài đặt xếp hạng cuộc thi")
-        verbose_name_plural = _("cài đặt xếp hạng cuộc thi")
+        verbose_name = pgettext_lazy("verbose_name", "cài đặt xếp hạng cuộc thi")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "cài đặt xếp hạng cuộc thi")
 
     def __str__(self) -> str:
         return f"{self.contest}: {self.get_aggregate_display()}"

@@ -56,9 +56,11 @@ def test_a_new_phone_number_is_used_only_once_its_code_is_entered(ask, confirm, 
     person.refresh_from_db()
     assert person.phone == "0934567890"  # not yet
     [(to, message)] = sms_outbox
-    assert to == NEW_PHONE and "hieu luc 10 phut" in message
+    assert to == NEW_PHONE
+    assert "hieu luc 10 phut" in message
     page = client.get(PROFILE).content.decode()
-    assert "Xác nhận số điện thoại mới" in page and NEW_PHONE in page
+    assert "Xác nhận số điện thoại mới" in page
+    assert NEW_PHONE in page
     code = code_in(message)
     wrong = "000000" if code != "000000" else "111111"
     assert "Mã xác nhận không đúng hoặc đã hết hạn" in confirm("phone", wrong).content.decode()
@@ -68,7 +70,8 @@ def test_a_new_phone_number_is_used_only_once_its_code_is_entered(ask, confirm, 
     person.refresh_from_db()
     assert person.phone == NEW_PHONE
     # The old number is told (it may be the real owner's), and the change is audited without the values.
-    assert sms_outbox[-1][0] == "0934567890" and "vua duoc doi" in sms_outbox[-1][1]
+    assert sms_outbox[-1][0] == "0934567890"
+    assert "vua duoc doi" in sms_outbox[-1][1]
     changed = AuditEvent.objects.get(action="account.contact_changed", actor=person)
     assert changed.data == {"kind": "phone"}
     assert NEW_PHONE not in json.dumps(list(AuditEvent.objects.values_list("data", flat=True)))
@@ -81,7 +84,8 @@ def test_a_new_phone_number_is_used_only_once_its_code_is_entered(ask, confirm, 
 def test_a_new_email_address_gets_its_code_by_mail(ask, confirm, person, mailoutbox):  # noqa: F811
     ask(email="Moi.Dia.Chi@Example.vn")
     [mail] = mailoutbox
-    assert mail.to == ["moi.dia.chi@example.vn"] and mail.subject == "Mã xác nhận đổi email"
+    assert mail.to == ["moi.dia.chi@example.vn"]
+    assert mail.subject == "Mã xác nhận đổi email"
     confirm("email", code_in(mail.body))
     person.refresh_from_db()
     assert person.email == "moi.dia.chi@example.vn"
@@ -173,7 +177,8 @@ def test_bad_current_taken_or_frozen_values_are_refused(person, registry_cleanup
     registry_cleanup.append((services.unregister_profile_freezer, phone_frozen))
     with pytest.raises(services.ProfileFrozenError):
         contact_change.contact_change_request(user=person, kind="phone", value=NEW_PHONE)
-    assert not ContactChangeCode.objects.exists() and sms_outbox == []
+    assert not ContactChangeCode.objects.exists()
+    assert sms_outbox == []
 
 
 def test_the_profile_service_never_sets_a_new_address_without_a_code(person):  # noqa: F811

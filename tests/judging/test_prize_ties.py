@@ -116,7 +116,9 @@ def test_more_correct_answers_breaks_the_tie_or_leaves_it_undecided(tied, judge_
     ranking_prize_tie_decide(actor=organiser_a, ranking=ranking, rule="correct_count", reason="Điều 9 khoản 2")
     assert prizes_by_person(ranking) == {"1": "first", "2": "second", "3": "", "4": "", "5": ""}
     [tie] = prize_line_ties(ranking=ranking)
-    assert tie.resolved and tie.inside == 1 and tie.tied == 3
+    assert tie.resolved
+    assert tie.inside == 1
+    assert tie.tied == 3
     # Two second prizes: the line now falls between 3 and 4, equal in correct answers too — undecided again.
     ranking = ranking_prizes_set(actor=organiser_a, ranking=ranking, prizes={"first": 1, "second": 2},
                                  reason="Bổ sung giải")
@@ -137,7 +139,11 @@ def test_a_draw_by_lot_is_reproducible_from_its_recorded_seed(tied, judge_a, org
     decision = RankingDecision.objects.get(ranking=ranking, action=DecisionAction.PRIZE_TIE)
     assert decision.data["seed"] == seed
     tied_entries = list(RankingEntry.objects.filter(ranking=ranking, rank=2))
-    expected = min(tied_entries, key=lambda e: hashlib.md5(f"{seed}:{e.attempt_id}".encode()).hexdigest())
+
+    def drawn(entry) -> str:
+        return hashlib.md5(f"{seed}:{entry.attempt_id}".encode(), usedforsecurity=False).hexdigest()
+
+    expected = min(tied_entries, key=drawn)
     assert [e.pk for e in tied_entries if e.prize == "second"] == [expected.pk]
     assert prize_line_ties(ranking=ranking)[0].resolved
     ranking_propose(actor=judge_a, ranking=ranking)
@@ -149,7 +155,8 @@ def test_the_decision_on_a_locked_version_makes_a_new_one_and_later_versions_kee
     ranking_propose(actor=judge_a, ranking=ranking)
     # Fewer prizes now: a locked version never moves, the change makes version 2 (a draft) with the tie undecided.
     v2 = ranking_prizes_set(actor=organiser_a, ranking=ranking, prizes={"first": 1, "second": 1}, reason="Sửa")
-    assert v2.version == 2 and not prize_line_ties(ranking=v2)[0].resolved
+    assert v2.version == 2
+    assert not prize_line_ties(ranking=v2)[0].resolved
     with pytest.raises(errors.PrizeTieUndecided):
         ranking_propose(actor=judge_a, ranking=v2)
     same = ranking_prize_tie_decide(actor=organiser_a, ranking=v2, rule="extend", reason="Điều 9")
@@ -173,7 +180,8 @@ def test_the_results_page_tells_the_organiser_and_takes_the_decision(client, tie
     assert 'id="prize-tie-form"' not in page  # judges are told, organisers decide
     client.force_login(organiser_a)
     page = client.get(url).content.decode()
-    assert 'id="prize-tie-form"' in page and "<script" not in page.split('id="prize-ties"')[1].split("</div>")[0]
+    assert 'id="prize-tie-form"' in page
+    assert "<script" not in page.split('id="prize-ties"')[1].split("</div>")[0]
     post = reverse("judging:prize_tie", kwargs={"ranking_id": ranking.pk})
     client.post(post, {"tie-rule": "extend", "tie-reason": ""})
     assert RoundRanking.objects.get(pk=ranking.pk).prize_tie_rule == ""  # no reason: nothing changed
