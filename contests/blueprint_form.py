@@ -6,8 +6,8 @@ points; or fixed questions: their ids — plus blank rows to add more, and reads
 JSON list the model stores (``contests.models.validate_blueprint`` checks it). Below the rows it shows the
 checks that exist — shortfalls per cell (``blueprints.blueprint_problems``) and cells that overlap
 (``blueprints.blueprint_overlaps``, with how many questions they are short) and cells that the draw's order can
-leave short (``blueprints.blueprint_draw_competition``) — on every render, and the admin's "Kiểm tra cấu trúc đề" button shows them
-without saving. No JavaScript.
+leave short (``blueprints.blueprint_draw_competition``) — on every render, and the admin's "Kiểm tra cấu trúc đề"
+button shows them without saving. No JavaScript.
 
 ``MinutesField`` shows and takes the time limit in minutes; the model keeps seconds.
 """
@@ -87,7 +87,8 @@ class BlueprintWidget(forms.Widget):
                     for e in blueprint)
         context["widget"].update({
             "rows": rows, "row_count": len(rows), "topics": topics, "difficulties": Difficulty.choices,
-            "problems": problems, "overlaps": overlaps, "competition": competition, "total": total, "inherit_label": self.inherit_label,
+            "problems": problems, "overlaps": overlaps, "competition": competition, "total": total,
+            "inherit_label": self.inherit_label,
             "has_organisation": self.organisation is not None, "check_button": CHECK_BUTTON,
             "show_problems": self.show_problems,
         })
