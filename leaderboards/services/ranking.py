@@ -164,7 +164,10 @@ def prize_award_order(ranking: RoundRanking) -> tuple[str, list[Any]]:
     if rule == PrizeTieRule.CORRECT_COUNT:
         return "rank ASC, COALESCE(correct_count, -1) DESC, position ASC", []
     if rule == PrizeTieRule.LOT:
-        return "rank ASC, MD5(%s || ':' || CAST(attempt_id AS TEXT)) ASC, position ASC", [ranking.prize_tie_seed]
+        # Byte order of the hex digest on PostgreSQL whatever the database's collation (SQLite compares bytes).
+        collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
+        return (f"rank ASC, MD5(%s || ':' || CAST(attempt_id AS TEXT)){collate} ASC, position ASC",
+                [ranking.prize_tie_seed])
     return "position ASC", []
 
 
