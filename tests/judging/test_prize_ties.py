@@ -96,6 +96,7 @@ def test_extending_gives_the_prize_to_everyone_tied_and_the_next_tier_keeps_its_
         ranking_prize_tie_decide(actor=judge_a, ranking=ranking, rule="extend", reason="Điều 9")
     same = ranking_prize_tie_decide(actor=organiser_a, ranking=ranking, rule="extend", reason="Điều 9 Thể lệ")
     assert same.pk == ranking.pk  # a draft changes in place
+    ranking.refresh_from_db()
     assert prizes_by_person(ranking) == {"1": "first", "2": "second", "3": "second", "4": "second", "5": "third"}
     assert prize_line_ties(ranking=ranking) == [
         PrizeLineTie(tier="second", rank=2, tied=3, inside=3, extended=2, rule="extend", resolved=True)]
@@ -113,7 +114,8 @@ def test_extending_gives_the_prize_to_everyone_tied_and_the_next_tier_keeps_its_
 def test_more_correct_answers_breaks_the_tie_or_leaves_it_undecided(tied, judge_a, organiser_a):
     ranking = ranking_prizes_set(actor=organiser_a, ranking=tied, prizes={"first": 1, "second": 1},
                                  reason="Điều 8 Thể lệ")
-    ranking_prize_tie_decide(actor=organiser_a, ranking=ranking, rule="correct_count", reason="Điều 9 khoản 2")
+    ranking = ranking_prize_tie_decide(actor=organiser_a, ranking=ranking, rule="correct_count",
+                                       reason="Điều 9 khoản 2")
     assert prizes_by_person(ranking) == {"1": "first", "2": "second", "3": "", "4": "", "5": ""}
     [tie] = prize_line_ties(ranking=ranking)
     assert tie.resolved
