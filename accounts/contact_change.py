@@ -194,3 +194,10 @@ def contact_changes_split(*, user: User, changes: dict[str, Any]) -> tuple[dict[
             confirm[kind] = value
         del direct[kind]
     return direct, confirm
+
+
+def contact_change_export(user: User) -> dict[str, Any]:
+    """"Dữ liệu của tôi": the pending changes held about ``user`` (the new values; never the codes)."""
+    rows = ContactChangeCode.objects.filter(user=user, used_at__isnull=True).order_by("created_at")
+    return {"pending_contact_changes": [{"kind": r.kind, "new_value": r.new_value, "requested_at": r.created_at,
+                                         "expires_at": r.expires_at} for r in rows]}

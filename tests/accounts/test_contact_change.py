@@ -208,3 +208,14 @@ def test_anonymising_the_account_drops_pending_changes(person):  # noqa: F811
     contact_change.contact_change_request(user=person, kind="email", value="moi@example.vn")
     services.account_anonymise(user=person, actor=person)
     assert not ContactChangeCode.objects.exists()
+
+
+def test_my_data_lists_a_pending_change_without_its_code(client, person, sms_outbox,  # noqa: F811
+                                                         django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        contact_change.contact_change_request(user=person, kind="phone", value=NEW_PHONE)
+    client.force_login(person)
+    data = json.loads(client.post(reverse("accounts:my_data_export")).content)
+    [pending] = data["pending_contact_changes"]
+    assert (pending["kind"], pending["new_value"]) == ("phone", NEW_PHONE)
+    assert code_in(sms_outbox[0][1]) not in json.dumps(pending)
