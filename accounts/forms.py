@@ -255,6 +255,17 @@ class SmsResetRequestForm(AccessibleFormMixin, forms.Form):
         return _clean_phone(self.cleaned_data["phone"])
 
 
+class ContactConfirmForm(AccessibleFormMixin, forms.Form):
+    """The code sent to a new phone number or e-mail address (prefixed by the kind: one form per pending change
+    on the profile page)."""
+
+    code = forms.RegexField(
+        label=_("Mã xác nhận (6 chữ số)"), regex=r"^\s*\d{6}\s*$",
+        error_messages={"invalid": _("Mã xác nhận gồm 6 chữ số.")},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 6}),
+    )
+
+
 class SmsResetVerifyForm(AccessibleFormMixin, forms.Form):
     phone = forms.CharField(label=_("Số điện thoại đã đăng ký"), max_length=20,
                             widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "tel"}))

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.validators import validate_national_id, validate_phone
 
@@ -49,8 +50,8 @@ class Organisation(models.Model):
     is_active = models.BooleanField(_("đang hoạt động"), default=True)
 
     class Meta:
-        verbose_name = _("tổ chức")
-        verbose_name_plural = _("tổ chức")
+        verbose_name = pgettext_lazy("verbose_name", "tổ chức")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "tổ chức")
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["kind", "official_code"], condition=~Q(official_code=""),
@@ -81,8 +82,8 @@ class Membership(models.Model):
     created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
 
     class Meta:
-        verbose_name = _("vai trò cán bộ")
-        verbose_name_plural = _("vai trò cán bộ")
+        verbose_name = pgettext_lazy("verbose_name", "vai trò cán bộ")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "vai trò cán bộ")
         constraints = [
             models.UniqueConstraint(fields=["user", "organisation", "role"], name="membership_unique"),
         ]
@@ -109,8 +110,8 @@ class User(AbstractUser):
     objects = CitizenUserManager()
 
     class Meta(AbstractUser.Meta):
-        verbose_name = _("người dùng")
-        verbose_name_plural = _("người dùng")
+        verbose_name = pgettext_lazy("verbose_name", "người dùng")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "người dùng")
 
     def __str__(self) -> str:
         return self.full_name or self.username
@@ -145,8 +146,8 @@ class CitizenProfile(models.Model):
     updated_at = models.DateTimeField(_("cập nhật lúc"), auto_now=True)
 
     class Meta:
-        verbose_name = _("hồ sơ thí sinh")
-        verbose_name_plural = _("hồ sơ thí sinh")
+        verbose_name = pgettext_lazy("verbose_name", "hồ sơ thí sinh")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "hồ sơ thí sinh")
 
     def __str__(self) -> str:
         return str(self.user)
@@ -176,8 +177,8 @@ class AuditEvent(models.Model):
     data = models.JSONField(_("chi tiết"), default=dict, blank=True)
 
     class Meta:
-        verbose_name = _("nhật ký")
-        verbose_name_plural = _("nhật ký")
+        verbose_name = pgettext_lazy("verbose_name", "nhật ký")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "nhật ký")
         ordering = ["-at"]
         indexes = [models.Index(fields=["target_type", "target_id"])]
 
@@ -200,9 +201,39 @@ class SmsResetCode(models.Model):
     used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = _("mã đặt lại mật khẩu")
-        verbose_name_plural = _("mã đặt lại mật khẩu")
+        verbose_name = pgettext_lazy("verbose_name", "mã đặt lại mật khẩu")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "mã đặt lại mật khẩu")
         indexes = [models.Index(fields=["user", "-created_at"])]
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ContactKind(models.TextChoices):
+    PHONE = "phone", _("Số điện thoại")
+    EMAIL = "email", _("Email")
+
+
+class ContactChangeCode(models.Model):
+    """A pending change of a citizen's phone number or e-mail address: a one-time 6-digit code was sent to the
+    *new* address and the change is applied only when that code is entered (``accounts.contact_change``). Only
+    a keyed hash of the code is stored; the new value is kept until the code is used or expires, then purged
+    (accounts.jobs). Requesting a new code for the same kind retires the earlier one."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contact_change_codes",
+                             verbose_name=_("tài khoản"))
+    kind = models.CharField(_("loại"), max_length=5, choices=ContactKind.choices)
+    new_value = models.CharField(_("giá trị mới"), max_length=254)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(_("gửi lúc"), default=timezone.now)
+    expires_at = models.DateTimeField(_("hết hạn lúc"), db_index=True)
+    tries = models.PositiveSmallIntegerField(_("số lần nhập sai"), default=0)
+    used_at = models.DateTimeField(_("dùng hoặc huỷ lúc"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = pgettext_lazy("verbose_name", "mã xác nhận đổi liên lạc")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "mã xác nhận đổi liên lạc")
+        indexes = [models.Index(fields=["user", "kind", "-created_at"], name="contact_change_user_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"

@@ -31,7 +31,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from accounts import ratelimit, selectors
-from accounts.models import AuditEvent, CitizenProfile, Organisation, SmsResetCode, User
+from accounts.models import AuditEvent, CitizenProfile, ContactChangeCode, Organisation, SmsResetCode, User
 from accounts.sms import get_sms_sender
 from accounts.validators import normalise_phone, validate_national_id, validate_phone
 
@@ -233,7 +233,9 @@ def profile_update(*, user: User, changes: Mapping[str, Any], actor: Any = None)
     """Apply the citizen's corrections to their own data. Returns the names of the fields changed.
 
     Raises ProfileFrozenError if a changed field is frozen (profile_frozen_fields), AccountError for other
-    rule breaks. Writes AuditEvent ``profile.updated`` with field names only (no values).
+    rule breaks. Writes AuditEvent ``profile.updated`` with field names only (no values). A new (non-empty) phone
+    number or e-mail address is refused (AccountError): it is applied by ``accounts.contact_change`` once the code
+    sent to it is entered; clearing one applies here.
     """
     unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
@@ -260,6 +262,11 @@ def profile_update(*, user: User, changes: Mapping[str, Any], actor: Any = None)
         changed = [name for name in PROFILE_FIELDS if name in normalised and normalised[name] != current(name)]
         if not changed:
             return []
+        unconfirmed = [name for name in ("phone", "email") if name in changed and normalised[name]]
+        if unconfirmed:
+            # A new login identifier is applied only with the code sent to it (accounts.contact_change).
+            raise AccountError(_("Số điện thoại hoặc email mới cần được xác nhận bằng mã gửi đến số hoặc địa chỉ "
+                                 "mới."), field=unconfirmed[0])
         frozen = profile_frozen_fields(user) & set(changed)
         if frozen:
             raise ProfileFrozenError(
@@ -412,6 +419,7 @@ def account_anonymise(*, user: User, actor: Any, reason: str = "") -> None:
             updated_at=timezone.now(),
         )
         SmsResetCode.objects.filter(user=user).delete()
+        ContactChangeCode.objects.filter(user=user).delete()  # holds a new phone number or e-mail address
         user.username = f"deleted-{user.pk}"
         user.full_name = ""
         user.first_name = ""

@@ -14,7 +14,8 @@ from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
@@ -22,8 +23,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import ratelimit, services, signals
+from accounts import contact_change, ratelimit, services, signals
 from accounts.forms import (
+    ContactConfirmForm,
     CurrentPasswordChangeForm,
     DeleteAccountForm,
     EmailResetForm,
@@ -259,23 +261,110 @@ def sms_reset_verify(request: HttpRequest) -> HttpResponse:
 # --- Profile and personal data -----------------------------------------------------------------
 
 
+def _contact_change_limits(request: HttpRequest, *, kind: str, value: str) -> list[RateLimitResult]:
+    """The password-reset limits (settings.PASSWORD_RESET_LIMIT_PER_*), counted in scopes of their own: per new
+    address, per account and per client address — so a flood of change requests cannot use up someone's reset
+    budget, nor send codes to many numbers from one account."""
+    identifier = ratelimit.login_identifier(value)
+    return [
+        ratelimit.ratelimit_hit(scope="contact-change:identifier", identifier=identifier,
+                                limit=settings.PASSWORD_RESET_LIMIT_PER_IDENTIFIER),
+        ratelimit.ratelimit_hit(scope="contact-change:account", identifier=str(request.user.pk),
+                                limit=settings.PASSWORD_RESET_LIMIT_PER_IDENTIFIER),
+        ratelimit.ratelimit_hit(scope="contact-change:address", identifier=client_address(request),
+                                limit=settings.PASSWORD_RESET_LIMIT_PER_ADDRESS),
+    ]
+
+
+def _profile_page(request: HttpRequest, form: ProfileForm, frozen: set[str], status: int = 200,
+                  blocked_message: str = "") -> HttpResponse:
+    pending = contact_change.contact_change_pending(user=request.user)
+    return render(request, "accounts/profile.html", {
+        "form": form, "frozen": frozen, "blocked_message": blocked_message,
+        "pending": [(kind, pending[kind], ContactConfirmForm(prefix=kind)) for kind in ("phone", "email")
+                    if kind in pending],
+        "code_minutes": settings.SMS_RESET_CODE_TTL_SECONDS // 60,
+    }, status=status)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
+    """The citizen's own data. A new phone number or e-mail address is not saved at once: a code goes to it
+    (accounts.contact_change) and the page asks for it; everything else is saved."""
     frozen = services.profile_frozen_fields(request.user)
     form = ProfileForm(request.POST or None, user=request.user, frozen=frozen)
     if request.method == "POST" and form.is_valid():
+        direct, confirm = contact_change.contact_changes_split(user=request.user, changes=form.changes())
+        blocked = [r for kind, value in confirm.items()
+                   for r in _contact_change_limits(request, kind=kind, value=value) if not r.allowed]
+        if blocked:
+            return _profile_page(request, form, frozen, status=429, blocked_message=_blocked_message(blocked))
         try:
-            changed = services.profile_update(user=request.user, changes=form.changes(), actor=request.user)
+            with transaction.atomic():  # all or nothing: a refused new address leaves the other fields as they were
+                changed = services.profile_update(user=request.user, changes=direct, actor=request.user)
+                for kind, value in confirm.items():
+                    contact_change.contact_change_request(user=request.user, kind=kind, value=value)
         except services.AccountError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
+            if confirm:
+                messages.info(request, _("Chúng tôi vừa gửi mã xác nhận gồm 6 chữ số đến %(where)s. Nhập mã bên "
+                                         "dưới để hoàn tất việc đổi; trước đó tài khoản vẫn dùng thông tin cũ.")
+                              % {"where": _(" và ").join(_mask(kind, value) for kind, value in confirm.items())})
             if changed:
                 messages.success(request, _("Đã lưu thông tin của bạn."))
-            else:
+            elif not confirm:
                 messages.info(request, _("Không có thông tin nào thay đổi."))
             return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form, "frozen": frozen})
+    return _profile_page(request, form, frozen)
+
+
+def _mask(kind: str, value: str) -> str:
+    """"số 0912 ••• 678" / "địa chỉ n•••@example.vn": enough to recognise it, on a page others may see."""
+    if kind == "phone":
+        return _("số %(phone)s") % {"phone": f"{value[:4]} ••• {value[-3:]}"}
+    local, _at, domain = value.partition("@")
+    return _("địa chỉ %(email)s") % {"email": f"{local[:1]}•••@{domain}"}
+
+
+@login_required
+@require_POST
+def contact_confirm(request: HttpRequest, kind: str) -> HttpResponse:
+    """The code sent to the new phone number or e-mail address; rate-limited per client address like the SMS
+    password reset, and each code dies after SMS_RESET_CODE_MAX_TRIES wrong tries."""
+    if kind not in ("phone", "email"):
+        raise Http404
+    address = client_address(request)
+    frozen = services.profile_frozen_fields(request.user)
+    limit = ratelimit.ratelimit_peek(scope="contact-verify:address", identifier=address,
+                                     limit=settings.LOGIN_LIMIT_PER_ADDRESS)
+    if not limit.allowed:
+        return _profile_page(request, ProfileForm(user=request.user, frozen=frozen), frozen, status=429,
+                             blocked_message=_blocked_message([limit]))
+    form = ContactConfirmForm(request.POST, prefix=kind)
+    if form.is_valid():
+        try:
+            contact_change.contact_change_confirm(user=request.user, kind=kind, code=form.cleaned_data["code"])
+        except services.AccountError as exc:
+            ratelimit.ratelimit_hit(scope="contact-verify:address", identifier=address,
+                                    limit=settings.LOGIN_LIMIT_PER_ADDRESS)
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Đã đổi số điện thoại.") if kind == "phone" else _("Đã đổi email."))
+    else:
+        messages.error(request, _("Mã xác nhận gồm 6 chữ số."))
+    return redirect("accounts:profile")
+
+
+@login_required
+@require_POST
+def contact_cancel(request: HttpRequest, kind: str) -> HttpResponse:
+    if kind not in ("phone", "email"):
+        raise Http404
+    if contact_change.contact_change_cancel(user=request.user, kind=kind):
+        messages.info(request, _("Đã huỷ yêu cầu đổi; tài khoản vẫn dùng thông tin cũ."))
+    return redirect("accounts:profile")
 
 
 @login_required

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from anticheat.defaults import settings_validate
 
@@ -64,8 +65,8 @@ class RoundCheckSettings(models.Model):
     purged_at = models.DateTimeField(_("đã xoá bằng chứng lúc"), null=True, blank=True, editable=False)
 
     class Meta:
-        verbose_name = _("thiết lập chống gian lận")
-        verbose_name_plural = _("thiết lập chống gian lận")
+        verbose_name = pgettext_lazy("verbose_name", "thiết lập chống gian lận")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "thiết lập chống gian lận")
 
     def __str__(self) -> str:
         return str(self.round)
@@ -89,6 +90,8 @@ class ConnectionEvidence(models.Model):
     replaced = models.BooleanField(default=False)
 
     class Meta:
+        verbose_name = pgettext_lazy("verbose_name", "dấu vết kết nối")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "dấu vết kết nối")
         indexes = [models.Index(fields=["round_id", "at"], name="ac_conn_round_at"),
                    models.Index(fields=["attempt", "at"], name="ac_conn_attempt_at")]
 
@@ -107,6 +110,8 @@ class AnswerEvent(models.Model):
     status = models.CharField(max_length=10)
 
     class Meta:
+        verbose_name = pgettext_lazy("verbose_name", "dấu vết câu trả lời")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "dấu vết câu trả lời")
         indexes = [models.Index(fields=["attempt", "at"], name="ac_answer_attempt_at")]
 
     def __str__(self) -> str:
@@ -126,6 +131,8 @@ class ClientEvent(models.Model):
     positions = models.JSONField(default=list)
 
     class Meta:
+        verbose_name = pgettext_lazy("verbose_name", "dấu vết trình duyệt")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "dấu vết trình duyệt")
         constraints = [models.UniqueConstraint(fields=["attempt", "kind"], name="ac_client_event_once")]
 
     def __str__(self) -> str:
@@ -142,6 +149,8 @@ class SignupEvidence(models.Model):
     device = models.CharField(max_length=70, blank=True)
 
     class Meta:
+        verbose_name = pgettext_lazy("verbose_name", "dấu vết đăng ký tài khoản")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "dấu vết đăng ký tài khoản")
         indexes = [models.Index(fields=["network", "at"], name="ac_signup_network_at")]
 
     def __str__(self) -> str:
@@ -170,8 +179,8 @@ class Flag(models.Model):
     updated_at = models.DateTimeField()
 
     class Meta:
-        verbose_name = _("cảnh báo gian lận")
-        verbose_name_plural = _("cảnh báo gian lận")
+        verbose_name = pgettext_lazy("verbose_name", "cảnh báo gian lận")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "cảnh báo gian lận")
         ordering = ["-severity_rank", "-score", "attempt_id"]
         constraints = [models.UniqueConstraint(fields=["attempt", "kind"], name="ac_flag_once_per_kind")]
         indexes = [models.Index(fields=["round", "severity_rank"], name="ac_flag_round_severity"),
@@ -212,8 +221,8 @@ class AttemptReview(models.Model):
                                          on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
-        verbose_name = _("xem xét lượt thi")
-        verbose_name_plural = _("xem xét lượt thi")
+        verbose_name = pgettext_lazy("verbose_name", "xem xét lượt thi")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "xem xét lượt thi")
         indexes = [models.Index(fields=["round", "status"], name="ac_review_round_status")]
 
     def __str__(self) -> str:
@@ -235,8 +244,8 @@ class ReviewDecision(models.Model):
     at = models.DateTimeField()
 
     class Meta:
-        verbose_name = _("quyết định xem xét")
-        verbose_name_plural = _("quyết định xem xét")
+        verbose_name = pgettext_lazy("verbose_name", "quyết định xem xét")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "quyết định xem xét")
         ordering = ["attempt", "at", "id"]
         constraints = [models.CheckConstraint(condition=~Q(reason=""), name="ac_decision_reason_required")]
 

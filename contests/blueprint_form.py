@@ -5,8 +5,9 @@ tree (with the reviewed questions available beside each, per difficulty), diffic
 points; or fixed questions: their ids — plus blank rows to add more, and reads the rows back into the same
 JSON list the model stores (``contests.models.validate_blueprint`` checks it). Below the rows it shows the
 checks that exist — shortfalls per cell (``blueprints.blueprint_problems``) and cells that overlap
-(``blueprints.blueprint_overlaps``) — on every render, and the admin's "Kiểm tra cấu trúc đề" button shows them
-without saving. No JavaScript.
+(``blueprints.blueprint_overlaps``, with how many questions they are short) and cells that the draw's order can
+leave short (``blueprints.blueprint_draw_competition``) — on every render, and the admin's "Kiểm tra cấu trúc đề"
+button shows them without saving. No JavaScript.
 
 ``MinutesField`` shows and takes the time limit in minutes; the model keeps seconds.
 """
@@ -21,7 +22,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from contests.blueprints import blueprint_overlaps, blueprint_problems, blueprint_topic_availability
+from contests.blueprints import (
+    blueprint_draw_competition,
+    blueprint_overlaps,
+    blueprint_problems,
+    blueprint_topic_availability,
+)
 from contests.models import validate_blueprint
 from questionbank.models import Difficulty
 
@@ -66,6 +72,7 @@ class BlueprintWidget(forms.Widget):
         blueprint = _parse(value, strict=False)
         problems: list[str] = []
         overlaps: list[dict] = []
+        competition: list[dict] = []
         if self.organisation is not None and blueprint:
             try:
                 validate_blueprint(blueprint)
@@ -74,11 +81,14 @@ class BlueprintWidget(forms.Widget):
             else:
                 problems = blueprint_problems(organisation=self.organisation, blueprint=blueprint)
                 overlaps = blueprint_overlaps(organisation=self.organisation, blueprint=blueprint)
+                if not any(group["short"] for group in overlaps):
+                    competition = blueprint_draw_competition(organisation=self.organisation, blueprint=blueprint)
         total = sum(int(e.get("count", 0)) if "question_ids" not in e else len(e["question_ids"])
                     for e in blueprint)
         context["widget"].update({
             "rows": rows, "row_count": len(rows), "topics": topics, "difficulties": Difficulty.choices,
-            "problems": problems, "overlaps": overlaps, "total": total, "inherit_label": self.inherit_label,
+            "problems": problems, "overlaps": overlaps, "competition": competition, "total": total,
+            "inherit_label": self.inherit_label,
             "has_organisation": self.organisation is not None, "check_button": CHECK_BUTTON,
             "show_problems": self.show_problems,
         })

@@ -16,6 +16,7 @@ from django.db.models import BigIntegerField, Count, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from contest_engine.numbers import format_count
 from contest_engine.text import vietnamese_sort_key
 from contests import errors
 from contests.models import Round
@@ -171,13 +172,9 @@ def blueprint_topic_availability(*, organisation: Any) -> list[TopicAvailability
     return out
 
 
-def blueprint_overlaps(*, organisation: Any, blueprint: list[dict]) -> list[dict[str, Any]]:
-    """Random draws whose candidate questions overlap (a topic and one of its sub-topics, "every topic", the
-    same topic twice…). The draw never repeats a family, so overlapping cells share what they can pick: for
-    each group of overlapping cells, the families they can pick together against the questions they need
-    (a shortfall when fewer). Fixed questions are taken out first, as the draw does.
-
-    Returns ``[{"cells": [1-based entry numbers], "labels": […], "needed": n, "available": m}]``."""
+def _random_cells(*, organisation: Any, blueprint: list[dict]) -> list[tuple[int, dict, set[int]]]:
+    """(1-based entry number, draw, families it can pick) of each random draw, fixed questions' families taken
+    out first, as the draw does."""
     try:
         fixed = set(blueprint_fixed_questions(organisation=organisation, blueprint=blueprint).values())
     except errors.BlueprintUnsatisfiable:
@@ -189,6 +186,19 @@ def blueprint_overlaps(*, organisation: Any, blueprint: list[dict]) -> list[dict
         fams = {family or qid for qid, family in draw_questions_available(organisation=organisation, draw=draw)
                 .values_list("id", "family_id")} - fixed
         cells.append((index, draw, fams))
+    return cells
+
+
+def blueprint_overlaps(*, organisation: Any, blueprint: list[dict],
+                       cells: list[tuple[int, dict, set[int]]] | None = None) -> list[dict[str, Any]]:
+    """Random draws whose candidate questions overlap (a topic and one of its sub-topics, "every topic", the
+    same topic twice…). The draw never repeats a family, so overlapping cells share what they can pick: for
+    each group of overlapping cells, the families they can pick together against the questions they need
+    (a shortfall when fewer). Fixed questions are taken out first, as the draw does.
+
+    Returns ``[{"cells": [1-based entry numbers], "labels": […], "needed": n, "available": m, "short": n − m
+    (0 when enough)}]``."""
+    cells = cells if cells is not None else _random_cells(organisation=organisation, blueprint=blueprint)
     # Union-find over cells that share at least one family.
     parent = {index: index for index, _, _ in cells}
 
@@ -210,15 +220,66 @@ def blueprint_overlaps(*, organisation: Any, blueprint: list[dict]) -> list[dict
         if len(members) < 2:
             continue
         union = set().union(*(fams for _, _, fams in members))
+        needed = sum(int(d["count"]) for _, d, _ in members)
         result.append({"cells": [i for i, _, _ in members], "labels": [blueprint_cell_label(d) for _, d, _ in members],
-                       "needed": sum(int(d["count"]) for _, d, _ in members), "available": len(union)})
+                       "needed": needed, "available": len(union), "short": max(0, needed - len(union))})
+    return result
+
+
+def blueprint_draw_competition(*, organisation: Any, blueprint: list[dict],
+                               cells: list[tuple[int, dict, set[int]]] | None = None) -> list[dict[str, Any]]:
+    """Cells that the draw can leave short even though the bank holds enough for all of them together: the
+    draw fills the cells in blueprint order, each picking at random among what the earlier ones left, so an
+    earlier, wider cell ("every topic", a parent topic) may take the questions a later, narrower cell needs.
+
+    For each random cell, the earlier cells that compete for its questions and, in the worst case, how many of
+    its families they take: at most ``Σ min(count_j, |shared_j|)`` and at most the families they share with it.
+    When what is left is fewer than the cell needs, some contestants' draws fail (``BlueprintUnsatisfiable`` at
+    the start of their attempt). Drawing that cell before its competitors never takes from it.
+
+    Returns ``[{"cell": k, "label": …, "needed": n, "available": a, "competitors": [j…], "competitor_labels":
+    […], "may_take": t, "short": n − (a − t)}]`` for the cells that may run short (none whose own pool is already
+    too small: ``blueprint_problems`` reports those)."""
+    cells = cells if cells is not None else _random_cells(organisation=organisation, blueprint=blueprint)
+    result = []
+    for position, (index, draw, fams) in enumerate(cells):
+        needed = int(draw["count"])
+        if len(fams) < needed:
+            continue
+        earlier = [(j, d, f & fams) for j, d, f in cells[:position] if f & fams]
+        if not earlier:
+            continue
+        shared = set().union(*(f for _, _, f in earlier))
+        may_take = min(sum(min(int(d["count"]), len(f)) for _, d, f in earlier), len(shared))
+        short = needed - (len(fams) - may_take)
+        if short > 0:
+            result.append({"cell": index, "label": blueprint_cell_label(draw), "needed": needed,
+                           "available": len(fams), "competitors": [j for j, _, _ in earlier],
+                           "competitor_labels": [blueprint_cell_label(d) for _, d, _ in earlier],
+                           "may_take": may_take, "short": short})
     return result
 
 
 def blueprint_overlap_problems(*, organisation: Any, blueprint: list[dict]) -> list[str]:
-    """Overlapping cells that cannot all be filled together (each alone may be), as Vietnamese messages."""
-    return [_("Các ô %(cells)s rút chung từ %(available)s câu hỏi đã duyệt nhưng cần tổng cộng %(needed)s câu: "
-              "%(labels)s.") % {"cells": ", ".join(f"#{i}" for i in group["cells"]), "needed": group["needed"],
-                               "available": group["available"], "labels": "; ".join(group["labels"])}
-            for group in blueprint_overlaps(organisation=organisation, blueprint=blueprint)
-            if group["available"] < group["needed"]]
+    """Overlapping cells that cannot all be filled together (each alone may be), and cells that the draw's order
+    can leave short (``blueprint_draw_competition``), as Vietnamese messages naming the cells and how many
+    questions are short."""
+    cells = _random_cells(organisation=organisation, blueprint=blueprint)
+    problems = [
+        _("Các ô %(cells)s rút chung từ %(available)s câu hỏi đã duyệt nhưng cần tổng cộng %(needed)s câu "
+          "(thiếu %(short)s câu): %(labels)s.") % {
+            "cells": ", ".join(f"#{i}" for i in group["cells"]), "needed": format_count(group["needed"]),
+            "available": format_count(group["available"]), "short": format_count(group["short"]),
+            "labels": "; ".join(group["labels"])}
+        for group in blueprint_overlaps(organisation=organisation, blueprint=blueprint, cells=cells)
+        if group["short"]]
+    if problems:
+        return problems  # the order cannot help while the bank is short
+    return [
+        _("Ô #%(cell)s («%(label)s») có thể thiếu %(short)s câu khi rút đề: ô %(competitors)s được rút trước và có "
+          "thể lấy tới %(taken)s trong %(available)s câu của ô này. Hãy đặt ô #%(cell)s lên trước ô %(competitors)s "
+          "hoặc thêm câu hỏi.") % {
+            "cell": item["cell"], "label": item["label"], "short": format_count(item["short"]),
+            "competitors": ", ".join(f"#{j}" for j in item["competitors"]), "taken": format_count(item["may_take"]),
+            "available": format_count(item["available"])}
+        for item in blueprint_draw_competition(organisation=organisation, blueprint=blueprint, cells=cells)]

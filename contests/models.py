@@ -20,6 +20,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organisation
 from contests.scoring import get_strategy
@@ -226,8 +227,8 @@ class Contest(models.Model):
     updated_at = models.DateTimeField(_("cập nhật lúc"), auto_now=True)
 
     class Meta:
-        verbose_name = _("cuộc thi")
-        verbose_name_plural = _("cuộc thi")
+        verbose_name = pgettext_lazy("verbose_name", "cuộc thi")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "cuộc thi")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
@@ -327,8 +328,8 @@ class Round(models.Model):
     created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
 
     class Meta:
-        verbose_name = _("đợt thi")
-        verbose_name_plural = _("đợt thi")
+        verbose_name = pgettext_lazy("verbose_name", "đợt thi")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "đợt thi")
         ordering = ["contest", "position", "opens_at", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(closes_at__gt=models.F("opens_at")),
@@ -412,8 +413,8 @@ class Registration(models.Model):
     created_at = models.DateTimeField(_("đăng ký lúc"), auto_now_add=True)
 
     class Meta:
-        verbose_name = _("đăng ký dự thi")
-        verbose_name_plural = _("đăng ký dự thi")
+        verbose_name = pgettext_lazy("verbose_name", "đăng ký dự thi")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "đăng ký dự thi")
         constraints = [
             models.UniqueConstraint(fields=["user", "contest"], name="registration_once_per_contest"),
             # One person, one account per contest: an ID number (when given) registers once per contest.
@@ -477,8 +478,8 @@ class Attempt(models.Model):
     draw_seed = models.BigIntegerField(_("hạt giống rút đề"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("lượt thi")
-        verbose_name_plural = _("lượt thi")
+        verbose_name = pgettext_lazy("verbose_name", "lượt thi")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "lượt thi")
         ordering = ["-started_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["registration", "round", "number"], name="attempt_number_unique"),
@@ -522,8 +523,8 @@ class AttemptQuestion(models.Model):
     shown_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = _("câu hỏi của lượt thi")
-        verbose_name_plural = _("câu hỏi của lượt thi")
+        verbose_name = pgettext_lazy("verbose_name", "câu hỏi của lượt thi")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "câu hỏi của lượt thi")
         ordering = ["attempt", "position"]
         constraints = [
             models.UniqueConstraint(fields=["attempt", "position"], name="attempt_question_position_unique"),
@@ -550,8 +551,8 @@ class Answer(models.Model):
     points_awarded = models.DecimalField(max_digits=12, decimal_places=7, null=True, blank=True)
 
     class Meta:
-        verbose_name = _("câu trả lời")
-        verbose_name_plural = _("câu trả lời")
+        verbose_name = pgettext_lazy("verbose_name", "câu trả lời")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "câu trả lời")
         constraints = [
             models.UniqueConstraint(fields=["attempt", "attempt_question"], name="answer_once_per_question"),
         ]
@@ -587,8 +588,8 @@ class OverrideGrant(models.Model):
     created_at = models.DateTimeField(_("tạo lúc"))
 
     class Meta:
-        verbose_name = _("điều chỉnh đặc biệt")
-        verbose_name_plural = _("điều chỉnh đặc biệt")
+        verbose_name = pgettext_lazy("verbose_name", "điều chỉnh đặc biệt")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "điều chỉnh đặc biệt")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["round", "registration", "kind"])]
 

@@ -8,6 +8,7 @@ from django.core.files.storage import Storage, storages
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organisation
 from contests.models import Contest as _Contest
@@ -68,8 +69,8 @@ class ExportJob(models.Model):
     finished_at = models.DateTimeField(_("xong lúc"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("lượt xuất dữ liệu")
-        verbose_name_plural = _("lượt xuất dữ liệu")
+        verbose_name = pgettext_lazy("verbose_name", "lượt xuất dữ liệu")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "lượt xuất dữ liệu")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["organisation", "-created_at"])]
         constraints = [
@@ -100,19 +101,19 @@ class ExportJob(models.Model):
 class QuestionExport(_Question):
     class Meta:
         proxy = True
-        verbose_name = _("xuất câu hỏi")
-        verbose_name_plural = _("xuất câu hỏi")
+        verbose_name = pgettext_lazy("verbose_name", "xuất câu hỏi")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "xuất câu hỏi")
 
 
 class ContestExport(_Contest):
     class Meta:
         proxy = True
-        verbose_name = _("xuất cuộc thi")
-        verbose_name_plural = _("xuất cuộc thi")
+        verbose_name = pgettext_lazy("verbose_name", "xuất cuộc thi")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "xuất cuộc thi")
 
 
 class ParticipantExport(_Registration):
     class Meta:
         proxy = True
-        verbose_name = _("xuất danh sách thí sinh")
-        verbose_name_plural = _("xuất danh sách thí sinh")
+        verbose_name = pgettext_lazy("verbose_name", "xuất danh sách thí sinh")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "xuất danh sách thí sinh")

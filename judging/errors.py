@@ -103,6 +103,20 @@ class InvalidPrizes(JudgingError):
     default_message = _("Số giải phải là số nguyên từ 0 trở lên.")
 
 
+class InvalidPrizeTieRule(JudgingError):
+    code = "invalid_prize_tie_rule"
+    default_message = _("Hãy chọn cách xử lý người đồng hạng ở ranh giới giải.")
+
+
+class PrizeTieUndecided(JudgingError):
+    """A prize line falls inside a tie the tie-break chain cannot break and the organiser has not decided (or
+    the chosen further criterion does not break it either): the cut is never made silently."""
+
+    code = "prize_tie_undecided"
+    default_message = _("Có thí sinh đồng hạng ở ranh giới giải: Ban tổ chức cần quyết định trao giải cho tất cả "
+                        "người đồng hạng hoặc xét thêm một tiêu chí trước khi đề xuất, phê duyệt hay công bố.")
+
+
 class NotPublished(JudgingError):
     code = "not_published"
     default_message = _("Kết quả này không ở trạng thái đã công bố.")

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from judging.models import CertificateSettings, ComplaintOutcome
+from leaderboards.models import PrizeTieRule
 
 
 def _count_field(label: Any) -> forms.IntegerField:
@@ -43,6 +44,19 @@ class PrizesForm(forms.Form):
         initial = {name: int((ranking.prizes or {}).get(name, 0)) for name in cls.INDIVIDUAL}
         initial.update({name: int((ranking.collective_prizes or {}).get(name, 0)) for name in cls.COLLECTIVE})
         return cls(data, initial=initial)
+
+
+class PrizeTieForm(forms.Form):
+    """The organiser's choice for ties at a prize line (``PrizeTieRule``, never "undecided") and its basis.
+    Prefixed: the prizes form on the same page has a ``reason`` too."""
+
+    prefix = "tie"
+
+    rule = forms.ChoiceField(label=_("Cách xử lý"), widget=forms.RadioSelect,
+                             choices=[(v, label) for v, label in PrizeTieRule.choices if v])
+    reason = forms.CharField(label=_("Căn cứ / lý do"), max_length=1000,
+                             help_text=_("Ví dụ: theo Điều 9 Thể lệ cuộc thi; ghi vào lịch sử quyết định."),
+                             widget=forms.TextInput(attrs={"class": "wide"}))
 
 
 class ComplaintForm(forms.Form):

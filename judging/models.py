@@ -16,6 +16,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class DecisionAction(models.TextChoices):
@@ -26,6 +27,7 @@ class DecisionAction(models.TextChoices):
     REVISE = "revise", _("Tính lại sau khi đã khoá")
     RECOMPUTE = "recompute", _("Tính lại bản nháp")
     PRIZES = "prizes", _("Đặt số giải")
+    PRIZE_TIE = "prize_tie", _("Quyết định đồng hạng ở ranh giới giải")
     WITHDRAW = "withdraw", _("Thu hồi kết quả đã công bố")
     SUPERSEDE = "supersede", _("Được thay thế bởi phiên bản mới")
 
@@ -48,8 +50,8 @@ class RankingDecision(models.Model):
     at = models.DateTimeField(_("lúc"))
 
     class Meta:
-        verbose_name = _("quyết định về kết quả")
-        verbose_name_plural = _("quyết định về kết quả")
+        verbose_name = pgettext_lazy("verbose_name", "quyết định về kết quả")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "quyết định về kết quả")
         ordering = ["ranking", "at", "id"]
 
     def __str__(self) -> str:
@@ -69,8 +71,8 @@ class EssayGradingSettings(models.Model):
         help_text=_("Nếu hai điểm chấm chênh lệch lớn hơn mức này, bài được chấm lần thứ ba."))
 
     class Meta:
-        verbose_name = _("quy định chấm tự luận")
-        verbose_name_plural = _("quy định chấm tự luận")
+        verbose_name = pgettext_lazy("verbose_name", "quy định chấm tự luận")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "quy định chấm tự luận")
         constraints = [models.CheckConstraint(condition=Q(threshold__gte=0), name="essay_threshold_non_negative")]
 
     def __str__(self) -> str:
@@ -94,8 +96,8 @@ class EssayGuide(models.Model):
     updated_at = models.DateTimeField(_("cập nhật lúc"))
 
     class Meta:
-        verbose_name = _("hướng dẫn chấm tự luận")
-        verbose_name_plural = _("hướng dẫn chấm tự luận")
+        verbose_name = pgettext_lazy("verbose_name", "hướng dẫn chấm tự luận")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "hướng dẫn chấm tự luận")
         constraints = [models.UniqueConstraint(fields=["round", "question"], name="essay_guide_once_per_question")]
 
     def __str__(self) -> str:
@@ -132,8 +134,8 @@ class EssayAssignment(models.Model):
     finalised_at = models.DateTimeField(_("có điểm cuối cùng lúc"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("bài tự luận cần chấm")
-        verbose_name_plural = _("bài tự luận cần chấm")
+        verbose_name = pgettext_lazy("verbose_name", "bài tự luận cần chấm")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "bài tự luận cần chấm")
         ordering = ["round", "code"]
         constraints = [
             models.UniqueConstraint(fields=["round", "code"], name="essay_code_unique_in_round"),
@@ -161,8 +163,8 @@ class EssayGrade(models.Model):
     corrected_at = models.DateTimeField(_("sửa lúc"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("điểm chấm tự luận")
-        verbose_name_plural = _("điểm chấm tự luận")
+        verbose_name = pgettext_lazy("verbose_name", "điểm chấm tự luận")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "điểm chấm tự luận")
         ordering = ["assignment", "cycle", "slot"]
         constraints = [
             # Independence: one grade per judge per essay and grading cycle; at most three grades a cycle.
@@ -190,8 +192,8 @@ class EssayGradeCorrection(models.Model):
     at = models.DateTimeField(_("lúc"))
 
     class Meta:
-        verbose_name = _("sửa điểm chấm")
-        verbose_name_plural = _("sửa điểm chấm")
+        verbose_name = pgettext_lazy("verbose_name", "sửa điểm chấm")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "sửa điểm chấm")
         ordering = ["grade", "at", "id"]
 
     def __str__(self) -> str:
@@ -239,8 +241,8 @@ class Complaint(models.Model):
                                 related_name="+", verbose_name=_("phiên bản kết quả sau kết luận"))
 
     class Meta:
-        verbose_name = _("khiếu nại")
-        verbose_name_plural = _("khiếu nại")
+        verbose_name = pgettext_lazy("verbose_name", "khiếu nại")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "khiếu nại")
         ordering = ["-received_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=~Q(status="decided") | ~Q(outcome=""),
@@ -272,8 +274,8 @@ class CertificateSettings(models.Model):
                                    help_text=_("Phần sau dấu “/” của số, ví dụ GCN-STP → Số: 12/GCN-STP."))
 
     class Meta:
-        verbose_name = _("mẫu giấy chứng nhận")
-        verbose_name_plural = _("mẫu giấy chứng nhận")
+        verbose_name = pgettext_lazy("verbose_name", "mẫu giấy chứng nhận")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "mẫu giấy chứng nhận")
 
     def __str__(self) -> str:
         return str(self.contest)
@@ -292,8 +294,8 @@ class Certificate(models.Model):
     issued_at = models.DateTimeField(_("cấp lúc"))
 
     class Meta:
-        verbose_name = _("giấy chứng nhận")
-        verbose_name_plural = _("giấy chứng nhận")
+        verbose_name = pgettext_lazy("verbose_name", "giấy chứng nhận")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "giấy chứng nhận")
         constraints = [
             models.UniqueConstraint(fields=["round", "user"], name="certificate_once_per_round_person"),
             models.UniqueConstraint(fields=["contest", "serial"], name="certificate_serial_unique"),

@@ -24,10 +24,11 @@ from leaderboards.models import (
     Disqualification,
     DisqualificationScope,
     PrizeTier,
+    PrizeTieRule,
     RankingEntry,
     RoundRanking,
 )
-from leaderboards.selectors import ranking_freshness, ranking_latest, unit_stats
+from leaderboards.selectors import prize_line_ties, ranking_freshness, ranking_latest, unit_stats
 from leaderboards.services.ranking import ranking_current
 
 # --------------------------------------------------------------------------------------------------
@@ -224,6 +225,9 @@ def ranking_readiness(*, ranking: Any, deep: bool = False) -> Readiness:
             "Còn %(n)s bài tự luận chưa có điểm cuối cùng: kết quả phụ thuộc vào điểm chấm nên chưa thể đề xuất.",
             "Còn %(n)s bài tự luận chưa có điểm cuối cùng: kết quả phụ thuộc vào điểm chấm nên chưa thể đề xuất.",
             pending) % {"n": format_count(pending)})
+    if any(not tie.resolved for tie in prize_line_ties(ranking=ranking)):
+        readiness.blockers.append(_(
+            "Có thí sinh đồng hạng ở ranh giới giải mà Ban tổ chức chưa quyết định (xem bên dưới)."))
     if readiness.stale:
         readiness.blockers.append(_(
             "Phiên bản %(v)s được tính trước khi có thay đổi về dữ liệu (điểm tự luận, quyết định loại, chấm lại "
@@ -267,28 +271,38 @@ def ranking_preview(*, ranking: Any, top: int = 30) -> list[PreviewRow]:
     return rows
 
 
-def prize_boundary_ties(*, ranking: Any) -> list[str]:
-    """Warnings when people with the same rank fall on both sides of a prize line (the tie-break chain left
-    them equal)."""
-    if not ranking.prize_places:
-        return []
-    entries = RankingEntry.objects.filter(ranking=ranking, prize_eligible=True).order_by("position")
-    warnings = []
-    offset = 0
+@dataclass(frozen=True)
+class PrizeTieNotice:
+    text: str
+    resolved: bool
+
+
+def prize_boundary_ties(*, ranking: Any) -> list[PrizeTieNotice]:
+    """What the organiser is told about prize lines that fall inside a tie the tie-break chain cannot break
+    (``leaderboards.selectors.prize_line_ties``): each undecided line, with how many are tied for how many
+    places, and how each decided one was settled."""
     labels = dict(PrizeTier.choices)
-    tiers = [(t, int((ranking.prizes or {}).get(t, 0))) for t in PrizeTier.values]
-    if not any(n for _, n in tiers):
-        tiers = [("", ranking.prize_places)]
-    for tier, count in tiers:
-        if count <= 0:
-            continue
-        offset += count
-        pair = list(entries.values_list("rank", flat=True)[offset - 1:offset + 1])
-        if len(pair) == 2 and pair[0] == pair[1]:
-            warnings.append(_("Có thí sinh đồng hạng %(rank)s ở ranh giới của %(prize)s: người được xếp trước chỉ "
-                              "khác ở mã lượt thi. Cần xem xét trước khi phê duyệt.")
-                            % {"rank": pair[0], "prize": labels.get(tier, _("danh sách đoạt giải"))})
-    return warnings
+    rules = dict(PrizeTieRule.choices)
+    notices = []
+    for tie in prize_line_ties(ranking=ranking):
+        values = {"prize": labels.get(tie.tier, _("Danh sách đoạt giải")), "rank": format_count(tie.rank),
+                  "tied": format_count(tie.tied), "inside": format_count(tie.inside),
+                  "extended": format_count(tie.extended), "rule": rules.get(tie.rule, "")}
+        if tie.extended:
+            text = _("%(prize)s: trao cho cả %(tied)s thí sinh đồng hạng %(rank)s (thêm %(extended)s giải so với "
+                     "cơ cấu giải).") % values
+        elif tie.resolved:
+            text = _("%(prize)s: %(tied)s thí sinh đồng hạng %(rank)s cho %(inside)s suất, phân định theo tiêu chí "
+                     "đã chọn (%(rule)s).") % values
+        elif tie.rule and tie.rule != PrizeTieRule.EXTEND:
+            text = _("%(prize)s: %(tied)s thí sinh đồng hạng %(rank)s cho %(inside)s suất, và tiêu chí đã chọn "
+                     "(%(rule)s) cũng không phân định được. Ban tổ chức cần chọn cách khác.") % values
+        else:
+            text = _("%(prize)s: %(tied)s thí sinh đồng hạng %(rank)s nhưng chỉ còn %(inside)s suất; các tiêu chí "
+                     "xếp hạng phụ không phân định được. Ban tổ chức cần chọn: trao giải cho cả %(tied)s người, "
+                     "hoặc xét thêm một tiêu chí.") % values
+        notices.append(PrizeTieNotice(text=text, resolved=tie.resolved))
+    return notices
 
 
 def ranking_disqualifications(*, round: Round) -> list[Any]:

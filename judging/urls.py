@@ -8,6 +8,7 @@ urlpatterns = [
     path("rounds/<int:round_id>/", views.round_page, name="round"),
     path("rounds/<int:round_id>/recompute/", views.round_recompute, name="recompute"),
     path("rankings/<int:ranking_id>/prizes/", views.ranking_prizes, name="prizes"),
+    path("rankings/<int:ranking_id>/prize-tie/", views.ranking_prize_tie, name="prize_tie"),
     path("rankings/<int:ranking_id>/<str:action>/", views.ranking_decide, name="decide"),
     path("rounds/<int:round_id>/essays/", views.essay_queue, name="essays"),
     path("rounds/<int:round_id>/essay-guides/", views.essay_guides, name="guides"),

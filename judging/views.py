@@ -24,7 +24,7 @@ from contests.blind_grading import judge_is_blinded
 from contests.models import ContestVisibility, Registration, Round
 from judging import errors, selectors
 from judging.certificates import certificates_pdf, settings_for
-from judging.forms import CertificateSettingsForm, ComplaintDecisionForm, ComplaintForm, PrizesForm
+from judging.forms import CertificateSettingsForm, ComplaintDecisionForm, ComplaintForm, PrizesForm, PrizeTieForm
 from judging.models import CertificateSettings, Complaint, EssayAssignment, EssayGrade, RankingDecision
 from judging.review import review_flags
 from judging.services import approval, complaints, essays
@@ -110,6 +110,8 @@ def _round_context(request: HttpRequest, round: Round) -> dict[str, Any]:
         "is_proposer": proposer is not None and proposer.pk == user.pk,
         "prizes_text": selectors.prizes_text(ranking.prizes, ranking.prize_places),
         "prizes_form": PrizesForm.for_ranking(ranking) if is_organiser else None,
+        "prize_tie_form": (PrizeTieForm(initial={"rule": ranking.prize_tie_rule or None})
+                           if is_organiser else None),
         "can_recompute": (is_judge or is_organiser) and ranking.status == RankingStatus.DRAFT,
         "winners": (selectors.winners(ranking=ranking, limit=200)
                     if ranking.status == RankingStatus.PUBLISHED else []),
@@ -235,6 +237,34 @@ def ranking_prizes(request: HttpRequest, ranking_id: int) -> HttpResponse:
                              % {"v": target.version})
         else:
             messages.success(request, _("Đã đặt số giải của phiên bản %(v)s.") % {"v": target.version})
+    return redirect("judging:round", round_id=ranking.round_id)
+
+
+@login_required
+@require_POST
+def ranking_prize_tie(request: HttpRequest, ranking_id: int) -> HttpResponse:
+    _staff(request)
+    ranking = get_scoped_or_404(RoundRanking.objects.select_related("round__contest"), request.user, STAFF_ROLES,
+                                pk=ranking_id)
+    form = PrizeTieForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, errors.InvalidPrizeTieRule.default_message if "rule" in form.errors
+                       else errors.ReasonRequired.default_message)
+        return redirect("judging:round", round_id=ranking.round_id)
+    try:
+        target = approval.ranking_prize_tie_decide(actor=request.user, ranking=ranking,
+                                                   rule=form.cleaned_data["rule"], reason=form.cleaned_data["reason"])
+    except errors.NotAllowed as exc:
+        raise PermissionDenied(exc.message) from exc
+    except errors.JudgingError as exc:
+        messages.error(request, exc.message)
+    else:
+        if target.pk != ranking.pk:
+            messages.success(request, _("Đã quyết định cách xử lý đồng hạng: phiên bản %(v)s mới (cần đề xuất và "
+                                        "phê duyệt lại).") % {"v": target.version})
+        else:
+            messages.success(request, _("Đã quyết định cách xử lý đồng hạng cho phiên bản %(v)s.")
+                             % {"v": target.version})
     return redirect("judging:round", round_id=ranking.round_id)
 
 

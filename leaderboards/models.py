@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organisation
 
@@ -40,6 +41,17 @@ class PrizeTier(models.TextChoices):
     SECOND = "second", _("Giải Nhì")
     THIRD = "third", _("Giải Ba")
     ENCOURAGEMENT = "encouragement", _("Giải Khuyến khích")
+
+
+class PrizeTieRule(models.TextChoices):
+    """What happens when a prize line (the last place of a tier) falls inside a tie that the tie-break chain
+    cannot break (docs/contest-rules.md, "Ties at a prize line"). Undecided ("") blocks the proposal, approval
+    and publication of the ranking until the organiser chooses; the cut is never made silently."""
+
+    UNDECIDED = "", _("Chưa quyết định")
+    EXTEND = "extend", _("Trao giải cho tất cả người đồng hạng")
+    CORRECT_COUNT = "correct_count", _("Xét thêm: nhiều câu trả lời đúng hơn")
+    LOT = "lot", _("Xét thêm: bốc thăm (mã bốc thăm được ghi lại)")
 
 
 class CollectivePrize(models.TextChoices):
@@ -76,6 +88,11 @@ class RoundRanking(models.Model):
     # and collective prizes per kind ({"entrants": 3, …}, CollectivePrize keys). Kept by later versions.
     prizes = models.JSONField(_("cơ cấu giải cá nhân"), default=dict, blank=True)
     collective_prizes = models.JSONField(_("cơ cấu giải tập thể"), default=dict, blank=True)
+    # The organiser's decision for ties at a prize line (PrizeTieRule; kept by later versions) and, for a draw
+    # by lot, the published seed that makes the draw reproducible (md5(seed:attempt id) orders the tied).
+    prize_tie_rule = models.CharField(_("xử lý đồng hạng ở ranh giới giải"), max_length=16, blank=True,
+                                      default="", choices=PrizeTieRule.choices)
+    prize_tie_seed = models.CharField(_("mã bốc thăm"), max_length=32, blank=True, default="")
     entry_count = models.PositiveIntegerField(_("số thí sinh được xếp hạng"), default=0)
     revision_reason = models.TextField(_("lý do tính lại"), blank=True)
     # Ranks that changed against the previous version: {"changed": n, "rows": [...first rows...]}.
@@ -96,8 +113,8 @@ class RoundRanking(models.Model):
                                                  "thay thế."))
 
     class Meta:
-        verbose_name = _("kết quả xếp hạng đợt thi")
-        verbose_name_plural = _("kết quả xếp hạng đợt thi")
+        verbose_name = pgettext_lazy("verbose_name", "kết quả xếp hạng đợt thi")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "kết quả xếp hạng đợt thi")
         ordering = ["round", "-version"]
         constraints = [models.UniqueConstraint(fields=["round", "version"], name="round_ranking_version_unique")]
 
@@ -137,8 +154,8 @@ class RankingEntry(models.Model):
     prize = models.CharField(_("giải"), max_length=16, blank=True, choices=PrizeTier.choices)
 
     class Meta:
-        verbose_name = _("thứ hạng")
-        verbose_name_plural = _("thứ hạng")
+        verbose_name = pgettext_lazy("verbose_name", "thứ hạng")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "thứ hạng")
         ordering = ["ranking", "position"]
         constraints = [
             models.UniqueConstraint(fields=["ranking", "position"], name="ranking_entry_position_unique"),
@@ -180,8 +197,8 @@ class Disqualification(models.Model):
     revoke_reason = models.TextField(_("lý do huỷ"), blank=True)
 
     class Meta:
-        verbose_name = _("quyết định loại")
-        verbose_name_plural = _("quyết định loại")
+        verbose_name = pgettext_lazy("verbose_name", "quyết định loại")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "quyết định loại")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -219,8 +236,8 @@ class ContestLeaderboardSettings(models.Model):
                                  choices=ContestAggregate.choices, default=ContestAggregate.SUM)
 
     class Meta:
-        verbose_name = _("cài đặt xếp hạng cuộc thi")
-        verbose_name_plural = _("cài đặt xếp hạng cuộc thi")
+        verbose_name = pgettext_lazy("verbose_name", "cài đặt xếp hạng cuộc thi")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "cài đặt xếp hạng cuộc thi")
 
     def __str__(self) -> str:
         return f"{self.contest}: {self.get_aggregate_display()}"

@@ -19,10 +19,12 @@ from leaderboards.models import (
     ContestLeaderboardSettings,
     Disqualification,
     DisqualificationScope,
+    PrizeTieRule,
     RankingEntry,
     RankingStatus,
     RoundRanking,
 )
+from leaderboards.services.ranking import prize_tiers
 from leaderboards.visibility import STAFF_ROLES
 
 
@@ -217,3 +219,74 @@ def disqualifications_for(*, contest: Contest, active_only: bool = True) -> list
 def rounds_for_dashboard(*, user: Any) -> Any:
     return scope_for(Round.objects.select_related("contest"), user, STAFF_ROLES).order_by("-opens_at")
 
+
+
+@dataclass(frozen=True)
+class PrizeLineTie:
+    """People with the same rank (the tie-break chain left them equal) on both sides of a prize line — the
+    last place of ``tier`` ("" = the winners of a ranking without tiers) — or, once the organiser extended the
+    prizes to all of them, the places that were added.
+
+    ``tied``: the people of that rank still to be given a prize at this line; ``inside``: how many of them the
+    tier's count holds (or, extended, gave the prize to); ``extended``: places added beyond the tier's count;
+    ``resolved``: False while the organiser has not decided, or when the chosen further criterion leaves the
+    line inside a tie still."""
+
+    tier: str
+    rank: int
+    tied: int
+    inside: int
+    extended: int
+    rule: str
+    resolved: bool
+
+
+def _award_key(ranking: RoundRanking, row: dict) -> tuple:
+    """Python twin of ``leaderboards.services.ranking.prize_award_order`` inside one rank."""
+    if ranking.prize_tie_rule == PrizeTieRule.CORRECT_COUNT:
+        return (-(row["correct_count"] if row["correct_count"] is not None else -1),)
+    if ranking.prize_tie_rule == PrizeTieRule.LOT:
+        import hashlib
+
+        text = f"{ranking.prize_tie_seed}:{row['attempt_id']}".encode()
+        return (hashlib.md5(text, usedforsecurity=False).hexdigest(),)
+    return ()
+
+
+def prize_line_ties(*, ranking: RoundRanking) -> list[PrizeLineTie]:
+    """Every prize line of ``ranking`` that falls inside a tie, in tier order (see PrizeLineTie). Reads the
+    prize-eligible entries down to the lowest rank that won a prize (every winner and the whole tie at the
+    last line)."""
+    tiers = prize_tiers(ranking)
+    if not tiers:
+        return []
+    eligible = RankingEntry.objects.filter(ranking=ranking, prize_eligible=True)
+    lowest = eligible.filter(is_winner=True).order_by("-rank").values_list("rank", flat=True).first()
+    if lowest is None:
+        return []
+    rows = list(eligible.filter(rank__lte=lowest).order_by("position")
+                .values("rank", "correct_count", "attempt_id", "prize", "is_winner"))
+    result = []
+    done: set[int] = set()  # indexes of rows given a prize at an earlier line
+    for tier, count in tiers:
+        members = [i for i, r in enumerate(rows) if i not in done and r["is_winner"] and (r["prize"] == tier)]
+        if not members:
+            continue
+        last_rank = max(rows[i]["rank"] for i in members)
+        group = [i for i, r in enumerate(rows) if r["rank"] == last_rank and i not in done]
+        inside = [i for i in group if i in members]
+        outside = [i for i in group if i not in members]
+        done.update(members)
+        extended = max(0, len(members) - count)
+        if not outside and not extended:
+            continue
+        if outside:
+            rule = ranking.prize_tie_rule
+            resolved = (rule in (PrizeTieRule.CORRECT_COUNT, PrizeTieRule.LOT)
+                        and max(_award_key(ranking, rows[i]) for i in inside)
+                        < min(_award_key(ranking, rows[i]) for i in outside))
+        else:
+            rule, resolved = ranking.prize_tie_rule, True
+        result.append(PrizeLineTie(tier=tier, rank=last_rank, tied=len(group), inside=len(inside),
+                                   extended=extended, rule=rule, resolved=resolved))
+    return result

@@ -15,6 +15,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organisation
 
@@ -109,8 +110,8 @@ class LiveSession(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = _("trò chơi trực tiếp")
-        verbose_name_plural = _("trò chơi trực tiếp")
+        verbose_name = pgettext_lazy("verbose_name", "trò chơi trực tiếp")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "trò chơi trực tiếp")
         ordering = ["-created_at", "-id"]
         constraints = [
             # A PIN names one game at a time: it is free again once the game is over.
@@ -164,8 +165,8 @@ class LiveQuestion(models.Model):
     top = models.JSONField(default=list, blank=True)
 
     class Meta:
-        verbose_name = _("câu hỏi của trò chơi")
-        verbose_name_plural = _("câu hỏi của trò chơi")
+        verbose_name = pgettext_lazy("verbose_name", "câu hỏi của trò chơi")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "câu hỏi của trò chơi")
         ordering = ["session", "position"]
         constraints = [models.UniqueConstraint(fields=["session", "position"], name="live_question_position_unique")]
 
@@ -202,8 +203,8 @@ class LivePlayer(models.Model):
     joined_at = models.DateTimeField(_("vào lúc"))
 
     class Meta:
-        verbose_name = _("người chơi")
-        verbose_name_plural = _("người chơi")
+        verbose_name = pgettext_lazy("verbose_name", "người chơi")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "người chơi")
         ordering = ["session", "rank", "id"]
         constraints = [
             models.UniqueConstraint(fields=["session", "user"], condition=Q(user__isnull=False),
@@ -236,8 +237,8 @@ class LiveAnswer(models.Model):
     points = models.DecimalField(max_digits=9, decimal_places=3)
 
     class Meta:
-        verbose_name = _("câu trả lời trực tiếp")
-        verbose_name_plural = _("câu trả lời trực tiếp")
+        verbose_name = pgettext_lazy("verbose_name", "câu trả lời trực tiếp")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "câu trả lời trực tiếp")
         constraints = [models.UniqueConstraint(fields=["player", "position"], name="live_answer_once")]
         indexes = [models.Index(fields=["session", "position"], name="live_answer_question_idx")]
 
@@ -264,8 +265,8 @@ class LiveRescue(models.Model):
     at = models.DateTimeField()
 
     class Meta:
-        verbose_name = _("lượt cứu trợ")
-        verbose_name_plural = _("lượt cứu trợ")
+        verbose_name = pgettext_lazy("verbose_name", "lượt cứu trợ")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "lượt cứu trợ")
         ordering = ["session", "at", "id"]
 
     def __str__(self) -> str:

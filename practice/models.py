@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organisation
 
@@ -40,8 +41,8 @@ class PracticeSession(models.Model):
     draw_seed = models.BigIntegerField()
 
     class Meta:
-        verbose_name = _("lượt luyện tập")
-        verbose_name_plural = _("lượt luyện tập")
+        verbose_name = pgettext_lazy("verbose_name", "lượt luyện tập")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "lượt luyện tập")
         ordering = ["-started_at", "-id"]
         indexes = [models.Index(fields=["user", "-started_at"], name="practice_session_user_idx")]
 
@@ -75,8 +76,8 @@ class PracticeItem(models.Model):
     answered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = _("câu hỏi luyện tập")
-        verbose_name_plural = _("câu hỏi luyện tập")
+        verbose_name = pgettext_lazy("verbose_name", "câu hỏi luyện tập")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "câu hỏi luyện tập")
         ordering = ["session", "position"]
         constraints = [
             models.UniqueConstraint(fields=["session", "position"], name="practice_item_position_unique"),

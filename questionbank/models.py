@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organisation
 
@@ -21,8 +22,8 @@ class Topic(models.Model):
                                verbose_name=_("chủ đề cha"))
 
     class Meta:
-        verbose_name = _("chủ đề")
-        verbose_name_plural = _("chủ đề")
+        verbose_name = pgettext_lazy("verbose_name", "chủ đề")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "chủ đề")
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["parent", "name"], name="topic_unique_in_parent"),
@@ -46,8 +47,8 @@ class Tag(models.Model):
     name = models.CharField(_("nhãn"), max_length=60, unique=True)
 
     class Meta:
-        verbose_name = _("nhãn")
-        verbose_name_plural = _("nhãn")
+        verbose_name = pgettext_lazy("verbose_name", "nhãn")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "nhãn")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -126,8 +127,8 @@ class Question(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = _("câu hỏi")
-        verbose_name_plural = _("câu hỏi")
+        verbose_name = pgettext_lazy("verbose_name", "câu hỏi")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "câu hỏi")
         ordering = ["-id"]
         indexes = [models.Index(fields=["status", "is_current", "topic", "difficulty"])]
         constraints = [
@@ -176,8 +177,8 @@ class QuestionOption(models.Model):
     feedback = models.TextField(_("phản hồi"), blank=True)
 
     class Meta:
-        verbose_name = _("phương án")
-        verbose_name_plural = _("phương án")
+        verbose_name = pgettext_lazy("verbose_name", "phương án")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "phương án")
         ordering = ["question", "position", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(fraction__gte=-1) & Q(fraction__lte=1),
@@ -206,8 +207,8 @@ class QuestionMedia(models.Model):
     size = models.PositiveIntegerField()
 
     class Meta:
-        verbose_name = _("tệp đính kèm")
-        verbose_name_plural = _("tệp đính kèm")
+        verbose_name = pgettext_lazy("verbose_name", "tệp đính kèm")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "tệp đính kèm")
 
     def __str__(self) -> str:
         return self.file.name
@@ -221,6 +222,8 @@ class QuestionSimilarityKey(models.Model):
     key = models.BigIntegerField(db_index=True)
 
     class Meta:
+        verbose_name = pgettext_lazy("verbose_name", "khoá so trùng câu hỏi")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "khoá so trùng câu hỏi")
         constraints = [
             models.UniqueConstraint(fields=["question", "key"], name="similarity_key_unique"),
         ]

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organisation
 from questionbank.sanitize import clean_html, clean_text
@@ -58,8 +59,8 @@ class Survey(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = _("khảo sát")
-        verbose_name_plural = _("khảo sát")
+        verbose_name = pgettext_lazy("verbose_name", "khảo sát")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "khảo sát")
         ordering = ["-opens_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(closes_at__gt=models.F("opens_at")), name="survey_closes_after_opens"),
@@ -122,8 +123,8 @@ class SurveyQuestion(models.Model):
     scale_high_label = models.CharField(_("nhãn mức 5"), max_length=60, blank=True)
 
     class Meta:
-        verbose_name = _("câu hỏi khảo sát")
-        verbose_name_plural = _("câu hỏi khảo sát")
+        verbose_name = pgettext_lazy("verbose_name", "câu hỏi khảo sát")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "câu hỏi khảo sát")
         ordering = ["survey", "position", "id"]
 
     def __str__(self) -> str:
@@ -146,8 +147,8 @@ class SurveyChoice(models.Model):
     text = models.CharField(_("phương án"), max_length=300)
 
     class Meta:
-        verbose_name = _("phương án khảo sát")
-        verbose_name_plural = _("phương án khảo sát")
+        verbose_name = pgettext_lazy("verbose_name", "phương án khảo sát")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "phương án khảo sát")
         ordering = ["question", "position", "id"]
 
     def __str__(self) -> str:
@@ -171,8 +172,8 @@ class SurveyResponse(models.Model):
     notice_version = models.CharField(max_length=20, blank=True)
 
     class Meta:
-        verbose_name = _("phiếu trả lời khảo sát")
-        verbose_name_plural = _("phiếu trả lời khảo sát")
+        verbose_name = pgettext_lazy("verbose_name", "phiếu trả lời khảo sát")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "phiếu trả lời khảo sát")
         constraints = [
             models.UniqueConstraint(fields=["survey", "user"], condition=Q(user__isnull=False),
                                     name="survey_response_once_per_user"),
@@ -198,8 +199,8 @@ class SurveyAnswer(models.Model):
     text = models.TextField(blank=True)
 
     class Meta:
-        verbose_name = _("câu trả lời khảo sát")
-        verbose_name_plural = _("câu trả lời khảo sát")
+        verbose_name = pgettext_lazy("verbose_name", "câu trả lời khảo sát")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "câu trả lời khảo sát")
         constraints = [
             models.UniqueConstraint(fields=["response", "question", "choice"], condition=Q(choice__isnull=False),
                                     name="survey_answer_choice_once"),

@@ -22,7 +22,9 @@ on the round's page) and an audit event ``judging.ranking_<action>`` (reason inc
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any
 
 from django.db import transaction
@@ -37,7 +39,8 @@ from judging.models import DecisionAction, RankingDecision
 from judging.selectors import essay_grading_complete, ranking_readiness
 from judging.services.essays import essay_assignments_create
 from leaderboards import errors as leaderboard_errors
-from leaderboards.models import CollectivePrize, RankingStatus, RoundRanking
+from leaderboards.models import CollectivePrize, PrizeTieRule, RankingStatus, RoundRanking
+from leaderboards.selectors import prize_line_ties
 from leaderboards.services import ranking as ranking_service
 from leaderboards.services.ranking import prizes_clean, ranking_compute, ranking_current, ranking_is_locked
 
@@ -71,6 +74,12 @@ def _check_fresh(ranking: Any) -> None:
     readiness = ranking_readiness(ranking=ranking, deep=True)
     if readiness.stale:
         raise errors.RankingStale()
+
+
+def _check_prize_ties(ranking: Any) -> None:
+    """Refuse while a prize line falls inside a tie nobody decided on (docs/contest-rules.md)."""
+    if any(not tie.resolved for tie in prize_line_ties(ranking=ranking)):
+        raise errors.PrizeTieUndecided()
 
 
 def _record(*, ranking: Any, actor: Any, action: str, from_status: str, to_status: str, note: str = "",
@@ -111,7 +120,8 @@ def _step(*, actor: Any, ranking: Any, roles: frozenset[str], action: str, allow
 def ranking_propose(*, actor: Any, ranking: Any, note: str = "", version: int | None = None,
                     now: dt.datetime | None = None) -> Any:
     """A judge proposes the current draft: the ranking is locked (leaderboards.ranking_is_locked) from now on.
-    Raises NotAllowed, NotCurrentVersion, VersionMismatch, InvalidTransition, GradingIncomplete, RankingStale."""
+    Raises NotAllowed, NotCurrentVersion, VersionMismatch, InvalidTransition, GradingIncomplete, RankingStale,
+    PrizeTieUndecided (also refused at approve and publish)."""
     RankingStatus, _ = _ranking_models()
 
     def graded(locked: Any) -> None:
@@ -120,6 +130,7 @@ def ranking_propose(*, actor: Any, ranking: Any, note: str = "", version: int | 
         if not essay_grading_complete(round=locked.round):
             raise errors.GradingIncomplete()
         _check_fresh(locked)
+        _check_prize_ties(locked)
 
     return _step(actor=actor, ranking=ranking, roles=PROPOSE_ROLES, action=DecisionAction.PROPOSE,
                  allowed_from=(RankingStatus.DRAFT,), to_status=RankingStatus.PROPOSED, note=note, now=now,
@@ -156,6 +167,7 @@ def ranking_approve(*, actor: Any, ranking: Any, note: str = "", version: int | 
         if proposer is not None and proposer.pk == getattr(actor, "pk", None):
             raise errors.SelfApproval()
         _check_fresh(locked)
+        _check_prize_ties(locked)
 
     def stamp(locked: Any) -> dict:
         locked.approved_at, locked.approved_by = now, actor
@@ -180,6 +192,7 @@ def ranking_publish(*, actor: Any, ranking: Any, note: str = "", version: int | 
         if not locked.prize_places and not without_prizes:
             raise errors.PrizesNotConfirmed()
         _check_fresh(locked)
+        _check_prize_ties(locked)
 
     def replace_older(locked: Any) -> dict:
         locked.published_at, locked.published_by = now, actor
@@ -321,5 +334,41 @@ def ranking_prizes_set(*, actor: Any, ranking: Any, prizes: dict[str, Any], reas
                 to_status=target.status, note=reason,
                 data={"before": before, "after": {"prizes": cleaned, "prize_places": target.prize_places,
                                                   "collective_prizes": dict(target.collective_prizes or {})},
+                      "new_version": target.version if target.pk != locked.pk else None}, now=now)
+    return target
+
+
+def ranking_prize_tie_decide(*, actor: Any, ranking: Any, rule: str, reason: str,
+                             now: dt.datetime | None = None) -> Any:
+    """An organiser decides what happens when a prize line falls inside a tie the tie-break chain cannot break:
+    extend the prizes to everyone tied (``PrizeTieRule.EXTEND``), or a further criterion of the rule book —
+    more correct answers, or a draw by lot whose seed is drawn now and recorded (decision history, audit) so the
+    draw can be re-run by anyone. A draft is changed in place (winners re-marked); a locked version gets a new
+    draft version (approval needed again). Returns the ranking that now has the rule.
+    Raises NotAllowed, ReasonRequired, InvalidPrizeTieRule, NotCurrentVersion."""
+    now = now or timezone.now()
+    reason = (reason or "").strip()
+    if not reason:
+        raise errors.ReasonRequired()
+    if rule not in PrizeTieRule.values or rule == PrizeTieRule.UNDECIDED:
+        raise errors.InvalidPrizeTieRule()
+    seed = secrets.token_hex(8) if rule == PrizeTieRule.LOT else ""
+    with transaction.atomic():
+        locked = _locked(ranking)
+        if not has_role(actor, locked.round.contest.organisation_id, APPROVE_ROLES):
+            raise errors.NotAllowed()
+        _check_current(locked)
+        ties_before = [asdict(tie) for tie in prize_line_ties(ranking=locked)]
+        before = locked.prize_tie_rule
+        if ranking_service.ranking_is_locked(locked):
+            target = ranking_service.ranking_compute(round=locked.round, actor=actor, revision_reason=reason,
+                                                     prize_tie=(rule, seed), now=now)
+        else:
+            target = ranking_service.ranking_prize_tie_set(ranking=locked, rule=rule, seed=seed)
+            target.round = locked.round
+        _record(ranking=target, actor=actor, action=DecisionAction.PRIZE_TIE, from_status=target.status,
+                to_status=target.status, note=reason,
+                data={"before": before, "after": rule, "seed": seed, "ties_before": ties_before,
+                      "ties_after": [asdict(tie) for tie in prize_line_ties(ranking=target)],
                       "new_version": target.version if target.pk != locked.pk else None}, now=now)
     return target

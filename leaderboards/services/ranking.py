@@ -34,6 +34,7 @@ from leaderboards.models import (
     LOCKED_STATUSES,
     Disqualification,
     PrizeTier,
+    PrizeTieRule,
     RankingEntry,
     RankingStatus,
     RoundRanking,
@@ -153,26 +154,77 @@ def _insert_entries(*, ranking: RoundRanking, round: Round, order: TieBreak, pol
     return inserted
 
 
+def prize_award_order(ranking: RoundRanking) -> tuple[str, list[Any]]:
+    """ORDER BY (and its parameters) in which prize-eligible entries receive the prizes: the listing order,
+    refined inside a rank by the organiser's further criterion for ties at a prize line
+    (``RoundRanking.prize_tie_rule``): more correct answers, or a draw by lot — md5 of "seed:attempt id",
+    reproducible by anyone who has the recorded seed. ``leaderboards.selectors.prize_line_ties`` sorts the same
+    way in Python."""
+    rule = ranking.prize_tie_rule
+    if rule == PrizeTieRule.CORRECT_COUNT:
+        return "rank ASC, COALESCE(correct_count, -1) DESC, position ASC", []
+    if rule == PrizeTieRule.LOT:
+        # Byte order of the hex digest on PostgreSQL whatever the database's collation (SQLite compares bytes).
+        collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
+        return (f"rank ASC, MD5(%s || ':' || CAST(attempt_id AS TEXT)){collate} ASC, position ASC",
+                [ranking.prize_tie_seed])
+    return "position ASC", []
+
+
 def _apply_prizes(ranking: RoundRanking) -> None:
-    """Mark the winners of ``ranking``: the first ``prize_places`` prize-eligible entries in listing order,
-    each with its tier (``prizes``: the first N₁ eligible get the first prize, the next N₂ the second…).
-    A ranking with ``prize_places`` but no tiers (older versions) marks winners without a tier."""
+    """Mark the winners of ``ranking``: tier by tier (``prizes``: the first N₁ eligible get the first prize, the
+    next N₂ the second…), the prize-eligible entries not yet given a prize, in ``prize_award_order``. A ranking
+    with ``prize_places`` but no tiers (older versions) marks winners without a tier.
+
+    When the organiser chose to extend prizes to everyone tied at a prize line (``PrizeTieRule.EXTEND``), a tier
+    takes every remaining entry ranked no lower than its N-th one, so a tie at its last place gets the prize
+    whole (the next tier still has its own N). Otherwise a tie at a line is cut in the award order — which the
+    approval refuses until the organiser has decided (judging: ``PrizeTieUndecided``)."""
     entry = RankingEntry._meta.db_table
+    order, order_params = prize_award_order(ranking)
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {entry} SET is_winner = FALSE, prize = '' WHERE ranking_id = %s "
                        f"AND (is_winner OR prize <> '')", [ranking.pk])
-        tiers = [(tier, int((ranking.prizes or {}).get(tier, 0))) for tier in PrizeTier.values]
-        if not any(count for _, count in tiers):
-            tiers = [("", ranking.prize_places)] if ranking.prize_places else []
-        offset = 0
-        for tier, count in tiers:
-            if count <= 0:
+        for tier, count in prize_tiers(ranking):
+            remaining = "ranking_id = %s AND prize_eligible AND NOT is_winner"
+            if ranking.prize_tie_rule == PrizeTieRule.EXTEND:
+                cursor.execute(f"SELECT rank FROM {entry} WHERE {remaining} ORDER BY position LIMIT 1 OFFSET %s",
+                               [ranking.pk, count - 1])
+                row = cursor.fetchone()
+                last_rank = row[0] if row else None
+                cursor.execute(f"UPDATE {entry} SET is_winner = TRUE, prize = %s WHERE {remaining}"
+                               + ("" if last_rank is None else " AND rank <= %s"),
+                               [tier, ranking.pk, *([] if last_rank is None else [last_rank])])
                 continue
             cursor.execute(
                 f"UPDATE {entry} SET is_winner = TRUE, prize = %s WHERE id IN (SELECT id FROM {entry} "
-                f"WHERE ranking_id = %s AND prize_eligible ORDER BY position LIMIT %s OFFSET %s)",
-                [tier, ranking.pk, count, offset])
-            offset += count
+                f"WHERE {remaining} ORDER BY {order} LIMIT %s)",
+                [tier, ranking.pk, *order_params, count])
+
+
+def prize_tiers(ranking: RoundRanking) -> list[tuple[str, int]]:
+    """The tiers with a prize, in order, with their counts; ``[("", prize_places)]`` for a ranking with
+    ``prize_places`` but no tiers (older versions)."""
+    tiers = [(tier, int((ranking.prizes or {}).get(tier, 0))) for tier in PrizeTier.values]
+    if not any(count for _, count in tiers):
+        return [("", ranking.prize_places)] if ranking.prize_places else []
+    return [(tier, count) for tier, count in tiers if count > 0]
+
+
+def ranking_prize_tie_set(*, ranking: RoundRanking, rule: str, seed: str = "") -> RoundRanking:
+    """Set how ties at a prize line are settled on an unlocked (draft) ranking and re-mark its winners; a locked
+    version changes only in a new version (``ranking_compute`` with ``prize_tie``). The caller (judging) checks
+    roles and records the decision. Raises RankingLocked, ValueError (unknown rule)."""
+    if rule not in PrizeTieRule.values:
+        raise ValueError(f"unknown prize tie rule {rule!r}")
+    with transaction.atomic():
+        locked = RoundRanking.objects.select_for_update().get(pk=ranking.pk)
+        if ranking_is_locked(locked):
+            raise errors.RankingLocked()
+        locked.prize_tie_rule, locked.prize_tie_seed = rule, seed if rule == PrizeTieRule.LOT else ""
+        locked.save(update_fields=["prize_tie_rule", "prize_tie_seed"])
+        _apply_prizes(locked)
+    return locked
 
 
 def ranking_prizes_set(*, ranking: RoundRanking, prizes: dict[str, int],
@@ -223,6 +275,7 @@ def ranking_diff(*, old: RoundRanking | None, new: RoundRanking, limit: int = DI
 def ranking_compute(*, round: Round, actor: Any = None, revision_reason: str = "",
                     prize_places: int | None = None, prizes: dict[str, int] | None = None,
                     collective_prizes: dict[str, int] | None = None,
+                    prize_tie: tuple[str, str] | None = None,
                     now: dt.datetime | None = None, first_only: bool = False) -> RoundRanking:
     """Compute and store a new version of the official ranking of a closed round.
 
@@ -231,6 +284,7 @@ def ranking_compute(*, round: Round, actor: Any = None, revision_reason: str = "
     stored yet / round not officially closed), RankingLocked (the current version is locked and no
     ``revision_reason`` was given), PermissionDenied. ``prizes`` ({tier: count}) / ``collective_prizes`` None
     keep the previous version's; ``prize_places`` alone (no tiers) marks that many winners without a tier.
+    ``prize_tie`` ((PrizeTieRule, seed)) None keeps the previous version's decision on ties at a prize line.
     Stores ``Round.results_revision`` as the version's ``inputs_revision`` (read under the round's lock).
     ``first_only`` (the close): if a version of this close exists once the round row is locked, return it
     unchanged (a version from before a reopening does not count) — so
@@ -241,6 +295,8 @@ def ranking_compute(*, round: Round, actor: Any = None, revision_reason: str = "
     revision_reason = (revision_reason or "").strip()
     if prizes is not None:
         prizes = prizes_clean(prizes)
+    if prize_tie is not None and prize_tie[0] not in PrizeTieRule.values:
+        raise ValueError(f"unknown prize tie rule {prize_tie[0]!r}")
     with transaction.atomic():
         round = Round.objects.select_for_update(of=("self",)).select_related("contest").get(pk=round.pk)
         organisation_id = round.contest.organisation_id
@@ -274,6 +330,7 @@ def ranking_compute(*, round: Round, actor: Any = None, revision_reason: str = "
             collective_prizes=(dict(collective_prizes) if collective_prizes is not None
                                else dict(previous.collective_prizes) if previous else {}),
             revision_reason=revision_reason, inputs_revision=round.results_revision,
+            **_prize_tie_fields(prize_tie, previous),
         )
         if prizes is not None:
             ranking.prize_places = sum(prizes.values())
@@ -294,6 +351,16 @@ def ranking_compute(*, round: Round, actor: Any = None, revision_reason: str = "
                     "previous_version": previous.version if previous else None,
                     "previous_status": previous.status if previous else None})
     return ranking
+
+
+def _prize_tie_fields(prize_tie: tuple[str, str] | None, previous: RoundRanking | None) -> dict[str, str]:
+    if prize_tie is not None:
+        rule, seed = prize_tie
+    elif previous is not None:
+        rule, seed = previous.prize_tie_rule, previous.prize_tie_seed
+    else:
+        rule, seed = PrizeTieRule.UNDECIDED, ""
+    return {"prize_tie_rule": rule, "prize_tie_seed": seed if rule == PrizeTieRule.LOT else ""}
 
 
 def round_close(*, round: Round, actor: Any = None, now: dt.datetime | None = None) -> RoundRanking:

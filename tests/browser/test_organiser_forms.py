@@ -96,7 +96,7 @@ def test_the_blueprint_is_a_form_with_topics_by_name_counts_minutes_and_checks(a
     assert "chưa lưu gì" in page.locator(".errorlist.nonfield").inner_text()
     overlaps = page.locator(".blueprint-overlaps").inner_text()
     assert "dòng 1, dòng 2" in overlaps
-    assert "cần 6, có chung 4 câu (không đủ)" in overlaps
+    assert "cần 6, có chung 4 câu (không đủ: thiếu 2 câu)" in overlaps
     assert Contest.objects.get(pk=contest.pk).blueprint[0]["count"] == 5  # nothing saved
     assert page.input_value("#id_time_limit_seconds") == "20"
     # Fewer questions in the parent topic: the rows overlap but can be filled; saved.

@@ -45,6 +45,8 @@ PUBLIC = {
 CITIZEN = {
     "accounts:profile", "accounts:password_change", "accounts:my_data", "accounts:my_data_export",
     "accounts:account_delete",
+    # The citizen's own pending phone/e-mail change (always request.user's: tests/accounts/test_contact_change.py).
+    "accounts:contact_confirm", "accounts:contact_cancel",
     "contests:my_attempts", "contests:start", "contests:exam", "contests:result", "contests:register",
     # Practice sessions are the citizen's own (someone else's is a 404: tests/practice/test_views.py).
     "practice:home", "practice:start", "practice:mock_start", "practice:session", "practice:answer",
@@ -108,6 +110,8 @@ STAFF: dict[str, StaffView] = {
     "judging:prizes": StaffView("post", lambda w: {"ranking_id": w.objects["leaderboards.RoundRanking"].pk},
                                 lambda w: {"first": "1", "second": "0", "third": "0", "encouragement": "0",
                                            "entrants": "0", "rate": "0", "winners": "0", "reason": "Thể lệ"}),
+    "judging:prize_tie": StaffView("post", lambda w: {"ranking_id": w.objects["leaderboards.RoundRanking"].pk},
+                                   lambda w: {"tie-rule": "extend", "tie-reason": "Thể lệ"}),
     "judging:complaints": StaffView("post", lambda w: {"round_id": w.round.pk},
                                     lambda w: {"contestant": w.results.registrations[0].user.phone,
                                                "content": "Xin phúc khảo"}),
@@ -194,7 +198,8 @@ def _state(world: Any) -> dict[str, Any]:
     complaint = Complaint.objects.get(pk=world.objects["judging.Complaint"].pk)
     guide = EssayGuide.objects.get(pk=world.objects["judging.EssayGuide"].pk)
     return {**_row_counts(), "ranking_status": ranking.status, "ranking_version": ranking.version,
-            "ranking_prizes": ranking.prizes, "complaint": complaint.status, "guide": guide.rubric,
+            "ranking_prizes": ranking.prizes, "ranking_prize_tie": ranking.prize_tie_rule,
+            "complaint": complaint.status, "guide": guide.rubric,
             "grades": sorted(world.objects["judging.EssayAssignment"].grades.values_list("mark", flat=True))}
 
 
