@@ -21,7 +21,8 @@ What this subclass adds to Django's backend:
   PostgreSQL is down (the page answers 503, the answer is refused and resent) instead of waiting for the pool;
 - **fresh pools when the database is back**: the pools' own reconnection attempts back off to tens of
   seconds during a long outage; the first probe that succeeds replaces both pools (connections still out
-  are closed when returned) and ends the outage, so the process serves again at once.
+  are closed when returned) and ends the outage, so the process serves again at once; a pool whose wait
+  timed out while it failed to connect and the database answers again is replaced too.
 
 Contract: connections are only ever returned by Django (``close()``; ``close_old_connections`` at the end of
 each request, of each batch, of each ``realtime.db`` call). A thread that keeps its connection keeps one
@@ -31,6 +32,7 @@ pool slot.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -40,8 +42,10 @@ from contest_engine.dbpools import uses_exam_pool
 from contest_engine.outages import database_outage
 
 PROBE_TIMEOUT_SECONDS = 2
+PROBE_REUSE_SECONDS = 1.0
 _renew_lock = threading.Lock()
 _probe_lock = threading.Lock()
+_probe_result: tuple[float, str | None] = (-1e9, None)  # (monotonic time, error text or None)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -74,40 +78,62 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return params
 
     def get_new_connection(self, conn_params):
-        if self.pool is None:
+        pool = self.pool
+        if pool is None:
             return super().get_new_connection(conn_params)
         from psycopg_pool import PoolClosed, PoolTimeout  # as Django's own pool: only where a pool is configured
 
         if database_outage.is_down:
             self._probe(conn_params)  # raises psycopg's OperationalError at once while the server is away
-            self._renew_pools_after_outage()
+            self._renew_pools(outage=True)
+            pool = self.pool
+        errors_before = pool.get_stats().get("connections_errors", 0)
         try:
             return super().get_new_connection(conn_params)
         except PoolClosed:  # renewed by another thread while this one waited: take one from the new pool
             return super().get_new_connection(conn_params)
         except PoolTimeout:
-            # Every connection busy, or none can be made? One direct attempt tells (one thread at a time): during
-            # an outage it raises the connection error (an outage, contest_engine.outages); otherwise the
-            # PoolTimeout stands (busy: DatabaseUnavailableMiddleware answers 503, no outage is recorded).
-            if _probe_lock.acquire(blocking=False):
-                try:
-                    self._probe(conn_params)
-                finally:
-                    _probe_lock.release()
-            raise
+            # Every connection busy, or none could be made? A direct attempt tells: during an outage it raises the
+            # connection error (an outage, contest_engine.outages). If the database answers but the pool failed to
+            # connect meanwhile, the pool is still backing off after an outage: renew it and try once more.
+            # Otherwise the PoolTimeout stands (busy: DatabaseUnavailableMiddleware answers 503, no outage).
+            self._probe(conn_params)
+            if pool.get_stats().get("connections_errors", 0) == errors_before:
+                raise
+            self._renew_pools(stale=pool)
+            return super().get_new_connection(conn_params)
 
     def _probe(self, conn_params) -> None:
-        self.Database.connect(**{**conn_params, "connect_timeout": PROBE_TIMEOUT_SECONDS}).close()
+        """Raise psycopg's OperationalError unless a direct connection can be made now. One attempt at a time per
+        process, its result shared for ``PROBE_REUSE_SECONDS`` (a thousand waiting requests make one attempt)."""
+        global _probe_result
+        at, error = _probe_result
+        if time.monotonic() - at > PROBE_REUSE_SECONDS:
+            with _probe_lock:
+                at, error = _probe_result
+                if time.monotonic() - at > PROBE_REUSE_SECONDS:
+                    try:
+                        self.Database.connect(**{**conn_params, "connect_timeout": PROBE_TIMEOUT_SECONDS}).close()
+                        error = None
+                    except self.Database.OperationalError as exc:
+                        error = str(exc)
+                    _probe_result = (time.monotonic(), error)
+        if error is not None:
+            raise self.Database.OperationalError(error)
 
-    def _renew_pools_after_outage(self) -> None:
+    def _renew_pools(self, *, outage: bool = False, stale: Any = None) -> None:
+        """Replace the pools (``outage``: both, once, ending the outage) or the ``stale`` one (unless another
+        thread did already); connections still out are closed when they are returned."""
         with _renew_lock:
-            if not database_outage.is_down:  # another thread renewed them
+            if outage and not database_outage.is_down:  # another thread renewed them
                 return
             for pools in (self._connection_pools, self._exam_pools):
-                old = pools.pop(self.alias, None)
-                if old is not None:
+                old = pools.get(self.alias)
+                if old is not None and (outage or old is stale):
+                    del pools[self.alias]
                     old.close(timeout=1)
-            database_outage.succeeded()
+            if outage:
+                database_outage.succeeded()
 
     def close_pool(self):
         # Both pools, whichever thread asks (Django's version closes ``self.pool``: in an exam thread, the other).
