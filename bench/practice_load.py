@@ -293,8 +293,7 @@ def main() -> None:
     # Production settings: the pages need the hashed static files' manifest (collectstatic), in a scratch folder.
     static_root = tempfile.mkdtemp(prefix="ce-bench-static-")
     env.update({"DEBUG": "0", "LOG_LEVEL": "WARNING", "ALLOWED_HOSTS": "127.0.0.1,localhost",
-                "STATIC_ROOT": static_root, "DJANGO_SETTINGS_MODULE": "practice_settings",
-                "PYTHONPATH": os.pathsep.join([str(ROOT / "bench"), str(ROOT)])})
+                "STATIC_ROOT": static_root, "DJANGO_SETTINGS_MODULE": "contest_engine.settings"})
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     procs, ports = common.start_servers(args.server, args.servers, pin=args.pin, env=env)
     try:

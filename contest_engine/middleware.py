@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 from django.conf import settings
@@ -8,7 +9,9 @@ from django.middleware.locale import LocaleMiddleware
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from contest_engine.outages import database_outage, is_database_unavailable
+from contest_engine.outages import database_outage, is_database_busy, is_database_unavailable
+
+logger = logging.getLogger(__name__)
 
 
 def chosen_language(cookies: Mapping[str, str]) -> str:
@@ -42,9 +45,15 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not is_database_unavailable(exception):
+        if is_database_unavailable(exception):
+            database_outage.failed(exception, source="http")
+        elif is_database_busy(exception):
+            # No free pooled connection within DATABASE_POOL_TIMEOUT: the process is overloaded, the database is
+            # fine — the same 503 (the person retries), one log line, no outage (docs/operations.md).
+            logger.warning("no free database connection within the pool's timeout: %s %s", request.method,
+                           request.path)
+        else:
             return None
-        database_outage.failed(exception, source="http")
         # Rendered without the request: its context processors would ask the database for the user.
         response = HttpResponse(render_to_string("503.html"), status=503)
         response["Retry-After"] = "10"

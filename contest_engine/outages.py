@@ -50,11 +50,35 @@ def is_database_unavailable(exc: BaseException) -> bool:
         if module.startswith("psycopg"):
             import psycopg
 
+            if _is_pool_timeout(current):  # every pooled connection busy: load, not an outage
+                return False
             if isinstance(current, psycopg.InterfaceError):
                 return True
             if isinstance(current, psycopg.OperationalError):
                 sqlstate = getattr(current, "sqlstate", None)
                 return sqlstate is None or sqlstate.startswith(_CONNECTION_SQLSTATES) or sqlstate in _SHUTDOWN_SQLSTATES
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _is_pool_timeout(exc: BaseException) -> bool:
+    try:
+        from psycopg_pool import PoolTimeout
+    except ImportError:  # no pool configured anywhere (the embedded default)
+        return False
+    return isinstance(exc, PoolTimeout)
+
+
+def is_database_busy(exc: BaseException) -> bool:
+    """True when ``exc`` (or its cause) is a connection pool's timeout: every connection of the pool stayed busy
+    for the pool's whole ``timeout`` while the database itself answers (contest_engine/postgresql/base.py tells
+    the two apart: when it cannot connect, the connection error is raised instead)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if (type(current).__module__ or "").startswith("psycopg"):  # the driver's error decides, as above
+            return _is_pool_timeout(current)
         current = current.__cause__ or current.__context__
     return False
 

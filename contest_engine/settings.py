@@ -112,8 +112,30 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# PostgreSQL: no persistent connections (under ASGI each request runs in a thread of its own, so
+# ``CONN_MAX_AGE > 0`` left one open connection per request thread: issue 19) but two psycopg pools per
+# process (contest_engine/postgresql/base.py): the page pool for requests and the task worker, the exam pool
+# for the exam socket's threads. A process holds at most DATABASE_POOL_MAX + DATABASE_EXAM_POOL_MAX
+# connections; idle ones are closed after DATABASE_POOL_MAX_IDLE seconds down to the minimums. The budget
+# over all processes is in docs/operations.md ("Connection budget").
+DATABASE_POOL_MIN = int(os.environ.get("DATABASE_POOL_MIN", "2"))
+DATABASE_POOL_MAX = int(os.environ.get("DATABASE_POOL_MAX", "8"))
+DATABASE_EXAM_POOL_MIN = int(os.environ.get("DATABASE_EXAM_POOL_MIN", "2"))
+DATABASE_EXAM_POOL_MAX = int(os.environ.get("DATABASE_EXAM_POOL_MAX", "8"))
+# How long a request waits for a free connection before it answers 503 (an exam batch: at most 5 s, then its
+# answers are refused and resent — and the outage, if it is one, is known; see contest_engine/postgresql/).
+DATABASE_POOL_TIMEOUT = float(os.environ.get("DATABASE_POOL_TIMEOUT", "10"))
+DATABASE_POOL_MAX_IDLE = float(os.environ.get("DATABASE_POOL_MAX_IDLE", "300"))
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["ENGINE"] = "contest_engine.postgresql"
+        DATABASES["default"].setdefault("OPTIONS", {}).update({
+            "pool": {"min_size": DATABASE_POOL_MIN, "max_size": DATABASE_POOL_MAX,
+                     "timeout": DATABASE_POOL_TIMEOUT, "max_idle": DATABASE_POOL_MAX_IDLE},
+            "exam_pool": {"min_size": DATABASE_EXAM_POOL_MIN, "max_size": DATABASE_EXAM_POOL_MAX,
+                          "timeout": min(DATABASE_POOL_TIMEOUT, 5.0), "max_idle": DATABASE_POOL_MAX_IDLE},
+        })
 else:
     DATABASES = {
         "default": {
@@ -187,6 +209,15 @@ AUTHENTICATION_BACKENDS = ["accounts.backends.PhoneOrEmailBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
+# argon2id at OWASP's minimum first; PBKDF2 stays so that older hashes verify — and are rehashed with argon2id
+# at their next login (accounts/hashers.py; the figures in docs/decisions.md, "Password hashing").
+PASSWORD_HASHERS = [
+    "accounts.hashers.Argon2idHasher",
+    "accounts.hashers.LimitedPBKDF2Hasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
+# Password hashes computed at once per process (each in its request's thread, off the event loop).
+PASSWORD_HASH_CONCURRENCY = int(os.environ.get("PASSWORD_HASH_CONCURRENCY", "1"))
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},

@@ -40,6 +40,7 @@ from typing import Any
 from django.db import close_old_connections
 from django.utils import timezone
 
+from contest_engine.dbpools import use_exam_pool
 from contest_engine.outages import database_outage, is_database_unavailable
 from realtime.db import bound_to, close_connections_in_threads
 
@@ -134,7 +135,8 @@ class Batcher:
             return
         self._loop = asyncio.get_running_loop()
         self._queue = asyncio.Queue()
-        self._executor = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix=self.name)
+        self._executor = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix=self.name,
+                                            initializer=use_exam_pool)
         self._tasks = [self._loop.create_task(self._drain(), name=f"{self.name}-{i}")
                        for i in range(self.concurrency)]
 
@@ -189,10 +191,14 @@ class Batcher:
 
     def _run_batch(self, items: list[Any]) -> Sequence[Any]:
         """Runs in a batcher thread. A writing service commits before returning; after-commit broadcasts made
-        by it go out through the server's loop (``realtime.db.server_loop``)."""
+        by it go out through the server's loop (``realtime.db.server_loop``). The thread's connection comes from
+        the exam pool and goes back to it after the batch (an idle batcher holds none)."""
         close_old_connections()
-        with bound_to(self._loop):
-            return self._store_batch(items=items, now=timezone.now())
+        try:
+            with bound_to(self._loop):
+                return self._store_batch(items=items, now=timezone.now())
+        finally:
+            close_old_connections()
 
 
 _batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, Batcher]] = weakref.WeakKeyDictionary()

@@ -3,7 +3,8 @@
 Channels' ``database_sync_to_async`` runs every call of the process on ONE shared thread; during a join
 storm the connect-time queries of thousands of sockets would queue behind each other there. This pool has
 ``REALTIME_DB_THREADS`` threads, each with its own database connection (Django connections are
-per thread); answers do not come here — they go through the group-commit writer.
+per thread), taken from the exam pool for the length of a call (contest_engine/dbpools.py); answers do not come
+here — they go through the group-commit writer.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import close_old_connections, connections
+
+from contest_engine.dbpools import use_exam_pool
 
 T = TypeVar("T")
 _executor: ThreadPoolExecutor | None = None
@@ -34,7 +37,7 @@ def _pool() -> ThreadPoolExecutor:
     global _executor
     if _executor is None:
         _executor = ThreadPoolExecutor(max_workers=getattr(settings, "REALTIME_DB_THREADS", 4),
-                                       thread_name_prefix="realtime-db")
+                                       thread_name_prefix="realtime-db", initializer=use_exam_pool)
     return _executor
 
 

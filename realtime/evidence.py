@@ -35,6 +35,8 @@ from typing import Any
 from django.conf import settings
 from django.db import close_old_connections
 
+from contest_engine.dbpools import use_exam_pool
+
 logger = logging.getLogger(__name__)
 
 # Kinds of client evidence messages (protocol v1.1). Anything else is ignored.
@@ -167,6 +169,7 @@ def _start() -> None:
 
 
 def _run() -> None:
+    use_exam_pool()  # its connections come from the exam pool (contest_engine/dbpools.py)
     interval = float(getattr(settings, "REALTIME_EVIDENCE_FLUSH_SECONDS", 0.5))
     while True:
         _wake.wait(interval)

@@ -5,7 +5,8 @@ that they stop and start; the test process's own database connection is pytest-d
 server. So the data those processes work on is made here, in a child process whose ``DATABASE_URL`` is the
 throwaway database, with the project's factories::
 
-    python -m tests.outage_data exam            → {"attempt_id": …, "cookie": …, "round_id": …}
+    python -m tests.outage_data exam            → {"attempt_id": …, "cookie": …, "round_id": …, "contest_slug": …}
+    python -m tests.outage_data exams N         → a list of N of those (N contests, one attempt each)
     python -m tests.outage_data expired [S]     → an attempt whose deadline + grace has passed (or passes in S s)
     python -m tests.outage_data slow-task S     → queue tests.outage_tasks.slow_task (sleeps S s, then a query)
     python -m tests.outage_data status ID       → {"status": …}
@@ -67,7 +68,7 @@ def _exam(expired: bool = False, due_in: float = 0.0) -> dict[str, Any]:
                                                      deadline=now + dt.timedelta(seconds=due_in) - grace)
     client = Client()
     client.force_login(user)
-    return {"attempt_id": attempt.pk, "round_id": round_.pk, "user_id": user.pk,
+    return {"attempt_id": attempt.pk, "round_id": round_.pk, "user_id": user.pk, "contest_slug": contest.slug,
             "cookie": f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"}
 
 
@@ -86,6 +87,8 @@ def main(argv: list[str]) -> None:
     command, *args = argv
     if command == "exam":
         out = _exam()
+    elif command == "exams":
+        out = [_exam() for _ in range(int(args[0]))]
     elif command == "expired":
         out = _exam(expired=True, due_in=float(args[0]) if args else 0.0)
     elif command == "slow-task":

@@ -129,3 +129,31 @@ def test_live_load_bench_counts_every_answer_once():
         assert (check["acked_not_stored"], check["stored_not_acked"]) == (0, 0)
     assert report["db_check"]["scores_differing_from_replay"] == 0
     assert report["finished_frames"] == 22
+
+
+def test_http_load_bench_serves_every_page_and_the_login_storm_without_errors():
+    report = run("http_load.py", "--fresh-db", "--concurrency", "8", "--seconds", "1.5", "--storm-logins", "30",
+                 "--storm-seconds", "3", "--exam-citizens", "10", "--exam-interval", "0.5", "--results", "10",
+                 "--clients", "1", timeout=600,
+                 env={"DATABASE_URL": f"{PG}/ce_test_bench_http", "REDIS_URL": f"{REDIS}/10"})
+    assert set(report["pages"]) == {"contests", "contest", "login_page", "login", "signup", "result",
+                                    "leaderboard_round", "leaderboard_contest"}
+    for page, phase in report["pages"].items():
+        assert phase["requests"] > 0, page
+        assert phase["errors"] == {}, (page, phase["errors"])
+        assert phase["exam"]["acks"] > 0, page
+        assert phase["exam"]["errors"] == {}, page
+        assert phase["database_connections"]["max"] >= 1, page
+    storm = report["storm"]
+    assert (storm["logged_in"], storm["errors"]) == (30, {})
+    assert storm["exam"]["errors"] == {}
+    assert report["exam_connect_failed"] == 0
+    assert report["database"]["engine"] == "contest_engine.postgresql"
+    assert report["database"]["password_hashers"] == ["accounts.hashers.Argon2idHasher"]
+    assert report["database_connections_within_budget"] is True
+
+
+def test_password_hash_bench_measures_both_hashers():
+    report = run("password_hash.py", "--checks", "2")
+    assert report["argon2id_owasp_minimum"]["encoded_prefix"] == "argon2$argon2id$v=19$m=19456,t=2,p=1"
+    assert report["pbkdf2_sha256_django_default"]["verify_cpu_ms"]["p50"] > 0

@@ -127,7 +127,7 @@ def people(lb_round):
 @pytest.fixture(scope="session", autouse=True)
 def _close_socket_thread_connections(django_db_setup, django_db_blocker):
     """Channels runs each socket's sync calls (session auth) in a thread of its own, and ``sync_to_async``
-    calls share asgiref's sync thread; their connections (CONN_MAX_AGE=60) would outlive the tests and block
+    calls share asgiref's sync thread; their connections (checked out of the pool) would outlive the tests and block
     dropping the test database. At the very end, the main thread ends every other session of that database."""
     yield
     from asgiref.sync import SyncToAsync
