@@ -7,13 +7,14 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
 from django.contrib.auth.password_validation import password_validators_help_text_html, validate_password
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts import selectors
+from accounts import login_policy, selectors
 from accounts.models import User
 from accounts.services import guardian_consent_required, normalise_email
 from accounts.validators import normalise_phone, validate_national_id, validate_phone
@@ -174,7 +175,25 @@ class SignupForm(AccessibleFormMixin, forms.Form):
         return cleaned
 
 
-class LoginForm(AccessibleFormMixin, AuthenticationForm):
+class LoginPolicyFormMixin:
+    """A login refused by the login policy shows the policy's message (code ``throttled``) instead of
+    "wrong password"; ``LoginPolicyMiddleware`` answers it with 429."""
+
+    def clean(self) -> dict[str, Any]:
+        try:
+            return super().clean()  # type: ignore[misc]
+        except ValidationError:
+            refusal = login_policy.refusal_of(self.request)  # type: ignore[attr-defined]
+            if refusal is not None:
+                raise ValidationError(refusal.message, code="throttled") from None
+            raise
+
+
+class StaffLoginForm(LoginPolicyFormMixin, AdminAuthenticationForm):
+    """The admin's login form (``admin.site.login_form``) under the same login policy as the citizens'."""
+
+
+class LoginForm(LoginPolicyFormMixin, AccessibleFormMixin, AuthenticationForm):
     error_messages = {
         "invalid_login": _("Số điện thoại/email hoặc mật khẩu không đúng."),
         "inactive": _("Tài khoản này đã bị khoá."),

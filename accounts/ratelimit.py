@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
-from accounts.validators import normalise_phone
+from accounts.validators import ascii_digits, normalise_phone
 
 Limit = tuple[int, int]
 
@@ -98,8 +98,9 @@ def client_address(request: HttpRequest) -> str:
 
 
 def login_identifier(login: str) -> str:
-    """Canonical form of a login identifier so '0912 345 678' and '+84912345678' share one counter."""
-    login = (login or "").strip()
+    """Canonical form of a login identifier: NFKC, digits of any script as ASCII, e-mail lower-case, a phone number
+    in its domestic form — so '0912 345 678', '+84912345678' and '091234567８' give one string."""
+    login = ascii_digits(login).strip()
     if "@" in login:
         return login.lower()
     return normalise_phone(login) or login.lower()
