@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import login_policy, selectors
 from accounts.models import User
 from accounts.services import guardian_consent_required, normalise_email
-from accounts.validators import normalise_phone, validate_national_id, validate_phone
+from accounts.validators import ascii_digits, normalise_phone, validate_national_id, validate_phone
 
 CONSENT_FIELDS = ("privacy_consent", "guardian_consent")
 
@@ -34,6 +34,14 @@ class AccessibleFormMixin:
             if name in self.errors:  # type: ignore[attr-defined]
                 self.fields[name].widget.attrs["autofocus"] = True  # type: ignore[attr-defined]
                 break
+
+
+class DigitsField(forms.CharField):
+    """A number typed as text (the ID number): full-width or other-script digits become ASCII before any check,
+    so one number has one spelling in the database (and its once-per-contest constraint holds)."""
+
+    def to_python(self, value: Any) -> str:
+        return ascii_digits(super().to_python(value))
 
 
 def _date_widget() -> forms.DateInput:
@@ -84,7 +92,7 @@ class SignupForm(AccessibleFormMixin, forms.Form):
     )
     email = forms.EmailField(label=_("Email"), required=False,
                              widget=forms.EmailInput(attrs={"autocomplete": "email"}))
-    national_id = forms.CharField(
+    national_id = DigitsField(
         label=_("Số định danh cá nhân (CCCD)"), required=False, max_length=12, min_length=12,
         validators=[validate_national_id],
         help_text=_("Không bắt buộc. 12 chữ số; có thể cần để xác minh khi nhận giải."),
@@ -215,7 +223,7 @@ class ProfileForm(AccessibleFormMixin, forms.Form):
                             widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "tel"}))
     email = forms.EmailField(label=_("Email"), required=False,
                              widget=forms.EmailInput(attrs={"autocomplete": "email"}))
-    national_id = forms.CharField(
+    national_id = DigitsField(
         label=_("Số định danh cá nhân (CCCD)"), required=False, max_length=12, min_length=12,
         validators=[validate_national_id], help_text=_("Không bắt buộc. 12 chữ số."),
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),

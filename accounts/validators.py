@@ -39,7 +39,7 @@ def validate_national_id(value: str) -> None:
     """12 digits: province code (001–096), century/sex digit, two-digit birth year, six serial digits."""
     if not value:
         return
-    if not re.fullmatch(r"\d{12}", value):
+    if not re.fullmatch(r"[0-9]{12}", value):  # ASCII only: forms convert other digits first (DigitsField)
         raise ValidationError(_("Số định danh cá nhân phải gồm đúng 12 chữ số."), code="invalid_national_id")
     province = int(value[:3])
     if not 1 <= province <= 96:
