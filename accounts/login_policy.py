@@ -16,7 +16,8 @@ Every entry point goes through it (docs/operations.md, "Login policy"):
 
 Counters (``accounts.ratelimit``, fixed windows in Redis) and what an attacker can and cannot exhaust:
 
-* ``login:address`` — failures per client address, loose (many citizens share one carrier NAT address).
+* ``login:address`` — failures per client address, loose (many citizens share one carrier NAT address); it
+  refuses unknown devices only.
 * ``login:account`` — failures per account from devices *not known* to that account: an attacker guessing
   from other addresses fills it and then waits out the window (the per-account delay/lockout).
 * ``login:device`` — failures per account and known device. A device becomes known to an account by a
@@ -199,9 +200,17 @@ class PasswordAttempt:
             ratelimit.ratelimit_reset(scope=scope, identifier=identifier, limit=limit)
 
 
-def _password_counters(request: HttpRequest | None, *, user: User | None,
-                       identifier: str) -> tuple[list[tuple[str, str, Limit]], tuple[str, str, Limit]]:
-    account = _account_key(user=user, identifier=identifier)
+def password_attempt_begin(request: HttpRequest | None, *, login: str, user: User | None) -> PasswordAttempt:
+    """Whether a password for ``login`` (resolved to ``user``, or None) may be checked now.
+
+    From a device known to the account only that device's counter can refuse (a failure still counts against
+    the address too): neither strangers guessing this account elsewhere nor strangers spraying other accounts
+    from the owner's carrier address lock the owner out of their own phone. From any other device the
+    account's unknown-devices counter and the address's counter both can.
+    A refused attempt must not check the password (that is what is limited); the refusal is remembered on the
+    request for ``refusal_of``. Reads Redis only (no database query).
+    """
+    account = _account_key(user=user, identifier=login_identifier(login))
     device = known_device(request, user)
     if device is not None:
         own = ("login:device", f"{account}:{device}", settings.LOGIN_LIMIT_PER_KNOWN_DEVICE)
@@ -210,17 +219,8 @@ def _password_counters(request: HttpRequest | None, *, user: User | None,
     counters = [own]
     if request is not None:
         counters.append(("login:address", client_address(request), settings.LOGIN_LIMIT_PER_ADDRESS))
-    return counters, own
-
-
-def password_attempt_begin(request: HttpRequest | None, *, login: str, user: User | None) -> PasswordAttempt:
-    """Whether a password for ``login`` (resolved to ``user``, or None) may be checked now.
-
-    A refused attempt must not check the password (that is what is limited); the refusal is remembered on the
-    request for ``refusal_of``. Reads Redis only (no database query).
-    """
-    counters, own = _password_counters(request, user=user, identifier=login_identifier(login))
-    refusal = _refusal([ratelimit.ratelimit_peek(scope=s, identifier=i, limit=lim) for s, i, lim in counters])
+    checked = [own] if device is not None else counters
+    refusal = _refusal([ratelimit.ratelimit_peek(scope=s, identifier=i, limit=lim) for s, i, lim in checked])
     _remember_refusal(request, refusal)
     return PasswordAttempt(request=request, user=user, refusal=refusal, _counters=counters, _account_counter=own)
 

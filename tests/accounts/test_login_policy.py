@@ -218,3 +218,18 @@ def test_a_blocked_attempt_does_not_check_the_password(settings, django_assert_m
 
     with django_assert_max_num_queries(1):  # only the account lookup
         assert client.post(LOGIN, {"username": "0912345678", "password": PASSWORD}).status_code == 429
+
+
+def test_strangers_spraying_from_the_owners_carrier_address_do_not_lock_out_the_owners_phone(settings):
+    settings.LOGIN_LIMIT_PER_ADDRESS = (10, 900)
+    owner = UserFactory(phone="0912345678")
+    device = owner_device("0912345678")
+    sprayer = Client()
+    for i in range(12):  # many accounts guessed from the shared carrier address
+        sprayer.post(LOGIN, {"username": f"09700000{i:02d}", "password": "sai"}, REMOTE_ADDR="100.64.0.9")
+
+    assert Client().post(LOGIN, {"username": "0912345678", "password": PASSWORD},
+                         REMOTE_ADDR="100.64.0.9").status_code == 429
+    response = device.post(LOGIN, {"username": "0912345678", "password": PASSWORD}, REMOTE_ADDR="100.64.0.9")
+    assert response.status_code == 302
+    assert logged_in_as(device) == owner.pk
