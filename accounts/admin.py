@@ -24,11 +24,15 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.backends import find_user_by_login
+from accounts.forms import StaffLoginForm
 from accounts.models import AuditEvent, CitizenProfile, Membership, Organisation, Role, User
 from accounts.organisations import MembershipError, _unique_slug, membership_grant, membership_revoke, vietnamese_slug
 from accounts.tenancy import ALL_ROLES, ForeignObjectNotFoundMixin, TenantScopedAdmin, organisation_ids_for
 
 ORGANISERS = frozenset({Role.ORGANISER})
+
+# /admin/login/ goes through the one login policy (accounts.login_policy), like /accounts/login/.
+admin.site.login_form = StaffLoginForm
 
 
 class OrganisationAdminForm(forms.ModelForm):

@@ -7,8 +7,14 @@ class AccountsConfig(AppConfig):
     verbose_name = "Tổ chức và tài khoản"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
         from accounts import checks  # noqa: F401 - registers the deployment checks
         from accounts.contact_change import contact_change_export
         from accounts.services import register_personal_data_exporter
 
         register_personal_data_exporter(contact_change_export)
+        from accounts.login_policy import on_user_logged_in  # in ready(): it loads models
+
+        # Every login, whatever its entry point, trusts its device for the account (accounts.login_policy).
+        user_logged_in.connect(on_user_logged_in, dispatch_uid="accounts.login_policy.device_trust")

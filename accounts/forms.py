@@ -7,16 +7,17 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
 from django.contrib.auth.password_validation import password_validators_help_text_html, validate_password
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts import selectors
+from accounts import login_policy, selectors
 from accounts.models import User
 from accounts.services import guardian_consent_required, normalise_email
-from accounts.validators import normalise_phone, validate_national_id, validate_phone
+from accounts.validators import ascii_digits, normalise_phone, validate_national_id, validate_phone
 
 CONSENT_FIELDS = ("privacy_consent", "guardian_consent")
 
@@ -33,6 +34,14 @@ class AccessibleFormMixin:
             if name in self.errors:  # type: ignore[attr-defined]
                 self.fields[name].widget.attrs["autofocus"] = True  # type: ignore[attr-defined]
                 break
+
+
+class DigitsField(forms.CharField):
+    """A number typed as text (the ID number): full-width or other-script digits become ASCII before any check,
+    so one number has one spelling in the database (and its once-per-contest constraint holds)."""
+
+    def to_python(self, value: Any) -> str:
+        return ascii_digits(super().to_python(value))
 
 
 def _date_widget() -> forms.DateInput:
@@ -83,7 +92,7 @@ class SignupForm(AccessibleFormMixin, forms.Form):
     )
     email = forms.EmailField(label=_("Email"), required=False,
                              widget=forms.EmailInput(attrs={"autocomplete": "email"}))
-    national_id = forms.CharField(
+    national_id = DigitsField(
         label=_("Số định danh cá nhân (CCCD)"), required=False, max_length=12, min_length=12,
         validators=[validate_national_id],
         help_text=_("Không bắt buộc. 12 chữ số; có thể cần để xác minh khi nhận giải."),
@@ -174,7 +183,25 @@ class SignupForm(AccessibleFormMixin, forms.Form):
         return cleaned
 
 
-class LoginForm(AccessibleFormMixin, AuthenticationForm):
+class LoginPolicyFormMixin:
+    """A login refused by the login policy shows the policy's message (code ``throttled``) instead of
+    "wrong password"; ``LoginPolicyMiddleware`` answers it with 429."""
+
+    def clean(self) -> dict[str, Any]:
+        try:
+            return super().clean()  # type: ignore[misc]
+        except ValidationError:
+            refusal = login_policy.refusal_of(self.request)  # type: ignore[attr-defined]
+            if refusal is not None:
+                raise ValidationError(refusal.message, code="throttled") from None
+            raise
+
+
+class StaffLoginForm(LoginPolicyFormMixin, AdminAuthenticationForm):
+    """The admin's login form (``admin.site.login_form``) under the same login policy as the citizens'."""
+
+
+class LoginForm(LoginPolicyFormMixin, AccessibleFormMixin, AuthenticationForm):
     error_messages = {
         "invalid_login": _("Số điện thoại/email hoặc mật khẩu không đúng."),
         "inactive": _("Tài khoản này đã bị khoá."),
@@ -196,7 +223,7 @@ class ProfileForm(AccessibleFormMixin, forms.Form):
                             widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "tel"}))
     email = forms.EmailField(label=_("Email"), required=False,
                              widget=forms.EmailInput(attrs={"autocomplete": "email"}))
-    national_id = forms.CharField(
+    national_id = DigitsField(
         label=_("Số định danh cá nhân (CCCD)"), required=False, max_length=12, min_length=12,
         validators=[validate_national_id], help_text=_("Không bắt buộc. 12 chữ số."),
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),

@@ -189,12 +189,15 @@ class AuditEvent(models.Model):
 class SmsResetCode(models.Model):
     """A one-time 6-digit password-reset code sent by SMS. Only a keyed hash of the code is stored.
 
-    Issuing a new code for a user retires the earlier ones (``used_at`` set), so at most one is live.
-    Rows are purged after expiry (accounts.jobs).
+    A code belongs to the request that asked for it: ``request_hash`` is a keyed hash of a secret kept in the
+    requesting browser's session, and only that browser can redeem it. A new code of the same request retires
+    the earlier one (``used_at`` set); codes of other requests stay live, so a stranger's request or wrong codes
+    never cancel the owner's. Rows are purged after expiry (accounts.jobs).
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sms_reset_codes")
     code_hash = models.CharField(max_length=64)
+    request_hash = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(db_index=True)
     tries = models.PositiveSmallIntegerField(default=0)

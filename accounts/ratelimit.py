@@ -22,9 +22,13 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
-from accounts.validators import normalise_phone
+from accounts.validators import ascii_digits, normalise_phone
 
 Limit = tuple[int, int]
+
+# The clock of the windows (a name of its own so tests can hold it still: a test's attempts must not straddle a
+# window edge, which would reset its counters half-way).
+clock = time.time
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,7 @@ def _key(scope: str, identifier: str, window: int, now: float) -> tuple[str, int
 def ratelimit_peek(*, scope: str, identifier: str, limit: Limit) -> RateLimitResult:
     """Whether one more attempt is allowed, without counting one."""
     attempts, window = limit
-    key, retry_after = _key(scope, identifier, window, time.time())
+    key, retry_after = _key(scope, identifier, window, clock())
     count = int(cache.get(key, 0))
     return RateLimitResult(allowed=count < attempts, count=count, retry_after=retry_after)
 
@@ -56,7 +60,7 @@ def ratelimit_peek(*, scope: str, identifier: str, limit: Limit) -> RateLimitRes
 def ratelimit_hit(*, scope: str, identifier: str, limit: Limit) -> RateLimitResult:
     """Count one attempt; ``allowed`` is False once the count is over the limit for this window."""
     attempts, window = limit
-    key, retry_after = _key(scope, identifier, window, time.time())
+    key, retry_after = _key(scope, identifier, window, clock())
     # add() is atomic (SET NX); incr() is atomic (INCR). The window's key expires with the window.
     cache.add(key, 0, timeout=window + 1)
     try:
@@ -69,7 +73,7 @@ def ratelimit_hit(*, scope: str, identifier: str, limit: Limit) -> RateLimitResu
 
 def ratelimit_reset(*, scope: str, identifier: str, limit: Limit) -> None:
     _attempts, window = limit
-    key, _retry = _key(scope, identifier, window, time.time())
+    key, _retry = _key(scope, identifier, window, clock())
     cache.delete(key)
 
 
@@ -98,8 +102,9 @@ def client_address(request: HttpRequest) -> str:
 
 
 def login_identifier(login: str) -> str:
-    """Canonical form of a login identifier so '0912 345 678' and '+84912345678' share one counter."""
-    login = (login or "").strip()
+    """Canonical form of a login identifier: NFKC, digits of any script as ASCII, e-mail lower-case, a phone number
+    in its domestic form — so '0912 345 678', '+84912345678' and '091234567８' give one string."""
+    login = ascii_digits(login).strip()
     if "@" in login:
         return login.lower()
     return normalise_phone(login) or login.lower()

@@ -42,6 +42,16 @@ def email_taken(*, email: str, exclude_user_id: int | None = None) -> bool:
     return User.objects.filter(email__iexact=email).exclude(pk=exclude_user_id).exists()
 
 
+def active_user_by_phone(*, phone: str) -> User | None:
+    """The active account with this (normalised) phone number, if any."""
+    return User.objects.filter(phone=phone, is_active=True).first() if phone else None
+
+
+def active_user_by_email(*, email: str) -> User | None:
+    """The active account with this e-mail address (case-insensitive), if any."""
+    return User.objects.filter(email__iexact=email, is_active=True).order_by("pk").first() if email else None
+
+
 def _actor_kind(event: AuditEvent, user: User) -> str:
     if event.actor_id is None:
         return "system"

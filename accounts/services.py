@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
-from accounts import ratelimit, selectors
+from accounts import selectors
 from accounts.models import AuditEvent, CitizenProfile, ContactChangeCode, Organisation, SmsResetCode, User
 from accounts.sms import get_sms_sender
 from accounts.validators import normalise_phone, validate_national_id, validate_phone
@@ -311,12 +311,21 @@ def _code_hash(*, user_id: int, code: str) -> str:
     return salted_hmac("accounts.sms_reset_code", f"{user_id}:{code}", algorithm="sha256").hexdigest()
 
 
-def sms_reset_code_issue(*, phone: str) -> None:
+def _request_hash(request_token: str) -> str:
+    return salted_hmac("accounts.sms_reset_request", request_token, algorithm="sha256").hexdigest()
+
+
+def sms_reset_code_issue(*, phone: str, request_token: str) -> None:
     """Send a one-time 6-digit code to ``phone`` if an active account has that number; otherwise do nothing.
 
-    Callers show the same response either way (no account enumeration) and rate-limit the calls.
-    Retires earlier unused codes of the user. The SMS is sent after the transaction commits.
+    The code belongs to the request: ``request_token`` is a secret of the requesting browser (its session), and
+    only the same token redeems the code (``sms_reset_code_redeem``). A new code retires the earlier unused codes
+    *of the same request* only, so someone else's request for the number never cancels the owner's code.
+    Callers show the same response either way (no account enumeration) and rate-limit the calls
+    (``accounts.login_policy.reset_request_allowed``). The SMS is sent after the transaction commits.
     """
+    if not request_token:
+        raise ValueError("a reset code needs the token of the request it belongs to")
     phone = normalise_phone(phone)
     user = User.objects.filter(phone=phone, is_active=True).first()
     if user is None:
@@ -327,36 +336,40 @@ def sms_reset_code_issue(*, phone: str) -> None:
     # Unaccented on purpose: GSM-7 fits 160 characters per SMS, Vietnamese diacritics force UCS-2 (70).
     message = _("Ma dat lai mat khau cua ban la %(code)s (hieu luc %(minutes)s phut). Khong chia se ma nay.") % {
         "code": code, "minutes": minutes}
+    request_hash = _request_hash(request_token)
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()  # one issue at a time per user
-        SmsResetCode.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
+        SmsResetCode.objects.filter(user=user, request_hash=request_hash, used_at__isnull=True).update(used_at=now)
         SmsResetCode.objects.create(
-            user=user, code_hash=_code_hash(user_id=user.pk, code=code), created_at=now,
+            user=user, code_hash=_code_hash(user_id=user.pk, code=code), request_hash=request_hash, created_at=now,
             expires_at=now + dt.timedelta(seconds=settings.SMS_RESET_CODE_TTL_SECONDS),
         )
         audit_record(actor=None, action="account.password_reset_code_sent", target=user)
         transaction.on_commit(lambda: get_sms_sender().send(phone=phone, message=message))
 
 
-def sms_reset_code_redeem(*, phone: str, code: str, new_password: str) -> User:
+def sms_reset_code_redeem(*, phone: str, code: str, new_password: str, request_token: str | None) -> User:
     """Check ``code`` for the account with ``phone`` and set ``new_password``.
 
-    Every wrong code counts a try against the live code; after settings.SMS_RESET_CODE_MAX_TRIES it is dead.
-    Raises ResetCodeError with one message for every failure (unknown phone, wrong, expired, used, too
-    many tries), or django ValidationError if the password is rejected (the code stays usable then).
-    Writes AuditEvent ``account.password_reset`` and clears the account's login rate-limit counter.
+    Only the live code of the request ``request_token`` is checked (None: no request of this browser, so nothing
+    is). Every wrong code counts a try against that code; after settings.SMS_RESET_CODE_MAX_TRIES it is dead.
+    Codes of other requests are never touched. Raises ResetCodeError with one message for every failure (unknown
+    phone, no request, wrong, expired, used, too many tries), or django ValidationError if the password is
+    rejected (the code stays usable then). Writes AuditEvent ``account.password_reset``. The caller clears the
+    login counters (``accounts.login_policy.password_reset_completed``).
     """
     failure = ResetCodeError(_("Mã xác nhận không đúng hoặc đã hết hạn. Vui lòng kiểm tra lại hoặc xin mã mới."),
                              field="code")
     phone = normalise_phone(phone)
     code = (code or "").strip()
     user = User.objects.filter(phone=phone, is_active=True).first()
-    if user is None:
+    if user is None or not request_token:
         raise failure
     now = timezone.now()
     with transaction.atomic():
         row = (SmsResetCode.objects.select_for_update()
-               .filter(user=user, used_at__isnull=True, expires_at__gt=now)
+               .filter(user=user, request_hash=_request_hash(request_token), used_at__isnull=True,
+                       expires_at__gt=now)
                .order_by("-created_at").first())
         if row is None or row.tries >= settings.SMS_RESET_CODE_MAX_TRIES:
             raise failure
@@ -368,13 +381,14 @@ def sms_reset_code_redeem(*, phone: str, code: str, new_password: str) -> User:
             validate_password(new_password, user=user)
             row.used_at = now
             row.save(update_fields=["used_at"])
+            # The password changed: every other pending code of the account is void.
+            SmsResetCode.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
             user.set_password(new_password)
             user.save(update_fields=["password"])
             audit_record(actor=None, action="account.password_reset", target=user, data={"channel": "sms"})
             ok = True
     if not ok:
         raise failure
-    ratelimit.ratelimit_reset(scope="login:account", identifier=phone, limit=settings.LOGIN_LIMIT_PER_ACCOUNT)
     return user
 
 

@@ -1,12 +1,12 @@
 """Citizen account pages: sign-up, login, password reset (e-mail link or SMS code), profile, my data.
 
-Views parse input, apply rate limits, call accounts.services and render. Rate-limited requests get
-HTTP 429 with a Vietnamese message and the form shown again (unbound, so nothing is checked).
+Views parse input, ask the login policy (accounts.login_policy), call accounts.services and render. Refused
+requests get HTTP 429 with a Vietnamese message and the form shown again (nothing is checked or sent).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import secrets
 
 from django.conf import settings
 from django.contrib import messages
@@ -23,7 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import contact_change, ratelimit, services, signals
+from accounts import contact_change, login_policy, ratelimit, selectors, services, signals
 from accounts.forms import (
     ContactConfirmForm,
     CurrentPasswordChangeForm,
@@ -36,15 +36,14 @@ from accounts.forms import (
     SmsResetRequestForm,
     SmsResetVerifyForm,
 )
-from accounts.ratelimit import RateLimitResult, client_address, login_identifier
+from accounts.ratelimit import RateLimitResult, client_address
 
 BACKEND = "accounts.backends.PhoneOrEmailBackend"
-SMS_RESET_SESSION_KEY = "accounts_sms_reset_phone"
+SMS_RESET_SESSION_KEY = "accounts_sms_reset_request"  # {"phone": …, "token": …}
 
 
-def _blocked_message(results: list[RateLimitResult]) -> str:
-    minutes = max(r.retry_after_minutes for r in results)
-    return _("Bạn đã thử quá nhiều lần. Vui lòng thử lại sau %(minutes)s phút.") % {"minutes": minutes}
+def _blocked_message(result: RateLimitResult) -> str:
+    return login_policy.Refusal(retry_after=result.retry_after).message
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
@@ -68,7 +67,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         limit = ratelimit.ratelimit_peek(scope="signup:address", identifier=address,
                                          limit=settings.SIGNUP_LIMIT_PER_ADDRESS)
         if not limit.allowed:
-            return render(request, template, {"form": SignupForm(), "blocked_message": _blocked_message([limit]),
+            return render(request, template, {"form": SignupForm(), "blocked_message": _blocked_message(limit),
                                               "guardian_age": settings.GUARDIAN_CONSENT_AGE}, status=429)
         form = SignupForm(request.POST)
         if form.is_valid():
@@ -101,38 +100,13 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 
 class CitizenLoginView(auth_views.LoginView):
-    """Login by phone or e-mail, limited per account identifier (strict) and per client address (loose)."""
+    """Login by phone or e-mail. The limits are the login policy's (accounts.login_policy), applied by the
+    authentication backend to every login entry point alike; a refused attempt shows the form again with the
+    policy's message, answered 429 by ``LoginPolicyMiddleware``."""
 
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
-
-    def _limits(self) -> list[tuple[str, str, tuple[int, int]]]:
-        limits = [("login:address", client_address(self.request), settings.LOGIN_LIMIT_PER_ADDRESS)]
-        identifier = login_identifier(self.request.POST.get("username", ""))
-        if identifier:
-            limits.append(("login:account", identifier, settings.LOGIN_LIMIT_PER_ACCOUNT))
-        return limits
-
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        blocked = [r for r in (ratelimit.ratelimit_peek(scope=s, identifier=i, limit=lim)
-                               for s, i, lim in self._limits()) if not r.allowed]
-        if blocked:
-            # An unbound form: validating it would check the password, which is what is being limited.
-            form = self.get_form_class()(request, initial={"username": request.POST.get("username", "")})
-            context = self.get_context_data(form=form, blocked_message=_blocked_message(blocked))
-            return self.render_to_response(context, status=429)
-        return super().post(request, *args, **kwargs)
-
-    def form_invalid(self, form: LoginForm) -> HttpResponse:
-        for scope, identifier, limit in self._limits():
-            ratelimit.ratelimit_hit(scope=scope, identifier=identifier, limit=limit)
-        return super().form_invalid(form)
-
-    def form_valid(self, form: LoginForm) -> HttpResponse:
-        identifier = login_identifier(self.request.POST.get("username", ""))
-        ratelimit.ratelimit_reset(scope="login:account", identifier=identifier, limit=settings.LOGIN_LIMIT_PER_ACCOUNT)
-        return super().form_valid(form)
 
 
 def privacy_notice(request: HttpRequest) -> HttpResponse:
@@ -154,15 +128,11 @@ class EmailPasswordResetView(auth_views.PasswordResetView):
     success_url = reverse_lazy("accounts:password_reset_done")
 
     def form_valid(self, form: EmailResetForm) -> HttpResponse:
-        results = [
-            ratelimit.ratelimit_hit(scope="reset:identifier", identifier=form.cleaned_data["email"].lower(),
-                                    limit=settings.PASSWORD_RESET_LIMIT_PER_IDENTIFIER),
-            ratelimit.ratelimit_hit(scope="reset:address", identifier=client_address(self.request),
-                                    limit=settings.PASSWORD_RESET_LIMIT_PER_ADDRESS),
-        ]
-        blocked = [r for r in results if not r.allowed]
-        if blocked:
-            context = self.get_context_data(form=self.get_form_class()(), blocked_message=_blocked_message(blocked))
+        email = form.cleaned_data["email"]
+        refusal = login_policy.reset_request_allowed(self.request, login=email,
+                                                     user=selectors.active_user_by_email(email=email))
+        if refusal is not None:
+            context = self.get_context_data(form=self.get_form_class()(), blocked_message=refusal.message)
             return self.render_to_response(context, status=429)
         return super().form_valid(form)
 
@@ -180,6 +150,7 @@ class EmailPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         response = super().form_valid(form)
         services.audit_record(actor=None, action="account.password_reset", target=form.user,
                               data={"channel": "email"})
+        login_policy.password_reset_completed(self.request, form.user)
         return response
 
 
@@ -202,24 +173,33 @@ class CitizenPasswordChangeView(auth_views.PasswordChangeView):
 # --- Password reset by SMS code ----------------------------------------------------------------
 
 
+def _sms_reset_token(request: HttpRequest, phone: str, *, create: bool) -> str | None:
+    """The token of this browser's reset request for ``phone`` (kept in its session): the code sent for the request
+    can only be redeemed with it, so codes typed elsewhere never touch it (accounts.login_policy)."""
+    pending = request.session.get(SMS_RESET_SESSION_KEY) or {}
+    if not isinstance(pending, dict):
+        pending = {}
+    if pending.get("phone") == phone and pending.get("token"):
+        return str(pending["token"])
+    if not create:
+        return None
+    token = secrets.token_urlsafe(24)
+    request.session[SMS_RESET_SESSION_KEY] = {"phone": phone, "token": token}
+    return token
+
+
 @require_http_methods(["GET", "POST"])
 def sms_reset_request(request: HttpRequest) -> HttpResponse:
     template = "accounts/sms_reset_request.html"
     form = SmsResetRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         phone = form.cleaned_data["phone"]
-        results = [
-            ratelimit.ratelimit_hit(scope="reset:identifier", identifier=phone,
-                                    limit=settings.PASSWORD_RESET_LIMIT_PER_IDENTIFIER),
-            ratelimit.ratelimit_hit(scope="reset:address", identifier=client_address(request),
-                                    limit=settings.PASSWORD_RESET_LIMIT_PER_ADDRESS),
-        ]
-        blocked = [r for r in results if not r.allowed]
-        if blocked:
-            return render(request, template, {"form": SmsResetRequestForm(),
-                                              "blocked_message": _blocked_message(blocked)}, status=429)
-        services.sms_reset_code_issue(phone=phone)
-        request.session[SMS_RESET_SESSION_KEY] = phone
+        refusal = login_policy.reset_request_allowed(request, login=phone,
+                                                     user=selectors.active_user_by_phone(phone=phone))
+        if refusal is not None:
+            return render(request, template, {"form": SmsResetRequestForm(), "blocked_message": refusal.message},
+                          status=429)
+        services.sms_reset_code_issue(phone=phone, request_token=_sms_reset_token(request, phone, create=True))
         # The same message whether or not the number has an account.
         messages.info(request, _("Nếu số điện thoại này đã đăng ký, chúng tôi vừa gửi mã xác nhận gồm 6 chữ số "
                                  "qua tin nhắn. Mã có hiệu lực %(minutes)s phút.")
@@ -232,29 +212,30 @@ def sms_reset_request(request: HttpRequest) -> HttpResponse:
 def sms_reset_verify(request: HttpRequest) -> HttpResponse:
     template = "accounts/sms_reset_verify.html"
     if request.method == "POST":
-        address = client_address(request)
-        limit = ratelimit.ratelimit_peek(scope="reset-verify:address", identifier=address,
-                                         limit=settings.LOGIN_LIMIT_PER_ADDRESS)
-        if not limit.allowed:
-            return render(request, template, {"form": SmsResetVerifyForm(),
-                                              "blocked_message": _blocked_message([limit])}, status=429)
+        refusal = login_policy.reset_code_check_allowed(request)
+        if refusal is not None:
+            return render(request, template, {"form": SmsResetVerifyForm(), "blocked_message": refusal.message},
+                          status=429)
         form = SmsResetVerifyForm(request.POST)
         if form.is_valid():
+            phone = form.cleaned_data["phone"]
             try:
-                services.sms_reset_code_redeem(phone=form.cleaned_data["phone"], code=form.cleaned_data["code"],
-                                               new_password=form.cleaned_data["new_password1"])
+                user = services.sms_reset_code_redeem(
+                    phone=phone, code=form.cleaned_data["code"], new_password=form.cleaned_data["new_password1"],
+                    request_token=_sms_reset_token(request, phone, create=False))
             except services.ResetCodeError as exc:
-                ratelimit.ratelimit_hit(scope="reset-verify:address", identifier=address,
-                                        limit=settings.LOGIN_LIMIT_PER_ADDRESS)
+                login_policy.reset_code_failed(request)
                 form.add_error("code", exc.message)
             except ValidationError as exc:
                 form.add_error("new_password1", exc)
             else:
                 request.session.pop(SMS_RESET_SESSION_KEY, None)
+                login_policy.password_reset_completed(request, user)
                 messages.success(request, _("Đã đặt lại mật khẩu. Vui lòng đăng nhập bằng mật khẩu mới."))
                 return redirect("accounts:login")
     else:
-        form = SmsResetVerifyForm(initial={"phone": request.session.get(SMS_RESET_SESSION_KEY, "")})
+        pending = request.session.get(SMS_RESET_SESSION_KEY)
+        form = SmsResetVerifyForm(initial={"phone": pending.get("phone", "") if isinstance(pending, dict) else ""})
     return render(request, template, {"form": form})
 
 

@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.login_policy.LoginPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "contest_engine.middleware.DatabaseUnavailableMiddleware",
@@ -227,13 +228,20 @@ AUTH_PASSWORD_VALIDATORS = [
 # Citizens younger than this need a guardian's consent (Decree 356/2025).
 GUARDIAN_CONSENT_AGE = int(os.environ.get("GUARDIAN_CONSENT_AGE", "16"))
 PRIVACY_NOTICE_VERSION = "2026-02"  # 2026-02: network and device evidence (anti-cheat) disclosed
-# Rate limits: (attempts, window seconds). Per account is strict; per address is loose because many
-# mobile users share one carrier address — an address is never limited alone at the account limit.
+# The login policy (accounts/login_policy.py, docs/operations.md "Login policy"). Limits: (attempts, window
+# seconds). Per account is strict and counts only devices not known to the account; a device known to it (a
+# login or reset succeeded there: signed ce_known cookie) has its own counter, so strangers' failures never
+# lock the owner out of their usual device. Per address is loose because many mobile users share one carrier
+# address — an address is never limited alone at the account limit.
 LOGIN_LIMIT_PER_ACCOUNT = (5, 15 * 60)
+LOGIN_LIMIT_PER_KNOWN_DEVICE = (10, 15 * 60)
 LOGIN_LIMIT_PER_ADDRESS = (100, 15 * 60)
+KNOWN_DEVICE_MAX_AGE_SECONDS = 180 * 24 * 60 * 60
 SIGNUP_LIMIT_PER_ADDRESS = (50, 60 * 60)
-# Password reset requests (SMS code or e-mail link): per phone/e-mail and per client address.
+# Password reset requests (SMS code or e-mail link): per account from unknown devices, per known device of the
+# account, and per client address.
 PASSWORD_RESET_LIMIT_PER_IDENTIFIER = (3, 60 * 60)
+PASSWORD_RESET_LIMIT_PER_KNOWN_DEVICE = (3, 60 * 60)
 PASSWORD_RESET_LIMIT_PER_ADDRESS = (30, 60 * 60)
 SMS_RESET_CODE_TTL_SECONDS = 10 * 60
 SMS_RESET_CODE_MAX_TRIES = 5

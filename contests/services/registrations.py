@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Iterable
 from typing import Any
 
@@ -10,13 +11,17 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.html import strip_tags
 
 from accounts.models import CitizenProfile, Membership, Organisation, Role
 from accounts.tenancy import require_role
 from contests import errors
-from contests.models import Attempt, Contest, Registration
+from contests.models import Answer, Attempt, Contest, Registration
 from contests.services._common import audit, resolve_now
 from questionbank.selectors import SHARED_BANK_ROLES
+
+# What an essay answer says after its author deleted the account (the judges' marks stay; the text is gone).
+ERASED_ESSAY_TEXT = "(Bài tự luận đã được xoá theo yêu cầu xoá tài khoản của người dự thi.)"
 
 # Fields of the registration snapshot an organiser may correct after it is frozen.
 CORRECTABLE_FIELDS = ("full_name", "date_of_birth", "national_id", "unit")
@@ -132,8 +137,31 @@ def frozen_profile_fields(user: Any) -> Iterable[str]:
     return ()
 
 
+def _exported_answer(answer: Answer) -> dict[str, Any]:
+    """One answer as its author sees it: the question as shown (no key, no correctness: the download must not
+    reveal what is right before the contest's rules do), what they answered and when the server received it."""
+    snapshot = answer.attempt_question.snapshot or {}
+    response = answer.response or {}
+    item: dict[str, Any] = {
+        "position": answer.attempt_question.position,
+        "question_type": snapshot.get("type"),
+        "question": html.unescape(strip_tags(snapshot.get("stem", ""))).strip(),
+        "received_at": answer.received_at.isoformat(),
+        "revision": answer.revision,
+    }
+    if "options" in response:
+        texts = {o.get("id"): o.get("text", "") for o in snapshot.get("options", [])}
+        item["chosen_options"] = [texts.get(pk, "") for pk in response.get("options", [])]
+    elif "number" in response:
+        item["number"] = response.get("number")
+    elif "text" in response:
+        item["text"] = response.get("text")  # short answers and essays, in full
+    return item
+
+
 def personal_data_export(user: Any) -> dict[str, Any]:
-    """Personal data download ("Dữ liệu của tôi"): the citizen's registrations and attempt results."""
+    """Personal data download ("Dữ liệu của tôi"): the citizen's registrations, attempt results and every answer
+    they gave (essay text included)."""
     registrations = [
         {"contest": r.contest.title, "unit": r.unit.name, "full_name": r.full_name,
          "date_of_birth": r.date_of_birth.isoformat() if r.date_of_birth else None,
@@ -141,19 +169,27 @@ def personal_data_export(user: Any) -> dict[str, Any]:
          "frozen_at": r.frozen_at.isoformat() if r.frozen_at else None}
         for r in Registration.objects.filter(user_id=user.pk).select_related("contest", "unit")
     ]
+    answers: dict[int, list[dict[str, Any]]] = {}
+    for answer in (Answer.objects.filter(attempt__user_id=user.pk).select_related("attempt_question")
+                   .order_by("attempt_id", "attempt_question__position")):
+        answers.setdefault(answer.attempt_id, []).append(_exported_answer(answer))
     attempts = [
         {"contest": a.round.contest.title, "round": a.round.name, "number": a.number, "status": a.status,
          "started_at": a.started_at.isoformat(),
          "submitted_at": a.submitted_at.isoformat() if a.submitted_at else None,
          "score": str(a.score) if a.score is not None else None, "correct_count": a.correct_count,
-         "duration_ms": a.duration_ms, "prediction": a.prediction}
+         "duration_ms": a.duration_ms, "prediction": a.prediction, "answers": answers.get(a.pk, [])}
         for a in Attempt.objects.filter(user_id=user.pk).select_related("round__contest").order_by("started_at")
     ]
     return {"contest_registrations": registrations, "contest_attempts": attempts}
 
 
 def personal_data_anonymise(user: Any) -> None:
-    """Account deletion: wipe the identifying snapshot of the citizen's registrations. Attempts and scores
-    stay (rankings and unit statistics remain valid) but no longer name anyone."""
+    """Account deletion: wipe the identifying snapshot of the citizen's registrations and the text of their
+    essays (free text can name people, places, the author). Attempts, scores and the judges' marks stay
+    (rankings and unit statistics remain valid) but no longer name anyone. Short text and numeric answers are
+    kept: they are graded against the accepted answers and a rescore needs them."""
     Registration.objects.filter(user_id=user.pk).update(full_name="Người dùng đã xoá", date_of_birth=None,
                                                          national_id="")
+    Answer.objects.filter(attempt__user_id=user.pk, attempt_question__snapshot__type="essay").update(
+        response={"text": ERASED_ESSAY_TEXT})

@@ -29,7 +29,15 @@ def _clear_rate_limits() -> None:
 
 
 @pytest.fixture(autouse=True)
-def clean_rate_limits():
+def clean_rate_limits(monkeypatch):
+    # The windows are fixed (aligned to the clock): a test whose attempts straddled a 15-minute or hourly edge
+    # would see its counters start again half-way. Hold the limiter's clock one second into the current hour.
+    import time
+
+    from accounts import ratelimit
+
+    start = time.time()
+    monkeypatch.setattr(ratelimit, "clock", lambda: start - start % 3600 + 1)
     _clear_rate_limits()
     yield
     _clear_rate_limits()

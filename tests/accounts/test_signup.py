@@ -334,3 +334,36 @@ def test_signup_page_reads_the_units_in_one_query(client, django_assert_num_quer
 
     with django_assert_num_queries(1):
         assert client.get(SIGNUP).status_code == 200
+
+
+def test_full_width_digits_are_stored_as_one_spelling(client, unit):
+    """A phone keyboard may type full-width digits: the number and the ID number are stored in ASCII, so the
+    uniqueness of each (and the ID number's once-per-contest rule) holds whatever was typed."""
+    response = client.post(SIGNUP, form_data(unit, phone="０９１２ ３４５ ６７８",
+                                             national_id="０９２０９５００１２３４"))
+
+    assert response.status_code == 302
+    user = User.objects.get()
+    assert user.phone == "0912345678"
+    assert user.profile.national_id == "092095001234"
+    client.logout()
+    again = client.post(SIGNUP, form_data(unit, phone="091234567８"))
+    assert again.status_code == 200
+    assert "phone" in again.context["form"].errors
+    assert User.objects.count() == 1
+
+
+def test_service_normalises_a_full_width_phone_number_itself(unit):
+    user = citizen_register(full_name="A", password=PASSWORD, date_of_birth=dt.date(1990, 1, 1), unit=unit,
+                            privacy_consent=True, phone="091234567８")
+
+    assert user.phone == "0912345678"
+
+
+def test_service_refuses_an_id_number_with_non_ascii_digits(unit):
+    with pytest.raises(RegistrationError) as error:
+        citizen_register(full_name="A", password=PASSWORD, date_of_birth=dt.date(1990, 1, 1), unit=unit,
+                         privacy_consent=True, phone="0912345678", national_id="09209500123４")
+
+    assert error.value.field == "national_id"
+    assert not User.objects.exists()

@@ -313,3 +313,31 @@ def test_start_after_an_expired_attempt_finishes_it_and_starts_the_next(citizen,
     assert first.status == AttemptStatus.EXPIRED
     assert first.submitted_at == first.deadline
     assert second.number == 2
+
+
+@pytest.mark.parametrize("store", ["contests", "realtime"])
+def test_text_postgresql_cannot_store_is_refused_alone_and_the_rest_of_the_batch_is_stored(citizen, org_a, now,
+                                                                                          store):
+    """A NUL character or a lone surrogate in a text answer (any client can send one over the socket) would
+    make PostgreSQL reject the whole group-commit batch: it is an invalid response of its own item."""
+    from contests.services.attempts.answers import attempt_answers_store_batch
+    from realtime.store import answers_store_batch
+    from tests.contests.factories import ContestFactory, RoundFactory, bank, register
+
+    bank(org_a, 3, type="essay")
+    contest = ContestFactory(organisation=org_a, blueprint=[{"topic_id": None, "difficulty": None, "count": 3,
+                                                            "points": None}])
+    round_ = RoundFactory(contest=contest, opens_at=now - dt.timedelta(hours=1), closes_at=now + dt.timedelta(days=1))
+    register(citizen, contest)
+    attempt = attempt_start(user=citizen, round=round_, now=now)
+    texts = {1: "Bài luận hợp lệ", 2: "có ký tự\x00rỗng", 3: "nửa cặp \ud800"}
+    items = [{"attempt_id": attempt.pk, "user_id": citizen.pk, "position": p, "response": {"text": t},
+              "client_seq": p} for p, t in texts.items()]
+
+    save = attempt_answers_store_batch if store == "contests" else answers_store_batch
+    results = save(items=items, now=now + dt.timedelta(seconds=5))
+
+    assert [r.status for r in results] == ["stored", "error", "error"]
+    assert all(isinstance(r.error, errors.InvalidResponse) for r in results[1:])
+    assert list(Answer.objects.filter(attempt=attempt).values_list("attempt_question__position", "response")) == [
+        (1, {"text": "Bài luận hợp lệ"})]

@@ -286,3 +286,28 @@ def test_published_results_of_a_contest_back_in_draft_are_hidden(client, world_b
     assert client.get(url).status_code == 200  # published contest, published ranking: public
     type(world_b.contest).objects.filter(pk=world_b.contest.pk).update(visibility=ContestVisibility.DRAFT)
     assert client.get(url).status_code == 404
+
+
+NUL_FORMS = [
+    ("accounts:signup", {"full_name": "Nguyễn\x00Văn An", "phone": "0912345678", "password1": "x",
+                         "password2": "x"}),
+    ("accounts:login", {"username": "0912\x00345678", "password": "mat-khau"}),
+    ("accounts:login", {"username": "0912345678", "password": "mat\x00khau"}),
+    ("accounts:sms_reset_request", {"phone": "0912\x00345678"}),
+    ("accounts:password_reset", {"email": "lan\x00@example.vn"}),
+    ("accounts:sms_reset_verify", {"phone": "0912345678", "code": "123456", "new_password1": "a\x00b",
+                                   "new_password2": "a\x00b"}),
+]
+
+
+@pytest.mark.parametrize(("url_name", "data"), NUL_FORMS)
+def test_a_nul_byte_in_a_form_field_gets_a_vietnamese_error_and_changes_nothing(client, url_name, data):
+    before = row_counts()
+
+    response = client.post(reverse(url_name), data)
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Không được chứa ký tự rỗng (null)." in body
+    assert "Null characters" not in body
+    assert row_counts() == before

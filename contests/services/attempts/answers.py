@@ -105,6 +105,19 @@ def answer_seq_decision(*, stored_seq: int | None, client_seq: int, allow_change
     return "store"
 
 
+def _storable_text(text: str) -> bool:
+    """Whether PostgreSQL can store ``text`` in JSONB: no NUL character (``\\u0000`` cannot be converted to text)
+    and no lone surrogate (not encodable as UTF-8). Either would fail the whole group-commit batch, not only
+    this answer."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def validate_response(snapshot: Mapping[str, Any], response: Any) -> Any:
     """The normalised response for a question of this snapshot, or ``InvalidResponse``.
 
@@ -147,7 +160,7 @@ def validate_response(snapshot: Mapping[str, Any], response: Any) -> Any:
     if qtype in {"short", "essay"}:
         raw = response.get("text")
         limit = MAX_ESSAY_ANSWER if qtype == "essay" else MAX_TEXT_ANSWER
-        if not isinstance(raw, str) or len(raw) > limit:
+        if not isinstance(raw, str) or len(raw) > limit or not _storable_text(raw):
             raise errors.InvalidResponse()
         return {"text": raw}
     raise errors.InvalidResponse()
