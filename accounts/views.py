@@ -42,8 +42,10 @@ BACKEND = "accounts.backends.PhoneOrEmailBackend"
 SMS_RESET_SESSION_KEY = "accounts_sms_reset_request"  # {"phone": …, "token": …}
 
 
-def _blocked_message(result: RateLimitResult) -> str:
-    return login_policy.Refusal(retry_after=result.retry_after).message
+def _blocked_message(result: RateLimitResult | list[RateLimitResult]) -> str:
+    """The refusal's message in Vietnamese; of several refused limits, the one that lasts longest."""
+    results = result if isinstance(result, list) else [result]
+    return login_policy.Refusal(retry_after=max(r.retry_after for r in results)).message
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
