@@ -5,6 +5,11 @@ Every tenant-owned model names the path to its owning organisation in a class at
 (``TenantScopedAdmin``), staff views (``scope_for``/``get_scoped_or_404``) and consumers all go
 through the functions here; nothing re-implements the check.
 
+The admin's choice lists are scoped here too, once for every admin: relation list filters
+(``TenantScopedRelatedFieldListFilter``, registered for every relation field), foreign-key and many-to-many
+choices of change forms and their raw-id labels (``TenantScopedAdmin.formfield_for_*``); autocomplete
+endpoints answer from the target model's admin queryset (Django), which is scoped by ``get_queryset``.
+
 Roles are per organisation (accounts.models.Role). Superusers see everything.
 """
 
@@ -14,7 +19,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.widgets import ForeignKeyRawIdWidget
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404, HttpRequest
 
@@ -114,6 +120,53 @@ class ForeignObjectNotFoundMixin:
         raise Http404
 
 
+class TenantScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """The choices of a relation list filter (``list_filter = ("contest",)``): only objects that rows the user
+    may see point at (Django's RelatedOnlyFieldListFilter rule — the changelist's queryset is scoped), and of a
+    tenant-owned model only those of the user's organisations. Django's default offers every row of the related
+    table: the registrations list's contest filter showed other organisations' draft contests (issue 19).
+
+    Registered ahead of Django's own filters for every relation field (``register_list_filters``), so every
+    admin gets it — a ``list_filter`` entry naming a relation needs nothing more."""
+
+    def field_choices(self, field: Any, request: HttpRequest, model_admin: Any) -> list:
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        referenced = model_admin.get_queryset(request).distinct().values_list(f"{self.field_path}__pk", flat=True)
+        limit = models.Q(pk__in=referenced)
+        related = field.related_model
+        if (not request.user.is_superuser and related is not Organisation
+                and getattr(related, "tenant_path", None) is not None):
+            limit &= models.Q(pk__in=scope_for(related._default_manager.all(), request.user).values("pk"))
+        return field.get_choices(include_blank=False, limit_choices_to=limit, ordering=ordering)
+
+
+def register_list_filters() -> None:
+    """Make TenantScopedRelatedFieldListFilter the filter of every relation field (AccountsConfig.ready)."""
+    if not any(cls is TenantScopedRelatedFieldListFilter for _, cls in admin.FieldListFilter._field_list_filters):
+        admin.FieldListFilter.register(lambda f: f.remote_field is not None, TenantScopedRelatedFieldListFilter,
+                                       take_priority=True)
+
+
+class ScopedForeignKeyRawIdWidget(ForeignKeyRawIdWidget):
+    """A raw-id input whose label (the object's name beside the id) is shown only for an object among the
+    field's scoped choices: Django looks the id up in the whole table, so ``…/add/?attempt=<id>`` named another
+    organisation's contestant."""
+
+    def __init__(self, rel: Any, admin_site: Any, attrs: Any = None, using: Any = None, *,
+                 queryset: models.QuerySet) -> None:
+        super().__init__(rel, admin_site, attrs, using)
+        self.queryset = queryset
+
+    def label_and_url_for_value(self, value: Any) -> tuple[str, str]:
+        key = self.rel.get_related_field().name
+        try:
+            if not self.queryset.using(self.db).filter(**{key: value}).exists():
+                return "", ""
+        except (ValueError, TypeError, ValidationError):
+            return "", ""
+        return super().label_and_url_for_value(value)
+
+
 class TenantScopedAdmin(ForeignObjectNotFoundMixin, admin.ModelAdmin):
     """ModelAdmin for tenant-owned models.
 
@@ -158,16 +211,47 @@ class TenantScopedAdmin(ForeignObjectNotFoundMixin, admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return self._has(request, "delete", obj)
 
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+    def scoped_choices(self, db_field: Any, request: HttpRequest) -> models.QuerySet | None:
+        """The objects a foreign-key or many-to-many field of this admin's forms may offer ``request.user``
+        (None: Django's default). Owner fields offer the user's organisations where they may write; other
+        fields to an organisation offer the shared list of units; a tenant-owned model only the user's
+        organisations' rows; any other model registered in the admin (people: users) what its admin shows the
+        user, and nothing when the user may not view it there."""
         related = db_field.related_model
-        if not request.user.is_superuser:
-            if related is Organisation and db_field.name in self.owner_fields():
-                kwargs["queryset"] = Organisation.objects.filter(
-                    pk__in=organisation_ids_for(request.user, self._roles("add") | self._roles("change"))
-                )
-            elif getattr(related, "tenant_path", None) is not None and "queryset" not in kwargs:
-                kwargs["queryset"] = scope_for(related._default_manager.all(), request.user)
+        if request.user.is_superuser:
+            return None
+        if related is Organisation:
+            if db_field.name in self.owner_fields():
+                return Organisation.objects.filter(
+                    pk__in=organisation_ids_for(request.user, self._roles("add") | self._roles("change")))
+            return None  # units (the official ward list) are shared by every organisation
+        if getattr(related, "tenant_path", None) is not None:
+            return scope_for(related._default_manager.all(), request.user)
+        related_admin = self.admin_site._registry.get(related)
+        if related_admin is None:
+            return None
+        if not related_admin.has_view_permission(request):
+            return related._default_manager.none()
+        return related_admin.get_queryset(request)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if "queryset" not in kwargs or (db_field.related_model is Organisation
+                                        and db_field.name in self.owner_fields()):
+            queryset = self.scoped_choices(db_field, request)
+            if queryset is not None:
+                kwargs["queryset"] = queryset
+        if "widget" not in kwargs and db_field.name in self.raw_id_fields:
+            kwargs["widget"] = ScopedForeignKeyRawIdWidget(
+                db_field.remote_field, self.admin_site, using=kwargs.get("using"),
+                queryset=kwargs.get("queryset", db_field.related_model._default_manager.all()))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if "queryset" not in kwargs:
+            queryset = self.scoped_choices(db_field, request)
+            if queryset is not None:
+                kwargs["queryset"] = queryset
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         """A new object of a user who may add in one organisation only belongs to it by default (the form

@@ -315,7 +315,7 @@
     var num = document.createElement("span"); num.className = "qnum";
     num.textContent = T.question + " " + q.position + "/" + (questionCount || questions.length) + ". ";
     var stem = document.createElement("span"); stem.className = "stem";
-    stem.innerHTML = q.stem;  // sanitised by the question bank when saved
+    stem.appendChild(window.ceRichText(q.stem));  // static/js/rich-text.js: no innerHTML
     legend.appendChild(num); legend.appendChild(stem); fs.appendChild(legend);
     (q.media || []).forEach(function (m) {
       var node = document.createElement(m.kind === "audio" ? "audio" : "img");
@@ -337,7 +337,7 @@
         var input = document.createElement("input");
         input.type = multi ? "checkbox" : "radio"; input.name = name; input.value = o.id;
         input.addEventListener("change", function () { answered(q); });
-        var text = document.createElement("span"); text.innerHTML = o.text;
+        var text = document.createElement("span"); text.appendChild(window.ceRichText(o.text));
         label.appendChild(input); label.appendChild(text); fs.appendChild(label);
       });
     } else {

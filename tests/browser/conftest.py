@@ -7,6 +7,7 @@ must be ``django_db(transaction=True)`` so that their data is committed and visi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -132,9 +133,62 @@ def _wait_for_server_sessions_to_end(timeout: float = 10) -> None:
             time.sleep(0.1)
 
 
+# Every page a browser test opens reports Content-Security-Policy violations here (docs/operations.md): the page's
+# own "securitypolicyviolation" events (registered before any of its scripts run) and Chromium's console
+# ("Refused to … because it violates the following Content Security Policy directive").
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  if (window.__ceCspViolation) {
+    window.__ceCspViolation({directive: e.effectiveDirective || e.violatedDirective, blocked: e.blockedURI,
+                             source: e.sourceFile, line: e.lineNumber, sample: e.sample, page: location.href});
+  }
+}, true);
+"""
+
+
+class CspWatchedBrowser:
+    """Playwright's Browser, whose every context (``new_context``, ``new_page``) records CSP violations and
+    console messages. The ``chromium`` fixture fails the test when any violation was seen; a test that provokes
+    one on purpose takes it with ``take_csp_violations()``."""
+
+    def __init__(self, browser) -> None:
+        self._browser = browser
+        self.csp_violations: list[dict] = []
+        self.console: list[str] = []
+
+    def __getattr__(self, name: str):
+        return getattr(self._browser, name)
+
+    def _watch_page(self, page) -> None:
+        def on_console(message) -> None:
+            text = message.text
+            self.console.append(f"[{message.type}] {page.url}: {text}")
+            if "Content Security Policy" in text or "Content-Security-Policy" in text:
+                self.csp_violations.append({"console": text, "page": page.url})
+
+        page.on("console", on_console)
+
+    def new_context(self, **kwargs):
+        context = self._browser.new_context(**kwargs)
+        context.expose_binding("__ceCspViolation", lambda source, data: self.csp_violations.append(data))
+        context.add_init_script(script=CSP_LISTENER)
+        context.on("page", self._watch_page)
+        return context
+
+    def new_page(self, **kwargs):
+        return self.new_context(**kwargs).new_page()
+
+    def take_csp_violations(self) -> list[dict]:
+        taken, self.csp_violations[:] = list(self.csp_violations), []
+        return taken
+
+
 @pytest.fixture
 def chromium():
-    """Headless Debian Chromium through Playwright. Fails (never skips) when it is missing."""
+    """Headless Debian Chromium through Playwright. Fails (never skips) when it is missing.
+
+    Every context opened through it watches for Content-Security-Policy violations; the test fails if a page
+    reported any (CspWatchedBrowser)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium package (apt-get install "
                     "chromium) or set CHROMIUM_PATH. Browser tests are part of the acceptance suite.")
@@ -146,10 +200,18 @@ def chromium():
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        watched = CspWatchedBrowser(browser)
         try:
-            yield browser
+            yield watched
+            for context in browser.contexts:  # a round trip delivers what the open pages still had to report
+                for open_page in context.pages:
+                    with contextlib.suppress(Exception):  # a page closing or navigating has nothing more to say
+                        open_page.evaluate("0")
         finally:
             browser.close()
+        if watched.csp_violations:
+            console = "\n".join(watched.console[-30:])
+            pytest.fail(f"Content-Security-Policy violations: {watched.csp_violations}\nconsole:\n{console}")
 
 
 VIEWPORTS = {
@@ -194,6 +256,24 @@ def login(page, server: str, username: str, password: str = "mat-khau-an-toan-1"
     page.fill("#id_password", password)
     page.get_by_role("button", name="Đăng nhập").click()
     page.wait_for_load_state()
+
+
+def wait_for_js(page, expression: str, *, timeout: float = 15_000, interval: float = 100) -> None:
+    """Wait until the JavaScript ``expression`` is truthy in ``page``.
+
+    Playwright's ``wait_for_function`` evaluates its predicate with ``eval()`` inside the page, which the site's
+    Content-Security-Policy rightly forbids (no ``'unsafe-eval'``); ``page.evaluate`` goes through the DevTools
+    protocol, which the page's policy does not govern, so this polls with it."""
+    from playwright.sync_api import Error, TimeoutError
+
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        with contextlib.suppress(Error):  # a navigation destroyed the context: ask the next page
+            if page.evaluate(expression):
+                return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"wait_for_js: {expression!r} still false after {timeout:.0f} ms")
+        page.wait_for_timeout(interval)
 
 
 def page_fits(page) -> bool:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from contests.services.attempts.start import attempt_start
 from questionbank.models import QuestionOption
-from tests.browser.conftest import login, page_fits
+from tests.browser.conftest import login, page_fits, wait_for_js
 from tests.contests.factories import ContestFactory, QuestionFactory, RoundFactory, register
 from tests.factories import CitizenProfileFactory, OrganisationFactory
 
@@ -84,7 +84,7 @@ def test_an_answer_too_long_for_a_frame_is_not_sent(asgi_server, phone_page):
     page.goto(f"{asgi_server}/contests/attempts/{attempt.pk}/")
     page.wait_for_selector("#in-1")
     page.fill("#in-1", "a" * 70_000)
-    page.wait_for_function("document.getElementById('st-1').textContent.indexOf('quá dài') >= 0", timeout=5000)
+    wait_for_js(page, "document.getElementById('st-1').textContent.indexOf('quá dài') >= 0", timeout=5000)
     assert page.locator("#st-1").inner_text() == "Câu trả lời quá dài, chưa gửi được — hãy rút gọn."
     page.wait_for_timeout(1500)
     assert page.locator("#exam-conn").inner_text() == "Đã kết nối"

@@ -18,6 +18,7 @@ from contest_engine.numbers import format_score
 from contests.models import Answer, Attempt, AttemptQuestion, Registration
 from judging.models import EssayAssignment
 from leaderboards.models import RankingStatus, RoundRanking
+from tests.browser.conftest import wait_for_js
 from tests.contests.factories import ContestFactory, QuestionFactory, RoundFactory
 from tests.exports.factories import make_attempt
 from tests.factories import CitizenProfileFactory, make_staff
@@ -50,7 +51,7 @@ def grade_queue(page, server, round_, marks: dict[str, str]) -> None:
     for _ in range(len(marks)):
         code = re.search(r"TL-[A-Z0-9]+", page.locator("h1").inner_text()).group(0)
         # The mark field has the focus (autofocus): the judge types at once.
-        page.wait_for_function("document.activeElement && document.activeElement.id === 'mark'", timeout=5000)
+        wait_for_js(page, "document.activeElement && document.activeElement.id === 'mark'", timeout=5000)
         page.keyboard.type(marks[code])
         with page.expect_navigation():
             page.keyboard.press("Enter")

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, OrganisationKind
 from contests.models import Answer, Attempt, AttemptStatus
+from tests.browser.conftest import wait_for_js
 from tests.contests.factories import ContestFactory, RoundFactory
 from tests.realtime.conftest import neutral_bank
 
@@ -71,7 +72,7 @@ def test_citizen_registers_answers_reloads_submits(asgi_server, phone_page):
 
     page.locator("#q-1 input[type=radio]").nth(1).check()
     page.locator("#q-2 input[type=radio]").nth(3).check()
-    page.wait_for_function("document.querySelector('#st-2').textContent === 'Đã lưu'")
+    wait_for_js(page, "document.querySelector('#st-2').textContent === 'Đã lưu'")
     assert page.locator("#st-1").inner_text() == "Đã lưu"
     assert Answer.objects.filter(attempt=attempt).count() == 2
     chosen_1 = page.locator("#q-1 input[type=radio]").nth(1).get_attribute("value")
@@ -81,12 +82,12 @@ def test_citizen_registers_answers_reloads_submits(asgi_server, phone_page):
     # Keyboard: answer question 3 with the arrow keys.
     page.locator("#q-3 input[type=radio]").first.focus()
     page.keyboard.press("ArrowDown")
-    page.wait_for_function("document.querySelector('#st-3').textContent === 'Đã lưu'")
+    wait_for_js(page, "document.querySelector('#st-3').textContent === 'Đã lưu'")
 
     page.wait_for_timeout(1200)
     page.reload()
     page.wait_for_selector("#q-1")
-    page.wait_for_function("document.querySelector('#exam-conn').textContent === 'Đã kết nối'")
+    wait_for_js(page, "document.querySelector('#exam-conn').textContent === 'Đã kết nối'")
     assert page.locator("#q-1 input[type=radio]").nth(1).is_checked()
     assert page.locator("#q-1 input[type=radio]").nth(1).get_attribute("value") == chosen_1
     assert page.locator("#q-2 input[type=radio]").nth(3).is_checked()
@@ -96,7 +97,7 @@ def test_citizen_registers_answers_reloads_submits(asgi_server, phone_page):
     assert after < before  # the countdown continued across the reload (server deadline), not restarted
 
     page.locator("#q-4 input[type=radio]").nth(0).check()
-    page.wait_for_function("document.querySelector('#st-4').textContent === 'Đã lưu'")
+    wait_for_js(page, "document.querySelector('#st-4').textContent === 'Đã lưu'")
     page.get_by_role("button", name="Nộp bài").first.click()
     dialog = page.locator("#exam-confirm")
     assert dialog.is_visible()
@@ -123,13 +124,13 @@ def test_one_question_at_a_time(asgi_server, phone_page, org_a, citizen):
     assert page.locator("#q-1").is_visible()
     assert page.locator("#exam-pager-pos").inner_text() == "Câu 1/5"
     page.locator("#q-1 input[type=radio]").nth(2).check()
-    page.wait_for_function("document.querySelector('#st-1').textContent === 'Đã lưu'")
+    wait_for_js(page, "document.querySelector('#st-1').textContent === 'Đã lưu'")
     page.get_by_role("button", name="Câu sau").click()
     page.wait_for_selector("#q-2", state="visible")
     assert not page.locator("#q-1").is_visible()
     assert page.locator("#exam-pager-pos").inner_text() == "Câu 2/5"
     page.locator("#q-2 input[type=radio]").nth(0).check()
-    page.wait_for_function("document.querySelector('#st-2').textContent === 'Đã lưu'")
+    wait_for_js(page, "document.querySelector('#st-2').textContent === 'Đã lưu'")
     assert Answer.objects.filter(attempt=exam.attempt).count() == 2
 
 
@@ -141,10 +142,10 @@ def test_offline_answers_are_kept_and_resent(asgi_server, phone_page, org_a, cit
     page = phone_page
     exam = make_exam(org_a, citizen)
     open_exam(page, asgi_server, citizen, exam)
-    page.wait_for_function("document.querySelector('#exam-conn').textContent === 'Đã kết nối'")
+    wait_for_js(page, "document.querySelector('#exam-conn').textContent === 'Đã kết nối'")
 
     asgi_server.stop()
-    page.wait_for_function("document.querySelector('#exam-conn').classList.contains('conn-offline')")
+    wait_for_js(page, "document.querySelector('#exam-conn').classList.contains('conn-offline')")
     page.locator("#q-2 input[type=radio]").nth(1).check()
     assert page.locator("#st-2").inner_text() == "Chưa lưu"
     stored = page.evaluate(f"JSON.parse(localStorage.getItem('ce.exam.{exam.attempt.pk}')).pending['2'].seq")
@@ -152,7 +153,7 @@ def test_offline_answers_are_kept_and_resent(asgi_server, phone_page, org_a, cit
     assert not Answer.objects.filter(attempt=exam.attempt).exists()
 
     asgi_server.start()
-    page.wait_for_function("document.querySelector('#st-2').textContent === 'Đã lưu'", timeout=30_000)
+    wait_for_js(page, "document.querySelector('#st-2').textContent === 'Đã lưu'", timeout=30_000)
     assert page.locator("#exam-conn").inner_text() == "Đã kết nối"
     row = Answer.objects.get(attempt=exam.attempt)
     assert row.attempt_question.position == 2
@@ -168,10 +169,10 @@ def test_a_submit_made_offline_is_sent_after_the_reconnect(asgi_server, phone_pa
     exam = make_exam(org_a, citizen)
     open_exam(page, asgi_server, citizen, exam)
     page.locator("#q-1 input[type=radio]").nth(0).check()
-    page.wait_for_function("document.querySelector('#st-1').textContent === 'Đã lưu'")
+    wait_for_js(page, "document.querySelector('#st-1').textContent === 'Đã lưu'")
 
     asgi_server.stop()
-    page.wait_for_function("document.querySelector('#exam-conn').classList.contains('conn-offline')")
+    wait_for_js(page, "document.querySelector('#exam-conn').classList.contains('conn-offline')")
     page.get_by_role("button", name="Nộp bài").first.click()
     page.locator("#exam-confirm").get_by_role("button", name="Nộp bài").click()
     assert page.locator("#exam-alert").inner_text() == "Đang nộp bài…"
@@ -193,12 +194,12 @@ def test_a_waiting_submit_goes_out_when_its_last_answer_is_rejected(asgi_server,
     exam = make_exam(org_a, citizen, allow_answer_change=False)
     open_exam(page, asgi_server, citizen, exam)
     page.locator("#q-1 input[type=radio]").nth(0).check()
-    page.wait_for_function("document.querySelector('#st-1').textContent === 'Đã lưu'")
+    wait_for_js(page, "document.querySelector('#st-1').textContent === 'Đã lưu'")
     assert page.locator("#q-1 input[type=radio]").nth(1).is_disabled()  # a saved answer is final here
     assert page.locator("#q-2 input[type=radio]").nth(1).is_enabled()
 
     asgi_server.stop()
-    page.wait_for_function("document.querySelector('#exam-conn').classList.contains('conn-offline')")
+    wait_for_js(page, "document.querySelector('#exam-conn').classList.contains('conn-offline')")
     # A page of an older release (or a hand-edited one) lets the citizen change it anyway.
     page.evaluate("document.querySelectorAll('#q-1 input[type=radio]').forEach(function (r) { r.disabled = false; })")
     page.locator("#q-1 input[type=radio]").nth(1).check()

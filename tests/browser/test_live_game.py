@@ -9,6 +9,7 @@ import re
 import pytest
 
 from live.models import LiveAnswer, LivePlayer, LiveQuestion, LiveSession
+from tests.browser.conftest import wait_for_js
 from tests.factories import OrganisationFactory, make_staff
 from tests.live.conftest import make_game
 
@@ -57,7 +58,7 @@ def test_host_presenter_and_two_players_play_three_questions(asgi_server, chromi
         screen.wait_for_selector("#lv-lobby:not([hidden])")
         assert screen.locator(".live-pin").inner_text() == session.pin
         assert screen.locator("img.live-qr").evaluate("img => img.complete && img.naturalWidth > 0")
-        host_page.wait_for_function("document.querySelector('#lv-conn').textContent === 'Đã kết nối'")
+        wait_for_js(host_page, "document.querySelector('#lv-conn').textContent === 'Đã kết nối'")
         assert host_page.locator("#lv-phase").inner_text() == "Phòng chờ"
 
         players = []
@@ -74,7 +75,7 @@ def test_host_presenter_and_two_players_play_three_questions(asgi_server, chromi
             players.append(page)
         hanh, tuan = players
         # The presenter's lobby counts them as they arrive.
-        screen.wait_for_function("document.querySelector('#lv-players').textContent === '2'")
+        wait_for_js(screen, "document.querySelector('#lv-players').textContent === '2'")
         assert set(screen.locator("#lv-names li").all_inner_texts()) == {"Hạnh", "Tuấn"}
 
         host_page.get_by_role("button", name="Bắt đầu").click()
@@ -83,11 +84,11 @@ def test_host_presenter_and_two_players_play_three_questions(asgi_server, chromi
                 host_page.get_by_role("button", name="Câu tiếp theo").click()
             for page in (hanh, tuan, screen):
                 page.wait_for_selector("#lv-question:not([hidden])")
-                page.wait_for_function(f"document.querySelector('#lv-pos').textContent === '{position}'")
+                wait_for_js(page, f"document.querySelector('#lv-pos').textContent === '{position}'")
             assert screen.locator("#lv-options li").count() == 4
             assert int(screen.locator("#lv-timer").inner_text()) > 50
             option_button(hanh, session, position, right=True).click()
-            hanh.wait_for_function("document.querySelector('#lv-status').textContent === "
+            wait_for_js(hanh, "document.querySelector('#lv-status').textContent === "
                                    "'Đã ghi nhận câu trả lời của bạn.'")
             assert option_button(hanh, session, position, right=False).first.is_disabled()
             if position < 3:

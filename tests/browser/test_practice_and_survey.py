@@ -12,6 +12,7 @@ from django.db import connections
 from practice.models import PracticeItem, PracticeSession
 from questionbank.models import Topic
 from surveys.models import SurveyResponse
+from tests.browser.conftest import wait_for_js
 from tests.contests.factories import QuestionFactory
 from tests.factories import CitizenProfileFactory, OrganisationFactory, make_staff
 from tests.surveys.factories import make_survey
@@ -105,7 +106,7 @@ def test_survey_answered_then_chart_seen_by_the_organiser(asgi_server, chromium)
         assert page.locator("#survey-total").inner_text().startswith("1 phiếu trả lời")
         first = page.locator("canvas.survey-chart").first
         first.wait_for()
-        page.wait_for_function("document.querySelectorAll('canvas[data-chart-ready]').length === 3")
+        wait_for_js(page, "document.querySelectorAll('canvas[data-chart-ready]').length === 3")
         # The chart was drawn from the table: one vote in the first question, and Chart.js owns the canvas.
         assert first.get_attribute("data-chart-ready") == "1"
         assert page.evaluate("!!window.Chart.getChart(document.querySelector('canvas.survey-chart'))")

@@ -18,6 +18,7 @@ from tests.browser.conftest import (  # noqa: F401
     any_page,
     chromium,
     phone_page,
+    wait_for_js,
 )
 from tests.leaderboards.conftest import People, clear_redis
 from tests.leaderboards.test_scaleout import start_server, wait_ready
@@ -90,7 +91,7 @@ def test_scores_and_durations_follow_one_rule_on_every_page(server, any_page, lb
     first = page.locator("#board-rows tr").first
     assert first.locator("td").nth(2).inner_text() == "10"
     assert first.locator("td").nth(3).inner_text() == "00:47"
-    page.wait_for_function("document.getElementById('my-rank').textContent.indexOf('(10)') > 0")
+    wait_for_js(page, "document.getElementById('my-rank').textContent.indexOf('(10)') > 0")
     assert "1E" not in page.locator("#live-board").inner_text()
     page.wait_for_timeout(1500)  # the socket has its snapshot
     half = people.attempt(2, score="10.5", duration_ms=3_723_400)
