@@ -9,8 +9,8 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from accounts import checks  # noqa: F401 - registers the deployment checks
         # In ready(), not at the top: these modules load models, importable only once the apps are ready.
+        from accounts import checks  # noqa: F401 - registers the deployment checks
         from accounts.contact_change import contact_change_export
         from accounts.login_policy import on_user_logged_in
         from accounts.services import register_personal_data_exporter
