@@ -46,6 +46,11 @@ from contests.models import (
 from contests.scoring import strategy_choices
 from contests.services._common import audit
 from contests.services.contests import contest_clone, contest_slug_for
+from contests.services.fixed_questions import (
+    fixed_versions_summary,
+    round_fixed_versions_accept,
+    round_fixed_versions_state,
+)
 from contests.services.overrides import (
     override_extra_attempt,
     override_extra_time,
@@ -364,6 +369,10 @@ class ExtendRoundForm(forms.Form):
     reason = forms.CharField(label=_("Lý do"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Lý do"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
 class ExtraTimeForm(forms.Form):
     round = forms.ModelChoiceField(label=_("Đợt thi"), queryset=Round.objects.none())
     minutes = forms.IntegerField(label=_("Số phút thêm"), min_value=1, max_value=24 * 60)
@@ -412,11 +421,36 @@ class RoundAdmin(TenantScopedAdmin):
     list_display = ("name", "contest", "opens_at", "closes_at", "extended_until", "closed_at")
     list_select_related = ("contest",)
     search_fields = ("name", "contest__title")
-    actions = ("extend_round",)
-    readonly_fields = ("extended_until", "closed_at", "prediction_target_value")
+    actions = ("extend_round", "accept_fixed_versions")
+    readonly_fields = ("extended_until", "closed_at", "prediction_target_value", "fixed_versions")
     form = RoundAdminForm
-    fields = ("name", "position", "opens_at", "closes_at", *INHERITED_FIELDS, "extended_until", "closed_at",
-              "prediction_target_value")
+    fields = ("name", "position", "opens_at", "closes_at", *INHERITED_FIELDS, "fixed_versions", "extended_until",
+              "closed_at", "prediction_target_value")
+
+    @admin.display(description=_("phiên bản câu hỏi cố định"))
+    def fixed_versions(self, obj: Round) -> str:
+        if obj is None or not obj.pk:
+            return "—"
+        return fixed_versions_summary(round_fixed_versions_state(round=obj)) or "—"
+
+    @admin.action(description=_("Dùng phiên bản mới của câu hỏi cố định"), permissions=["change"])
+    def accept_fixed_versions(self, request: HttpRequest, queryset: QuerySet[Round]) -> HttpResponse | None:
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            for round in queryset.select_related("contest__organisation"):
+                if not self.has_change_permission(request, round):
+                    raise PermissionDenied
+                try:
+                    changed = round_fixed_versions_accept(round=round, actor=request.user,
+                                                          reason=form.cleaned_data["reason"])
+                except errors.ContestError as exc:
+                    self.message_user(request, f"{round}: {exc.message}", messages.ERROR)
+                else:
+                    self.message_user(request, _("%(r)s: %(n)s câu hỏi cố định chuyển sang phiên bản mới.")
+                                      % {"r": round, "n": changed}, messages.SUCCESS)
+            return None
+        return _action_page(request, self, queryset, form, action="accept_fixed_versions",
+                            title=_("Dùng phiên bản mới của câu hỏi cố định"))
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False  # add rounds inside their contest

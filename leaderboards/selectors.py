@@ -9,11 +9,19 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from accounts.models import Organisation
-from accounts.tenancy import scope_for
-from contests.models import FINISHED_STATUSES, Attempt, AttemptStatus, Contest, Registration, Round
+from accounts.tenancy import has_role, organisation_ids_for, scope_for
+from contests.models import (
+    FINISHED_STATUSES,
+    Attempt,
+    AttemptStatus,
+    Contest,
+    ContestVisibility,
+    Registration,
+    Round,
+)
 from leaderboards.models import (
     ContestAggregate,
     ContestLeaderboardSettings,
@@ -23,7 +31,7 @@ from leaderboards.models import (
     RankingStatus,
     RoundRanking,
 )
-from leaderboards.visibility import STAFF_ROLES
+from leaderboards.visibility import STAFF_ROLES, display_name
 
 
 def person_disqualified(*, registration_id: int) -> bool:
@@ -217,3 +225,106 @@ def disqualifications_for(*, contest: Contest, active_only: bool = True) -> list
 def rounds_for_dashboard(*, user: Any) -> Any:
     return scope_for(Round.objects.select_related("contest"), user, STAFF_ROLES).order_by("-opens_at")
 
+
+
+# --------------------------------------------------------------------------------------------------
+# A unit's own participation in contests open to it (ward organisers, issue 25)
+# --------------------------------------------------------------------------------------------------
+
+
+def units_of_staff(*, user: Any) -> set[int]:
+    """Units (organisations contestants choose, e.g. a ward) where ``user`` is an organiser or judge: whose
+    participation they follow in every contest open to them, whoever organises it."""
+    ids = organisation_ids_for(user, STAFF_ROLES)
+    if not ids:
+        return set()
+    return set(Organisation.objects.filter(pk__in=ids, is_unit=True).values_list("pk", flat=True))
+
+
+def contest_open_to_unit(*, contest: Contest, unit_id: int) -> bool:
+    """A contest is open to a unit when it names it among its allowed units, or names none (open to all)."""
+    allowed = set(contest.allowed_units.values_list("pk", flat=True))
+    return not allowed or unit_id in allowed
+
+
+def contests_open_to_units(*, unit_ids: set[int]) -> list[tuple[Contest, list[Organisation]]]:
+    """Published contests open to any of ``unit_ids``, each with the units of these it is open to (newest
+    contest first). Two queries."""
+    if not unit_ids:
+        return []
+    units = {u.pk: u for u in Organisation.objects.filter(pk__in=unit_ids).order_by("name")}
+    contests = list(Contest.objects.filter(visibility=ContestVisibility.PUBLISHED).filter(
+        Q(allowed_units__in=unit_ids) | Q(allowed_units__isnull=True)).distinct()
+        .select_related("organisation").prefetch_related("allowed_units").order_by("-created_at", "-id")[:100])
+    out = []
+    for contest in contests:
+        allowed = {u.pk for u in contest.allowed_units.all()}
+        mine = [u for pk, u in units.items() if not allowed or pk in allowed]
+        if mine:
+            out.append((contest, mine))
+    return out
+
+
+def unit_participation_visible(*, user: Any, contest: Contest, unit: Organisation) -> bool:
+    """Who may see ``unit``'s own participation in ``contest``: its organisers and judges when the contest is
+    published and open to it, and the contest's own staff (they see every unit anyway)."""
+    if has_role(user, contest.organisation_id, STAFF_ROLES):
+        return True
+    if not contest.is_published or not unit.is_unit:
+        return False
+    return has_role(user, unit.pk, STAFF_ROLES) and contest_open_to_unit(contest=contest, unit_id=unit.pk)
+
+
+@dataclass
+class UnitRoundFigures:
+    """One unit in one round (or the whole contest when ``round`` is None)."""
+
+    round: Round | None
+    registered: int
+    in_progress: int
+    entrants: int
+    attempts: int
+    population: int | None
+
+    @property
+    def rate_percent(self) -> float | None:
+        if not self.population:
+            return None
+        return round(100.0 * self.entrants / self.population, 2)
+
+
+def unit_participation(*, contest: Contest, unit: Organisation) -> list[UnitRoundFigures]:
+    """The unit's figures for the whole contest, then per round: registered people (of the unit), people with
+    an attempt in progress, people with a finished attempt (entrants), finished attempts. Three grouped
+    queries whatever the number of rounds."""
+    rounds = list(contest.rounds.all())
+    registered = Registration.objects.filter(contest=contest, unit=unit).count()
+    attempts = Attempt.objects.filter(round__contest=contest, unit=unit)
+    finished = {row["round_id"]: row for row in attempts.filter(status__in=FINISHED_STATUSES).values("round_id")
+                .annotate(entrants=Count("user_id", distinct=True), n=Count("id"))}
+    running = dict(attempts.filter(status=AttemptStatus.IN_PROGRESS).values("round_id")
+                   .annotate(n=Count("user_id", distinct=True)).values_list("round_id", "n"))
+    total = attempts.filter(status__in=FINISHED_STATUSES).aggregate(
+        entrants=Count("user_id", distinct=True), n=Count("id"))
+    population = unit.registered_population
+    figures = [UnitRoundFigures(None, registered, sum(running.values()), total["entrants"] or 0, total["n"] or 0,
+                                population)]
+    for r in rounds:
+        row = finished.get(r.pk, {})
+        figures.append(UnitRoundFigures(r, registered, running.get(r.pk, 0), row.get("entrants", 0),
+                                        row.get("n", 0), population))
+    return figures
+
+
+def unit_people(*, contest: Contest, unit: Organisation, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+    """The unit's registered people in the contest with how far they got — names masked ("Nguyễn V. A."),
+    never phone or ID numbers (docs/privacy.md): the list a ward uses to remind its people."""
+    regs = list(Registration.objects.filter(contest=contest, unit=unit).order_by("full_name", "pk")
+                .values_list("pk", "full_name")[offset:offset + limit])
+    ids = [pk for pk, _name in regs]
+    finished = dict(Attempt.objects.filter(registration_id__in=ids, status__in=FINISHED_STATUSES)
+                    .values("registration_id").annotate(n=Count("id")).values_list("registration_id", "n"))
+    running = set(Attempt.objects.filter(registration_id__in=ids, status=AttemptStatus.IN_PROGRESS)
+                  .values_list("registration_id", flat=True))
+    return [{"name": display_name(name, masked=True), "finished": finished.get(pk, 0), "in_progress": pk in running}
+            for pk, name in regs]

@@ -10,9 +10,10 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
+from accounts.models import Organisation
 from accounts.tenancy import get_scoped_or_404, has_role, is_staff_member
 from contests.models import Contest, PredictionTarget, Round
 from leaderboards import selectors
@@ -117,17 +118,44 @@ def contest_board(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """Organiser/judge dashboard: the rounds of their organisations."""
+    """Organiser/judge dashboard: the rounds of their organisations, and the contests of any organiser that
+    are open to the units they run (a ward follows its own participation in the city's contest)."""
     if not is_staff_member(request.user):
         raise PermissionDenied
     rounds = list(selectors.rounds_for_dashboard(user=request.user)[:200])
-    return render(request, "leaderboards/dashboard.html", {"rounds": rounds})
+    unit_contests = selectors.contests_open_to_units(unit_ids=selectors.units_of_staff(user=request.user))
+    return render(request, "leaderboards/dashboard.html", {"rounds": rounds, "unit_contests": unit_contests})
+
+
+@login_required
+def unit_participation(request: HttpRequest, slug: str, unit_id: int) -> HttpResponse:
+    """One unit's own participation in a contest — registered, in progress, finished, attempts, rate, for the
+    contest and per round, and its people with names masked — for the unit's organisers and judges when the
+    contest is open to it, and for the contest's staff. Anyone else: 404."""
+    contest = get_object_or_404(Contest.objects.select_related("organisation"), slug=slug)
+    unit = get_object_or_404(Organisation, pk=unit_id)
+    if not selectors.unit_participation_visible(user=request.user, contest=contest, unit=unit):
+        raise Http404
+    page = _page(request)
+    people = selectors.unit_people(contest=contest, unit=unit, limit=PAGE, offset=(page - 1) * PAGE)
+    figures = selectors.unit_participation(contest=contest, unit=unit)
+    return render(request, "leaderboards/unit_participation.html", {
+        "contest": contest, "unit": unit, "total": figures[0], "per_round": figures[1:], "people": people,
+        "page": page, "has_next": len(people) == PAGE, "offset": (page - 1) * PAGE,
+    })
 
 
 @login_required
 def unit_dashboard(request: HttpRequest, round_id: int) -> HttpResponse:
     """Collective leaderboard of a round: entrants, attempts, participation rate and winners per unit, with a
     server-rendered bar chart (no JavaScript library)."""
+    round = Round.objects.select_related("contest").filter(pk=round_id).first()
+    if round is not None and not has_role(request.user, round.contest.organisation_id, STAFF_ROLES):
+        # A unit's organiser (not the contest's) sees only their own unit's page.
+        mine = [u for u in selectors.units_of_staff(user=request.user)
+                if round.contest.is_published and selectors.contest_open_to_unit(contest=round.contest, unit_id=u)]
+        if mine:
+            return redirect("leaderboards:unit_participation", slug=round.contest.slug, unit_id=min(mine))
     round = get_scoped_or_404(Round.objects.select_related("contest"), request.user, STAFF_ROLES,
                               pk=round_id)
     order = request.GET.get("order", "entrants")
@@ -146,6 +174,12 @@ def unit_dashboard(request: HttpRequest, round_id: int) -> HttpResponse:
 @login_required
 def contest_unit_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     """The same collective leaderboard over every round of a contest (entrants counted once per unit)."""
+    contest = Contest.objects.filter(slug=slug).first()
+    if contest is not None and not has_role(request.user, contest.organisation_id, STAFF_ROLES):
+        mine = [u for u in selectors.units_of_staff(user=request.user)
+                if contest.is_published and selectors.contest_open_to_unit(contest=contest, unit_id=u)]
+        if mine:
+            return redirect("leaderboards:unit_participation", slug=contest.slug, unit_id=min(mine))
     contest = get_scoped_or_404(Contest.objects.all(), request.user, STAFF_ROLES, slug=slug)
     order = request.GET.get("order", "entrants")
     if order not in {"entrants", "rate", "winners"}:

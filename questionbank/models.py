@@ -116,6 +116,12 @@ class Question(models.Model):
     normalised_text = models.TextField(editable=False, blank=True, db_index=False)
     # Hash of the diacritics-insensitive normalised stem + options (questionbank.dedupe.search_key).
     search_key = models.CharField(max_length=40, editable=False, blank=True, db_index=True)
+    # Stem, options and citation without diacritics or case (questionbank.dedupe.question_search_text): what
+    # the bank's search matches. On PostgreSQL a trigram index serves its substring matches.
+    search_text = models.TextField(editable=False, blank=True, default="")
+    # Same cited article and same correct answer(s) (questionbank.dedupe.answer_key): a likely reworded
+    # duplicate, warned about and never drawn together with its twin in one attempt.
+    answer_key = models.CharField(max_length=40, editable=False, blank=True, default="", db_index=True)
     review_note = models.TextField(_("ghi chú thẩm định"), blank=True)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                related_name="+", verbose_name=_("người soạn"))
