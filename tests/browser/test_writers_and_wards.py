@@ -167,3 +167,41 @@ def test_a_ward_organiser_follows_their_ward_in_the_city_contest(asgi_server, an
     assert "Nguyễn V. T. S. 1." not in main.inner_text()
     assert english_left(page, "main") == []
     assert page_fits(page)
+
+
+def test_the_contest_day_units_dashboard_on_a_phone_and_a_desktop(asgi_server, any_page):
+    page = any_page
+    city = OrganisationFactory(name="Sở Tư pháp (thử)", is_unit=False)
+    ward = OrganisationFactory(name="Phường Ninh Kiều")
+    other = OrganisationFactory(name="Phường Cái Răng")
+    contest = ContestFactory(organisation=city, title="Tìm hiểu Luật Đất đai 2024")
+    contest.allowed_units.set([ward, other])
+    now = timezone.now()
+    round = RoundFactory(contest=contest, name="Tuần 1", opens_at=now - dt.timedelta(days=1),
+                         closes_at=now + dt.timedelta(days=6))
+    people = People(round)
+    people.units = [ward, other]
+    people.attempt(0, unit=0)
+    people.registration(2, unit=0)
+    organiser = make_staff(city, Role.ORGANISER)
+    login(page, asgi_server, organiser.username)
+    page.goto(f"{asgi_server}/")
+    open_menu(page).get_by_role("link", name="Tham gia theo đơn vị", exact=True).click()
+    page.wait_for_load_state()
+    page.get_by_role("link", name="Đơn vị (toàn cuộc thi)").click()
+    page.wait_for_load_state()
+    page.locator("#set-population").click()
+    page.wait_for_load_state()
+    page.fill("#id_pasted", "Đơn vị\tSố người\nphuong ninh kieu\t20\nPhường Cái Răng\t10")
+    page.get_by_role("button", name="Lưu số người").click()
+    page.wait_for_load_state()
+    row = page.locator(f"#unit-table tr[data-unit='{ward.pk}']")
+    assert "5%" in row.inner_text()  # 1 of 20
+    assert page_fits(page)
+    assert english_left(page, "main") == []
+    # It refreshes by itself: a second person of the ward finishes, the row follows without a reload.
+    page.goto(page.url + "?refresh=5")
+    people.attempt(2, unit=0)
+    page.wait_for_function(
+        f"document.querySelector(\"#unit-table tr[data-unit='{ward.pk}']\").innerText.includes('10%')",
+        timeout=15_000)

@@ -98,13 +98,20 @@ def test_another_wards_page_and_closed_contests_are_404(client, city_contest):
                               args=[contest.slug, ninh_kieu.pk])).status_code == 404
 
 
-def test_a_contest_open_to_every_unit_is_open_to_the_ward(client):
+def test_a_contest_open_to_every_unit_is_the_wards_once_its_people_register(client):
     city = OrganisationFactory(name="Sở Tư pháp (thử)", is_unit=False)
     ward = OrganisationFactory(name="Phường An Hòa")
-    contest = ContestFactory(organisation=city)
-    RoundFactory(contest=contest)
+    contest = ContestFactory(organisation=city, title="Cuộc thi mở cho mọi đơn vị")
+    round = RoundFactory(contest=contest)
     client.force_login(make_staff(ward, Role.ORGANISER))
-    assert client.get(reverse("leaderboards:unit_participation", args=[contest.slug, ward.pk])).status_code == 200
+    url = reverse("leaderboards:unit_participation", args=[contest.slug, ward.pk])
+    assert client.get(url).status_code == 404  # every ward of the country is not its business yet
+    assert "Cuộc thi mở cho mọi đơn vị" not in client.get(reverse("leaderboards:dashboard")).content.decode()
+    people = People(round)
+    people.units = [ward]
+    people.registration(0, unit=0)
+    assert client.get(url).status_code == 200
+    assert url in client.get(reverse("leaderboards:dashboard")).content.decode()
 
 
 def test_the_contests_own_staff_see_any_unit(client, city_contest):
