@@ -205,3 +205,28 @@ def test_the_contest_day_units_dashboard_on_a_phone_and_a_desktop(asgi_server, a
     page.wait_for_function(
         f"document.querySelector(\"#unit-table tr[data-unit='{ward.pk}']\").innerText.includes('10%')",
         timeout=15_000)
+
+
+def test_an_organiser_clones_a_contest_for_next_year(asgi_server, any_page):
+    page = any_page
+    org = OrganisationFactory(name="Sở Tư pháp (thử)")
+    contest = ContestFactory(organisation=org, title="Tìm hiểu pháp luật năm 2025")
+    RoundFactory(contest=contest, name="Tuần 1")
+    RoundFactory(contest=contest, name="Tuần 2")
+    organiser = make_staff(org, Role.ORGANISER)
+    login(page, asgi_server, organiser.username)
+    page.goto(f"{asgi_server}/")
+    open_menu(page).get_by_role("link", name="Cuộc thi", exact=True).click()
+    page.wait_for_load_state()
+    page.locator("#result_list tbody tr input.action-select").first.check()
+    page.select_option("select[name=action]", "clone_contests")
+    page.locator("button[name=index]").click()
+    page.wait_for_load_state()
+    assert page.locator("#id_title").input_value() == "Tìm hiểu pháp luật năm 2026"
+    page.get_by_label("Tuần 2").uncheck()
+    page.get_by_role("button", name="Xác nhận").click()
+    page.wait_for_load_state()
+    copy = contest.__class__.objects.get(title="Tìm hiểu pháp luật năm 2026")
+    assert copy.slug == "tim-hieu-phap-luat-nam-2026"
+    assert list(copy.rounds.values_list("name", flat=True)) == ["Tuần 1"]
+    assert f"/admin/contests/contest/{copy.pk}/change/" in page.url
