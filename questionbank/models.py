@@ -172,8 +172,9 @@ class QuestionOption(models.Model):
 
     tenant_path = "question__organisation"
 
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="options")
-    position = models.PositiveSmallIntegerField(default=0)
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="options",
+                                 verbose_name=_("câu hỏi"))
+    position = models.PositiveSmallIntegerField(_("thứ tự"), default=0)
     text = models.TextField(_("nội dung"))
     fraction = models.DecimalField(_("tỉ lệ điểm"), max_digits=6, decimal_places=5, default=Decimal("0"),
                                    validators=[MinValueValidator(-1), MaxValueValidator(1)])
@@ -205,11 +206,12 @@ class QuestionMedia(models.Model):
 
     tenant_path = "question__organisation"
 
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="media")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    file = models.FileField(upload_to="questions/%Y/%m/")
-    content_type = models.CharField(max_length=60)
-    size = models.PositiveIntegerField()
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="media",
+                                 verbose_name=_("câu hỏi"))
+    kind = models.CharField(_("loại tệp"), max_length=10, choices=Kind.choices)
+    file = models.FileField(_("tệp"), upload_to="questions/%Y/%m/")
+    content_type = models.CharField(_("định dạng"), max_length=60)
+    size = models.PositiveIntegerField(_("dung lượng (byte)"))
 
     class Meta:
         verbose_name = _("tệp đính kèm")
