@@ -60,8 +60,8 @@ def _fixed_shown(attempt, family_id):
     return next(qid for qid, family in rows if (family or qid) == family_id)
 
 
-def _edit(question, writer):
-    return question_update(question=question, actor=writer, stem="<p>Nội dung đã sửa theo luật mới?</p>",
+def _edit(question, writer, stem="<p>Nội dung đã sửa theo luật mới?</p>"):
+    return question_update(question=question, actor=writer, stem=stem,
                            options=[ParsedOption(text="Đúng", fraction=1), ParsedOption(text="Sai", fraction=0)])
 
 
@@ -100,7 +100,7 @@ def test_a_round_not_drawn_yet_takes_the_newest_approved_version(org_a, fixed_ro
     assert v2.pk == v1.pk
     Question.objects.filter(pk=v1.pk).update(status=QuestionStatus.APPROVED)
     attempt = attempt_start(user=_new_citizen(round.contest, org_a), round=round, now=now)
-    v3 = _edit(Question.objects.get(pk=v1.pk), writer_a)  # used now: a new version, in review
+    v3 = _edit(Question.objects.get(pk=v1.pk), writer_a, "<p>Lần sửa thứ hai?</p>")  # used: a new version
     question_approve(question=v3, actor=reviewer_a)
     other = RoundFactory(contest=round.contest, opens_at=round.opens_at, closes_at=round.closes_at)
     later = attempt_start(user=_new_citizen(round.contest, org_a), round=other, now=now)
