@@ -146,8 +146,8 @@ class OptionInline(_ParentPermissionsInline, admin.TabularInline):
     model = QuestionOption
     form = OptionForm
     formset = OptionFormSet
-    # The letter (A, B, C…) is drawn by a CSS counter (static/css/admin-menu.css), so rows added on the page
-    # are lettered too; the order on the page is the order saved.
+    # The letter (A, B, C…): a saved option's from its position, a row added on the page from a CSS counter
+    # (static/css/admin-menu.css); the order on the page is the order saved.
     fields = ("letter", "text", "correct", "fraction", "tolerance", "feedback")
     readonly_fields = ("letter",)
     extra = 0
@@ -156,7 +156,10 @@ class OptionInline(_ParentPermissionsInline, admin.TabularInline):
 
     @admin.display(description=_("phương án"))
     def letter(self, obj: Any) -> str:
-        return ""
+        """A, B, C… of a saved option (its position); rows added on the page get theirs from a CSS counter."""
+        if obj is None or not obj.pk:
+            return ""
+        return chr(ord("A") + obj.position) if 0 <= obj.position < 26 else str(obj.position + 1)
 
     @admin.display(description=_("Đúng"))
     def correct(self, obj: Any) -> str:
