@@ -219,19 +219,38 @@ def question_duplicates_of(question: Question) -> list[DuplicateMatch]:
 
 
 def import_duplicates(*, organisation: Organisation, items: Sequence[tuple[Any, dedupe.Fingerprint]],
-                      ) -> list[tuple[Any, str]]:
+                      answer_keys: Sequence[str] | None = None) -> list[tuple[Any, str]]:
     """Warnings for an import: each item against the bank and against earlier items of the same file.
-    ``items`` are (parsed question, fingerprint) pairs; returns (parsed question, Vietnamese message)."""
+    ``items`` are (parsed question, fingerprint) pairs; ``answer_keys`` (aligned with them, optional) their
+    ``dedupe.answer_key`` — same cited article and correct answer, a reworded twin. Returns (parsed question,
+    Vietnamese message)."""
     fps = [fp for _item, fp in items]
-    candidates = _candidates(organisation.pk, fps)
+    keys = list(answer_keys) if answer_keys is not None else [""] * len(items)
+    candidates = _candidates(organisation.pk, fps, answer_keys=keys)
     by_key = _keys_index(candidates)
+    by_answer: dict[str, list[int]] = {}
+    wanted = sorted({k for k in keys if k})
+    if wanted and candidates:
+        for qid, key in Question.objects.filter(pk__in=list(candidates), answer_key__in=wanted).values_list(
+                "id", "answer_key"):
+            by_answer.setdefault(key, []).append(qid)
     shingle_cache: dict[int, frozenset[str]] = {}
     out: list[tuple[Any, str]] = []
     file_keys: dict[int, list[int]] = {}
     file_exact: dict[str, int] = {}
+    file_answers: dict[str, int] = {}
     for index, (item, fp) in enumerate(items):
-        for match in _match(fp, candidates, by_key, shingle_cache)[:3]:
+        answer = keys[index]
+        twins = by_answer.get(answer, []) if answer else []
+        for match in _match(fp, candidates, by_key, shingle_cache, twins)[:3]:
             out.append((item, match.message))
+        if answer and answer in file_answers and fp.search_key not in file_exact:
+            other_item = items[file_answers[answer]][0]
+            pos = getattr(other_item, "row", None) or getattr(other_item, "line", None)
+            label = f"dòng {pos}" if pos is not None else f"câu thứ {file_answers[answer] + 1}"
+            out.append((item, f"Câu hỏi có cùng căn cứ và cùng đáp án đúng với câu ở {label} trong cùng tệp."))
+        if answer:
+            file_answers.setdefault(answer, index)
         # Within the file.
         where = None
         if fp.search_key in file_exact:

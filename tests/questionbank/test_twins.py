@@ -94,3 +94,24 @@ def test_a_fixed_question_keeps_its_twin_out_of_the_random_draws(org_a):
         assert drawn[0] == original.pk
         assert twin.pk not in drawn
         assert set(drawn[1:]) == {q.pk for q in others}
+
+
+def test_an_import_warns_of_twins_in_the_bank_and_in_the_file(org_a):
+    from questionbank.importers import xlsx
+    from questionbank.services.imports import questions_import
+    from tests.questionbank.xlsx_helpers import workbook_bytes
+
+    original = bank_question(org_a)
+    rows = [
+        ["Một lựa chọn", "Ai có quyền chiếm hữu tài sản theo quy định tại Điều 172?", "Chủ sở hữu tài sản",
+         "Người mượn", "Người thuê", "Ủy ban", "A", "", "91/2015/QH13", "172", "", "", "Dễ", 1, ""],
+        ["Một lựa chọn", "Quyền chiếm hữu thuộc về ai (Điều 172 Bộ luật Dân sự)?", "Người giữ hộ",
+         "Chủ sở hữu tài sản", "Bên vay", "Bên cầm cố", "B", "", "91/2015/QH13", "172", "", "", "Dễ", 1, ""],
+    ]
+    report = questions_import(organisation=org_a, result=xlsx.parse(workbook_bytes(rows)), dry_run=True)
+    messages = [(w["row"], w["message"]) for w in report.warnings]
+    expected = f"cùng căn cứ và cùng đáp án đúng với câu hỏi #{original.pk}"
+    assert any(row == 2 and expected in message for row, message in messages)
+    assert any(row == 3 and expected in message for row, message in messages)
+    assert (3, "Câu hỏi có cùng căn cứ và cùng đáp án đúng với câu ở dòng 2 trong cùng tệp.") in messages
+    assert not report.errors
