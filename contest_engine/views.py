@@ -22,6 +22,7 @@ from contest_engine.outages import database_outage, is_database_unavailable
 from contest_engine.staff_menu import menu_for
 from contests.models import Round
 from contests.selectors import contest_list_public
+from leaderboards import selectors as leaderboard_selectors
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,11 @@ def home(request: HttpRequest) -> HttpResponse:
     # Judges and organisers land on the public home too; it points them to their own pages first.
     staff_home = bool(organisation_ids_for(request.user, [Role.JUDGE, Role.ORGANISER])) or getattr(
         request.user, "is_superuser", False)
-    return render(request, "home.html", {"contests": contest_list_public()[:6], "staff_home": staff_home})
+    # Writers and reviewers land here too: the bank is one click away.
+    bank_home = bool(organisation_ids_for(request.user, [Role.WRITER, Role.REVIEWER])) or getattr(
+        request.user, "is_superuser", False)
+    return render(request, "home.html", {"contests": contest_list_public()[:6], "staff_home": staff_home,
+                                         "bank_home": bank_home})
 
 
 def favicon(request: HttpRequest) -> HttpResponse:
@@ -107,12 +112,16 @@ def staff_rounds(request: HttpRequest, purpose: str) -> HttpResponse:
     if not rounds and not request.user.is_superuser and not organisation_ids_for(
             request.user, [Role.ORGANISER, Role.JUDGE]):
         raise PermissionDenied
+    # A unit's organiser follows its own participation in contests of other organisers open to it.
+    unit_contests = (leaderboard_selectors.contests_open_to_units(
+        unit_ids=leaderboard_selectors.units_of_staff(user=request.user)) if purpose == "units" else [])
     contests: list[dict] = []
     for round in rounds:
         if not contests or contests[-1]["contest"].pk != round.contest_id:
             contests.append({"contest": round.contest, "rounds": []})
         contests[-1]["rounds"].append(round)
-    return render(request, "staff/rounds.html", {"purpose": purpose, "contests": contests})
+    return render(request, "staff/rounds.html", {"purpose": purpose, "contests": contests,
+                                                 "unit_contests": unit_contests})
 
 
 GUIDE_DIR = Path(__file__).resolve().parent.parent / "docs" / "guide"

@@ -7,6 +7,8 @@ reason, audited. Attempts, registrations and override grants are read-only here.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Any
 
 from django import forms
@@ -46,6 +48,11 @@ from contests.models import (
 from contests.scoring import strategy_choices
 from contests.services._common import audit
 from contests.services.contests import contest_clone, contest_slug_for
+from contests.services.fixed_questions import (
+    fixed_versions_summary,
+    round_fixed_versions_accept,
+    round_fixed_versions_state,
+)
 from contests.services.overrides import (
     override_extra_attempt,
     override_extra_time,
@@ -342,12 +349,26 @@ class ContestAdmin(TenantScopedAdmin):
                 warn_if_closed_with_future_close(request, round)
 
     @admin.action(description=_("Nhân bản cuộc thi đã chọn (bản nháp)"), permissions=["add"])
-    def clone_contests(self, request: HttpRequest, queryset: QuerySet[Contest]) -> None:
-        for contest in queryset:
-            if not self.has_change_permission(request, contest):
-                raise PermissionDenied
-            copy = contest_clone(actor=request.user, contest=contest)
+    def clone_contests(self, request: HttpRequest, queryset: QuerySet[Contest]) -> HttpResponse | None:
+        """A form first: the new title, a date shift ("+1 năm"), which rounds and settings to copy."""
+        contests = list(queryset)
+        if len(contests) != 1:
+            self.message_user(request, _("Hãy chọn đúng một cuộc thi để nhân bản."), messages.WARNING)
+            return None
+        contest = contests[0]
+        if not self.has_change_permission(request, contest):
+            raise PermissionDenied
+        form = CloneForm(request.POST if "apply" in request.POST else None, contest=contest)
+        if "apply" in request.POST and form.is_valid():
+            data = form.cleaned_data
+            copy = contest_clone(actor=request.user, contest=contest, title=data["title"],
+                                 months=int(data["shift"]), shift=dt.timedelta(days=data["days"] or 0),
+                                 round_ids=[r.pk for r in data["rounds"]], copy_units=data["copy_units"],
+                                 copy_rules=data["copy_rules"], copy_round_settings=data["copy_round_settings"])
             self.message_user(request, _("Đã tạo bản sao: %(title)s") % {"title": copy.title}, messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:contests_contest_change", args=[copy.pk]))
+        return _action_page(request, self, queryset, form, action="clone_contests",
+                            title=_("Nhân bản cuộc thi"))
 
 
 # --- Round: extend / reopen -------------------------------------------------------------------------------
@@ -361,6 +382,42 @@ class ExtendRoundForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["until"].help_text = datetime_help()
+    reason = forms.CharField(label=_("Lý do"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def next_edition_title(title: str) -> str:
+    """"Tìm hiểu pháp luật 2025" → "Tìm hiểu pháp luật 2026": the last year in the title, one later (else the
+    title unchanged — the organiser edits it on the form)."""
+    found = list(re.finditer(r"(?<!\d)(20\d\d)(?!\d)", title))
+    if not found:
+        return title
+    last = found[-1]
+    return f"{title[:last.start()]}{int(last.group(1)) + 1}{title[last.end():]}"
+
+
+class CloneForm(forms.Form):
+    title = forms.CharField(label=_("Tên cuộc thi mới"), max_length=200)
+    shift = forms.TypedChoiceField(label=_("Dời lịch các đợt thi"), coerce=int, initial=12, choices=[
+        (0, _("Giữ nguyên ngày")), (1, _("+1 tháng")), (12, _("+1 năm"))])
+    days = forms.IntegerField(label=_("Dời thêm (ngày)"), required=False, min_value=-3660, max_value=3660,
+                              help_text=_("Tuỳ chọn, ví dụ 7 để dời thêm một tuần."))
+    rounds = forms.ModelMultipleChoiceField(label=_("Các đợt thi được sao chép"), queryset=Round.objects.none(),
+                                            required=False, widget=forms.CheckboxSelectMultiple)
+    copy_round_settings = forms.BooleanField(label=_("Sao chép thiết lập riêng của từng đợt (cấu trúc đề, thời "
+                                                     "gian làm bài…)"), required=False, initial=True)
+    copy_units = forms.BooleanField(label=_("Sao chép danh sách đơn vị được dự thi"), required=False, initial=True)
+    copy_rules = forms.BooleanField(label=_("Sao chép thể lệ và giới thiệu"), required=False, initial=True)
+
+    def __init__(self, *args: Any, contest: Contest, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        rounds = contest.rounds.order_by("position", "opens_at")
+        self.fields["rounds"].queryset = rounds
+        self.fields["rounds"].initial = list(rounds)
+        self.fields["rounds"].label_from_instance = lambda r: f"{r.name} ({formats.date_format(timezone.localtime(r.opens_at), 'SHORT_DATE_FORMAT')} – {formats.date_format(timezone.localtime(r.closes_at), 'SHORT_DATE_FORMAT')})"  # noqa: E501
+        self.fields["title"].initial = next_edition_title(contest.title)
+
+
+class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Lý do"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
@@ -412,11 +469,36 @@ class RoundAdmin(TenantScopedAdmin):
     list_display = ("name", "contest", "opens_at", "closes_at", "extended_until", "closed_at")
     list_select_related = ("contest",)
     search_fields = ("name", "contest__title")
-    actions = ("extend_round",)
-    readonly_fields = ("extended_until", "closed_at", "prediction_target_value")
+    actions = ("extend_round", "accept_fixed_versions")
+    readonly_fields = ("extended_until", "closed_at", "prediction_target_value", "fixed_versions")
     form = RoundAdminForm
-    fields = ("name", "position", "opens_at", "closes_at", *INHERITED_FIELDS, "extended_until", "closed_at",
-              "prediction_target_value")
+    fields = ("name", "position", "opens_at", "closes_at", *INHERITED_FIELDS, "fixed_versions", "extended_until",
+              "closed_at", "prediction_target_value")
+
+    @admin.display(description=_("phiên bản câu hỏi cố định"))
+    def fixed_versions(self, obj: Round) -> str:
+        if obj is None or not obj.pk:
+            return "—"
+        return fixed_versions_summary(round_fixed_versions_state(round=obj)) or "—"
+
+    @admin.action(description=_("Dùng phiên bản mới của câu hỏi cố định"), permissions=["change"])
+    def accept_fixed_versions(self, request: HttpRequest, queryset: QuerySet[Round]) -> HttpResponse | None:
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            for round in queryset.select_related("contest__organisation"):
+                if not self.has_change_permission(request, round):
+                    raise PermissionDenied
+                try:
+                    changed = round_fixed_versions_accept(round=round, actor=request.user,
+                                                          reason=form.cleaned_data["reason"])
+                except errors.ContestError as exc:
+                    self.message_user(request, f"{round}: {exc.message}", messages.ERROR)
+                else:
+                    self.message_user(request, _("%(r)s: %(n)s câu hỏi cố định chuyển sang phiên bản mới.")
+                                      % {"r": round, "n": changed}, messages.SUCCESS)
+            return None
+        return _action_page(request, self, queryset, form, action="accept_fixed_versions",
+                            title=_("Dùng phiên bản mới của câu hỏi cố định"))
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False  # add rounds inside their contest

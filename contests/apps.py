@@ -9,11 +9,12 @@ class ContestsConfig(AppConfig):
     def ready(self) -> None:
         try:
             # In ready(), not at the top: services load models, which wait for the app registry.
-            from questionbank.services._common import register_used_checker
+            from questionbank.services._common import register_use_lister, register_used_checker
         except ImportError:  # pragma: no cover
             pass
         else:
             register_used_checker(question_drawn_by_an_attempt)
+            register_use_lister(rounds_naming_question)
         try:
             # In ready(), as above.
             from accounts.services import (
@@ -42,3 +43,14 @@ def question_drawn_by_an_attempt(question: object) -> bool:
     from contests.models import AttemptQuestion
 
     return AttemptQuestion.objects.filter(question_id=question.pk).exists()  # type: ignore[attr-defined]
+
+
+def rounds_naming_question(question: object) -> list:
+    """Question-bank hook: rounds not yet over whose blueprint names this question (any version of it) as a
+    fixed question (``contests.selectors.rounds_with_fixed_question``)."""
+    # Not at the top: apps.py is imported before the models may be.
+    from contests.selectors import rounds_with_fixed_question
+    from questionbank.services._common import QuestionUse
+
+    return [QuestionUse(organisation_id=round.contest.organisation_id, label=str(round))
+            for round in rounds_with_fixed_question(question=question)]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import BigIntegerField, Count, QuerySet
+from django.db.models import BigIntegerField, Count, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
@@ -20,8 +20,8 @@ from contest_engine.numbers import format_count
 from contest_engine.text import vietnamese_sort_key
 from contests import errors
 from contests.models import Round
-from questionbank.models import Difficulty, Topic
-from questionbank.selectors import questions_available_for
+from questionbank.models import Difficulty, Question, QuestionStatus, Topic
+from questionbank.selectors import questions_available_for, questions_visible_q
 
 CANDIDATES_CACHE_SECONDS = 60
 
@@ -35,19 +35,29 @@ def draw_questions_available(*, organisation: Any, draw: dict) -> QuerySet:
                                    difficulty=draw.get("difficulty") or None)
 
 
-def blueprint_candidates(*, round: Round, draw_index: int, draw: dict) -> list[tuple[int, int]]:
-    """(question id, family id) of every question a draw may pick, cached for a minute per round and draw.
+def blueprint_candidates(*, round: Round, draw_index: int, draw: dict) -> list[tuple]:
+    """(question id, family id, twin keys) of every question a draw may pick, cached for a minute per round
+    and draw. The twin keys (``answer_key``, ``search_key``) mark likely duplicates in other families — one
+    attempt never draws two questions sharing one (``contests.services.attempts.start``).
 
     A question approved or retired during that minute enters or leaves the draws up to a minute late;
     the snapshot still copies the exact version drawn (versions never change once used)."""
     digest = hashlib.sha1(json.dumps(draw, sort_keys=True).encode(), usedforsecurity=False).hexdigest()[:12]
-    cache_key = f"contests:candidates:{round.contest.organisation_id}:{round.pk}:{draw_index}:{digest}"
+    cache_key = f"contests:candidates:v2:{round.contest.organisation_id}:{round.pk}:{draw_index}:{digest}"
     found = cache.get(cache_key)
     if found is None:
-        found = [(qid, family or qid) for qid, family in draw_questions_available(
-            organisation=round.contest.organisation, draw=draw).values_list("id", "family_id")]
+        found = [(qid, family or qid, twin_keys(answer, search)) for qid, family, answer, search in
+                 draw_questions_available(organisation=round.contest.organisation, draw=draw)
+                 .values_list("id", "family_id", "answer_key", "search_key")]
         cache.set(cache_key, found, CANDIDATES_CACHE_SECONDS)
     return [tuple(x) for x in found]
+
+
+def twin_keys(answer_key: str, search_key: str) -> str:
+    """The keys two likely duplicates share, as one string ("a:<answer key> s:<search key>", empty parts
+    left out): the same cited article and correct answer, or the same text up to accents and punctuation."""
+    return " ".join(part for part in (f"a:{answer_key}" if answer_key else "",
+                                      f"s:{search_key}" if search_key else "") if part)
 
 
 def blueprint_cell_label(draw: dict) -> str:
@@ -64,25 +74,78 @@ def blueprint_cell_label(draw: dict) -> str:
     return f"{topic} × {level}"
 
 
-def blueprint_fixed_questions(*, organisation: Any, blueprint: list[dict]) -> dict[int, int]:
-    """{question id: family id} of the blueprint's fixed questions that the organisation may put in a contest
-    (approved, current, its own or shared). Raises ``BlueprintUnsatisfiable`` naming the unusable ones, or two
-    fixed questions of one family."""
-    wanted = [qid for entry in blueprint if "question_ids" in entry for qid in entry["question_ids"]]
+def fixed_question_ids(blueprint: list[dict]) -> list[int]:
+    """The question ids the blueprint's fixed entries name, in blueprint order."""
+    return [int(qid) for entry in blueprint if "question_ids" in entry for qid in entry["question_ids"]]
+
+
+def fixed_versions_in_force(*, organisation: Any, question_ids: list[int]) -> tuple[dict[int, tuple[int, int]],
+                                                                                     list[int]]:
+    """The version in force of each named question, whatever version the id names:
+    ``({named id: (version id, family id)}, [unusable named ids])``.
+
+    A blueprint names a *question*, not one version of it: the writer may edit it after the round was set up
+    (a used version is never changed; the edit is a new version, in review). The version in force is the
+    newest **approved** version of the family — the current one once approved, else the one it replaced —
+    provided the question is still in the bank (it has a current version, not retired) and the organisation
+    may use it (its own, or shared). Two queries whatever the number of ids."""
+    if not question_ids:
+        return {}, []
+    visible = questions_visible_q([organisation.pk])
+    family_of = {qid: family or qid for qid, family in Question.objects.filter(pk__in=question_ids)
+                 .filter(visible).values_list("id", "family_id")}
+    families = set(family_of.values())
+    live: set[int] = set()  # families with a current version that is not retired
+    best: dict[int, tuple[int, int]] = {}  # family -> (version, id)
+    rows = (Question.objects.filter(Q(family_id__in=families) | Q(pk__in=families, family_id__isnull=True))
+            .filter(visible).values_list("id", "family_id", "version", "status", "is_current"))
+    for qid, family, version, status, is_current in rows:
+        family = family or qid
+        if is_current and status != QuestionStatus.RETIRED:
+            live.add(family)
+        if status == QuestionStatus.APPROVED and (family not in best or version > best[family][0]):
+            best[family] = (version, qid)
+    found: dict[int, tuple[int, int]] = {}
+    unusable: list[int] = []
+    for qid in question_ids:
+        family = family_of.get(qid)
+        if family is None or family not in live or family not in best:
+            unusable.append(qid)
+        else:
+            found[qid] = (best[family][1], family)
+    return found, unusable
+
+
+def blueprint_fixed_versions(*, organisation: Any, blueprint: list[dict],
+                             pinned: dict[int, int] | None = None) -> dict[int, tuple[int, int]]:
+    """{named id: (version id to show, family id)} of the blueprint's fixed questions. ``pinned`` ({family id:
+    version id}, a round's ``RoundFixedVersion`` rows) wins over the version in force for the families it
+    names, as long as the question is still usable at all. Raises ``BlueprintUnsatisfiable`` naming the
+    unusable ones, or two fixed questions of one family."""
+    wanted = fixed_question_ids(blueprint)
     if not wanted:
         return {}
-    found = {qid: family or qid for qid, family in questions_available_for(organisation=organisation)
-             .filter(pk__in=wanted).values_list("id", "family_id")}
-    missing = [qid for qid in wanted if qid not in found]
-    if missing:
-        raise errors.BlueprintUnsatisfiable.fixed_unusable(question_ids=missing)
+    found, unusable = fixed_versions_in_force(organisation=organisation, question_ids=wanted)
+    if unusable:
+        raise errors.BlueprintUnsatisfiable.fixed_unusable(question_ids=unusable)
     seen: dict[int, int] = {}
     for qid in wanted:
-        family = found[qid]
+        family = found[qid][1]
         if family in seen:
             raise errors.BlueprintUnsatisfiable.fixed_unusable(question_ids=[seen[family], qid])
         seen[family] = qid
+    if pinned:
+        found = {qid: ((pinned[family], family) if family in pinned else (version, family))
+                 for qid, (version, family) in found.items()}
     return found
+
+
+def blueprint_fixed_questions(*, organisation: Any, blueprint: list[dict]) -> dict[int, int]:
+    """{named id: family id} of the blueprint's fixed questions that the organisation may put in a contest
+    (see ``fixed_versions_in_force``). Raises ``BlueprintUnsatisfiable`` naming the unusable ones, or two
+    fixed questions of one family."""
+    return {qid: family for qid, (_version, family)
+            in blueprint_fixed_versions(organisation=organisation, blueprint=blueprint).items()}
 
 
 def blueprint_availability(*, organisation: Any, blueprint: list[dict],

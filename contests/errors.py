@@ -97,6 +97,9 @@ class BlueprintUnsatisfiable(ContestError):
 
     code = "blueprint_unsatisfiable"
     default_message = _("Ngân hàng câu hỏi chưa đủ câu hỏi đã duyệt cho cấu trúc đề.")
+    # What a contestant reads instead of ``message`` (which names questions and cells for the staff).
+    citizen_message = _("Đề thi của đợt này đang được Ban tổ chức điều chỉnh nên chưa bắt đầu làm bài được. "
+                        "Vui lòng thử lại sau ít phút; lượt thi của bạn không bị mất.")
 
     @classmethod
     def for_cell(cls, *, cell: str, needed: int, available: int) -> BlueprintUnsatisfiable:

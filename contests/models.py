@@ -595,3 +595,31 @@ class OverrideGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} — {self.round}"
+
+
+class RoundFixedVersion(models.Model):
+    """Which version of a fixed question a round shows. A round's blueprint names a question by any of its
+    versions' ids; the round keeps the version in force when it first drew (its first attempt) until an
+    organiser accepts a newer approved version (``contests.services.fixed_questions``). Every contestant of
+    the round thus sees the same text, however the writers edit the bank meanwhile."""
+
+    tenant_path = "round__contest__organisation"
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="fixed_versions",
+                              verbose_name=_("đợt thi"))
+    family_id = models.BigIntegerField(_("mã họ câu hỏi"))
+    question = models.ForeignKey("questionbank.Question", on_delete=models.PROTECT, related_name="+",
+                                 verbose_name=_("phiên bản đang dùng"))
+    pinned_at = models.DateTimeField(_("chọn lúc"))
+    pinned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+", verbose_name=_("người chọn"))
+
+    class Meta:
+        verbose_name = _("phiên bản câu hỏi cố định của đợt thi")
+        verbose_name_plural = _("phiên bản câu hỏi cố định của đợt thi")
+        constraints = [
+            models.UniqueConstraint(fields=["round", "family_id"], name="round_fixed_version_once_per_family"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round_id}:{self.family_id}→{self.question_id}"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, F, Max, Min, QuerySet
+from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from accounts.models import Organisation
 from contests import errors
@@ -22,6 +23,7 @@ from contests.models import (
     Registration,
     Round,
 )
+from questionbank.models import Question
 
 # --- Public pages -------------------------------------------------------------------------------
 
@@ -181,3 +183,25 @@ def round_prediction_target(*, round: Round) -> int:
     if kind == PredictionTarget.ENTRANTS:
         return finished.values("registration_id").distinct().count()
     return finished.count()
+
+
+# --- Fixed questions -------------------------------------------------------------------------------
+
+
+def rounds_with_fixed_question(*, question: Any, now: dt.datetime | None = None) -> list[Round]:
+    """Rounds not closed yet (open or to come) whose effective blueprint names any version of ``question``'s
+    family as a fixed question. Rounds still to run are few (a few hundred on a city installation), so their
+    blueprints are read in Python rather than searched in JSON."""
+    now = now or timezone.now()
+    family = question.family_id or question.pk
+    ids = set(Question.objects.filter(Q(family_id=family) | Q(pk=family)).values_list("id", flat=True))
+    rounds = (Round.objects.filter(closed_at__isnull=True)
+              .filter(Q(closes_at__gt=now) | Q(extended_until__gt=now)).select_related("contest")
+              .order_by("opens_at", "id"))
+    found = []
+    for round in rounds:
+        blueprint = round.settings.blueprint or []
+        if any(int(qid) in ids for entry in blueprint if isinstance(entry, dict) and "question_ids" in entry
+               for qid in entry["question_ids"]):
+            found.append(round)
+    return found

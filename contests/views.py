@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -18,6 +20,8 @@ from contests.models import AttemptStatus, Round
 from contests.services.attempts.finish import attempt_finalise_if_expired, attempts_finalise_expired_for_user
 from contests.services.attempts.start import attempt_start
 from contests.services.registrations import registration_create
+
+logger = logging.getLogger(__name__)
 
 
 def contest_list(request: HttpRequest) -> HttpResponse:
@@ -86,6 +90,12 @@ def round_start(request: HttpRequest, round_id: int) -> HttpResponse:
                               contest__visibility="published")
     try:
         attempt = attempt_start(user=request.user, round=round)
+    except errors.BlueprintUnsatisfiable as exc:
+        # A staff problem (the bank cannot fill the round's structure): the contestant is told to come back,
+        # the staff message goes to the log and to the round's admin page (its blueprint check).
+        logger.error("round %s cannot draw an attempt: %s", round.pk, exc.message)
+        messages.error(request, str(errors.BlueprintUnsatisfiable.citizen_message))
+        return redirect(round.contest.get_absolute_url())
     except errors.ContestError as exc:
         messages.error(request, exc.message)
         return redirect(round.contest.get_absolute_url())

@@ -51,3 +51,15 @@ class NotDisqualified(LeaderboardError):
 class AttemptNotFinished(LeaderboardError):
     code = "attempt_not_finished"
     default_message = _("Chỉ loại được lượt thi đã nộp bài.")
+
+
+class PopulationInvalid(LeaderboardError):
+    """Pasted or typed unit populations with problems: ``problems`` lists each with its line, in Vietnamese;
+    nothing was saved."""
+
+    code = "population_invalid"
+    default_message = _("Số người của đơn vị không hợp lệ; chưa lưu gì.")
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__()
+        self.problems = problems

@@ -241,3 +241,24 @@ class ContestLeaderboardSettings(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contest}: {self.get_aggregate_display()}"
+
+
+class UnitPopulation(models.Model):
+    """How many people a unit counts for one contest's participation rate (entrants / population), set by
+    the contest's organisers: a ward's residents, an agency's staff, a school's pupils — whom the contest
+    targets. Without a row the unit's own ``Organisation.registered_population`` is used."""
+
+    tenant_path = "contest__organisation"
+
+    contest = models.ForeignKey("contests.Contest", on_delete=models.CASCADE, related_name="unit_populations",
+                                verbose_name=_("cuộc thi"))
+    unit = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+", verbose_name=_("đơn vị"))
+    population = models.PositiveIntegerField(_("số người của đơn vị"))
+
+    class Meta:
+        verbose_name = _("số người của đơn vị")
+        verbose_name_plural = _("số người của đơn vị")
+        constraints = [models.UniqueConstraint(fields=["contest", "unit"], name="unit_population_once")]
+
+    def __str__(self) -> str:
+        return f"{self.contest_id}:{self.unit_id}={self.population}"

@@ -9,11 +9,19 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from accounts.models import Organisation
-from accounts.tenancy import scope_for
-from contests.models import FINISHED_STATUSES, Attempt, AttemptStatus, Contest, Registration, Round
+from accounts.tenancy import has_role, organisation_ids_for, scope_for
+from contests.models import (
+    FINISHED_STATUSES,
+    Attempt,
+    AttemptStatus,
+    Contest,
+    ContestVisibility,
+    Registration,
+    Round,
+)
 from leaderboards.models import (
     ContestAggregate,
     ContestLeaderboardSettings,
@@ -23,9 +31,10 @@ from leaderboards.models import (
     RankingEntry,
     RankingStatus,
     RoundRanking,
+    UnitPopulation,
 )
 from leaderboards.services.ranking import prize_tiers
-from leaderboards.visibility import STAFF_ROLES
+from leaderboards.visibility import STAFF_ROLES, display_name
 
 
 def person_disqualified(*, registration_id: int) -> bool:
@@ -159,6 +168,8 @@ class UnitStats:
     attempts: int
     population: int | None
     winners: int
+    registered: int = 0     # people of the unit registered for the contest
+    in_progress: int = 0    # people of the unit with an attempt in progress now
 
     @property
     def rate(self) -> float | None:
@@ -173,14 +184,27 @@ class UnitStats:
         return None if rate is None else round(rate * 100, 2)
 
 
+def unit_populations(*, contest: Contest) -> dict[int, int]:
+    """{unit id: population} the contest's organisers set for its participation rates (``UnitPopulation``)."""
+    return dict(UnitPopulation.objects.filter(contest=contest).values_list("unit_id", "population"))
+
+
 def unit_stats(*, contest: Contest, round: Round | None = None, order: str = "entrants") -> list[UnitStats]:
-    """Entrants (people with a finished attempt), attempts and winners per unit, for one round or the
-    whole contest; ``order`` = "entrants" | "rate" | "winners" (collective prizes)."""
-    attempts = Attempt.objects.filter(round__contest=contest, status__in=FINISHED_STATUSES)
+    """Registered people, people in progress now, entrants (people with a finished attempt), attempts and
+    winners per unit, for one round or the whole contest; ``order`` = "entrants" | "rate" | "winners"
+    (collective prizes). The rate's population is the contest's own figure for the unit where set
+    (``UnitPopulation``), else the unit's ``registered_population``."""
+    all_attempts = Attempt.objects.filter(round__contest=contest)
     if round is not None:
-        attempts = attempts.filter(round=round)
+        all_attempts = all_attempts.filter(round=round)
+    attempts = all_attempts.filter(status__in=FINISHED_STATUSES)
     counts = {row["unit_id"]: row for row in attempts.values("unit_id").annotate(
         entrants=Count("user_id", distinct=True), attempts=Count("id"))}
+    running = dict(all_attempts.filter(status=AttemptStatus.IN_PROGRESS).values("unit_id")
+                   .annotate(n=Count("user_id", distinct=True)).values_list("unit_id", "n"))
+    registered = dict(Registration.objects.filter(contest=contest).values("unit_id")
+                      .annotate(n=Count("id")).values_list("unit_id", "n"))
+    overrides = unit_populations(contest=contest)
     rankings = [ranking_latest(round=r) for r in ([round] if round is not None else contest.rounds.all())]
     winners: dict[int, int] = {}
     ranking_ids = [r.pk for r in rankings if r is not None]
@@ -188,13 +212,16 @@ def unit_stats(*, contest: Contest, round: Round | None = None, order: str = "en
         for row in (RankingEntry.objects.filter(ranking_id__in=ranking_ids, is_winner=True).values("unit_id")
                     .annotate(n=Count("id"))):
             winners[row["unit_id"]] = row["n"]
-    unit_ids = set(counts) | set(winners)
+    unit_ids = set(counts) | set(winners) | set(registered) | set(running)
+    unit_ids.discard(None)
     if contest.allowed_units.exists():
         unit_ids |= set(contest.allowed_units.values_list("pk", flat=True))
     units = Organisation.objects.filter(pk__in=unit_ids).only("id", "name", "registered_population")
     stats = [UnitStats(unit_id=u.pk, name=u.name, entrants=counts.get(u.pk, {}).get("entrants", 0),
-                       attempts=counts.get(u.pk, {}).get("attempts", 0), population=u.registered_population,
-                       winners=winners.get(u.pk, 0)) for u in units]
+                       attempts=counts.get(u.pk, {}).get("attempts", 0),
+                       population=overrides.get(u.pk, u.registered_population),
+                       winners=winners.get(u.pk, 0), registered=registered.get(u.pk, 0),
+                       in_progress=running.get(u.pk, 0)) for u in units]
     if order == "rate":
         stats.sort(key=lambda s: (-(s.rate or 0), -s.entrants, s.name))
     elif order == "winners":
@@ -290,3 +317,113 @@ def prize_line_ties(*, ranking: RoundRanking) -> list[PrizeLineTie]:
         result.append(PrizeLineTie(tier=tier, rank=last_rank, tied=len(group), inside=len(inside),
                                    extended=extended, rule=rule, resolved=resolved))
     return result
+# --------------------------------------------------------------------------------------------------
+# A unit's own participation in contests open to it (ward organisers, issue 25)
+# --------------------------------------------------------------------------------------------------
+
+
+def units_of_staff(*, user: Any) -> set[int]:
+    """Units (organisations contestants choose, e.g. a ward) where ``user`` is an organiser or judge: whose
+    participation they follow in every contest open to them, whoever organises it."""
+    ids = organisation_ids_for(user, STAFF_ROLES)
+    if not ids:
+        return set()
+    return set(Organisation.objects.filter(pk__in=ids, is_unit=True).values_list("pk", flat=True))
+
+
+def contest_open_to_unit(*, contest: Contest, unit_id: int) -> bool:
+    """Whether a unit takes part in a published contest, for following its own participation: the contest
+    names it among its allowed units, or names none (open to every unit) and people of the unit registered.
+    (A contest open to every unit is not every unit's business until its people take part.)"""
+    if not contest.is_published:
+        return False
+    allowed = set(contest.allowed_units.values_list("pk", flat=True))
+    if allowed:
+        return unit_id in allowed
+    return Registration.objects.filter(contest=contest, unit_id=unit_id).exists()
+
+
+def contests_open_to_units(*, unit_ids: set[int]) -> list[tuple[Contest, list[Organisation]]]:
+    """Published contests that any of ``unit_ids`` takes part in (``contest_open_to_unit``), each with those
+    units, newest first. Three queries."""
+    if not unit_ids:
+        return []
+    units = {u.pk: u for u in Organisation.objects.filter(pk__in=unit_ids).order_by("name")}
+    registered = Registration.objects.filter(unit_id__in=unit_ids, contest__allowed_units__isnull=True)
+    contests = list(Contest.objects.filter(visibility=ContestVisibility.PUBLISHED).filter(
+        Q(allowed_units__in=unit_ids) | Q(pk__in=registered.values("contest_id"))).distinct()
+        .select_related("organisation").prefetch_related("allowed_units").order_by("-created_at", "-id")[:100])
+    taking_part = set(registered.values_list("contest_id", "unit_id").distinct())
+    out = []
+    for contest in contests:
+        allowed = {u.pk for u in contest.allowed_units.all()}
+        mine = [u for pk, u in units.items()
+                if (pk in allowed if allowed else (contest.pk, pk) in taking_part)]
+        if mine:
+            out.append((contest, mine))
+    return out
+
+
+def unit_participation_visible(*, user: Any, contest: Contest, unit: Organisation) -> bool:
+    """Who may see ``unit``'s own participation in ``contest``: its organisers and judges when the unit takes
+    part (``contest_open_to_unit``), and the contest's own staff (they see every unit anyway)."""
+    if has_role(user, contest.organisation_id, STAFF_ROLES):
+        return True
+    if not unit.is_unit:
+        return False
+    return has_role(user, unit.pk, STAFF_ROLES) and contest_open_to_unit(contest=contest, unit_id=unit.pk)
+
+
+@dataclass
+class UnitRoundFigures:
+    """One unit in one round (or the whole contest when ``round`` is None)."""
+
+    round: Round | None
+    registered: int
+    in_progress: int
+    entrants: int
+    attempts: int
+    population: int | None
+
+    @property
+    def rate_percent(self) -> float | None:
+        if not self.population:
+            return None
+        return round(100.0 * self.entrants / self.population, 2)
+
+
+def unit_participation(*, contest: Contest, unit: Organisation) -> list[UnitRoundFigures]:
+    """The unit's figures for the whole contest, then per round: registered people (of the unit), people with
+    an attempt in progress, people with a finished attempt (entrants), finished attempts. Three grouped
+    queries whatever the number of rounds."""
+    rounds = list(contest.rounds.all())
+    registered = Registration.objects.filter(contest=contest, unit=unit).count()
+    attempts = Attempt.objects.filter(round__contest=contest, unit=unit)
+    finished = {row["round_id"]: row for row in attempts.filter(status__in=FINISHED_STATUSES).values("round_id")
+                .annotate(entrants=Count("user_id", distinct=True), n=Count("id"))}
+    running = dict(attempts.filter(status=AttemptStatus.IN_PROGRESS).values("round_id")
+                   .annotate(n=Count("user_id", distinct=True)).values_list("round_id", "n"))
+    total = attempts.filter(status__in=FINISHED_STATUSES).aggregate(
+        entrants=Count("user_id", distinct=True), n=Count("id"))
+    population = unit_populations(contest=contest).get(unit.pk, unit.registered_population)
+    figures = [UnitRoundFigures(None, registered, sum(running.values()), total["entrants"] or 0, total["n"] or 0,
+                                population)]
+    for r in rounds:
+        row = finished.get(r.pk, {})
+        figures.append(UnitRoundFigures(r, registered, running.get(r.pk, 0), row.get("entrants", 0),
+                                        row.get("n", 0), population))
+    return figures
+
+
+def unit_people(*, contest: Contest, unit: Organisation, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+    """The unit's registered people in the contest with how far they got — names masked ("Nguyễn V. A."),
+    never phone or ID numbers (docs/privacy.md): the list a ward uses to remind its people."""
+    regs = list(Registration.objects.filter(contest=contest, unit=unit).order_by("full_name", "pk")
+                .values_list("pk", "full_name")[offset:offset + limit])
+    ids = [pk for pk, _name in regs]
+    finished = dict(Attempt.objects.filter(registration_id__in=ids, status__in=FINISHED_STATUSES)
+                    .values("registration_id").annotate(n=Count("id")).values_list("registration_id", "n"))
+    running = set(Attempt.objects.filter(registration_id__in=ids, status=AttemptStatus.IN_PROGRESS)
+                  .values_list("registration_id", flat=True))
+    return [{"name": display_name(name, masked=True), "finished": finished.get(pk, 0), "in_progress": pk in running}
+            for pk, name in regs]

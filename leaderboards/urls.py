@@ -10,4 +10,6 @@ urlpatterns = [
     path("rounds/<int:round_id>/units/", views.unit_dashboard, name="units"),
     path("contests/<slug:slug>/", views.contest_board, name="contest"),
     path("contests/<slug:slug>/units/", views.contest_unit_dashboard, name="contest_units"),
+    path("contests/<slug:slug>/units/population/", views.contest_unit_populations, name="unit_populations"),
+    path("contests/<slug:slug>/units/<int:unit_id>/", views.unit_participation, name="unit_participation"),
 ]

@@ -7,17 +7,21 @@ organisers of the owning organisation see full names and the live board while th
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from accounts.models import Organisation, Role
 from accounts.tenancy import get_scoped_or_404, has_role, is_staff_member
 from contests.models import Contest, PredictionTarget, Round
 from leaderboards import selectors
+from leaderboards.errors import LeaderboardError
 from leaderboards.models import RankingStatus
-from leaderboards.services import live
+from leaderboards.services import live, populations
 from leaderboards.visibility import (
     STAFF_ROLES,
     display_name,
@@ -117,17 +121,44 @@ def contest_board(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """Organiser/judge dashboard: the rounds of their organisations."""
+    """Organiser/judge dashboard: the rounds of their organisations, and the contests of any organiser that
+    are open to the units they run (a ward follows its own participation in the city's contest)."""
     if not is_staff_member(request.user):
         raise PermissionDenied
     rounds = list(selectors.rounds_for_dashboard(user=request.user)[:200])
-    return render(request, "leaderboards/dashboard.html", {"rounds": rounds})
+    unit_contests = selectors.contests_open_to_units(unit_ids=selectors.units_of_staff(user=request.user))
+    return render(request, "leaderboards/dashboard.html", {"rounds": rounds, "unit_contests": unit_contests})
+
+
+@login_required
+def unit_participation(request: HttpRequest, slug: str, unit_id: int) -> HttpResponse:
+    """One unit's own participation in a contest — registered, in progress, finished, attempts, rate, for the
+    contest and per round, and its people with names masked — for the unit's organisers and judges when the
+    contest is open to it, and for the contest's staff. Anyone else: 404."""
+    contest = get_object_or_404(Contest.objects.select_related("organisation"), slug=slug)
+    unit = get_object_or_404(Organisation, pk=unit_id)
+    if not selectors.unit_participation_visible(user=request.user, contest=contest, unit=unit):
+        raise Http404
+    page = _page(request)
+    people = selectors.unit_people(contest=contest, unit=unit, limit=PAGE, offset=(page - 1) * PAGE)
+    figures = selectors.unit_participation(contest=contest, unit=unit)
+    return render(request, "leaderboards/unit_participation.html", {
+        "contest": contest, "unit": unit, "total": figures[0], "per_round": figures[1:], "people": people,
+        "page": page, "has_next": len(people) == PAGE, "offset": (page - 1) * PAGE,
+    })
 
 
 @login_required
 def unit_dashboard(request: HttpRequest, round_id: int) -> HttpResponse:
     """Collective leaderboard of a round: entrants, attempts, participation rate and winners per unit, with a
     server-rendered bar chart (no JavaScript library)."""
+    round = Round.objects.select_related("contest").filter(pk=round_id).first()
+    if round is not None and not has_role(request.user, round.contest.organisation_id, STAFF_ROLES):
+        # A unit's organiser (not the contest's) sees only their own unit's page.
+        mine = [u for u in selectors.units_of_staff(user=request.user)
+                if selectors.contest_open_to_unit(contest=round.contest, unit_id=u)]
+        if mine:
+            return redirect("leaderboards:unit_participation", slug=round.contest.slug, unit_id=min(mine))
     round = get_scoped_or_404(Round.objects.select_related("contest"), request.user, STAFF_ROLES,
                               pk=round_id)
     order = request.GET.get("order", "entrants")
@@ -139,13 +170,21 @@ def unit_dashboard(request: HttpRequest, round_id: int) -> HttpResponse:
         s.bar = round_percent(s.entrants, top_entrants)
     return render(request, "leaderboards/units.html", {
         "round": round, "contest": round.contest, "stats": stats, "order": order,
-        "ranking": selectors.ranking_latest(round=round),
+        "ranking": selectors.ranking_latest(round=round), "now": timezone.now(),
+        "refresh_seconds": _refresh_seconds(request),
+        "can_set_population": has_role(request.user, round.contest.organisation_id, [Role.ORGANISER]),
     })
 
 
 @login_required
 def contest_unit_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     """The same collective leaderboard over every round of a contest (entrants counted once per unit)."""
+    contest = Contest.objects.filter(slug=slug).first()
+    if contest is not None and not has_role(request.user, contest.organisation_id, STAFF_ROLES):
+        mine = [u for u in selectors.units_of_staff(user=request.user)
+                if selectors.contest_open_to_unit(contest=contest, unit_id=u)]
+        if mine:
+            return redirect("leaderboards:unit_participation", slug=contest.slug, unit_id=min(mine))
     contest = get_scoped_or_404(Contest.objects.all(), request.user, STAFF_ROLES, slug=slug)
     order = request.GET.get("order", "entrants")
     if order not in {"entrants", "rate", "winners"}:
@@ -154,8 +193,51 @@ def contest_unit_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     top_entrants = max((s.entrants for s in stats), default=0) or 1
     for s in stats:
         s.bar = round_percent(s.entrants, top_entrants)
-    return render(request, "leaderboards/units.html", {"round": None, "contest": contest, "stats": stats,
-                                                       "order": order, "ranking": True})
+    return render(request, "leaderboards/units.html", {
+        "round": None, "contest": contest, "stats": stats, "order": order, "ranking": True, "now": timezone.now(),
+        "refresh_seconds": _refresh_seconds(request),
+        "can_set_population": has_role(request.user, contest.organisation_id, [Role.ORGANISER])})
+
+
+@login_required
+def contest_unit_populations(request: HttpRequest, slug: str) -> HttpResponse:
+    """The contest's population of each unit (the participation rate's denominator), typed per unit or
+    pasted from a spreadsheet: organisers of the contest's organisation only (others: 404)."""
+    contest = get_scoped_or_404(Contest.objects.all(), request.user, [Role.ORGANISER], slug=slug)
+    problems: list[str] = []
+    pasted = ""
+    if request.method == "POST":
+        pasted = request.POST.get("pasted", "")
+        try:
+            if pasted.strip():
+                values: dict[int, int | None] = dict(populations.populations_parse(contest=contest, text=pasted))
+            else:
+                values = {}
+                for unit in populations.contest_units(contest=contest):
+                    raw = request.POST.get(f"pop-{unit.pk}", "").strip().replace(".", "").replace(" ", "")
+                    if raw == "":
+                        values[unit.pk] = None
+                    elif raw.isdecimal():
+                        values[unit.pk] = int(raw)
+                    else:
+                        problems.append(_("Số người của %(name)s phải là số nguyên.") % {"name": unit.name})
+            if not problems:
+                changed = populations.unit_populations_set(contest=contest, actor=request.user, values=values)
+                messages.success(request, _("Đã lưu số người của %(n)s đơn vị.") % {"n": changed})
+                return redirect("leaderboards:contest_units", slug=contest.slug)
+        except LeaderboardError as exc:
+            problems = getattr(exc, "problems", None) or [exc.message]
+    current = selectors.unit_populations(contest=contest)
+    rows = [{"unit": u, "value": current.get(u.pk), "fallback": u.registered_population}
+            for u in populations.contest_units(contest=contest)]
+    return render(request, "leaderboards/unit_populations.html", {
+        "contest": contest, "rows": rows, "problems": problems, "pasted": pasted})
+
+
+def _refresh_seconds(request: HttpRequest) -> int:
+    """How often the units dashboard refreshes itself: 30 s, or ``?refresh=`` between 5 s and 5 min."""
+    raw = request.GET.get("refresh", "")
+    return min(max(int(raw), 5), 300) if raw.isdecimal() and len(raw) < 5 else 30
 
 
 def round_percent(value: int, top: int) -> float:

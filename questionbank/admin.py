@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, Role
 from accounts.tenancy import ALL_ROLES, TenantScopedAdmin, organisation_ids_for
+from contest_engine.text import vietnamese_sort_key
 from questionbank import selectors
 from questionbank.errors import MediaRejected, QuestionBankError, QuestionPermissionDenied
 from questionbank.exporters import moodle_xml
@@ -45,7 +46,7 @@ from questionbank.models import (
     Visibility,
 )
 from questionbank.sanitize import html_to_text
-from questionbank.services._common import question_is_used
+from questionbank.services._common import CHOICE_TYPES, question_is_used, question_uses
 from questionbank.services.imports import ImportReport, import_upload_store, import_upload_take, questions_import
 from questionbank.services.media import media_limits, media_validate
 from questionbank.services.questions import question_clean, question_create, question_update, topic_get_or_create_path
@@ -76,6 +77,44 @@ class _ParentPermissionsInline:
         return self.has_add_permission(request, obj)
 
 
+class OptionForm(forms.ModelForm):
+    """One answer option. "Đúng" is how a writer marks the correct option(s) of a choice question; the credit
+    fraction stays for partial credit and penalties (Moodle's), and for numeric and short answers."""
+
+    correct = forms.BooleanField(label=_("Đúng"), required=False)
+
+    class Meta:
+        model = QuestionOption
+        fields = ("text", "fraction", "tolerance", "feedback")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["correct"].initial = self.instance.fraction > 0
+
+
+def _fractions_from_ticks(qtype: str, rows: list[dict]) -> None:
+    """Where the writer ticked "Đúng" on a choice question: ticked options get the credit — 100 % for single
+    choice and true/false, shared evenly for multiple choice (0.33333, 0.33333, 0.33334, as the Excel import
+    does) unless a positive fraction was typed — and unticked ones lose any positive credit (penalties stay)."""
+    ticked = [row for row in rows if row.get("correct")]
+    if qtype not in CHOICE_TYPES or not ticked:
+        return
+    typed = [row for row in ticked if (row.get("fraction") or 0) > 0]
+    if qtype == QuestionType.MULTIPLE and len(typed) == len(ticked):
+        shares = [row["fraction"] for row in ticked]
+    elif qtype == QuestionType.MULTIPLE:
+        base = (Decimal(1) / len(ticked)).quantize(Decimal("0.00001"), rounding="ROUND_DOWN")
+        shares = [base] * (len(ticked) - 1) + [Decimal(1) - base * (len(ticked) - 1)]
+    else:
+        shares = [Decimal(1)] * len(ticked)
+    for row, share in zip(ticked, shares, strict=True):
+        row["fraction"] = share
+    for row in rows:
+        if not row.get("correct") and (row.get("fraction") or 0) > 0:
+            row["fraction"] = Decimal(0)
+
+
 class OptionFormSet(BaseInlineFormSet):
     """Validates the answer key with the same rules the service applies (so errors show on the form)."""
 
@@ -83,14 +122,16 @@ class OptionFormSet(BaseInlineFormSet):
         super().clean()
         if any(self.errors):
             return
-        options = []
+        rows = []
         for form in self.forms:
             data = getattr(form, "cleaned_data", None) or {}
             if not data or data.get("DELETE") or not data.get("text"):
                 continue
-            options.append(ParsedOption(text=data["text"], fraction=data.get("fraction") or Decimal(0),
-                                        feedback=data.get("feedback") or "", tolerance=data.get("tolerance")))
+            rows.append(dict(data))
         instance = self.instance
+        _fractions_from_ticks(instance.type, rows)
+        options = [ParsedOption(text=row["text"], fraction=row.get("fraction") or Decimal(0),
+                                feedback=row.get("feedback") or "", tolerance=row.get("tolerance")) for row in rows]
         _data, errors = question_clean(
             type=instance.type, stem=instance.stem or "", options=options, explanation=instance.explanation,
             citation_document=instance.citation_document, citation_article=instance.citation_article,
@@ -103,11 +144,27 @@ class OptionFormSet(BaseInlineFormSet):
 
 class OptionInline(_ParentPermissionsInline, admin.TabularInline):
     model = QuestionOption
+    form = OptionForm
     formset = OptionFormSet
-    fields = ("position", "text", "fraction", "tolerance", "feedback")
+    # The letter (A, B, C…): a saved option's from its position, a row added on the page from a CSS counter
+    # (static/css/admin-menu.css); the order on the page is the order saved.
+    fields = ("letter", "text", "correct", "fraction", "tolerance", "feedback")
+    readonly_fields = ("letter",)
     extra = 0
     max_num = 20
     ordering = ("position", "id")
+
+    @admin.display(description=_("phương án"))
+    def letter(self, obj: Any) -> str:
+        """A, B, C… of a saved option (its position); rows added on the page get theirs from a CSS counter."""
+        if obj is None or not obj.pk:
+            return ""
+        return chr(ord("A") + obj.position) if 0 <= obj.position < 26 else str(obj.position + 1)
+
+    @admin.display(description=_("Đúng"))
+    def correct(self, obj: Any) -> str:
+        """Read-only pages (a reviewer's view): a tick on the correct options. The edit form has a checkbox."""
+        return "✓" if obj is not None and obj.pk and obj.fraction > 0 else ""
 
     def get_extra(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> int:
         return 4 if obj is None else 0
@@ -191,17 +248,68 @@ class RejectForm(forms.Form):
     note = forms.CharField(label=_("Lý do trả lại"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class TopicFilter(admin.SimpleListFilter):
+    """A topic and all its sub-topics. The choices come from one read of the (small, shared) tree."""
+
+    title = _("chủ đề (gồm chủ đề con)")
+    parameter_name = "topic"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        rows = {pk: (name, parent) for pk, name, parent in Topic.objects.values_list("id", "name", "parent_id")}
+
+        def path(pk: int) -> str:
+            names, node, seen = [], pk, set()
+            while node is not None and node in rows and node not in seen:
+                seen.add(node)
+                names.append(rows[node][0])
+                node = rows[node][1]
+            return " / ".join(reversed(names))
+
+        paths = [(str(pk), path(pk)) for pk in rows]
+        return sorted(paths, key=lambda item: vietnamese_sort_key(item[1]))
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Question]) -> QuerySet[Question]:
+        value = self.value()
+        if not value or not value.isdecimal():
+            return queryset
+        return queryset.filter(topic_id__in=selectors.topic_descendant_ids([int(value)]))
+
+
+class LawFilter(admin.SimpleListFilter):
+    """The legal document a question cites (its number, e.g. 31/2024/QH15), among the questions one sees."""
+
+    title = _("văn bản pháp luật")
+    parameter_name = "law"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        documents = (model_admin.get_queryset(request).exclude(citation_document="").order_by()
+                     .values_list("citation_document", flat=True).distinct())
+        return [(d, d) for d in sorted(set(documents), key=vietnamese_sort_key)[:200]]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Question]) -> QuerySet[Question]:
+        value = self.value()
+        return queryset.filter(citation_document=value) if value else queryset
+
+
 # --- Question admin -----------------------------------------------------------------------------------------
 @admin.register(Question)
 class QuestionAdmin(TenantScopedAdmin):
     form = QuestionAdminForm
     change_list_template = "questionbank/admin/change_list.html"
+    change_form_template = "questionbank/admin/change_form.html"
     tenant_roles = {"view": ALL_ROLES, "add": WRITER, "change": WRITER, "delete": WRITER}
     list_display = ("short_stem", "type", "status", "difficulty", "topic_display", "organisation", "visibility",
                     "version", "is_current")
-    # No topic filter: its choices would render every topic's path (a query per ancestor); search instead.
-    list_filter = ("status", "type", "difficulty", "visibility", "is_current")
-    search_fields = ("stem", "citation_document", "topic__name")
+    # The topic filter reads the tree once and includes sub-topics; law, author and organisation list only
+    # what the visible questions use (one query each).
+    list_filter = ("status", TopicFilter, LawFilter, ("author", admin.RelatedOnlyFieldListFilter),
+                   ("organisation", admin.RelatedOnlyFieldListFilter), "difficulty", "type", "visibility",
+                   "is_current")
+    # Searching goes through selectors.questions_search (get_search_results); the admin only needs a field
+    # here to show the box.
+    search_fields = ("search_text",)
+    search_help_text = _("Tìm theo nội dung, phương án hoặc căn cứ (“Điều 172”), có dấu hay không dấu đều được; "
+                         "gõ số để tìm theo mã câu hỏi.")
     list_select_related = ("topic__parent__parent", "organisation")
     readonly_fields = ("status", "family_id", "version", "is_current", "author", "reviewer", "reviewed_at",
                        "review_note", "duplicates", "preview_link")
@@ -227,6 +335,10 @@ class QuestionAdmin(TenantScopedAdmin):
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return super().has_module_permission(request)
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Question],
+                           search_term: str) -> tuple[QuerySet[Question], bool]:
+        return selectors.questions_search(queryset, search_term), False
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None and obj.visibility == Visibility.SHARED and selectors.user_reads_shared_bank(request.user):
@@ -261,9 +373,30 @@ class QuestionAdmin(TenantScopedAdmin):
         actions.pop("delete_selected", None)  # retire instead; single unused drafts can still be deleted
         return actions
 
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        """A writer of one organisation finds it already chosen."""
+        initial = super().get_changeform_initial_data(request)
+        if "organisation" not in initial and not request.user.is_superuser:
+            own = organisation_ids_for(request.user, WRITER)
+            if len(own) == 1:
+                initial["organisation"] = next(iter(own))
+        return initial
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple:
-        fields = tuple(self.readonly_fields)
+        fields = (*self.readonly_fields, "tag_list")
         return (*fields, "organisation") if obj is not None else fields
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        """Read-only pages show the tags as a list (the form's own fields, the tag and topic-path boxes, have
+        no value to show there)."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets
+        out = []
+        for name, options in fieldsets:
+            fields = [("tag_list" if f == "tag_names" else f) for f in options["fields"] if f != "topic_path"]
+            out.append((name, {**options, "fields": tuple(fields)}))
+        return out
 
     @admin.display(description=_("chủ đề"), ordering="topic__name")
     def topic_display(self, obj: Question) -> str:
@@ -292,6 +425,89 @@ class QuestionAdmin(TenantScopedAdmin):
             mark_safe("<br>"), '<a href="{}">#{}</a> ({}%)',
             ((reverse("admin:questionbank_question_change", args=[m.question_id]), m.question_id,
               round(m.similarity * 100)) for m in matches[:10]))
+
+    # -- the writer's warnings --
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict | None = None) -> HttpResponse:
+        obj = self.get_object(request, object_id)
+        if request.method == "GET" and obj is not None and self.has_change_permission(request, obj):
+            self._warn_uses(request, obj)
+        context = dict(extra_context or {})
+        if obj is not None and self.has_view_or_change_permission(request, obj):
+            context.update(self._review_context(request, obj))
+        return super().change_view(request, object_id, form_url, context)
+
+    # -- reviewing on the question's own page --
+    def _can_review(self, request: HttpRequest, obj: Question) -> bool:
+        return (obj.status == QuestionStatus.IN_REVIEW and obj.is_current and obj.author_id != request.user.pk
+                and (request.user.is_superuser or obj.organisation_id in organisation_ids_for(request.user, REVIEWER)))
+
+    def _review_context(self, request: HttpRequest, obj: Question) -> dict[str, Any]:
+        if not self.has_review_permission(request):
+            return {}
+        previous, following, position, total = selectors.review_neighbours(user=request.user, question_id=obj.pk)
+        return {"can_review": self._can_review(request, obj), "review_form": RejectForm(),
+                "review_url": reverse("admin:questionbank_question_review", args=[obj.pk]),
+                "queue_previous": previous, "queue_next": following, "queue_position": position,
+                "queue_total": total, "is_own_question": obj.author_id == request.user.pk}
+
+    def review_view(self, request: HttpRequest, question_id: int) -> HttpResponse:
+        """Approve, or return with a reason, from the question's page; then on to the next in the queue."""
+        if request.method != "POST":
+            raise Http404
+        obj = self.get_object(request, str(question_id))
+        if obj is None:
+            raise Http404
+        if not self.has_review_permission(request):
+            raise PermissionDenied
+        decision = request.POST.get("decision")
+        try:
+            if decision == "approve":
+                question_approve(question=obj, actor=request.user, note=request.POST.get("note", ""))
+                messages.success(request, _("Đã duyệt câu hỏi #%(id)s.") % {"id": obj.pk})
+            elif decision == "reject":
+                question_reject(question=obj, actor=request.user, note=request.POST.get("note", ""))
+                messages.success(request, _("Đã trả lại câu hỏi #%(id)s cho người soạn.") % {"id": obj.pk})
+            else:
+                raise Http404
+        except QuestionBankError as exc:
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(reverse("admin:questionbank_question_change", args=[obj.pk]))
+        _previous, following, _position, _total = selectors.review_neighbours(user=request.user, question_id=obj.pk)
+        if following is not None:
+            return HttpResponseRedirect(reverse("admin:questionbank_question_change", args=[following]))
+        messages.info(request, _("Đã hết câu hỏi chờ thẩm định."))
+        return HttpResponseRedirect(reverse("admin:questionbank_question_changelist") + "?status__exact=in_review")
+
+    @admin.display(description=_("nhãn"))
+    def tag_list(self, obj: Question) -> str:
+        names = list(obj.tags.values_list("name", flat=True)) if obj is not None and obj.pk else []
+        return ", ".join(names) or "—"
+
+    def _warn_uses(self, request: HttpRequest, obj: Question) -> None:
+        """Before an edit: the rounds still to run that show this question as a fixed one. Rounds of other
+        organisations are counted, never named."""
+        uses = question_uses(obj)
+        if not uses:
+            return
+        own = set(organisation_ids_for(request.user)) if not request.user.is_superuser else None
+        named = [u.label for u in uses if own is None or u.organisation_id in own]
+        others = len(uses) - len(named)
+        where = "; ".join(named)
+        if others:
+            where = (where + "; " if where else "") + _("%(n)s đợt thi của đơn vị khác") % {"n": others}
+        messages.warning(request, _(
+            "Câu hỏi này là câu hỏi cố định của %(n)s đợt thi chưa kết thúc: %(where)s. Nếu sửa nội dung, câu hỏi "
+            "phải được thẩm định lại; đợt thi đã có lượt thi vẫn dùng phiên bản hiện tại cho đến khi Ban tổ chức "
+            "chọn «Dùng phiên bản mới của câu hỏi cố định», đợt chưa có lượt thi sẽ dùng phiên bản mới nhất đã "
+            "duyệt.") % {"n": len(uses), "where": where})
+
+    def response_change(self, request: HttpRequest, obj: Question) -> HttpResponse:
+        new_version = getattr(request, "_questionbank_new_version", None)
+        if new_version is not None:
+            # The edit made a new version: the writer continues on it, not on the list (nor the old row).
+            return HttpResponseRedirect(reverse("admin:questionbank_question_change", args=[new_version]))
+        return super().response_change(request, obj)
 
     # -- saving through the services --
     def save_model(self, request: HttpRequest, obj: Question, form: Any, change: bool) -> None:
@@ -331,12 +547,16 @@ class QuestionAdmin(TenantScopedAdmin):
                         media_form.instance.question = question
                 formset.save()
         if change and question.pk != form.instance.pk:
+            request._questionbank_new_version = question.pk  # type: ignore[attr-defined]
             messages.info(request, _("Câu hỏi đã được dùng trong lượt thi nên một phiên bản mới (v%(v)s) đã được "
                                      "tạo; phiên bản cũ giữ nguyên.") % {"v": question.version})
         if change and question.status == QuestionStatus.IN_REVIEW and form.instance.status == QuestionStatus.APPROVED:
             messages.warning(request, _("Nội dung đã thay đổi: câu hỏi cần được thẩm định lại."))
         for match in selectors.question_duplicates_of(question)[:5]:
-            messages.warning(request, match.message)
+            messages.warning(request, format_html(
+                '{} <a href="{}">{}</a>', match.message,
+                reverse("admin:questionbank_question_change", args=[match.question_id]),
+                _("Mở câu hỏi #%(id)s") % {"id": match.question_id}))
         form.instance.pk = form.instance.id = question.pk
         form.instance.status = question.status
 
@@ -406,6 +626,8 @@ class QuestionAdmin(TenantScopedAdmin):
     def get_urls(self) -> list:
         extra = [
             path("import/", self.admin_site.admin_view(self.import_view), name="questionbank_question_import"),
+            path("<int:question_id>/review/", self.admin_site.admin_view(self.review_view),
+                 name="questionbank_question_review"),
             path("template.xlsx", self.admin_site.admin_view(self.template_view),
                  name="questionbank_question_template"),
         ]

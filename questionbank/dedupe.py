@@ -125,3 +125,28 @@ def fingerprint(stem: str, option_texts: Iterable[str] = ()) -> Fingerprint:
 def shingles_of_normalised(normalised_text: str) -> frozenset[str]:
     """Shingles of a stored ``Question.normalised_text`` (used to verify LSH candidates exactly)."""
     return shingles(strip_diacritics(normalised_text))
+
+
+def question_search_text(normalised: str, *, citation: str = "") -> str:
+    """What the bank's search matches (``Question.search_text``): the normalised stem and options
+    (``Fingerprint.normalised``) and the citation ("Khoản 1, Điều 172, 91/2015/QH13"), without diacritics and
+    case, so "luat dat dai", "LUẬT ĐẤT ĐAI" and "Điều 172" find what officials mean."""
+    return strip_diacritics(" ".join(part for part in (normalised, normalise(citation)) if part))
+
+
+def search_terms(query: str) -> list[str]:
+    """The words of a search query in the form ``question_search_text`` stores ("Điều 172" → ["dieu", "172"])."""
+    return search_text(query).split()
+
+
+def answer_key(*, citation_document: str, citation_article: str, correct_texts: Iterable[str]) -> str:
+    """A key shared by questions that cite the same article of the same document and accept the same correct
+    answer(s) — reworded versions of one question that the word shingles miss ("Theo Điều 172 …, ai …?" and
+    "Người nào … theo quy định tại Điều 172?" with the same correct option). Empty when the question cites
+    no article or has no correct answer: then only the text comparisons apply."""
+    document = search_text(citation_document)
+    article = search_text(citation_article)
+    answers = sorted({search_text(t) for t in correct_texts if search_text(t)})
+    if not document or not article or not answers:
+        return ""
+    return hashlib.sha256("|".join([document, article, *answers]).encode()).hexdigest()[:40]

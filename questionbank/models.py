@@ -117,6 +117,12 @@ class Question(models.Model):
     normalised_text = models.TextField(editable=False, blank=True, db_index=False)
     # Hash of the diacritics-insensitive normalised stem + options (questionbank.dedupe.search_key).
     search_key = models.CharField(max_length=40, editable=False, blank=True, db_index=True)
+    # Stem, options and citation without diacritics or case (questionbank.dedupe.question_search_text): what
+    # the bank's search matches. On PostgreSQL a trigram index serves its substring matches.
+    search_text = models.TextField(editable=False, blank=True, default="")
+    # Same cited article and same correct answer(s) (questionbank.dedupe.answer_key): a likely reworded
+    # duplicate, warned about and never drawn together with its twin in one attempt.
+    answer_key = models.CharField(max_length=40, editable=False, blank=True, default="", db_index=True)
     review_note = models.TextField(_("ghi chú thẩm định"), blank=True)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                related_name="+", verbose_name=_("người soạn"))
@@ -167,8 +173,9 @@ class QuestionOption(models.Model):
 
     tenant_path = "question__organisation"
 
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="options")
-    position = models.PositiveSmallIntegerField(default=0)
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="options",
+                                 verbose_name=_("câu hỏi"))
+    position = models.PositiveSmallIntegerField(_("thứ tự"), default=0)
     text = models.TextField(_("nội dung"))
     fraction = models.DecimalField(_("tỉ lệ điểm"), max_digits=6, decimal_places=5, default=Decimal("0"),
                                    validators=[MinValueValidator(-1), MaxValueValidator(1)])
@@ -200,11 +207,12 @@ class QuestionMedia(models.Model):
 
     tenant_path = "question__organisation"
 
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="media")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    file = models.FileField(upload_to="questions/%Y/%m/")
-    content_type = models.CharField(max_length=60)
-    size = models.PositiveIntegerField()
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="media",
+                                 verbose_name=_("câu hỏi"))
+    kind = models.CharField(_("loại tệp"), max_length=10, choices=Kind.choices)
+    file = models.FileField(_("tệp"), upload_to="questions/%Y/%m/")
+    content_type = models.CharField(_("định dạng"), max_length=60)
+    size = models.PositiveIntegerField(_("dung lượng (byte)"))
 
     class Meta:
         verbose_name = pgettext_lazy("verbose_name", "tệp đính kèm")

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from calendar import monthrange
 from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tenancy import require_role
 from contest_engine.text import slugify_vi
 from contests import errors
-from contests.models import Contest, ContestVisibility, Round
+from contests.models import INHERITED_FIELDS, Contest, ContestVisibility, Round
 from contests.selectors import round_prediction_target
 from contests.services._common import audit, resolve_now
 from contests.services.attempts.finish import attempts_sweep_expired, round_attempts_finalise
@@ -32,32 +34,61 @@ def contest_slug_for(title: str, *, exclude_pk: int | None = None) -> str:
     return candidate
 
 
-def contest_clone(*, actor: Any, contest: Contest, title: str | None = None, shift: dt.timedelta | None = None,
-                  now: dt.datetime | None = None) -> Contest:
-    """Copy ``contest`` with its rounds and eligibility as a new draft in the same organisation.
+def shift_months(moment: dt.datetime, months: int) -> dt.datetime:
+    """The same local wall-clock time ``months`` calendar months later (12 = a year): 31 Jan + 1 month is
+    28/29 Feb, 29 Feb + 1 year is 28 Feb. Done in the local time zone, so 08:00 stays 08:00."""
+    if not months:
+        return moment
+    local = timezone.localtime(moment)
+    index = local.year * 12 + (local.month - 1) + months
+    year, month = divmod(index, 12)
+    day = min(local.day, monthrange(year, month + 1)[1])
+    naive = local.replace(tzinfo=None, year=year, month=month + 1, day=day)
+    return timezone.make_aware(naive, timezone.get_current_timezone())
 
-    ``shift`` moves every round's window (e.g. a year later). No registrations or attempts are copied.
-    """
+
+def contest_clone(*, actor: Any, contest: Contest, title: str | None = None, shift: dt.timedelta | None = None,
+                  months: int = 0, round_ids: Iterable[int] | None = None, copy_units: bool = True,
+                  copy_rules: bool = True, copy_round_settings: bool = True,
+                  now: dt.datetime | None = None) -> Contest:
+    """Copy ``contest`` as a new draft in the same organisation (e.g. next year's edition).
+
+    ``months`` moves every round's window by calendar months (12 = "+1 năm"), then ``shift`` by a duration;
+    ``round_ids`` picks the rounds to copy (None: all); ``copy_units`` the eligibility list, ``copy_rules``
+    the rules text (thể lệ) and summary, ``copy_round_settings`` each round's own settings (otherwise the
+    copied rounds inherit the contest's). The contest's default settings are always copied. The slug is the
+    new title transliterated (``contest_slug_for``). No registrations or attempts are copied. Audited."""
     resolve_now(now)
     require_role(actor, contest.organisation_id, [Role.ORGANISER])
     shift = shift or dt.timedelta(0)
+    wanted = None if round_ids is None else {int(pk) for pk in round_ids}
     with transaction.atomic():
         values = {f.name: getattr(contest, f.name) for f in Contest._meta.concrete_fields
                   if f.name not in CONTEST_COPY_EXCLUDE}
         values["organisation_id"] = contest.organisation_id
         values.pop("organisation", None)
-        new_title = title or f"{contest.title} (bản sao)"
+        if not copy_rules:
+            values["rules_text"], values["summary"] = "", ""
+        new_title = (title or "").strip() or f"{contest.title} (bản sao)"
         copy = Contest.objects.create(title=new_title, slug=contest_slug_for(new_title),
                                       visibility=ContestVisibility.DRAFT, **values)
-        copy.allowed_units.set(contest.allowed_units.all())
+        if copy_units:
+            copy.allowed_units.set(contest.allowed_units.all())
+        copied = []
         for round in contest.rounds.all():
+            if wanted is not None and round.pk not in wanted:
+                continue
             data = {f.attname: getattr(round, f.attname) for f in Round._meta.concrete_fields
                     if f.name not in ROUND_COPY_EXCLUDE}
-            data["opens_at"] = round.opens_at + shift
-            data["closes_at"] = round.closes_at + shift
-            Round.objects.create(contest=copy, **data)
+            if not copy_round_settings:
+                data.update(dict.fromkeys(INHERITED_FIELDS))
+            data["opens_at"] = shift_months(round.opens_at, months) + shift
+            data["closes_at"] = shift_months(round.closes_at, months) + shift
+            copied.append(Round.objects.create(contest=copy, **data).pk)
         audit(actor=actor, action="contests.contest_cloned", target=copy, organisation=contest.organisation_id,
-              data={"source_id": contest.pk})
+              data={"source_id": contest.pk, "rounds": len(copied), "months": months,
+                    "shift_seconds": int(shift.total_seconds()), "units": copy_units, "rules": copy_rules,
+                    "round_settings": copy_round_settings})
     return copy
 
 

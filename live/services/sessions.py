@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Organisation, Role
 from accounts.tenancy import has_role
 from contests import errors as contest_errors
-from contests.blueprints import blueprint_fixed_questions
+from contests.blueprints import blueprint_fixed_versions
 from contests.models import Contest, Round, validate_blueprint
 from contests.services._common import audit, resolve_now
 from contests.services.attempts.start import CHOICE_TYPES, SHUFFLED_TYPES, snapshot_question
@@ -63,11 +63,11 @@ def questions_draw(*, organisation: Organisation, blueprint: list[dict], rng: ra
         fixed = _fixed_questions(organisation=organisation, blueprint=blueprint)
     except contest_errors.BlueprintUnsatisfiable as exc:
         raise errors.NotEnoughQuestions(exc.message) from exc
-    used = set(fixed.values())
+    used = {family for _version, family in fixed.values()}
     chosen: list[int] = []
     for draw in blueprint:
         if "question_ids" in draw:
-            chosen.extend(int(q) for q in draw["question_ids"])
+            chosen.extend(fixed[int(q)][0] for q in draw["question_ids"])  # the version in force
             continue
         topic = draw.get("topic_id")
         by_family: dict[int, list[int]] = defaultdict(list)
@@ -90,10 +90,12 @@ def questions_draw(*, organisation: Organisation, blueprint: list[dict], rng: ra
     return [loaded[qid] for qid in chosen]
 
 
-def _fixed_questions(*, organisation: Organisation, blueprint: list[dict]) -> dict[int, int]:
-    found = blueprint_fixed_questions(organisation=organisation, blueprint=blueprint)
-    not_choice = sorted(Question.objects.filter(pk__in=list(found)).exclude(type__in=CHOICE_TYPES)
-                        .values_list("id", flat=True))
+def _fixed_questions(*, organisation: Organisation, blueprint: list[dict]) -> dict[int, tuple[int, int]]:
+    """{named id: (version in force, family)} of the fixed questions (contests.blueprints)."""
+    found = blueprint_fixed_versions(organisation=organisation, blueprint=blueprint)
+    versions = {version: named for named, (version, _family) in found.items()}
+    not_choice = sorted(versions[qid] for qid in Question.objects.filter(pk__in=list(versions))
+                        .exclude(type__in=CHOICE_TYPES).values_list("id", flat=True))
     if not_choice:
         raise errors.NotEnoughQuestions(
             _("Trò chơi trực tiếp chỉ dùng câu hỏi trắc nghiệm; không dùng được: %(ids)s.")

@@ -8,6 +8,7 @@ actor needs the role named in each service's docstring in the question's organis
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -44,6 +45,29 @@ def register_used_checker(checker: Callable[[Question], bool]) -> None:
 def question_is_used(question: Question) -> bool:
     """True when some attempt drew this exact version: it must then never change (edits make a new version)."""
     return any(checker(question) for checker in _used_checkers)
+
+
+@dataclass(frozen=True)
+class QuestionUse:
+    """A place that will show a question (any of its versions) to contestants: a round still to run, named
+    for the staff of ``organisation_id`` only."""
+
+    organisation_id: int
+    label: str
+
+
+_use_listers: list[Callable[[Question], list[QuestionUse]]] = []
+
+
+def register_use_lister(lister: Callable[[Question], list[QuestionUse]]) -> None:
+    """Contests register a function listing the rounds that have not closed and name this question's family
+    as a fixed question — what a writer is warned about before editing it."""
+    if lister not in _use_listers:
+        _use_listers.append(lister)
+
+
+def question_uses(question: Question) -> list[QuestionUse]:
+    return [use for lister in _use_listers for use in lister(question)]
 
 
 def _audit(*, actor: Any, action: str, target: Any = None, organisation: Organisation | None = None,

@@ -26,7 +26,7 @@ from questionbank.models import (
     Topic,
     Visibility,
 )
-from questionbank.sanitize import clean_text
+from questionbank.sanitize import clean_text, html_to_text
 from questionbank.services._common import IMPORT_CHUNK, MAX_TOPIC_DEPTH, _audit, _require
 from questionbank.services.media import _EXTENSIONS, media_validate
 from questionbank.services.questions import QuestionData, question_clean, topic_get_or_create_path
@@ -101,7 +101,8 @@ def questions_import(*, organisation: Organisation, result: ParseResult, actor: 
     # Duplicates: warnings only.
     fingerprints = [dedupe.fingerprint(d.stem, [o.text for o in d.options]) for _pq, d in cleaned]
     items = list(zip([pq for pq, _ in cleaned], fingerprints, strict=True))
-    for pq, message in selectors.import_duplicates(organisation=organisation, items=items):
+    answer_keys = [_answer_key(d) for _pq, d in cleaned]
+    for pq, message in selectors.import_duplicates(organisation=organisation, items=items, answer_keys=answer_keys):
         report.warnings.append(Problem(message, line=pq.line, row=pq.row).as_dict())
 
     report.valid = len(cleaned) if not report.errors else 0
@@ -127,6 +128,8 @@ def questions_import(*, organisation: Organisation, result: ParseResult, actor: 
                 topic=topic_get_or_create_path(path=pq.topic_path, create=create_topics, cache=topic_cache),
                 difficulty=data.difficulty, default_points=data.points, status=QuestionStatus.IN_REVIEW,
                 author=author, normalised_text=fp.normalised, search_key=fp.search_key,
+                search_text=dedupe.question_search_text(fp.normalised, citation=_citation(data)),
+                answer_key=_answer_key(data),
             ) for (pq, data), fp in zip(chunk, chunk_fps, strict=True)]
             Question.objects.bulk_create(questions)
             chunk_ids = [q.pk for q in questions]
@@ -239,3 +242,13 @@ def import_uploads_purge(*, now: Any = None) -> int:
         except (FileNotFoundError, NotImplementedError):
             continue
     return removed
+
+
+def _citation(data: Any) -> str:
+    return Question(citation_document=data.citation_document, citation_article=data.citation_article,
+                    citation_clause=data.citation_clause).citation
+
+
+def _answer_key(data: Any) -> str:
+    return dedupe.answer_key(citation_document=data.citation_document, citation_article=data.citation_article,
+                             correct_texts=[html_to_text(o.text) for o in data.options if o.fraction > 0])

@@ -216,6 +216,10 @@ def _write_fingerprint(question: Question, options: Sequence[ParsedOption]) -> d
     fp = dedupe.fingerprint(question.stem, [o.text for o in options])
     question.normalised_text = fp.normalised
     question.search_key = fp.search_key
+    question.search_text = dedupe.question_search_text(fp.normalised, citation=question.citation)
+    question.answer_key = dedupe.answer_key(
+        citation_document=question.citation_document, citation_article=question.citation_article,
+        correct_texts=[html_to_text(o.text) for o in options if Decimal(str(o.fraction)) > 0])
     QuestionSimilarityKey.objects.filter(question=question).delete()
     QuestionSimilarityKey.objects.bulk_create(
         [QuestionSimilarityKey(question=question, key=k) for k in set(fp.band_keys)], ignore_conflicts=True)
@@ -252,7 +256,8 @@ def question_create(*, organisation: Organisation, author: Any, type: str, stem:
         question.family_id = question.pk
         _write_options(question, data.options)
         _write_fingerprint(question, data.options)
-        question.save(update_fields=["family_id", "normalised_text", "search_key"])
+        question.save(update_fields=["family_id", "normalised_text", "search_key", "search_text",
+                                         "answer_key"])
         if tags:
             question.tags.set(_tags_for(tags))
     return question
@@ -352,7 +357,8 @@ def question_update(*, question: Question, actor: Any, type: str | None = None, 
             QuestionOption.objects.filter(question=target).delete()
             _write_options(target, data.options)
             _write_fingerprint(target, data.options)
-            target.save(update_fields=["normalised_text", "search_key"])
+            target.save(update_fields=["normalised_text", "search_key", "search_text",
+                                         "answer_key"])
         if tag_objs is not None:
             target.tags.set(tag_objs)
     return target

@@ -142,7 +142,8 @@ def question_correct(*, question: Question, actor: Any, reason: str,
         QuestionOption.objects.bulk_update(opts, ["text", "fraction"])
         if q.is_current:
             _write_fingerprint(q, data.options)
-        q.save(update_fields=["stem", "explanation", "normalised_text", "search_key", "updated_at"])
+        q.save(update_fields=["stem", "explanation", "normalised_text", "search_key", "search_text", "answer_key",
+                                 "updated_at"])
         after = {"stem": q.stem, "explanation": q.explanation,
                  "options": {str(o.pk): {"text": o.text, "fraction": str(o.fraction)} for o in opts}}
         event = _audit(actor=actor, action="question.correct", target=q, organisation=q.organisation,

@@ -113,11 +113,17 @@ def test_speed_scoring_allowed_one_at_a_time(client, organiser_a, org_a):
 
 
 def test_clone_action(client, organiser_a, org_a, contest):
-    RoundFactory(contest=contest)
+    round = RoundFactory(contest=contest)
     contest.allowed_units.set([org_a])
     client.force_login(organiser_a)
-    response = client.post(reverse("admin:contests_contest_changelist"), {
-        "action": "clone_contests", helpers.ACTION_CHECKBOX_NAME: [contest.pk], "index": "0"})
+    url = reverse("admin:contests_contest_changelist")
+    asked = client.post(url, {"action": "clone_contests", helpers.ACTION_CHECKBOX_NAME: [contest.pk], "index": "0"})
+    assert asked.status_code == 200
+    assert "Tên cuộc thi mới" in asked.content.decode()
+    response = client.post(url, {
+        "action": "clone_contests", helpers.ACTION_CHECKBOX_NAME: [contest.pk], "index": "0", "apply": "1",
+        "title": "Bản sao thử", "shift": "0", "days": "", "rounds": [round.pk], "copy_round_settings": "on",
+        "copy_units": "on", "copy_rules": "on"})
     assert response.status_code == 302
     copy = Contest.objects.exclude(pk=contest.pk).get()
     assert copy.visibility == "draft"

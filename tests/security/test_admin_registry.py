@@ -130,9 +130,12 @@ CUSTOM_ADMIN = {
     "admin:questionbank_question_template": "questionbank.admin.QuestionAdmin.template_view (static template)",
     # The round comes from the admin's scoped queryset (404 for another organisation's); change permission.
     "admin:contests_round_extend": "contests.admin.RoundAdmin.extend_view",
+    # The question comes from the admin's scoped queryset (404 for another's private one); the services check
+    # the reviewer role in the question's organisation (test_question_review_is_scoped).
+    "admin:questionbank_question_review": "questionbank.admin.QuestionAdmin.review_view",
 }
 # URL arguments of the custom views that take some (the objects need not exist: access is checked first).
-CUSTOM_ADMIN_ARGS = {"admin:contests_round_extend": [999_999]}
+CUSTOM_ADMIN_ARGS = {"admin:contests_round_extend": [999_999], "admin:questionbank_question_review": [999_999]}
 
 
 def test_every_custom_admin_view_is_classified():
@@ -172,6 +175,26 @@ def test_round_extend_page_is_scoped(client, world_b, staff_a):
     assert OverrideGrant.objects.filter(round=round).count() == before
     round.refresh_from_db()
     assert round.extended_until is None
+
+
+def test_question_review_is_scoped(client, world_b, staff_a, org_b):
+    """Approving or returning from a question's page: another organisation's private question is a 404, and a
+    shared one of theirs (visible) cannot be decided by a foreign reviewer; nothing changes either way."""
+    from questionbank.models import Question, QuestionStatus, Visibility
+    from tests.questionbank.factories import make_question
+
+    private = world_b.private_question
+    Question.objects.filter(pk=private.pk).update(status=QuestionStatus.IN_REVIEW)
+    shared = make_question(org_b, status=QuestionStatus.IN_REVIEW, visibility=Visibility.SHARED)
+    client.force_login(staff_a)
+    url = reverse("admin:questionbank_question_review", args=[private.pk])
+    assert client.post(url, {"decision": "approve"}).status_code == 404
+    response = client.post(reverse("admin:questionbank_question_review", args=[shared.pk]),
+                           {"decision": "approve"})
+    assert response.status_code == 302
+    assert Question.objects.get(pk=private.pk).status == QuestionStatus.IN_REVIEW
+    assert Question.objects.get(pk=shared.pk).status == QuestionStatus.IN_REVIEW
+    assert client.get(url).status_code == 404
 
 
 # Tenant-scoped admins that staff cannot add through (read-only lists, or objects made by services and

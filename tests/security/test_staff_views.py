@@ -76,6 +76,10 @@ STAFF: dict[str, StaffView] = {
     "leaderboards:dashboard": StaffView("get", None),
     "leaderboards:units": StaffView("get", lambda w: {"round_id": w.round.pk}),
     "leaderboards:contest_units": StaffView("get", lambda w: {"slug": w.contest.slug}),
+    # A unit's own participation (B's own unit in B's contest) and the contest's populations per unit.
+    "leaderboards:unit_participation": StaffView("get", lambda w: {"slug": w.contest.slug, "unit_id": w.org.pk}),
+    "leaderboards:unit_populations": StaffView("post", lambda w: {"slug": w.contest.slug},
+                                               lambda w: {"pasted": f"{w.org.name}\t1234"}),
     "exports:round": StaffView("get", lambda w: {"pk": w.round.pk}),
     "exports:round_statistics": StaffView("get", lambda w: {"pk": w.round.pk}),
     "exports:round_request": StaffView("post", lambda w: {"pk": w.round.pk}, lambda w: {"kind": "results_xlsx"}),

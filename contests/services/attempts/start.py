@@ -19,7 +19,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from contests import errors
-from contests.blueprints import blueprint_candidates, blueprint_cell_label, blueprint_fixed_questions
+from contests.blueprints import blueprint_candidates, blueprint_cell_label, blueprint_fixed_versions, twin_keys
 from contests.limits import compute_deadline, grants_for, is_past_grace
 from contests.models import (
     Attempt,
@@ -33,6 +33,7 @@ from contests.models import (
 )
 from contests.services._common import resolve_now
 from contests.services.attempts.finish import attempt_submit
+from contests.services.fixed_questions import round_fixed_versions_pin
 from questionbank.models import Question
 
 CHOICE_TYPES = frozenset({"single", "multiple", "truefalse"})
@@ -74,7 +75,8 @@ def attempt_start(*, user: Any, round: Round, now: dt.datetime | None = None) ->
         if settings.max_attempts is not None and used >= settings.max_attempts + extra.attempts:
             raise errors.NoAttemptsLeft()
         seed = secrets.randbits(63)
-        drawn = draw_questions(round=round, settings=settings, rng=random.Random(seed))
+        fixed = round_fixed_versions_pin(round=round, settings=settings, now=now)
+        drawn = draw_questions(round=round, settings=settings, rng=random.Random(seed), fixed=fixed)
         deadline = compute_deadline(started_at=now, round=round, extra_seconds=extra.seconds)
         try:
             with transaction.atomic():
@@ -109,36 +111,48 @@ class DrawnQuestion:
 
 
 def draw_questions(*, round: Round, settings: RoundSettings, rng: random.Random | None = None,
-                   candidates: Callable[[int, dict], list[tuple[int, int]]] | None = None) -> list[DrawnQuestion]:
+                   candidates: Callable[[int, dict], list[tuple[int, int]]] | None = None,
+                   fixed: dict[int, tuple[int, int]] | None = None) -> list[DrawnQuestion]:
     """Random questions per blueprint draw, no question family twice, choice options in a per-attempt
     order (all reproducible from ``rng``'s seed); snapshots without keys.
 
     Candidate ids per draw are cached briefly (see ``contests.blueprints.blueprint_candidates``) so a join storm at
     an announced start time does not rescan the bank for every contestant. ``candidates(draw_index, draw)``
     replaces that source of (question id, family id) pairs (practice mock exams draw from the practice pool).
+    ``fixed`` ({named id: (version id, family id)}, the round's pinned versions — ``attempt_start`` passes
+    them) says which version of each fixed question to show; without it, the version in force.
     """
     rng = rng or random.SystemRandom()
     chosen: list[tuple[int, Decimal | None]] = []
     # Fixed questions are checked now (still approved, current, usable) and their families are taken
     # before any random draw, wherever they sit in the blueprint: a draw never repeats a fixed question.
-    fixed = blueprint_fixed_questions(organisation=round.contest.organisation, blueprint=settings.blueprint)
-    used_families: set[int] = set(fixed.values())
+    if fixed is None:
+        fixed = blueprint_fixed_versions(organisation=round.contest.organisation, blueprint=settings.blueprint)
+    used_families: set[int] = {family for _version, family in fixed.values()}
+    # Likely duplicates in other families (same article and answer, or the same text): never two in one
+    # attempt (issue 25). The fixed questions' keys are taken first, like their families.
+    used_twins: set[str] = set()
+    if fixed:
+        for answer, search in Question.objects.filter(pk__in=[v for v, _f in fixed.values()]).values_list(
+                "answer_key", "search_key"):
+            used_twins.update(twin_keys(answer, search).split())
     for index, draw in enumerate(settings.blueprint):
         points = Decimal(str(draw["points"])) if draw.get("points") is not None else None
         if "question_ids" in draw:
-            chosen.extend((int(qid), points) for qid in draw["question_ids"])
+            chosen.extend((fixed[int(qid)][0], points) for qid in draw["question_ids"])
             continue
         source = (candidates(index, draw) if candidates is not None
                   else blueprint_candidates(round=round, draw_index=index, draw=draw))
         pool = sorted(c for c in source if c[1] not in used_families)
         count = int(draw["count"])
-        picked = _sample_distinct_families(pool, count, rng)
+        picked = _sample_distinct_families(pool, count, rng, avoid=used_twins)
         if picked is None:
             raise errors.BlueprintUnsatisfiable.for_cell(
                 cell=blueprint_cell_label(draw), needed=count, available=len({c[1] for c in pool}))
-        for question_id, family in picked:
-            used_families.add(family)
-            chosen.append((question_id, points))
+        for candidate in picked:
+            used_families.add(candidate[1])
+            used_twins.update(_keys(candidate))
+            chosen.append((candidate[0], points))
     questions = Question.objects.prefetch_related("options", "media").in_bulk([qid for qid, _ in chosen])
     result = []
     for question_id, points in chosen:
@@ -152,15 +166,45 @@ def draw_questions(*, round: Round, settings: RoundSettings, rng: random.Random 
     return result
 
 
-def _sample_distinct_families(candidates: list[tuple[int, int]], count: int,
-                              rng: random.Random) -> list[tuple[int, int]] | None:
-    by_family: dict[int, list[tuple[int, int]]] = defaultdict(list)
+def _keys(candidate: tuple) -> list[str]:
+    return candidate[2].split() if len(candidate) > 2 and candidate[2] else []
+
+
+def _sample_distinct_families(candidates: list[tuple], count: int, rng: random.Random,
+                              avoid: set[str] | None = None) -> list[tuple] | None:
+    """``count`` candidates of distinct families, no two sharing a twin key (nor one in ``avoid``).
+
+    The first pick is the one the draw always made (a sample of families, then a version of each), so a seed
+    drawn before twin keys existed replays the same unless that pick held twins; only then are the clashing
+    picks replaced, in an order that the seed also fixes. None when the pool cannot give ``count``."""
+    avoid = set(avoid or ())
+    by_family: dict[int, list[tuple]] = defaultdict(list)
     for candidate in sorted(candidates):  # a canonical order: the same seed gives the same pick
         by_family[candidate[1]].append(candidate)
     if len(by_family) < count:
         return None
     families = rng.sample(sorted(by_family), count)
-    return [rng.choice(by_family[f]) for f in families]
+    picked = [rng.choice(by_family[f]) for f in families]
+    keys = [k for c in picked for k in _keys(c)]
+    if not (set(keys) & avoid) and len(keys) == len(set(keys)):
+        return picked
+    # Keep the picks that clash with nothing before them; refill from the other families in a seeded order.
+    kept: list[tuple] = []
+    taken = set(avoid)
+    for candidate in picked:
+        if not set(_keys(candidate)) & taken:
+            kept.append(candidate)
+            taken.update(_keys(candidate))
+    rest = [f for f in sorted(by_family) if f not in families]
+    for family in rng.sample(rest, len(rest)):
+        if len(kept) == count:
+            break
+        options = [c for c in by_family[family] if not set(_keys(c)) & taken]
+        if options:
+            choice = rng.choice(options)
+            kept.append(choice)
+            taken.update(_keys(choice))
+    return kept if len(kept) == count else None
 
 
 def snapshot_question(question: Any) -> tuple[dict, dict]:
