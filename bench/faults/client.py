@@ -75,6 +75,7 @@ class Citizen:
     adopt: Any = None  # (ws, snapshot) of the second device, taken over when the first is replaced
     waiting_since: float | None = None
     flush_scheduled: bool = False
+    switching: bool = False
     background: set[asyncio.Future] = field(default_factory=set)
     submit_wanted: bool = False
     submitted: bool = False
@@ -222,7 +223,7 @@ class Citizen:
                     self.submitted = True
                 elif kind == "session.replaced":
                     self.stats["replaced_told"] += 1
-                    if self.adopt is None:
+                    if self.adopt is None and not self.switching:
                         self.count("visible", "session.replaced")
         except ConnectionClosed as closed:
             return closed.rcvd.code if closed.rcvd else 1006
@@ -260,6 +261,10 @@ class Citizen:
                 self.submitted = True
                 break
             if code == 4001:
+                for _ in range(100):  # the second device may still be reading its snapshot
+                    if self.adopt is not None or not self.switching:
+                        break
+                    await asyncio.sleep(0.1)
                 if self.adopt is not None:
                     continue  # the second device carries on
                 self.count("visible", "closed_4001")
@@ -329,6 +334,13 @@ class Citizen:
         old = self.ws
         if old is None:
             return
+        self.switching = True
+        try:
+            await self._switch(old)
+        finally:
+            self.switching = False
+
+    async def _switch(self, old: Any) -> None:
         current = self.url_index % len(self.urls)
         other = self.urls[(current + 1) % len(self.urls)]
         t0 = _now()

@@ -233,6 +233,23 @@ class Installation:
         return {name: {key: proc.count(text) for key, text in OUTAGE_LINES.items()}
                 for name, proc in self.all_processes()}
 
+    def tracebacks(self, *, keep: int = 2) -> dict[str, list[str]]:
+        """The first ``keep`` tracebacks each process logged (the line before, and the last lines: the error)."""
+        out: dict[str, list[str]] = {}
+        for name, proc in self.all_processes():
+            lines = list(proc.lines)
+            found = []
+            for i, line in enumerate(lines):
+                if "Traceback" in line and len(found) < keep:
+                    end = i + 1
+                    while end < len(lines) and (lines[end].startswith((" ", "\t")) or lines[end].startswith(
+                            ("During handling", "The above exception")) or not lines[end].strip()):
+                        end += 1
+                    found.append("\n".join([*lines[max(0, i - 1):i + 1], "…", *lines[max(i + 1, end - 4):end + 1]]))
+            if found:
+                out[name] = found
+        return out
+
     def cleanup(self) -> None:
         for _, proc in self.all_processes():
             with contextlib.suppress(Exception):
@@ -533,6 +550,7 @@ def run_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
             report.update(extra(merged) if callable(extra) else extra)
         report["health"] = probe.summary(fault.get("windows"))
         report["log_lines"] = inst.log_lines()
+        report["tracebacks"] = inst.tracebacks()
         report["processes_alive_at_end"] = {n: p.alive for n, p in inst.all_processes()
                                             if (n, p) not in inst.stopped}
         report["run_s"] = round(time.time() - started, 1)
@@ -543,8 +561,14 @@ def run_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
             "lost": check["lost"], "changed": check["changed"], "duplicated": check["duplicated"],
             "client_visible_errors": report["clients"]["client_visible_errors"],
             "submitted": f"{report['clients']['submitted']}/{args.citizens}",
-            "recover_max_s": max((e.get("from_repair", e["from_fault"])["seconds"].get("max", 0.0)
-                                  for e in report["recovery"].values()), default=None),
+            # Per citizen: its first ack after the fault (after the repair: PostgreSQL / Redis back, a server
+            # process restarted). Includes up to one answer interval (a citizen answers every --interval s).
+            "recover_s_from_fault_max": max((e["from_fault"]["seconds"].get("max", 0.0)
+                                             for e in report["recovery"].values()), default=None),
+            "recover_s_from_repair_max": max((e["from_repair"]["seconds"].get("max", 0.0)
+                                              for e in report["recovery"].values() if "from_repair" in e),
+                                             default=None),
+            "never_acked_again": sum(e["from_fault"]["never_acked_again"] for e in report["recovery"].values()),
         }
     finally:
         if probe is not None:
