@@ -52,6 +52,7 @@ import json
 import multiprocessing as mp
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -233,21 +234,30 @@ class Installation:
         return {name: {key: proc.count(text) for key, text in OUTAGE_LINES.items()}
                 for name, proc in self.all_processes()}
 
-    def tracebacks(self, *, keep: int = 2) -> dict[str, list[str]]:
-        """The first ``keep`` tracebacks each process logged (the line before, and the last lines: the error)."""
-        out: dict[str, list[str]] = {}
+    def tracebacks(self, *, keep: int = 2) -> dict[str, dict[str, Any]]:
+        """Per process: how many log records came with a traceback, by logger, and the first ``keep`` of them
+        (the log line and the last lines: the error). A chained exception is one record."""
+        out: dict[str, dict[str, Any]] = {}
         for name, proc in self.all_processes():
             lines = list(proc.lines)
-            found = []
+            by_logger: dict[str, int] = {}
+            first: list[str] = []
+            record, counted = "", True
             for i, line in enumerate(lines):
-                if "Traceback" in line and len(found) < keep:
-                    end = i + 1
-                    while end < len(lines) and (lines[end].startswith((" ", "\t")) or lines[end].startswith(
-                            ("During handling", "The above exception")) or not lines[end].strip()):
-                        end += 1
-                    found.append("\n".join([*lines[max(0, i - 1):i + 1], "…", *lines[max(i + 1, end - 4):end + 1]]))
-            if found:
-                out[name] = found
+                if re.match(r"\d{4}-\d\d-\d\d ", line):
+                    record, counted = line, False
+                elif "Traceback" in line and not counted:
+                    counted = True
+                    parts = record.split()
+                    logger_name = parts[3] if len(parts) > 3 else "?"
+                    by_logger[logger_name] = by_logger.get(logger_name, 0) + 1
+                    if len(first) < keep:
+                        end = i + 1
+                        while end < len(lines) and not re.match(r"\d{4}-\d\d-\d\d ", lines[end]):
+                            end += 1
+                        first.append("\n".join([record, "…", *lines[max(i + 1, end - 3):end]]))
+            if by_logger:
+                out[name] = {"records": sum(by_logger.values()), "by_logger": by_logger, "first": first}
         return out
 
     def cleanup(self) -> None:

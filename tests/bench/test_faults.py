@@ -56,9 +56,10 @@ def assert_everybody_answered_again(report: dict, *, affected_only: bool = False
         assert part["never_acked_again"] == 0, (what, entry)
 
 
-def no_tracebacks(report: dict) -> None:
-    for name, lines in report["log_lines"].items():
-        assert lines["traceback"] == 0, (name, lines)
+def no_tracebacks(report: dict, *, known: frozenset[str] = frozenset()) -> None:
+    """No process logged a traceback, except by the ``known`` loggers (each with its own xfail test)."""
+    for name, found in report["tracebacks"].items():
+        assert set(found["by_logger"]) <= known, (name, found)
 
 
 def test_kill_9_of_a_server_process_its_citizens_continue_on_the_other():
@@ -68,6 +69,7 @@ def test_kill_9_of_a_server_process_its_citizens_continue_on_the_other():
     assert_everybody_answered_again(report, affected_only=True)
     assert report["recovery"]["server0 SIGKILL"]["affected_only"]["citizens_acked_again"] == CITIZENS // 2
     assert report["processes_alive_at_end"] == {"server1": True, "worker0": True}
+    no_tracebacks(report)
 
 
 def test_redis_restart_exams_continue_and_the_newer_connection_wins_across_processes():
@@ -102,7 +104,8 @@ def test_postgresql_restarted_and_stopped_acks_pause_then_resume_and_the_worker_
     assert offline["finished_at_their_deadline"] == 3, offline
     assert report["fault"]["worker_alive"]
     assert all(report["processes_alive_at_end"].values()), report["processes_alive_at_end"]
-    no_tracebacks(report)
+    # realtime.evidence: a traceback per failed evidence flush (tests/realtime/test_evidence_outage.py, xfail).
+    no_tracebacks(report, known=frozenset({"realtime.evidence"}))
     for name, lines in report["log_lines"].items():
         # Two outages: at most two "unavailable" lines per process, each followed by "available again".
         assert lines["unavailable"] <= 2, (name, lines)
@@ -128,6 +131,7 @@ def test_reconnect_storm_every_socket_drops_at_once_and_all_resume():
     storm = report["storm"]
     assert storm["sockets_dropped"] == CITIZENS, storm
     assert storm["reconnect_s"]["n"] >= CITIZENS, storm
+    no_tracebacks(report)
 
 
 def test_rolling_release_restarts_each_server_process_in_turn_and_loses_nothing():
@@ -137,6 +141,7 @@ def test_rolling_release_restarts_each_server_process_in_turn_and_loses_nothing(
     assert_everybody_answered_again(report, affected_only=True)
     assert len(report["recovery"]) == 2
     assert all(report["processes_alive_at_end"].values()), report["processes_alive_at_end"]
+    no_tracebacks(report)
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root (ip netns add)")
@@ -147,3 +152,4 @@ def test_one_app_hosts_link_cut_its_citizens_continue_on_the_other_host():
     assert_everybody_answered_again(report, affected_only=True)
     assert report["clients"]["watchdog_aborts"] >= 1  # the cut host's sockets went silent, not closed
     assert report["processes_alive_at_end"]["server1"] is True
+    no_tracebacks(report, known=frozenset({"realtime.evidence"}))  # the cut host's own flushes fail
