@@ -201,7 +201,7 @@ class Installation:
         command = [sys.executable, "-m", "uvicorn", "contest_engine.asgi:application", "--host", host, "--port",
                    str(port), "--backlog", "4096", "--ws", "websockets-sansio", "--ws-max-size", "65536",
                    "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--lifespan", "off",
-                   "--timeout-graceful-shutdown", "10"]
+                   "--log-level", "warning", "--timeout-graceful-shutdown", "10"]
         if self.hosts is not None:
             command = ["ip", "netns", "exec", self.hosts.ns(i + 1), *command]
         proc = LoggedProcess(command, cwd=ROOT, env=self.env(host=i + 1 if self.hosts else None))
@@ -253,9 +253,11 @@ class Installation:
                     by_logger[logger_name] = by_logger.get(logger_name, 0) + 1
                     if len(first) < keep:
                         end = i + 1
-                        while end < len(lines) and not re.match(r"\d{4}-\d\d-\d\d ", lines[end]):
+                        while end < len(lines) and not re.match(r"\d{4}-\d\d-\d\d |[A-Z]+: ", lines[end]):
                             end += 1
-                        first.append("\n".join([record, "…", *lines[max(i + 1, end - 3):end]]))
+                        frames = [x.strip() for x in lines[i + 1:end] if x.startswith('  File "')]
+                        ours = [x for x in frames if "site-packages" not in x][-4:]
+                        first.append("\n".join([record, *ours, *frames[-1:], *lines[max(i + 1, end - 1):end]]))
             if by_logger:
                 out[name] = {"records": sum(by_logger.values()), "by_logger": by_logger, "first": first}
         return out
