@@ -144,7 +144,7 @@ class Installation:
     def __init__(self, args: argparse.Namespace, *, hosts: Hosts | None = None) -> None:
         self.args = args
         self.hosts = hosts
-        settings = {"max_connections": "300"}
+        settings = {"max_connections": "300", **dict(kv.split("=", 1) for kv in args.pg_setting)}
         hba: list[str] = []
         redis_bind = ["127.0.0.1"]
         if hosts is not None:
@@ -563,6 +563,8 @@ def run_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
         report["health"] = probe.summary(fault.get("windows"))
         report["log_lines"] = inst.log_lines()
         report["tracebacks"] = inst.tracebacks()
+        if args.log_tail:
+            report["log_tail"] = {n: p.lines[-args.log_tail:] for n, p in inst.all_processes()}
         report["processes_alive_at_end"] = {n: p.alive for n, p in inst.all_processes()
                                             if (n, p) not in inst.stopped}
         report["run_s"] = round(time.time() - started, 1)
@@ -823,7 +825,25 @@ def network_hosts(inst, citizens, args, fault, round_, specs):
     fault["topology"] = {"app_hosts": [inst.hosts.ns(1), inst.hosts.ns(2)],
                          "data_host": "root namespace (PostgreSQL, Redis, worker, citizens)",
                          "links": [f"{inst.hosts.data_ip(k)} <-> {inst.hosts.host_ip(k)}" for k in (1, 2)]}
-    time.sleep(args.after)
+    # What PostgreSQL sees of each host once the cut host's sockets went silent: a transaction of the cut host
+    # still open (its row locks held) stalls the other host's writers behind it.
+    time.sleep(min(12.0, args.after / 2))
+    fault["pg_sessions_after_cut"] = pg_sessions(inst)
+    time.sleep(max(0.0, args.after - min(12.0, args.after / 2)))
+    fault["pg_sessions_at_end"] = pg_sessions(inst)
+
+
+def pg_sessions(inst) -> list[dict[str, Any]]:
+    import psycopg
+
+    with psycopg.connect(inst.db_url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT host(client_addr), state, coalesce(wait_event_type, ''), coalesce(wait_event, ''), count(*), "
+            "round(extract(epoch FROM max(now() - xact_start))::numeric, 1) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() GROUP BY 1, 2, 3, 4 ORDER BY 1, 2"
+        ).fetchall()
+    return [{"client": r[0], "state": r[1], "wait": f"{r[2]}:{r[3]}".strip(":"), "sessions": r[4],
+             "oldest_transaction_s": float(r[5]) if r[5] is not None else None} for r in rows]
 
 
 SCENARIOS = {"kill-server": kill_server, "redis-restart": redis_restart, "postgres-restart": postgres_restart,
@@ -850,6 +870,9 @@ def main() -> None:
     ap.add_argument("--fast", action="store_true", help="PostgreSQL without fsync (smoke tests)")
     ap.add_argument("--out", default="", help="with --run all: write <run>.json here")
     ap.add_argument("--seed", type=int, default=12)
+    ap.add_argument("--pg-setting", action="append", default=[], metavar="KEY=VALUE",
+                    help="a postgresql.conf setting of the run's cluster (repeatable)")
+    ap.add_argument("--log-tail", type=int, default=0, help="report the last N log lines of every process")
     args = ap.parse_args()
     random.seed(args.seed)
     if args.run == "all":
