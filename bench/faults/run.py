@@ -72,6 +72,11 @@ from tests.services import LoggedProcess, ThrowawayPostgres, ThrowawayRedis, fre
 
 RUNS = ["kill-server", "redis-restart", "postgres-restart", "worker-ranking", "reconnect-storm", "rolling-release",
         "network-hosts"]
+# docs/operations.md, "PostgreSQL settings for exam days": a transaction of an app host that lost its network
+# must not hold its row locks for ever (the other hosts' answer writers queue behind them). Without these, the
+# network-hosts run stalls every host (bench/README.md); override with --pg-setting KEY=VALUE.
+PRODUCTION_PG = {"idle_in_transaction_session_timeout": "'10s'", "tcp_user_timeout": "10000",
+                 "tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5", "tcp_keepalives_count": "3"}
 OUTAGE_LINES = {"unavailable": " unavailable (", "still_unavailable": "still unavailable",
                 "available_again": "available again", "traceback": "Traceback"}
 
@@ -144,7 +149,8 @@ class Installation:
     def __init__(self, args: argparse.Namespace, *, hosts: Hosts | None = None) -> None:
         self.args = args
         self.hosts = hosts
-        settings = {"max_connections": "300", **dict(kv.split("=", 1) for kv in args.pg_setting)}
+        settings = {"max_connections": "300", **PRODUCTION_PG, **dict(kv.split("=", 1) for kv in args.pg_setting)}
+        self.pg_settings = settings
         hba: list[str] = []
         redis_bind = ["127.0.0.1"]
         if hosts is not None:
@@ -530,6 +536,7 @@ def run_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
         inst.start()
         specs, round_, deadlines = setup_citizens(args)
         report["setup_s"] = round(time.time() - t0, 1)
+        report["pg_settings"] = inst.pg_settings
         for i in range(2):
             inst.start_server(i)
         inst.start_worker()
