@@ -771,6 +771,8 @@ def worker_ranking(inst, citizens, args, fault, round_, specs):
     holder = psycopg.connect(inst.db_url, autocommit=False)
     watcher = psycopg.connect(inst.db_url, autocommit=True)
     try:
+        # The lock is held while this session waits: not for PostgreSQL's idle-in-transaction timeout to end.
+        holder.execute("SET idle_in_transaction_session_timeout = 0")
         holder.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
         # The round's close has passed (beyond the worker's margin): its next run closes and ranks it.
         Round.objects.filter(pk=round_.pk).update(opens_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=2),

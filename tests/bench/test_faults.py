@@ -116,6 +116,7 @@ def test_worker_killed_inside_the_official_ranking_ranks_it_exactly_once_afterwa
     report = fault_run("worker-ranking")
     assert_nothing_lost(report)
     assert_no_visible_errors(report)
+    assert "error" not in report["fault"], report["fault"]
     assert report["fault"]["after_kill"] == {"round_closed": True, "rankings": 0}
     ranking = report["fault"]["ranking"]
     assert (ranking["rankings"], ranking["versions"]) == (1, [1]), ranking
