@@ -62,12 +62,15 @@ def _port_open(port: int) -> bool:
 class ThrowawayPostgres:
     """A PostgreSQL cluster of its own: ``initdb`` in a scratch folder, trust auth on 127.0.0.1, user
     ``postgres``. ``fsync`` stays on unless ``fast=True`` (tests that only need a server that can go away
-    use ``fast``; the fault runs measure with fsync on)."""
+    use ``fast``; the fault runs measure with fsync on). ``settings`` are appended to postgresql.conf (e.g.
+    ``listen_addresses``), ``hba`` lines to pg_hba.conf (e.g. trust for a network namespace's subnet)."""
 
-    def __init__(self, *, port: int | None = None, fast: bool = True, settings: dict[str, str] | None = None) -> None:
+    def __init__(self, *, port: int | None = None, fast: bool = True, settings: dict[str, str] | None = None,
+                 hba: list[str] | None = None) -> None:
         self.port = port or free_port()
         self.fast = fast
         self.settings = dict(settings or {})
+        self.hba = list(hba or [])
         self.root = Path(tempfile.mkdtemp(prefix="ce-pg-"))
         self.data = self.root / "data"
         self.log = self.root / "server.log"
@@ -104,6 +107,9 @@ class ThrowawayPostgres:
             conf.write("\n# contest-engine throwaway cluster (tests/services.py)\n")
             for key, value in options.items():
                 conf.write(f"{key} = {value}\n")
+        if self.hba:
+            with open(self.data / "pg_hba.conf", "a") as hba:
+                hba.write("".join(f"{line}\n" for line in self.hba))
         self._initialised = True
 
     def start(self, timeout: float = 30) -> None:
@@ -159,10 +165,12 @@ class ThrowawayPostgres:
 
 class ThrowawayRedis:
     """A ``redis-server`` of its own on a free port, without persistence: a restart loses every key and every
-    subscription, like a Redis restarted from an empty disk."""
+    subscription, like a Redis restarted from an empty disk. ``bind``: the addresses it listens on (127.0.0.1,
+    plus e.g. the data host's addresses in the fault runs' network namespaces)."""
 
-    def __init__(self, *, port: int | None = None) -> None:
+    def __init__(self, *, port: int | None = None, bind: list[str] | None = None) -> None:
         self.port = port or free_port()
+        self.bind = list(bind or ["127.0.0.1"])
         self.root = Path(tempfile.mkdtemp(prefix="ce-redis-"))
         self.proc: subprocess.Popen | None = None
 
@@ -182,7 +190,8 @@ class ThrowawayRedis:
         if binary is None:
             raise FileNotFoundError("redis-server not found (apt-get install redis-server)")
         self.proc = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            [binary, "--port", str(self.port), "--bind", *self.bind, "--protected-mode", "no",
+             "--save", "", "--appendonly", "no",
              "--dir", str(self.root), "--logfile", str(self.root / "redis.log")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + timeout

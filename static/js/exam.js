@@ -253,7 +253,7 @@
       maybeSubmitNow();  // a submit waiting for this answer goes out now that it is settled
     }
     if (msg.code === "deadline_passed" || msg.code === "attempt_closed") onExpired();
-    if (msg.code === "rate_limited" || msg.code === "storage_unavailable") { setTimeout(flush, 1500); }
+    if (msg.code === "rate_limited" || msg.code === "storage_unavailable") { flushSoon(); }
     alertMsg(msg.message || "");
     setTimeout(function () { if (alertEl.textContent === (msg.message || "")) alertMsg(""); }, 6000);
   }
@@ -440,6 +440,14 @@
     refresh(q.position);
     updateProgress();
     send({ type: "answer", seq: seq, position: q.position, response: state.pending[q.position].response });
+  }
+
+  // One resend of everything pending 1.5 s after a refusal, however many refusals arrive meanwhile: a resend
+  // per refusal sent k² frames for k pending answers, then k³…, until the rate limit closed the socket (4408).
+  var flushTimer = null;
+  function flushSoon() {
+    if (flushTimer) return;
+    flushTimer = setTimeout(function () { flushTimer = null; flush(); }, 1500);
   }
 
   function flush() {

@@ -27,7 +27,7 @@ from django_tasks_db.compat import DEFAULT_TASK_BACKEND_ALIAS, TaskContext, task
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
-from contest_engine.outages import Backoff, database_outage, is_database_unavailable
+from contest_engine.outages import Backoff, database_outage, is_database_unavailable, is_redis_unavailable, redis_outage
 from contest_engine.periodic import periodic_jobs
 
 logger = logging.getLogger(__name__)
@@ -74,6 +74,7 @@ def run_periodic_forever(stop: threading.Event) -> None:
     jobs = periodic_jobs()
     next_run = dict.fromkeys((job.name for job in jobs), 0.0)
     backoff = Backoff()
+    redis_failing: set[str] = set()  # jobs whose last run met Redis away (live boards, pushes)
     while not stop.is_set():
         now = time.monotonic()
         for job in jobs:
@@ -83,6 +84,12 @@ def run_periodic_forever(stop: threading.Event) -> None:
                     close_old_connections()
                     job.func()
                 except Exception as exc:
+                    if not is_database_unavailable(exc) and is_redis_unavailable(exc):
+                        # Redis holds rebuildable views only: the job runs again at its next time, the others
+                        # go on. One state line per outage, not a traceback per run.
+                        redis_failing.add(job.name)
+                        redis_outage.failed(exc, source=f"periodic {job.name}")
+                        continue
                     if not is_database_unavailable(exc):
                         logger.exception("periodic job %s failed", job.name)
                         continue
@@ -96,6 +103,10 @@ def run_periodic_forever(stop: threading.Event) -> None:
                     break
                 else:
                     database_outage.succeeded()
+                    if job.name in redis_failing:
+                        redis_failing.discard(job.name)
+                        if not redis_failing:
+                            redis_outage.succeeded()
         stop.wait(0.5)
 
 
