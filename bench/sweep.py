@@ -64,10 +64,12 @@ def main() -> None:
     seconds = time.perf_counter() - started
     finished = Attempt.objects.filter(pk__in=ids, status=AttemptStatus.EXPIRED, submit_kind=SubmitKind.AUTO,
                                       submitted_at=F("deadline"), score__isnull=False).count()
+    scores = exam_load.verify_scores(set(ids)) if hasattr(exam_load, "verify_scores") else {}
     print(json.dumps({
         "attempts": args.attempts, "answers_per_attempt": args.answers, "swept": swept,
         "seconds": round(seconds, 2), "attempts_per_second": round(swept / seconds, 1) if seconds else None,
         "finished_at_deadline_and_scored": finished, "all_finished": finished == args.attempts,
+        "score_check": scores,  # every attempt re-scored by the Python reference: score_mismatch must be 0
     }, indent=2))
 
 
