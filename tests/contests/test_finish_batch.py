@@ -190,4 +190,4 @@ def test_a_batch_costs_the_same_queries_whatever_its_size(org_a):
 
     small, large = queries(attempts[:2]), queries(attempts[2:])
     assert small == large
-    assert len(small) <= 8
+    assert len(small) <= 9  # savepoints, lock, rounds, type check, SET LOCAL jit, the statement

@@ -23,7 +23,8 @@ fractions; ``single``/``truefalse`` → the one chosen option's fraction (0 for 
 [0, 1], fully correct at 1, and 0 unless fully correct without partial credit. A question's mark is
 points × fraction rounded half up to 7 decimals, the attempt's score the sum rounded half up to 3
 (PostgreSQL's ``round(numeric)`` rounds half away from zero: the same for these non-negative marks).
-Every option's fraction is cast, as ``grade_response`` converts them all: a corrupt key fails here too.
+Only the fractions a rule reads are cast (``grade_response`` converts them all): a corrupt fraction fails
+the attempt here when it is read, and is ignored when it is not — the scores of valid keys are the same.
 """
 
 from __future__ import annotations
@@ -45,37 +46,37 @@ WHERE attempt_id = ANY(%s::bigint[]) AND coalesce(snapshot->>'type', '') <> ALL(
 """
 
 _FINALISE = """
-WITH w AS (
+WITH w AS MATERIALIZED (
   SELECT a.id AS attempt_id, x.partial
   FROM unnest(%(ids)s::bigint[], %(partial)s::bool[]) AS x(attempt_id, partial)
   JOIN contests_attempt a ON a.id = x.attempt_id AND a.status = 'in_progress'
 ),
-g AS (
-  SELECT an.id, an.attempt_id, fu.is_full,
-         CASE WHEN r.f > 0 THEN round(q.points * r.f, 7) ELSE 0 END AS pts
+given AS MATERIALIZED (
+  SELECT an.id, an.attempt_id, w.partial, q.points, q.snapshot->>'type' = 'multiple' AS multiple,
+         q.key->'options' AS options,
+         ARRAY(SELECT DISTINCT e FROM jsonb_array_elements_text(
+           CASE jsonb_typeof(an.response->'options') WHEN 'array' THEN an.response->'options' ELSE '[]'::jsonb END
+         ) AS e ORDER BY e) AS chosen,
+         CASE WHEN q.snapshot->>'type' = 'multiple' AND NOT w.partial THEN ARRAY(SELECT o.k FROM jsonb_each_text(
+           CASE jsonb_typeof(q.key->'options') WHEN 'object' THEN q.key->'options' ELSE '{}'::jsonb END
+         ) AS o(k, v) WHERE o.v::numeric > 0 ORDER BY o.k) END AS correct
   FROM w
   JOIN contests_answer an ON an.attempt_id = w.attempt_id
   JOIN contests_attemptquestion q ON q.id = an.attempt_question_id
-  CROSS JOIN LATERAL (
-    SELECT ARRAY(SELECT DISTINCT e FROM jsonb_array_elements_text(
-             CASE jsonb_typeof(an.response->'options') WHEN 'array' THEN an.response->'options'
-                  ELSE '[]'::jsonb END) e ORDER BY e) AS chosen) c
-  CROSS JOIN LATERAL (
-    SELECT ARRAY(SELECT o.k FROM jsonb_each_text(
-             CASE jsonb_typeof(q.key->'options') WHEN 'object' THEN q.key->'options' ELSE '{}'::jsonb END)
-             AS o(k, v) WHERE o.v::numeric > 0 ORDER BY o.k) AS correct) k
-  CROSS JOIN LATERAL (
-    SELECT CASE
-      WHEN cardinality(c.chosen) = 0 THEN 0::numeric
-      WHEN q.snapshot->>'type' = 'multiple' AND NOT w.partial THEN
-        CASE WHEN c.chosen = k.correct THEN 1::numeric ELSE 0::numeric END
-      WHEN q.snapshot->>'type' = 'multiple' THEN
-        coalesce((SELECT sum((q.key->'options'->>e)::numeric) FROM unnest(c.chosen) AS e), 0)
-      WHEN cardinality(c.chosen) = 1 THEN coalesce((q.key->'options'->>c.chosen[1])::numeric, 0)
-      ELSE 0::numeric END AS raw) s
-  CROSS JOIN LATERAL (SELECT greatest(0::numeric, least(1::numeric, s.raw)) AS clamped) cl
-  CROSS JOIN LATERAL (SELECT cl.clamped >= 1 AS is_full) fu
-  CROSS JOIN LATERAL (SELECT CASE WHEN NOT w.partial AND NOT fu.is_full THEN 0::numeric ELSE cl.clamped END AS f) r
+),
+raw AS MATERIALIZED (
+  SELECT id, attempt_id, partial, points, greatest(0::numeric, least(1::numeric, CASE
+      WHEN cardinality(chosen) = 0 THEN 0::numeric
+      WHEN multiple AND NOT partial THEN CASE WHEN chosen = correct THEN 1::numeric ELSE 0::numeric END
+      WHEN multiple THEN coalesce((SELECT sum((options->>e)::numeric) FROM unnest(chosen) AS e), 0::numeric)
+      WHEN cardinality(chosen) = 1 THEN coalesce((options->>chosen[1])::numeric, 0::numeric)
+      ELSE 0::numeric END)) AS clamped
+  FROM given
+),
+g AS MATERIALIZED (
+  SELECT id, attempt_id, clamped >= 1 AS is_full,
+         CASE WHEN clamped > 0 AND (partial OR clamped >= 1) THEN round(points * clamped, 7) ELSE 0::numeric END AS pts
+  FROM raw
 ),
 answers_written AS (
   UPDATE contests_answer t SET is_correct = g.is_full, points_awarded = g.pts FROM g WHERE t.id = g.id
@@ -123,6 +124,9 @@ def attempts_finalise_set_based(attempts: Sequence[Attempt], *, now: dt.datetime
         "status": str(status), "kind": str(kind), "now": now,
     }
     with connection.cursor() as cursor:
+        # An OLTP statement: PostgreSQL's JIT (its cost estimate of the per-answer JSON work crosses
+        # jit_above_cost) compiled for ~250 ms to save a few; off for the rest of this transaction only.
+        cursor.execute("SET LOCAL jit = off")
         cursor.execute(_FINALISE, params)
         rows = {row[0]: row[1:] for row in cursor.fetchall()}
     for attempt in attempts:
