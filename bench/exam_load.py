@@ -9,11 +9,17 @@ One run, same server processes, three phases:
    return: durable answers/s, and its ratio to the echo ceiling;
 3. **paced** — ``--citizens`` connections opened at once (join storm), each answering every ``--interval``
    seconds (random phase) for ``--duration`` seconds, then submitting: ack latency p50/p95/p99, errors,
-   attempts/s (submissions acknowledged by ``attempt.submitted``), connect time, server memory.
+   attempts/s (submissions acknowledged by ``attempt.submitted``), connect time, server memory;
+   or, with ``--submit-storm``, **storm** instead — ``--citizens`` connections each store
+   ``--storm-answers`` answers and then ALL submit within the same ``--storm-window`` second: submits/s,
+   submit-ack p50/p95/p99, errors, and ``submits_share_of_durable_answers`` (submits/s over the saturation
+   phase's durable answers/s of the same run).
 
 Afterwards the database is checked against what the clients were told: an answer acked with seq S must be
 stored with ``client_seq >= S`` (else *lost*); two rows for one attempt question are *duplicated*; an
-attempt told ``attempt.submitted`` must be finished in the database.
+attempt told ``attempt.submitted`` must be finished in the database. After the storm every attempt told
+``attempt.submitted`` is also re-scored by the contests' Python reference and compared with what is stored
+(``score_check``), and a submit told twice counts as *duplicated*.
 
 The load generator runs in ``--clients`` processes (uvloop, ``gc.freeze()`` after connecting) so it is not the
 bottleneck; with ``--pin`` the servers are pinned to CPU 0 and the clients to CPU 1. It prints one JSON
@@ -212,6 +218,28 @@ def verify(acked: dict[tuple[int, int], int], submitted: set[int]) -> dict[str, 
             "submitted_told": len(submitted), "submitted_not_finished_in_db": not_finished}
 
 
+def verify_scores(submitted: set[int]) -> dict[str, int]:
+    """Re-score every finished attempt of ``submitted`` with the contests' Python reference (the un-batched
+    computation) and compare with the stored score and count of correct answers."""
+    from contests.models import Attempt
+    from contests.scoring import get_strategy
+    from contests.services.attempts.finish import attempt_score_inputs
+
+    checked = mismatched = 0
+    ids = sorted(submitted)
+    for start in range(0, len(ids), 1000):
+        attempts = list(Attempt.objects.select_related("round__contest").filter(pk__in=ids[start:start + 1000]))
+        inputs, _ = attempt_score_inputs(attempts)
+        for attempt in attempts:
+            rules = attempt.round.settings
+            outcome = get_strategy(rules.scoring_rule).score(inputs.get(attempt.pk, []),
+                                                             partial=rules.partial_credit == "fractions",
+                                                             time_limit_seconds=rules.time_limit_seconds)
+            checked += 1
+            mismatched += (outcome.score, outcome.correct_count) != (attempt.score, attempt.correct_count)
+    return {"rescored": checked, "score_mismatch": mismatched}
+
+
 # ---------------------------------------------------------------------------------------------------
 # Servers
 # ---------------------------------------------------------------------------------------------------
@@ -334,7 +362,8 @@ async def _client_main(job: dict[str, Any], ready: Any, start_at: Any) -> dict[s
 
     phase = job["phase"]
     res: dict[str, Any] = {"latencies": [], "errors": {}, "connect_ms": [], "connect_failed": 0, "messages": 0,
-                           "acked": {}, "submitted": [], "submit_ms": [], "submit_window": []}
+                           "acked": {}, "submitted": [], "submit_ms": [], "submit_window": [],
+                           "submit_told_twice": 0, "late_for_storm": 0}
     headers_base = {"Origin": job["origin"]}
 
     def err(code: str) -> None:
@@ -442,21 +471,43 @@ async def _client_main(job: dict[str, Any], ready: Any, start_at: Any) -> dict[s
             next_at += interval
             await asyncio.sleep(max(0.0, next_at - time.time()))
         if job.get("submit") and random.random() < job.get("submit_fraction", 1.0):
+            await submit_once(ws, spec, seq + 1)
+
+    async def submit_once(ws: Any, spec: dict[str, Any], seq: int) -> None:
+        t0 = time.perf_counter()
+        submit_sent_at = time.time()
+        await ws.send(json.dumps({"type": "submit", "seq": seq}))
+        try:
+            msg = await asyncio.wait_for(until_type(ws, {"attempt.submitted", "error"}), 60)
+        except Exception:
+            err("submit_timeout")
+            return
+        if msg["type"] != "attempt.submitted":
+            err("submit:" + str(msg.get("code")))
+            return
+        res["submitted"].append(spec["attempt_id"])
+        res["submit_ms"].append((time.perf_counter() - t0) * 1000)
+        res["submit_window"].append((submit_sent_at, time.time()))
+        # The server closes with 4410 right after; a second attempt.submitted before the close is a duplicate.
+        with contextlib.suppress(Exception):
+            while True:
+                extra = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                if extra.get("type") == "attempt.submitted":
+                    res["submit_told_twice"] += 1
+
+    async def storm_loop(ws: Any, snapshot: dict[str, Any], spec: dict[str, Any]) -> None:
+        """Store a few answers (acked), then submit at the storm's moment: everybody within one window."""
+        choices = question_choices(snapshot)[:job["storm_answers"]]
+        seq = snapshot.get("last_seq", 0)
+        await asyncio.sleep(random.random() * job["answer_spread"])
+        for position, options in choices:
             seq += 1
-            t0 = time.perf_counter()
-            submit_sent_at = time.time()
-            await ws.send(json.dumps({"type": "submit", "seq": seq}))
-            try:
-                msg = await asyncio.wait_for(until_type(ws, {"attempt.submitted", "error"}), 60)
-            except Exception:
-                err("submit_timeout")
-                return
-            if msg["type"] == "attempt.submitted":
-                res["submitted"].append(spec["attempt_id"])
-                res["submit_ms"].append((time.perf_counter() - t0) * 1000)
-                res["submit_window"].append((submit_sent_at, time.time()))
-            else:
-                err("submit:" + str(msg.get("code")))
+            await answer_once(ws, spec["attempt_id"], seq, position, random.choice(options))
+        delay = t_start + job["storm_at"] + random.random() * job["storm_window"] - time.time()
+        if delay < 0:
+            res["late_for_storm"] += 1
+        await asyncio.sleep(max(0.0, delay))
+        await submit_once(ws, spec, seq + 1)
 
     async def guarded(coro: Any) -> None:
         try:
@@ -468,6 +519,8 @@ async def _client_main(job: dict[str, Any], ready: Any, start_at: Any) -> dict[s
         await asyncio.gather(*(guarded(echo_loop(ws)) for ws, _, _ in live))
     elif phase == "sat":
         await asyncio.gather(*(guarded(sat_loop(ws, snap, c)) for ws, snap, c in live))
+    elif phase == "storm":
+        await asyncio.gather(*(guarded(storm_loop(ws, snap, c)) for ws, snap, c in live))
     else:
         await asyncio.gather(*(guarded(paced_loop(ws, snap, c)) for ws, snap, c in live))
     res["finished_at"] = time.time()
@@ -477,7 +530,7 @@ async def _client_main(job: dict[str, Any], ready: Any, start_at: Any) -> dict[s
 
 def run_phase(phase: str, conns: list[dict[str, Any]], *, clients: int, urls: list[str], origin: str,
               seconds: float, interval: float = 5.0, submit: bool = False, pin: bool = False,
-              on_ready: Any = None, submit_fraction: float = 1.0) -> dict[str, Any]:
+              on_ready: Any = None, submit_fraction: float = 1.0, **extra_job: Any) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     out = ctx.Queue()
     ready = ctx.Semaphore(0)
@@ -486,7 +539,7 @@ def run_phase(phase: str, conns: list[dict[str, Any]], *, clients: int, urls: li
     t0 = time.time()
     for k in range(clients):
         job = {"phase": phase, "conns": conns[k::clients], "urls": urls, "origin": origin, "seconds": seconds,
-               "interval": interval, "submit": submit, "submit_fraction": submit_fraction}
+               "interval": interval, "submit": submit, "submit_fraction": submit_fraction, **extra_job}
         p = ctx.Process(target=client_process, args=(job, out, ready, start_at), daemon=True)
         p.start()
         if pin:
@@ -534,6 +587,8 @@ def run_phase(phase: str, conns: list[dict[str, Any]], *, clients: int, urls: li
         "submit_ms": _pcts(sorted(x for r in results for x in r["submit_ms"])),
         "submit_seconds": round(submit_span, 2),
         "attempts_per_second": round(len(submitted) / submit_span, 1) if submit_span else 0.0,
+        "submit_told_twice": sum(r["submit_told_twice"] for r in results),
+        "late_for_storm": sum(r["late_for_storm"] for r in results),
         "run_seconds": round(finished - start_at.value, 2),
         "_acked": acked,
         "_submitted": set(submitted),
@@ -571,6 +626,14 @@ def main() -> None:
     ap.add_argument("--no-submit", action="store_true", help="paced phase: do not submit at the end")
     ap.add_argument("--submit-fraction", type=float, default=1.0,
                     help="paced phase: share of citizens that submit at the end (the others just leave)")
+    ap.add_argument("--submit-storm", action="store_true",
+                    help="instead of the paced phase: --citizens store --storm-answers answers, then all submit "
+                         "within the same --storm-window seconds")
+    ap.add_argument("--storm-answers", type=int, default=5, help="submit storm: answers stored before submitting")
+    ap.add_argument("--storm-window", type=float, default=1.0, help="submit storm: seconds the submits spread over")
+    ap.add_argument("--storm-at", type=float, default=0.0,
+                    help="submit storm: seconds after the start at which the window opens (0: long enough for "
+                         "the answers, citizens × answers / 2,000 + 3)")
     args = ap.parse_args()
 
     db_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ce_bench")
@@ -591,6 +654,9 @@ def main() -> None:
     t = time.time()
     sat_specs = make_attempts(args.sat_conns, tag="s") if "sat" not in skip else []
     paced_specs = make_attempts(args.citizens, tag="p") if "paced" not in skip else []
+    if args.submit_storm:
+        skip.add("paced")
+        paced_specs = make_attempts(args.citizens, tag="t")
     report["setup_seconds"] = round(time.time() - t, 1)
     settle_database()
 
@@ -628,6 +694,39 @@ def main() -> None:
             paced["server_cpu_s_total"] = round(servers_cpu_seconds(procs) - cpu_before, 2)
             report["paced"] = {k: v for k, v in paced.items() if not k.startswith("_")}
             report["paced"]["db_check"] = verify(paced["_acked"], paced["_submitted"])
+        if args.submit_storm:
+            storm_at = args.storm_at or round(args.citizens * args.storm_answers / 2000 + 3, 1)
+            cpu_before = servers_cpu_seconds(procs)
+            storm = run_phase("storm", paced_specs, seconds=storm_at + args.storm_window + 60, **common,
+                              storm_answers=args.storm_answers, storm_window=args.storm_window, storm_at=storm_at,
+                              answer_spread=max(0.0, storm_at - 3 - args.citizens * args.storm_answers / 4000),
+                              on_ready=lambda: {"server_rss_mb_connected": servers_rss_mb(procs),
+                                                "server_cpu_s_join": round(servers_cpu_seconds(procs) - cpu_before, 2)})
+            storm["server_cpu_s_total"] = round(servers_cpu_seconds(procs) - cpu_before, 2)
+            report["storm"] = {k: v for k, v in storm.items()
+                               if not k.startswith("_") and k not in ("per_second", "run_seconds")}
+            report["storm"]["storm_at_s"] = storm_at
+            report["storm"]["answer_ack_ms"] = report["storm"].pop("latency_ms")
+            report["storm"]["answers_acked"] = report["storm"].pop("messages")
+            db_check = verify(storm["_acked"], storm["_submitted"])
+            db_check["submits_duplicated"] = storm["submit_told_twice"]
+            db_check["submits_lost"] = db_check["submitted_not_finished_in_db"]
+            report["storm"]["db_check"] = db_check
+            report["storm"]["score_check"] = verify_scores(storm["_submitted"])
+            report["storm"]["submits_per_second"] = storm["attempts_per_second"]
+            if "saturation" in report:
+                durable = report["saturation"]["per_second"]
+                report["storm"]["durable_answers_per_second"] = durable
+                report["submits_share_of_durable_answers"] = (
+                    round(storm["attempts_per_second"] / durable, 3) if durable else None)
+            p99 = report["storm"]["submit_ms"].get("p99")
+            report["storm"]["target"] = {
+                "share_ge_0_5": (report.get("submits_share_of_durable_answers") or 0) >= 0.5,
+                "p99_le_3000ms": p99 is not None and p99 <= 3000,
+                "none_lost_or_duplicated": not (db_check["lost"] or db_check["duplicated"] or db_check["submits_lost"]
+                                                or db_check["submits_duplicated"]),
+                "all_submitted": storm["submitted"] == args.citizens,
+            }
         report["server_rss_mb_end"] = servers_rss_mb(procs)
     finally:
         stop_servers(procs)

@@ -169,6 +169,11 @@ def get_strategy(name: str) -> ScoringStrategy:
     return _registry[name]()
 
 
+def strategy_class(name: str) -> type[ScoringStrategy] | None:
+    """The class registered under ``name`` (None if unknown), for code that must know which one it is."""
+    return _registry.get(name)
+
+
 def strategy_choices() -> list[tuple[str, str]]:
     return [(name, str(cls.label)) for name, cls in sorted(_registry.items())]
 

@@ -216,8 +216,8 @@ class ExamConsumer(AsyncWebsocketConsumer):
         try:
             reply = await get_submitter().store(
                 SubmitRequest(attempt_id=self.attempt_id, user_id=self.user_id, seq=message.seq))
-        except BatchFailed:
-            code = "server_error"
+        except BatchFailed:  # nothing of the batch was written: the client sends its submit again
+            code = "submit_failed"
             await self.send_event(protocol.error_event(code, protocol.error_messages()[code], seq=message.seq))
             return
         if reply.get("type") == events.ATTEMPT_SUBMITTED:

@@ -79,6 +79,7 @@ def error_messages() -> dict[str, str]:
         "storage_unavailable": _("Máy chủ tạm thời chưa lưu được câu trả lời, sẽ thử lại."),
         "attempt_finished": _("Bài thi đã kết thúc."),
         "server_error": _("Lỗi máy chủ, vui lòng thử lại."),
+        "submit_failed": _("Máy chủ chưa nộp được bài thi, đang thử lại…"),
     }
 
 

@@ -80,6 +80,10 @@
   var questions = [];                          // [{position, type, stem, options: [{id, text}]}] as released
   var saved = {};                              // position -> {response, seq} acknowledged by the server
   var questionCount = 0, allReleased = false;
+  // A submit is kept until its attempt.submitted arrives: resent after an error that is not final, after a
+  // reconnect, and when no reply came within SUBMIT_PATIENCE_MS (a storm of submits at the round's end may
+  // make the reply slow; the resend is idempotent on the server). The page says "Đang nộp bài…" meanwhile.
+  var submitSeq = 0, submitTimer = null, SUBMIT_PATIENCE_MS = 20000;
   var rendered = false, submitting = false, presentation = root.getAttribute("data-presentation");
   var allowChange = true;  // the round's rule; when false a saved answer is final and its inputs are locked
 
@@ -254,8 +258,14 @@
     }
     if (msg.code === "deadline_passed" || msg.code === "attempt_closed") onExpired();
     if (msg.code === "rate_limited" || msg.code === "storage_unavailable") { flushSoon(); }
+    var submitFailed = submitting && submitSeq && msg.seq === submitSeq && !PERMANENT[msg.code]
+      && msg.code !== "attempt_not_found";
+    if (submitFailed) retrySubmit(2000 + Math.random() * 3000);  // not submitted yet: say so and send it again
     alertMsg(msg.message || "");
-    setTimeout(function () { if (alertEl.textContent === (msg.message || "")) alertMsg(""); }, 6000);
+    setTimeout(function () {
+      if (alertEl.textContent !== (msg.message || "")) return;
+      alertMsg(submitting && !stopped ? T.submitting : "");  // still waiting for the submit: keep saying so
+    }, 6000);
   }
 
   function onExpired() {
@@ -275,6 +285,7 @@
 
   function goToResult() {
     stopped = true;
+    clearTimeout(submitTimer);
     try { localStorage.removeItem(storeKey); } catch (e) { /* ignore */ }
     say(T.submitted);
     setTimeout(function () { location.href = resultUrl; }, 300);
@@ -504,7 +515,13 @@
   function maybeSubmitNow(force) {
     if (!submitting) return;
     if (Object.keys(state.pending).length && !force) return;
-    send({ type: "submit", seq: nextSeq() });
+    submitSeq = nextSeq();
+    send({ type: "submit", seq: submitSeq });
+    retrySubmit(SUBMIT_PATIENCE_MS);  // no reply by then (or the socket was down): send it again
+  }
+  function retrySubmit(ms) {
+    clearTimeout(submitTimer);
+    submitTimer = setTimeout(function () { if (submitting && !stopped) maybeSubmitNow(true); }, ms);
   }
 
   // ---- timer -----------------------------------------------------------------------------------

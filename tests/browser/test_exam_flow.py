@@ -213,3 +213,34 @@ def test_a_waiting_submit_goes_out_when_its_last_answer_is_rejected(asgi_server,
     assert (attempt.status, attempt.submit_kind) == (AttemptStatus.SUBMITTED, "client")
     answer = Answer.objects.get(attempt=attempt)
     assert answer.client_seq == 1  # the refused change was not stored
+
+
+def test_a_failed_submit_is_shown_and_sent_again(asgi_server, phone_page, org_a, citizen):
+    """The server could not finish the attempt (its finalisation failed: here a corrupt key, repaired a moment
+    later). The page says so, keeps the attempt as "submitting" — never silently back to answering — and sends
+    the submit again by itself until it is finished; then it goes to the result."""
+    from contests.models import AttemptQuestion
+    from tests.realtime.conftest import make_exam
+
+    page = phone_page
+    exam = make_exam(org_a, citizen)
+    open_exam(page, asgi_server, citizen, exam)
+    page.locator("#q-1 input[type=radio]").nth(0).check()
+    page.wait_for_function("document.querySelector('#st-1').textContent === 'Đã lưu'")
+    aq = AttemptQuestion.objects.get(attempt=exam.attempt, position=1)
+    good_key = aq.key
+    AttemptQuestion.objects.filter(pk=aq.pk).update(key={"options": dict.fromkeys(good_key["options"], "?")})
+
+    page.get_by_role("button", name="Nộp bài").first.click()
+    page.locator("#exam-confirm").get_by_role("button", name="Nộp bài").click()
+    page.wait_for_function(
+        "document.querySelector('#exam-alert').textContent.indexOf('chưa nộp được bài thi') >= 0")
+    assert "/result/" not in page.url
+    assert page.locator("#exam-submit").is_disabled()
+    assert Attempt.objects.get(pk=exam.attempt.pk).status == AttemptStatus.IN_PROGRESS
+
+    AttemptQuestion.objects.filter(pk=aq.pk).update(key=good_key)  # the fault is gone: the next try succeeds
+    page.wait_for_url(re.compile(r".*/contests/attempts/\d+/result/$"), timeout=20_000)
+    attempt = Attempt.objects.get(pk=exam.attempt.pk)
+    assert (attempt.status, attempt.submit_kind) == (AttemptStatus.SUBMITTED, "client")
+    assert Answer.objects.get(attempt=attempt).points_awarded is not None

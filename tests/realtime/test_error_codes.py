@@ -103,6 +103,22 @@ async def storage_unavailable(ctx):
     return client
 
 
+async def submit_failed(ctx):
+    # A real failure of one attempt's finalisation: its answered question's key is corrupt (not a number).
+    from contests.models import AttemptQuestion
+
+    exam = await _exam(ctx.org, ctx.user)
+    client = await _open(ctx.open_client, exam)
+    await client.send({"type": "answer", "seq": 1, "position": 1,
+                       "response": {"options": [await _first_option(exam.attempt.pk, 1)]}})
+    assert (await client.recv_type("ack"))["seq"] == 1
+    aq = await sync_to_async(AttemptQuestion.objects.get)(attempt_id=exam.attempt.pk, position=1)
+    await sync_to_async(AttemptQuestion.objects.filter(pk=aq.pk).update)(
+        key={"options": dict.fromkeys(aq.key["options"], "?")})
+    await client.send({"type": "submit", "seq": 2})
+    return client
+
+
 async def not_authenticated(ctx):
     exam = await _exam(ctx.org, ctx.user)
     return await ctx.open_client(exam.attempt.pk, None)
@@ -184,7 +200,7 @@ async def invalid_prediction(ctx):
 
 SCENARIOS = {f.__name__: f for f in (
     malformed, not_an_object, frame_too_large, binary_not_supported, unknown_type, invalid_field, rate_limited,
-    storage_unavailable, not_authenticated, attempt_not_found, attempt_closed, deadline_passed,
+    storage_unavailable, submit_failed, not_authenticated, attempt_not_found, attempt_closed, deadline_passed,
     question_not_in_attempt, question_not_released, invalid_response, invalid_seq, answer_locked,
     prediction_disabled, invalid_prediction)}
 
