@@ -615,8 +615,8 @@ class RoundFixedVersion(models.Model):
                                   related_name="+", verbose_name=_("người chọn"))
 
     class Meta:
-        verbose_name = _("phiên bản câu hỏi cố định của đợt thi")
-        verbose_name_plural = _("phiên bản câu hỏi cố định của đợt thi")
+        verbose_name = pgettext_lazy("verbose_name", "phiên bản câu hỏi cố định của đợt thi")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "phiên bản câu hỏi cố định của đợt thi")
         constraints = [
             models.UniqueConstraint(fields=["round", "family_id"], name="round_fixed_version_once_per_family"),
         ]

@@ -256,8 +256,8 @@ class UnitPopulation(models.Model):
     population = models.PositiveIntegerField(_("số người của đơn vị"))
 
     class Meta:
-        verbose_name = _("số người của đơn vị")
-        verbose_name_plural = _("số người của đơn vị")
+        verbose_name = pgettext_lazy("verbose_name", "số người của đơn vị")
+        verbose_name_plural = pgettext_lazy("verbose_name_plural", "số người của đơn vị")
         constraints = [models.UniqueConstraint(fields=["contest", "unit"], name="unit_population_once")]
 
     def __str__(self) -> str:
