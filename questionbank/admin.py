@@ -15,6 +15,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
@@ -275,6 +276,74 @@ class TopicFilter(admin.SimpleListFilter):
         return queryset.filter(topic_id__in=selectors.topic_descendant_ids([int(value)]))
 
 
+def _own_organisation_ids(request: HttpRequest, model_admin: Any) -> set[int] | None:
+    """Organisations whose questions the user sees as their own (None for a superuser: every one).
+
+    Those of the user's roles, and any whose private questions the user may see; every other organisation
+    reaches the list only through the shared bank."""
+    if request.user.is_superuser:
+        return None
+    visible = model_admin.get_queryset(request).order_by()
+    private_owners = visible.exclude(visibility=Visibility.SHARED).values_list("organisation_id", flat=True)
+    return organisation_ids_for(request.user) | set(private_owners.distinct())
+
+
+class OwnerFilter(admin.SimpleListFilter):
+    """Who owns a question: each of the user's own organisations, or "the shared bank of other organisations".
+
+    The other organisations are never listed by name: the shared bank lends their questions, not a directory
+    of every organisation that shared one (Django's related-only filter listed them all)."""
+
+    title = _("tổ chức sở hữu")
+    parameter_name = "owner"
+    SHARED = "shared"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        own = _own_organisation_ids(request, model_admin)
+        referenced = model_admin.get_queryset(request).order_by().values("organisation_id")
+        orgs = Organisation.objects.filter(pk__in=referenced)
+        if own is not None:
+            orgs = orgs.filter(pk__in=own)
+        choices = sorted(((str(pk), name) for pk, name in orgs.values_list("pk", "name")),
+                         key=lambda item: vietnamese_sort_key(item[1]))
+        if own is not None:
+            choices.append((self.SHARED, _("Ngân hàng dùng chung (đơn vị khác)")))
+        return choices
+
+    def __init__(self, request: HttpRequest, params: Any, model: Any, model_admin: Any) -> None:
+        self.model_admin = model_admin
+        super().__init__(request, params, model, model_admin)
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Question]) -> QuerySet[Question]:
+        value = self.value()
+        if value == self.SHARED:
+            own = _own_organisation_ids(request, self.model_admin)
+            return queryset if own is None else queryset.exclude(organisation_id__in=own)
+        if value and value.isdecimal():
+            return queryset.filter(organisation_id=int(value))
+        return queryset
+
+
+class AuthorFilter(admin.SimpleListFilter):
+    """Who wrote a question, among the writers of the user's own organisations' questions (the authors of
+    other organisations' shared questions are their staff, not listed)."""
+
+    title = _("người soạn")
+    parameter_name = "author"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        own = _own_organisation_ids(request, model_admin)
+        questions = model_admin.get_queryset(request).order_by().exclude(author=None)
+        if own is not None:
+            questions = questions.filter(organisation_id__in=own)
+        authors = get_user_model().objects.filter(pk__in=questions.values("author_id"))
+        return sorted(((str(user.pk), str(user)) for user in authors), key=lambda item: vietnamese_sort_key(item[1]))
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Question]) -> QuerySet[Question]:
+        value = self.value()
+        return queryset.filter(author_id=int(value)) if value and value.isdecimal() else queryset
+
+
 class LawFilter(admin.SimpleListFilter):
     """The legal document a question cites (its number, e.g. 31/2024/QH15), among the questions one sees."""
 
@@ -300,11 +369,11 @@ class QuestionAdmin(TenantScopedAdmin):
     tenant_roles = {"view": ALL_ROLES, "add": WRITER, "change": WRITER, "delete": WRITER}
     list_display = ("short_stem", "type", "status", "difficulty", "topic_display", "organisation", "visibility",
                     "version", "is_current")
-    # The topic filter reads the tree once and includes sub-topics; law, author and organisation list only
-    # what the visible questions use (one query each).
-    list_filter = ("status", TopicFilter, LawFilter, ("author", admin.RelatedOnlyFieldListFilter),
-                   ("organisation", admin.RelatedOnlyFieldListFilter), "difficulty", "type", "visibility",
-                   "is_current")
+    # The topic filter reads the tree once and includes sub-topics; law lists only what the visible questions
+    # cite; author and owner list only the user's own organisations' writers and organisations, the rest of the
+    # shared bank is one "other organisations" choice (one query each).
+    list_filter = ("status", TopicFilter, LawFilter, AuthorFilter, OwnerFilter, "difficulty", "type",
+                   "visibility", "is_current")
     # Searching goes through selectors.questions_search (get_search_results); the admin only needs a field
     # here to show the box.
     search_fields = ("search_text",)

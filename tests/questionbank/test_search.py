@@ -109,8 +109,9 @@ def test_filters_topic_with_subtopics_law_author_organisation_status_difficulty(
     assert listed(topic=land_topic.pk) == {in_parent.pk, in_sub.pk, shared_b.pk}
     assert listed(topic=sub.pk) == {in_sub.pk, shared_b.pk}
     assert listed(law="31/2024/QH15") == {in_parent.pk, in_sub.pk}
-    assert listed(author__id__exact=writer.pk) == {in_parent.pk}
-    assert listed(organisation__id__exact=org_b.pk) == {shared_b.pk}
+    assert listed(author=writer.pk) == {in_parent.pk}
+    assert listed(owner="shared") == {shared_b.pk}
+    assert listed(owner=org_a.pk) == {in_parent.pk, in_sub.pk, elsewhere.pk}
     assert listed(status__exact="in_review") == {in_sub.pk}
     assert listed(difficulty__exact="hard") == {in_sub.pk}
     page = client.get(reverse(CHANGELIST)).content.decode()
@@ -118,6 +119,41 @@ def test_filters_topic_with_subtopics_law_author_organisation_status_difficulty(
                   "Trần Thị Soạn"):
         assert label in page
     assert elsewhere.pk in listed()
+
+
+def test_the_owner_and_author_filters_name_no_other_organisation(client, org_a, org_b):
+    """The shared bank lends org B's questions to A's writers, but A's filters neither list B by name nor B's
+    writers (non-negotiable 3: B's staff are B's people); B's questions are one "other organisations" choice.
+    A superuser's filters list both organisations and both writers."""
+    from django.contrib.auth import get_user_model
+
+    writer_a = make_staff(org_a, Role.WRITER, full_name="Trần Thị Soạn")
+    writer_b = make_staff(org_b, Role.WRITER, full_name="Phạm Văn Xã Khác")
+    mine = make_question(org_a, author=writer_a)
+    shared_b = make_question(org_b, author=writer_b, visibility=Visibility.SHARED)
+
+    def choices(user):
+        client.force_login(user)
+        response = client.get(reverse(CHANGELIST))
+        assert response.status_code == 200
+        specs = {spec.parameter_name: dict(spec.lookup_choices) for spec in response.context["cl"].filter_specs
+                 if hasattr(spec, "parameter_name")}
+        return specs["owner"], specs["author"], response.content.decode()
+
+    owner, author, page = choices(make_staff(org_a, Role.WRITER))
+    assert owner == {str(org_a.pk): org_a.name, "shared": "Ngân hàng dùng chung (đơn vị khác)"}
+    assert author == {str(writer_a.pk): "Trần Thị Soạn"}
+    assert "Phạm Văn Xã Khác" not in page
+    response = client.get(reverse(CHANGELIST), {"owner": org_b.pk})  # B's id typed in: its shared questions only
+    assert set(response.context["cl"].queryset.values_list("pk", flat=True)) == {shared_b.pk}
+    response = client.get(reverse(CHANGELIST), {"author": writer_b.pk})
+    assert set(response.context["cl"].queryset.values_list("pk", flat=True)) == {shared_b.pk}
+    assert mine.pk not in response.context["cl"].queryset.values_list("pk", flat=True)
+
+    root = get_user_model().objects.create_superuser(username="root-owner", password="x-unused-9", email="")
+    owner, author, _page = choices(root)
+    assert {str(org_a.pk), str(org_b.pk)} <= set(owner)
+    assert {str(writer_a.pk), str(writer_b.pk)} <= set(author)
 
 
 def test_options_words_are_searchable(org_a):
