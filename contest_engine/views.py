@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 
 from accounts.models import Role
 from accounts.tenancy import is_staff_member, organisation_ids_for, scope_for
-from contest_engine.outages import database_outage, is_database_unavailable
+from contest_engine.outages import database_outage, is_database_busy, is_database_unavailable
 from contest_engine.staff_menu import menu_for
 from contests.models import Round
 from contests.selectors import contest_list_public
@@ -44,12 +44,20 @@ def favicon(request: HttpRequest) -> HttpResponse:
 
 
 def database_state() -> str:
-    """``up`` when the database answers ``SELECT 1``, else ``down`` — never an exception. A failure counts in
-    ``database_outage`` (logged once per outage, not per probe)."""
+    """``up`` when the database answers ``SELECT 1``, ``busy`` when every pooled connection of this process
+    stayed in use (the database answers, the process cannot take more work now), else ``down`` — never an
+    exception, and within about a second (the pooled backend's ``health_check`` does not wait the pool's whole
+    timeout). A failure counts in ``database_outage`` (logged once per outage, not per probe)."""
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
+        check = getattr(connection, "health_check", None)
+        if check is not None:
+            check()
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
     except Exception as exc:
+        if is_database_busy(exc):
+            return "busy"
         if is_database_unavailable(exc):
             database_outage.failed(exc, source="health")
         else:
@@ -67,14 +75,15 @@ def database_state() -> str:
 def healthz(request: HttpRequest) -> JsonResponse:
     """Liveness: the process is up and serving — 200 whatever the database does (restarting every server
     process because PostgreSQL is away would only add a reconnect storm to the outage). The body says what
-    it saw: ``{"status": "ok", "database": "up" | "down"}``. Supervisors and container runtimes probe this."""
+    it saw: ``{"status": "ok", "database": "up" | "busy" | "down"}``. Supervisors and container runtimes probe this."""
     return JsonResponse({"status": "ok", "database": database_state()})
 
 
 @never_cache
 def readyz(request: HttpRequest) -> JsonResponse:
     """Readiness: this process can serve contestants now — 200 ``{"status": "ready", "database": "up"}``, or
-    503 ``{"status": "unavailable", "database": "down"}`` while PostgreSQL does not answer. The reverse proxy
+    503 ``{"status": "unavailable", "database": "down"}`` while PostgreSQL does not answer (``"busy"`` while
+    every pooled connection of this process stays in use). The reverse proxy
     and load balancers probe this to route around a process that cannot work. Later checks (Redis, the task
     queue) add their own keys."""
     state = database_state()

@@ -42,10 +42,12 @@ from contest_engine.dbpools import uses_exam_pool
 from contest_engine.outages import database_outage
 
 PROBE_TIMEOUT_SECONDS = 2
+HEALTH_WAIT_SECONDS = 0.5  # /healthz and /readyz wait this long for a pooled connection, not the pool's timeout
 PROBE_REUSE_SECONDS = 1.0
 _renew_lock = threading.Lock()
 _probe_lock = threading.Lock()
-_probe_result: tuple[float, str | None] = (-1e9, None)  # (monotonic time, error text or None)
+# Per server and database: (monotonic time, error text or None) of the last direct attempt.
+_probe_results: dict[tuple, tuple[float, str | None]] = {}
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -103,21 +105,57 @@ class DatabaseWrapper(base.DatabaseWrapper):
             self._renew_pools(stale=pool)
             return super().get_new_connection(conn_params)
 
+    def health_check(self) -> None:
+        """``SELECT 1`` for /healthz and /readyz, answered within about ``HEALTH_WAIT_SECONDS`` (plus one direct
+        attempt, ``PROBE_TIMEOUT_SECONDS`` at most, when the pool has nothing to give): a probe must not wait the
+        pool's whole ``timeout`` (10 s) that a page request may wait. Raises psycopg's OperationalError when the
+        database cannot be reached (an outage), ``PoolTimeout`` when every connection stayed busy (``busy``)."""
+        pool = self.pool
+        if pool is None:
+            with self.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            return
+        from psycopg_pool import PoolClosed, PoolTimeout
+
+        params = self.get_connection_params()
+        if database_outage.is_down:
+            self._probe(params)  # as get_new_connection: fails at once while the server is away
+            self._renew_pools(outage=True)
+            pool = self.pool
+        errors_before = pool.get_stats().get("connections_errors", 0)
+        try:
+            self._select_one(pool)
+        except PoolClosed:  # renewed by another thread meanwhile
+            self._select_one(self.pool)
+        except PoolTimeout:
+            self._probe(params)
+            if pool.get_stats().get("connections_errors", 0) == errors_before:
+                raise
+            self._renew_pools(stale=pool)
+            self._select_one(self.pool)
+
+    @staticmethod
+    def _select_one(pool) -> None:
+        pool.open()  # as Django's get_new_connection: the first use opens the pool (a no-op afterwards)
+        with pool.connection(timeout=HEALTH_WAIT_SECONDS) as conn:
+            conn.execute("SELECT 1")
+
     def _probe(self, conn_params) -> None:
         """Raise psycopg's OperationalError unless a direct connection can be made now. One attempt at a time per
-        process, its result shared for ``PROBE_REUSE_SECONDS`` (a thousand waiting requests make one attempt)."""
-        global _probe_result
-        at, error = _probe_result
+        process, its result shared for ``PROBE_REUSE_SECONDS`` (a thousand waiting requests make one attempt) by
+        the callers of the same server and database (another database's answer says nothing of this one)."""
+        target = tuple(str(conn_params.get(key, "")) for key in ("host", "port", "dbname", "user"))
+        at, error = _probe_results.get(target, (-1e9, None))
         if time.monotonic() - at > PROBE_REUSE_SECONDS:
             with _probe_lock:
-                at, error = _probe_result
+                at, error = _probe_results.get(target, (-1e9, None))
                 if time.monotonic() - at > PROBE_REUSE_SECONDS:
                     try:
                         self.Database.connect(**{**conn_params, "connect_timeout": PROBE_TIMEOUT_SECONDS}).close()
                         error = None
                     except self.Database.OperationalError as exc:
                         error = str(exc)
-                    _probe_result = (time.monotonic(), error)
+                    _probe_results[target] = (time.monotonic(), error)
         if error is not None:
             raise self.Database.OperationalError(error)
 

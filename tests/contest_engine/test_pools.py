@@ -111,3 +111,40 @@ def test_a_pool_that_cannot_connect_raises_the_connection_error_an_outage():
         assert not is_database_busy(raised.value)
     finally:
         nobody.close_pool()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_health_check_does_not_wait_the_pools_timeout_for_a_busy_pool():
+    """/healthz and /readyz answer within about a second (a probe client gives up after a few): with every
+    connection of a 30-s pool busy until 5 s from now, the health check says busy at once instead of waiting
+    its turn (it would get the connection at 5 s and say nothing was wrong)."""
+    checker = private_wrapper("health-busy")
+    checker.settings_dict["OPTIONS"]["pool"]["timeout"] = 30
+    pool = checker.pool
+    try:
+        pool.open()
+        held = pool.getconn()  # the pool's only connection
+        release = threading.Timer(5, pool.putconn, [held])
+        release.start()
+        try:
+            with pytest.raises(PoolTimeout) as raised:
+                checker.health_check()
+            assert is_database_busy(raised.value)
+        finally:
+            release.join()
+        checker.health_check()  # the connection is back: the same check passes
+    finally:
+        checker.close_pool()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_health_check_of_an_unreachable_database_raises_the_connection_error():
+    nobody = private_wrapper("health-nobody", HOST="127.0.0.1", PORT=str(free_port()))
+    nobody.settings_dict["OPTIONS"]["pool"]["timeout"] = 30
+    try:
+        with pytest.raises(psycopg.OperationalError) as raised:
+            nobody.health_check()
+        assert is_database_unavailable(raised.value)
+        assert not is_database_busy(raised.value)
+    finally:
+        nobody.close_pool()
