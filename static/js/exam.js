@@ -246,7 +246,9 @@
     invalid_prediction: 1, attempt_finished: 1 };
 
   function onError(msg) {
-    if (typeof msg.seq === "number") {
+    var aboutSubmit = submitting && submitSeq && msg.seq === submitSeq;
+    var submitFailed = aboutSubmit && !PERMANENT[msg.code] && msg.code !== "attempt_not_found";
+    if (typeof msg.seq === "number" && !aboutSubmit) {
       // Find what this seq was about; permanent errors drop it, transient ones keep it for resend.
       Object.keys(state.pending).forEach(function (pos) {
         if (state.pending[pos].seq === msg.seq && PERMANENT[msg.code]) {
@@ -258,8 +260,6 @@
     }
     if (msg.code === "deadline_passed" || msg.code === "attempt_closed") onExpired();
     if (msg.code === "rate_limited" || msg.code === "storage_unavailable") { flushSoon(); }
-    var submitFailed = submitting && submitSeq && msg.seq === submitSeq && !PERMANENT[msg.code]
-      && msg.code !== "attempt_not_found";
     if (submitFailed) retrySubmit(2000 + Math.random() * 3000);  // not submitted yet: say so and send it again
     alertMsg(msg.message || "");
     setTimeout(function () {

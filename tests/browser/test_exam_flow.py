@@ -226,14 +226,14 @@ def test_a_failed_submit_is_shown_and_sent_again(asgi_server, phone_page, org_a,
     exam = make_exam(org_a, citizen)
     open_exam(page, asgi_server, citizen, exam)
     page.locator("#q-1 input[type=radio]").nth(0).check()
-    page.wait_for_function("document.querySelector('#st-1').textContent === 'Đã lưu'")
+    wait_for_js(page, "document.querySelector('#st-1').textContent === 'Đã lưu'")
     aq = AttemptQuestion.objects.get(attempt=exam.attempt, position=1)
     good_key = aq.key
     AttemptQuestion.objects.filter(pk=aq.pk).update(key={"options": dict.fromkeys(good_key["options"], "?")})
 
     page.get_by_role("button", name="Nộp bài").first.click()
     page.locator("#exam-confirm").get_by_role("button", name="Nộp bài").click()
-    page.wait_for_function(
+    wait_for_js(page,
         "document.querySelector('#exam-alert').textContent.indexOf('chưa nộp được bài thi') >= 0")
     assert "/result/" not in page.url
     assert page.locator("#exam-submit").is_disabled()
