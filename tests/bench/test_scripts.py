@@ -63,12 +63,14 @@ def test_export_bench_writes_every_row():
 
 
 def migrated_database(name: str) -> str:
-    """``postgres://…/name``, created if missing and migrated (the import benchmark expects both)."""
+    """``postgres://…/name``, created afresh and migrated (the import benchmark expects both).
+
+    Dropped first: a database left by an older checkout has a migration history this one does not know."""
     import psycopg
 
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
     url = f"{PG}/{name}"
     environment = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, check=True,

@@ -14,6 +14,7 @@ import re
 
 import pytest
 
+from tests.browser.conftest import wait_for_js
 from tests.browser.test_exam_flow import open_exam
 from tests.realtime.conftest import make_exam
 
@@ -43,7 +44,7 @@ def test_refused_answers_are_resent_once_per_pause_not_once_per_refusal(asgi_ser
 
     page.route_web_socket(re.compile(r".*/ws/attempts/\d+/$"), route)
     open_exam(page, asgi_server, citizen, exam)
-    page.wait_for_function("document.querySelector('#exam-conn').textContent === 'Đã kết nối'")
+    wait_for_js(page, "document.querySelector('#exam-conn').textContent === 'Đã kết nối'")
 
     refusing["on"] = True
     for position in (1, 2, 3):
@@ -57,5 +58,5 @@ def test_refused_answers_are_resent_once_per_pause_not_once_per_refusal(asgi_ser
     assert page.locator("#exam-conn").inner_text() == "Đã kết nối"  # not closed by the server's rate limit
 
     refusing["on"] = False  # the database is back: the next resend is stored
-    page.wait_for_function("document.querySelector('#st-3').textContent === 'Đã lưu'", timeout=10_000)
+    wait_for_js(page, "document.querySelector('#st-3').textContent === 'Đã lưu'", timeout=10_000)
     assert page.locator("#exam-progress").inner_text() == "3/5"

@@ -17,7 +17,7 @@ from questionbank.importers.base import ParsedOption
 from questionbank.models import Question, QuestionStatus
 from questionbank.services.questions import question_update
 from questionbank.services.review import question_approve
-from tests.browser.conftest import english_left, login, page_fits
+from tests.browser.conftest import english_left, login, page_fits, wait_for_js
 from tests.contests.factories import ContestFactory, RoundFactory, register
 from tests.factories import CitizenProfileFactory, OrganisationFactory, make_staff
 from tests.leaderboards.conftest import People
@@ -201,7 +201,7 @@ def test_the_contest_day_units_dashboard_on_a_phone_and_a_desktop(asgi_server, a
     # It refreshes by itself: a second person of the ward finishes, the row follows without a reload.
     page.goto(page.url + "?refresh=5")
     people.attempt(2, unit=0)
-    page.wait_for_function(
+    wait_for_js(page,
         f"document.querySelector(\"#unit-table tr[data-unit='{ward.pk}']\").innerText.includes('10%')",
         timeout=15_000)
 
