@@ -301,12 +301,16 @@ class ExamConsumer(AsyncWebsocketConsumer):
         if self.closing:
             return
         self._disarm_deadline()
-        await self.send_event(events.event(
-            events.SESSION_REPLACED, attempt_id=self.attempt_id,
-            message=_("Bài thi đã được mở ở một cửa sổ hoặc thiết bị khác. Cửa sổ này đã ngừng kết nối."),
-        ))
-        self.closing = True
-        await self.close(code=protocol.CLOSE_SESSION_REPLACED)
+        try:
+            await self.send_event(events.event(
+                events.SESSION_REPLACED, attempt_id=self.attempt_id,
+                message=_("Bài thi đã được mở ở một cửa sổ hoặc thiết bị khác. Cửa sổ này đã ngừng kết nối."),
+            ))
+            self.closing = True
+            await self.close(code=protocol.CLOSE_SESSION_REPLACED)
+        except OSError:  # the client's socket is gone already (a reconnect storm): nobody to tell; still recorded
+            self.closing = True
+            logger.debug("attempt %s: the replaced connection's socket was already gone", self.attempt_id)
         try:
             await db_call(bridge.session_replaced_record, attempt_id=self.attempt_id, user_id=self.user_id,
                           data={"old_channel": self.channel_name, "new_channel": message.get("by", "")})

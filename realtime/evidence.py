@@ -15,7 +15,8 @@ records, in its own transaction on its own database connection. The cost of buil
 outside the event loop's critical path.
 
 What it costs when something fails: evidence is not acknowledged data. A process that dies loses at most
-the records of its last flush interval; a sink that fails logs and drops that flush (the buffer is bounded
+the records of its last flush interval; a sink that fails logs and drops that flush (a lost database counts in
+``contest_engine.outages.database_outage``'s state lines, not a traceback per flush) (the buffer is bounded
 by ``REALTIME_EVIDENCE_MAX_PENDING``; over it, new records are counted as dropped). No sink registered
 (anticheat not installed, or ``ANTICHEAT_IN_EXAM=0``) → the record calls return at once and keep nothing.
 """
@@ -36,6 +37,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from contest_engine.dbpools import use_exam_pool
+from contest_engine.outages import database_outage, is_database_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -197,9 +199,14 @@ def flush() -> int:
     for name, sink in list(_sinks.items()):
         try:
             sink(records)
-        except Exception:
+        except Exception as exc:
             stats["failed_flushes"] += 1
-            logger.exception("evidence sink %s failed on %d records", name, len(records))
+            if is_database_unavailable(exc):  # an outage: its state lines (down once, reminders, up), no traceback
+                database_outage.failed(exc, source=f"evidence {name}", items=len(records))
+            else:
+                logger.exception("evidence sink %s failed on %d records", name, len(records))
+        else:
+            database_outage.succeeded()
     return len(records)
 
 

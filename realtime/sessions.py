@@ -104,9 +104,17 @@ def live_sessions() -> LiveSessions:
 
 async def step_aside(consumer: Any, *, by: str) -> None:
     """Tell ``consumer`` (of this process) that a newer connection holds its attempt — in the language of
-    its own connection (this may run in the newer connection's task, or the keeper's)."""
+    its own connection (this may run in the newer connection's task, or the keeper's).
+
+    Never raises (it runs as a bare task, or inside the keeper's check of every connection): a socket that is
+    gone already has nobody left to tell."""
     with translation.override(getattr(consumer, "language", "") or settings.LANGUAGE_CODE):
-        await consumer.attempt_replaced({"type": events.REPLACED, "by": by})
+        try:
+            await consumer.attempt_replaced({"type": events.REPLACED, "by": by})
+        except OSError:  # uvicorn's ClientDisconnected and the like: the older socket died before the notice
+            logger.debug("the connection told to step aside for %s was already gone", by)
+        except Exception:
+            logger.exception("telling a connection to step aside for %s failed", by)
 
 
 async def tell_replaced(channel_layer: Any, previous: str, *, by: str) -> None:
