@@ -16,10 +16,10 @@ META_ATTRIBUTES = frozenset({"property", "name"})
 
 @dataclass(frozen=True)
 class MetaTag:
-    """``<meta {attribute}="{key}" content="{content}">``: attribute is "property" (Open Graph) or "name"."""
+    """``<meta {attribute}="{term}" content="{content}">``: attribute is "property" (Open Graph) or "name"."""
 
     attribute: str
-    key: str
+    term: str
     content: str
 
     def __post_init__(self) -> None:
