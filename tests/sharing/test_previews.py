@@ -119,3 +119,13 @@ def test_the_card_image_changes_address_when_the_title_changes(client, contest_a
 def test_a_drafts_card_is_a_404(client, draft_a):
     assert client.get(reverse("sharing:card", kwargs={"slug": draft_a.slug})).status_code == 404
     assert client.get(draft_a.get_absolute_url()).status_code == 404
+
+
+def test_the_tags_cost_the_contest_page_one_query(rf, contest_a, django_assert_num_queries):
+    from contests.selectors import contest_get_public
+    from sharing.previews import contest_page_meta
+
+    contest = contest_get_public(slug=contest_a.slug)  # as the page has it: with its organisation
+    with django_assert_num_queries(1):  # the rounds, for the dates
+        tags = contest_page_meta(rf.get("/"), contest)
+    assert {tag.term for tag in tags} >= {"og:title", "og:description", "og:url", "og:image", "twitter:card"}
