@@ -10,6 +10,7 @@ class SharingConfig(AppConfig):
     def ready(self) -> None:
         # In ready(), not at the top: the link-preview provider loads models, which wait for the app registry.
         from contests.pages import register_head_meta
+        from sharing import checks  # noqa: F401 - registers the system checks
         from sharing.previews import contest_page_meta
 
         register_head_meta(contest_page_meta)
