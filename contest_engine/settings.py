@@ -47,6 +47,9 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# The address citizens use (https://thi.example.gov.vn): short links, QR codes, posters and link previews
+# (sharing/) are built on it, whatever host the request came through. Empty: the request's own host.
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
 PORT = int(os.environ.get("PORT", "8000"))
 
 INSTALLED_APPS = [
@@ -76,6 +79,7 @@ INSTALLED_APPS = [
     "practice",
     "surveys",
     "live",
+    "sharing",
 ]
 
 MIDDLEWARE = [

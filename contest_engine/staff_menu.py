@@ -45,6 +45,8 @@ ENTRIES: tuple[MenuEntry, ...] = (
     # The judges' home page (judging): their rounds, essays waiting, the approval of each round's results.
     MenuEntry("judging", _("Chấm thi và phê duyệt"), "judging:home", frozenset({ORGANISER, JUDGE})),
     MenuEntry("exports", _("Xuất kết quả"), "staff_rounds", frozenset({ORGANISER, JUDGE}), ("exports",)),
+    # Short links, QR codes, posters and link previews of the organiser's contests (sharing).
+    MenuEntry("sharing", _("Chia sẻ cuộc thi"), "sharing:list", frozenset({ORGANISER})),
     MenuEntry("staff_accounts", _("Tài khoản cán bộ"), "accounts:staff", frozenset({ORGANISER})),
     MenuEntry("admin", _("Quản trị"), "admin:index", ALL),
     MenuEntry("guide", _("Hướng dẫn"), "staff_guide", ALL),

@@ -36,6 +36,8 @@ urlpatterns = [
     path("practice/", include("practice.urls")),
     path("surveys/", include("surveys.urls")),
     path("live/", include("live.urls")),
+    # Short links (/c/<code>/), preview cards and the organisers' share panels (/share/…).
+    path("", include("sharing.urls")),
     path("admin/", admin.site.urls),
 ]
 if settings.SERVE_MEDIA:

@@ -17,6 +17,7 @@ from accounts.models import Organisation
 from accounts.selectors import unit_choices
 from contests import errors, selectors
 from contests.models import AttemptStatus, Round
+from contests.pages import head_meta
 from contests.services.attempts.finish import attempt_finalise_if_expired, attempts_finalise_expired_for_user
 from contests.services.attempts.start import attempt_start
 from contests.services.registrations import registration_create
@@ -49,6 +50,7 @@ def contest_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "current_round": current,
         "registration": registration,
         "participation": selectors.contest_participation(contest=contest),
+        "head_meta": head_meta(request=request, contest=contest),
         "unit_groups": unit_choices(queryset=selectors.units_for_registration(contest=contest))
         if request.user.is_authenticated and registration is None else None,
     }

@@ -48,22 +48,30 @@ class CertificateFontMissing(RuntimeError):
     pass
 
 
-def _fonts() -> tuple[str, str]:
-    """Register (once) and return the regular and bold font names."""
+def font_files() -> tuple[str, str]:
+    """The regular and bold TrueType files with Vietnamese glyphs: ``settings.CERTIFICATE_FONT`` if set, else
+    the first of ``FONT_CANDIDATES`` installed. Shared by every PDF and image the project draws (sharing's
+    posters and preview cards)."""
+    configured = getattr(settings, "CERTIFICATE_FONT", "")
+    candidates = [(configured, configured)] if configured else list(FONT_CANDIDATES)
+    for regular, bold in candidates:
+        if Path(regular).exists():
+            return regular, bold if Path(bold).exists() else regular
+    raise CertificateFontMissing("No TrueType font with Vietnamese glyphs: install fonts-dejavu-core "
+                                 "or set CERTIFICATE_FONT.")
+
+
+def pdf_fonts() -> tuple[str, str]:
+    """Register (once) and return reportlab's names of the regular and bold fonts (``font_files``)."""
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
     if "CeCert" in pdfmetrics.getRegisteredFontNames():
         return "CeCert", "CeCertBold"
-    configured = getattr(settings, "CERTIFICATE_FONT", "")
-    candidates = [(configured, configured)] if configured else list(FONT_CANDIDATES)
-    for regular, bold in candidates:
-        if Path(regular).exists():
-            pdfmetrics.registerFont(TTFont("CeCert", regular))
-            pdfmetrics.registerFont(TTFont("CeCertBold", bold if Path(bold).exists() else regular))
-            return "CeCert", "CeCertBold"
-    raise CertificateFontMissing("No TrueType font with Vietnamese glyphs: install fonts-dejavu-core "
-                                 "or set CERTIFICATE_FONT.")
+    regular, bold = font_files()
+    pdfmetrics.registerFont(TTFont("CeCert", regular))
+    pdfmetrics.registerFont(TTFont("CeCertBold", bold))
+    return "CeCert", "CeCertBold"
 
 
 def document_date(place: str, day: dt.date) -> str:
@@ -111,7 +119,7 @@ def render_certificates(pages: Iterable[CertificateText]) -> bytes:
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.pdfgen import canvas
 
-    regular, bold = _fonts()
+    regular, bold = pdf_fonts()
     width, height = landscape(A4)
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=(width, height))

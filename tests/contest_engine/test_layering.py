@@ -1,7 +1,7 @@
 """The import rules of the project, checked on the source tree with ``ast`` (docs/architecture.md, "Layers"):
 
 1. an app never imports a higher one: accounts → questionbank → contests → realtime → leaderboards →
-   exports → judging → anticheat → practice → surveys → live (each may import those before it).
+   exports → judging → anticheat → practice → surveys → live → sharing (each may import those before it).
    ``contest_engine`` is the project package: its modules may import anything, and an app may import those of
    its modules that import no app
    (``periodic``, ``tasks``, ``demo``, ``middleware``);
@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYERS = ("accounts", "questionbank", "contests", "realtime", "leaderboards", "exports", "judging", "anticheat",
-          "practice", "surveys", "live")
+          "practice", "surveys", "live", "sharing")
 PROJECT = "contest_engine"
 PACKAGES = (*LAYERS, PROJECT)
 

@@ -41,6 +41,8 @@ PUBLIC = {
     # Live games: joining by PIN is public by design; the play page needs the signed player cookie (else it
     # sends you to the join page) and the socket checks it (tests/live).
     "live:join", "live:play",
+    # Short links and preview cards: a published contest's only; a draft's are 404 (tests/sharing).
+    "sharing:short", "sharing:card",
 }
 CITIZEN = {
     "accounts:profile", "accounts:password_change", "accounts:my_data", "accounts:my_data_export",
@@ -143,6 +145,11 @@ STAFF: dict[str, StaffView] = {
     "live:qr": StaffView("get", lambda w: {"session_id": w.objects["live.LiveSession"].pk}),
     "live:results": StaffView("get", lambda w: {"session_id": w.objects["live.LiveSession"].pk}),
     "live:results_xlsx": StaffView("get", lambda w: {"session_id": w.objects["live.LiveSession"].pk}),
+
+    # Sharing: the organisers' list, a contest's share panel, QR codes, preview card and poster.
+    "sharing:list": StaffView("get", None),
+    **{name: StaffView("get", lambda w: {"contest_id": w.contest.pk})
+       for name in ("sharing:panel", "sharing:qr_svg", "sharing:qr_png", "sharing:staff_card", "sharing:poster")},
 }
 # Views that accept no object: any staff member may open them; they must show nothing of organisation B.
 OBJECTLESS = {name for name, view in STAFF.items() if view.kwargs is None}
