@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "practice",
     "surveys",
     "live",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -254,6 +255,11 @@ CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "contest-engine@localhost")
+
+# --- Read API (api/, docs/api.md) -------------------------------------------------------------
+# Fixed windows (accounts.ratelimit): requests per token, and per client address for calls without a token.
+API_RATE_LIMIT_TOKEN = (int(os.environ.get("API_RATE_LIMIT_TOKEN", "600")), 60)
+API_RATE_LIMIT_ANONYMOUS = (int(os.environ.get("API_RATE_LIMIT_ANONYMOUS", "120")), 60)
 
 # --- I18n: Vietnamese first ------------------------------------------------------------------
 LANGUAGE_CODE = "vi"

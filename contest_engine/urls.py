@@ -36,6 +36,7 @@ urlpatterns = [
     path("practice/", include("practice.urls")),
     path("surveys/", include("surveys.urls")),
     path("live/", include("live.urls")),
+    path("api/v1/", include("api.urls")),  # the read API (docs/api.md)
     path("admin/", admin.site.urls),
 ]
 if settings.SERVE_MEDIA:
