@@ -11,7 +11,6 @@ from django.test import Client
 from django.utils import timezone
 
 from api.services import api_token_create
-from tests.accounts.conftest import _clear_rate_limits as clear_rate_limits
 from tests.contests.factories import ContestFactory, RoundFactory
 from tests.exports.factories import ResultsData, results_round
 
@@ -71,18 +70,22 @@ def make_token(db):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limits(monkeypatch):
-    """Rate-limit counters live in the cache (Redis, this test process's prefix): each test starts with none,
-    and the fixed windows' clock stands still one second into the current hour (no window edge mid-test)."""
+def _own_rate_limit_counters(settings, monkeypatch):
+    """Rate-limit counters live in the cache (Redis). Each test gets a cache key prefix of its own, so that no
+    other test — in this process or another xdist worker sharing the prefix, clearing ``rl:*`` keys or
+    counting from the same client address — moves its counters; and the fixed windows' clock stands still
+    one second into the current hour (no window edge mid-test)."""
+    import copy
     import time
+    import uuid
 
     from accounts import ratelimit
 
+    caches = copy.deepcopy(settings.CACHES)
+    caches["default"]["KEY_PREFIX"] = f"{caches['default'].get('KEY_PREFIX', '')}:api-test-{uuid.uuid4().hex[:12]}"
+    settings.CACHES = caches
     start = time.time()
     monkeypatch.setattr(ratelimit, "clock", lambda: start - start % 3600 + 1)
-    clear_rate_limits()
-    yield
-    clear_rate_limits()
 
 
 class ApiClient:
