@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -21,6 +22,9 @@ PREFIX_SHOWN = 10  # "ce_" and 7 random characters: enough to tell tokens apart 
 # last_used_at is a hint for the organiser ("is this client still calling?"), not a log: written at most this
 # often so that a busy client does not turn every read into a write.
 LAST_USED_PRECISION = dt.timedelta(minutes=5)
+# Personal data served to a token is audited once per token, endpoint and round in this many seconds: the log
+# says who could read what and since when, without 1,440 identical events a day from a portal polling each minute.
+PERSONAL_DATA_AUDIT_SECONDS = 3600
 
 
 def token_digest(raw: str) -> str:
@@ -71,3 +75,15 @@ def api_token_authenticate(*, raw: str, now: dt.datetime | None = None) -> ApiTo
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+def api_personal_data_served(*, token: ApiToken, endpoint: str, round_id: int, rows: int) -> bool:
+    """Record in the audit log (``api.personal_data_read``: the token, endpoint, round and number of rows, never a
+    value) that ``token`` was served unmasked personal data; at most once per ``PERSONAL_DATA_AUDIT_SECONDS``
+    for one token, endpoint and round. Returns whether an event was written."""
+    if rows <= 0 or not cache.add(f"api:pd-audit:{token.pk}:{endpoint}:{round_id}", 1,
+                                  timeout=PERSONAL_DATA_AUDIT_SECONDS):
+        return False
+    audit_record(actor=None, action="api.personal_data_read", target=token, organisation=token.organisation_id,
+                 data={"endpoint": endpoint, "round_id": round_id, "rows": rows, "token": token.key_prefix})
+    return True

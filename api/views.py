@@ -25,6 +25,7 @@ from api.schemas import (
     ResultsPage,
     ValidationErrorOut,
 )
+from api.services import api_personal_data_served
 from contests.models import Contest, Round
 
 MAX_ID = 2**53  # ids are bigints; a larger number is no id (and must not reach PostgreSQL as an overflow)
@@ -247,7 +248,11 @@ def org_round_results(request: HttpRequest, round_id: int = RoundPath,
     ranking = selectors.ranking_for_organisation(round=round, version=version) if round is not None else None
     if ranking is None:
         raise _not_found()
-    return _results(request, round, ranking, after=after, limit=limit, personal=token.has_scope(Scope.PERSONAL_DATA))
+    personal = token.has_scope(Scope.PERSONAL_DATA)
+    page = _results(request, round, ranking, after=after, limit=limit, personal=personal)
+    if personal:
+        api_personal_data_served(token=token, endpoint="results", round_id=round.pk, rows=len(page["items"]))
+    return page
 
 
 @org.get("/rounds/{round_id}/flags", response={200: FlagPage, **ORG_ERRORS}, operation_id="org_round_flags",
@@ -267,8 +272,10 @@ def org_round_flags(request: HttpRequest, round_id: int = RoundPath,
     count = flags.count()
     personal = token.has_scope(Scope.PERSONAL_DATA)
     following, preceding = _links(request, offset=offset, limit=limit, count=count)
-    return {"round_id": round.pk, "count": count, "next": following, "previous": preceding,
-            "items": [selectors.flag_row(f, personal=personal) for f in flags[offset:offset + limit]]}
+    items = [selectors.flag_row(f, personal=personal) for f in flags[offset:offset + limit]]
+    if personal:
+        api_personal_data_served(token=token, endpoint="flags", round_id=round.pk, rows=len(items))
+    return {"round_id": round.pk, "count": count, "next": following, "previous": preceding, "items": items}
 
 
 read_api.add_router("", public)

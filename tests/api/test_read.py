@@ -337,3 +337,22 @@ def test_a_staff_session_is_no_credential(api_world, client):
     assert client.get("/api/v1/org/contests").status_code == 401
     body = client.get(f"/api/v1/rounds/{api_world.round.pk}/results").json()
     assert all(row["full_name"] is None for row in body["items"])
+
+
+def test_personal_data_served_is_audited_once_an_hour_per_token_and_round(api_world, bearer, make_token):
+    from accounts.models import AuditEvent
+
+    org = api_world.contest.organisation
+    path = f"/org/rounds/{api_world.round.pk}/results"
+    bearer(make_token(org, Scope.RESULTS)).get(path)
+    assert not AuditEvent.objects.filter(action="api.personal_data_read").exists()  # masked: nothing to log
+    client = bearer(make_token(org, Scope.RESULTS, Scope.FLAGS, Scope.PERSONAL_DATA))
+    for _ in range(3):
+        assert client.get(path).status_code == 200
+    client.get(f"/org/rounds/{api_world.round.pk}/flags")
+    events = list(AuditEvent.objects.filter(action="api.personal_data_read").order_by("id"))
+    assert [e.data["endpoint"] for e in events] == ["results", "flags"]
+    assert events[0].data["rows"] == 4
+    assert events[0].organisation_id == org.pk
+    for registration in api_world.results.registrations:
+        assert registration.national_id not in str(events[0].data)
