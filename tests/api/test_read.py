@@ -356,3 +356,14 @@ def test_personal_data_served_is_audited_once_an_hour_per_token_and_round(api_wo
     assert events[0].organisation_id == org.pk
     for registration in api_world.results.registrations:
         assert registration.national_id not in str(events[0].data)
+
+
+def test_public_lists_take_a_fixed_number_of_queries(api_world, anon, django_assert_num_queries):
+    from tests.contests.factories import ContestFactory, RoundFactory
+
+    for _ in range(6):
+        RoundFactory(contest=ContestFactory(organisation=api_world.contest.organisation))
+    with django_assert_num_queries(2):  # the count, the page (rounds aggregated in the same statement)
+        assert len(anon.get("/contests").json()["items"]) == 8
+    with django_assert_num_queries(3):  # the round, the published version, the page of rows
+        assert len(anon.get(f"/rounds/{api_world.round.pk}/results").json()["items"]) == 4
