@@ -46,6 +46,8 @@ ENTRIES: tuple[MenuEntry, ...] = (
     MenuEntry("judging", _("Chấm thi và phê duyệt"), "judging:home", frozenset({ORGANISER, JUDGE})),
     MenuEntry("exports", _("Xuất kết quả"), "staff_rounds", frozenset({ORGANISER, JUDGE}), ("exports",)),
     MenuEntry("staff_accounts", _("Tài khoản cán bộ"), "accounts:staff", frozenset({ORGANISER})),
+    # The read API's tokens for other portals (api/, docs/api.md).
+    MenuEntry("api_tokens", _("Mã truy cập API"), "admin:api_apitoken_changelist", frozenset({ORGANISER})),
     MenuEntry("admin", _("Quản trị"), "admin:index", ALL),
     MenuEntry("guide", _("Hướng dẫn"), "staff_guide", ALL),
 )
