@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from ninja.errors import AuthenticationError, AuthorizationError
+from ninja.errors import AuthenticationError, AuthorizationError, Throttled
 from ninja.security import HttpBearer
 from ninja.throttling import BaseThrottle
 
@@ -38,6 +38,13 @@ class ApiTokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken:
         found = api_token_authenticate(raw=token.strip())
         if found is None:
+            # Refused tokens are counted per client address (``API_RATE_LIMIT_BAD_TOKEN``): past the limit the
+            # answer is 429, so a client retrying a dead token in a loop is slowed down like any other. A valid
+            # token is never refused for its address's failures (portals may share a NAT address).
+            result = ratelimit_hit(scope="api:bad-token", identifier=client_address(request),
+                                   limit=settings.API_RATE_LIMIT_BAD_TOKEN)
+            if not result.allowed:
+                raise Throttled(wait=result.retry_after)
             raise AuthenticationError(401, "Mã truy cập không hợp lệ, đã hết hạn hoặc đã bị thu hồi.")
         return found
 

@@ -11,11 +11,13 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.http import parse_etags
 from ninja import NinjaAPI
+from ninja.errors import Throttled
 
 from api.auth import token_of
 
@@ -37,6 +39,17 @@ def etag_matches(header: str, etag: str) -> bool:
 
 
 class ReadApi(NinjaAPI):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_exception_handler(Throttled, self._throttled)
+
+    def _throttled(self, request: HttpRequest, exc: Throttled) -> HttpResponse:
+        """429 with ``Retry-After`` wherever the limit was hit (ninja adds the header only for its throttles)."""
+        response = self.create_response(request, {"detail": "Quá nhiều yêu cầu, vui lòng thử lại sau."}, status=429)
+        if exc.wait is not None:
+            response["Retry-After"] = str(max(1, math.ceil(exc.wait)))
+        return response
+
     def create_response(self, request: HttpRequest, data: Any, *, status: int | None = None,
                         temporal_response: HttpResponse | None = None) -> HttpResponse:
         response = super().create_response(request, data, status=status, temporal_response=temporal_response)

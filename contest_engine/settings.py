@@ -260,6 +260,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "contest-engine@localh
 # Fixed windows (accounts.ratelimit): requests per token, and per client address for calls without a token.
 API_RATE_LIMIT_TOKEN = (int(os.environ.get("API_RATE_LIMIT_TOKEN", "600")), 60)
 API_RATE_LIMIT_ANONYMOUS = (int(os.environ.get("API_RATE_LIMIT_ANONYMOUS", "120")), 60)
+# Refused tokens (wrong, revoked, expired) per client address; past it the answer is 429 instead of 401.
+API_RATE_LIMIT_BAD_TOKEN = (int(os.environ.get("API_RATE_LIMIT_BAD_TOKEN", "30")), 60)
 
 # --- I18n: Vietnamese first ------------------------------------------------------------------
 LANGUAGE_CODE = "vi"

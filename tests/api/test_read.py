@@ -367,3 +367,15 @@ def test_public_lists_take_a_fixed_number_of_queries(api_world, anon, django_ass
         assert len(anon.get("/contests").json()["items"]) == 8
     with django_assert_num_queries(3):  # the round, the published version, the page of rows
         assert len(anon.get(f"/rounds/{api_world.round.pk}/results").json()["items"]) == 4
+
+
+@override_settings(API_RATE_LIMIT_BAD_TOKEN=(2, 60))
+def test_refused_tokens_are_limited_per_address_but_a_valid_token_is_not(api_world, bearer, make_token):
+    dead = bearer("ce_" + "x" * 43)
+    assert dead.get("/org/contests").status_code == 401
+    assert dead.get("/contests").status_code == 401
+    limited = dead.get("/org/contests")
+    assert limited.status_code == 429
+    assert 1 <= int(limited["Retry-After"]) <= 61
+    assert bearer(make_token(api_world.contest.organisation, Scope.CONTESTS)).get("/org/contests").status_code == 200
+    assert dead.get("/org/contests", REMOTE_ADDR="198.51.100.9").status_code == 401  # another address
