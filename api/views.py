@@ -73,31 +73,32 @@ CONTEST_FIELDS = ("slug", "title", "summary", "visibility", "organisation__slug"
                   "first_opens", "last_closes", "updated_at")
 
 
-def _contest_url(slug: str) -> str:
-    """``Contest.get_absolute_url`` without a ``reverse`` per row of a page (a slug is a path segment as is)."""
-    return reverse("contests:detail", kwargs={"slug": "0"})[:-2] + slug + "/"
+def _contest_url_prefix() -> str:
+    """What ``Contest.get_absolute_url`` puts before the slug: reversed once per page, not once per row."""
+    return reverse("contests:detail", kwargs={"slug": "0"})[:-2]
 
 
-def _contest_row(row: dict[str, Any]) -> dict[str, Any]:
+def _contest_row(row: dict[str, Any], url_prefix: str) -> dict[str, Any]:
     return {"slug": row["slug"], "title": row["title"], "summary": row["summary"], "visibility": row["visibility"],
             "organisation": {"slug": row["organisation__slug"], "name": row["organisation__name"]},
             "round_count": row["round_count"], "first_opens_at": row["first_opens"],
-            "last_closes_at": row["last_closes"], "web_url": _contest_url(row["slug"]),
+            "last_closes_at": row["last_closes"], "web_url": f"{url_prefix}{row['slug']}/",
             "updated_at": row["updated_at"]}
 
 
 def _contest_out(contest: Contest) -> dict[str, Any]:
     row = {name: getattr(contest, name) for name in CONTEST_FIELDS if "__" not in name}
     row |= {"organisation__slug": contest.organisation.slug, "organisation__name": contest.organisation.name}
-    return _contest_row(row)
+    return _contest_row(row, _contest_url_prefix())
 
 
 def _contest_page(request: HttpRequest, contests: Any, total: Any, offset: int, limit: int) -> dict[str, Any]:
     """A page of an annotated contest queryset (``total``: the same contests, unannotated, to count)."""
     count = total.count()
     following, preceding = _links(request, offset=offset, limit=limit, count=count)
+    prefix = _contest_url_prefix()
     return {"count": count, "next": following, "previous": preceding,
-            "items": [_contest_row(row) for row in contests.values(*CONTEST_FIELDS)[offset:offset + limit]]}
+            "items": [_contest_row(row, prefix) for row in contests.values(*CONTEST_FIELDS)[offset:offset + limit]]}
 
 
 def _round_out(round: Round, *, now: Any, published: set[int]) -> dict[str, Any]:

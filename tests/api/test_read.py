@@ -379,3 +379,10 @@ def test_refused_tokens_are_limited_per_address_but_a_valid_token_is_not(api_wor
     assert 1 <= int(limited["Retry-After"]) <= 61
     assert bearer(make_token(api_world.contest.organisation, Scope.CONTESTS)).get("/org/contests").status_code == 200
     assert dead.get("/org/contests", REMOTE_ADDR="198.51.100.9").status_code == 401  # another address
+
+
+def test_web_url_is_the_contest_page(api_world, anon):
+    listed = {c["slug"]: c["web_url"] for c in anon.get("/contests").json()["items"]}
+    assert listed[api_world.contest.slug] == api_world.contest.get_absolute_url()
+    detail = anon.get(f"/contests/{api_world.contest.slug}").json()
+    assert detail["web_url"] == api_world.contest.get_absolute_url()
