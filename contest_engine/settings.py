@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "surveys",
     "live",
     "sharing",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -258,6 +259,13 @@ CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "contest-engine@localhost")
+
+# --- Read API (api/, docs/api.md) -------------------------------------------------------------
+# Fixed windows (accounts.ratelimit): requests per token, and per client address for calls without a token.
+API_RATE_LIMIT_TOKEN = (int(os.environ.get("API_RATE_LIMIT_TOKEN", "600")), 60)
+API_RATE_LIMIT_ANONYMOUS = (int(os.environ.get("API_RATE_LIMIT_ANONYMOUS", "120")), 60)
+# Refused tokens (wrong, revoked, expired) per client address; past it the answer is 429 instead of 401.
+API_RATE_LIMIT_BAD_TOKEN = (int(os.environ.get("API_RATE_LIMIT_BAD_TOKEN", "30")), 60)
 
 # --- I18n: Vietnamese first ------------------------------------------------------------------
 LANGUAGE_CODE = "vi"

@@ -48,6 +48,8 @@ ENTRIES: tuple[MenuEntry, ...] = (
     # Short links, QR codes, posters and link previews of the organiser's contests (sharing).
     MenuEntry("sharing", _("Chia sẻ cuộc thi"), "sharing:list", frozenset({ORGANISER})),
     MenuEntry("staff_accounts", _("Tài khoản cán bộ"), "accounts:staff", frozenset({ORGANISER})),
+    # The read API's tokens for other portals (api/, docs/api.md).
+    MenuEntry("api_tokens", _("Mã truy cập API"), "admin:api_apitoken_changelist", frozenset({ORGANISER})),
     MenuEntry("admin", _("Quản trị"), "admin:index", ALL),
     MenuEntry("guide", _("Hướng dẫn"), "staff_guide", ALL),
 )

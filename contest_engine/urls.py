@@ -38,6 +38,7 @@ urlpatterns = [
     path("live/", include("live.urls")),
     # Short links (/c/<code>/), preview cards and the organisers' share panels (/share/…).
     path("", include("sharing.urls")),
+    path("api/v1/", include("api.urls")),  # the read API (docs/api.md)
     path("admin/", admin.site.urls),
 ]
 if settings.SERVE_MEDIA:

@@ -155,6 +155,22 @@ def test_http_load_bench_serves_every_page_and_the_login_storm_without_errors():
     assert report["database_connections_within_budget"] is True
 
 
+def test_api_load_bench_serves_the_contests_list_and_its_304s():
+    report = run("api_load.py", "--fresh-db", "--contests", "12", "--rounds", "2", "--concurrency", "2",
+                 "--seconds", "1",
+                 env={"DATABASE_URL": f"{PG}/ce_test_bench_api", "REDIS_URL": f"{REDIS}/10"})
+    assert report["published_contests"] == 12
+    assert report["response"]["status"] == 200
+    assert report["response"]["etag"].startswith('"')
+    plain, conditional = report["phases"]["plain"], report["phases"]["conditional"]
+    assert plain["requests"] > 0
+    assert plain["statuses"] == {"200": plain["requests"]}
+    assert conditional["statuses"] == {"304": conditional["requests"]}
+    for phase in (plain, conditional):
+        assert phase["errors"] == {}
+        assert {"p50", "p99"} <= set(phase["latency_ms"])
+
+
 def test_password_hash_bench_measures_both_hashers():
     report = run("password_hash.py", "--checks", "2")
     assert report["argon2id_owasp_minimum"]["encoded_prefix"] == "argon2$argon2id$v=19$m=19456,t=2,p=1"

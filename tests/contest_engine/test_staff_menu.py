@@ -17,13 +17,13 @@ HUBS = ["leaderboards", "units", "exports"]
 
 
 @pytest.mark.parametrize(("roles", "keys"), [
-    (("organiser",), ["contests", "rounds", "questions", *EVERY_ROUND_PAGE, "sharing", "staff_accounts", "admin",
-                      "guide"]),
+    (("organiser",), ["contests", "rounds", "questions", *EVERY_ROUND_PAGE, "sharing", "staff_accounts", "api_tokens",
+                      "admin", "guide"]),
     (("judge",), ["contests", "rounds", "questions", *EVERY_ROUND_PAGE, "admin", "guide"]),
     (("writer",), ["questions", "imports", "admin", "guide"]),
     (("reviewer",), ["questions", "admin", "guide"]),
     (("writer", "organiser"), ["contests", "rounds", "questions", "imports", *EVERY_ROUND_PAGE, "sharing",
-                               "staff_accounts", "admin", "guide"]),
+                               "staff_accounts", "api_tokens", "admin", "guide"]),
 ])
 def test_each_role_sees_what_it_can_use(org_a, roles, keys):
     assert [entry.slug for entry in menu_for(make_staff(org_a, *roles))] == keys

@@ -143,6 +143,11 @@ def build_world(org: Organisation) -> World:
                           blueprint=[{"question_ids": [live_question.pk], "points": None}])
     objects["live.LiveSession"] = game
     objects["live.LivePlayer"] = player_join(session=game, nickname="Người chơi B")[0]
+    # An API token of the organisation (issue 15).
+    from api.services import api_token_create
+
+    objects["api.ApiToken"] = api_token_create(organisation=org, name="Cổng liên thông của B",
+                                               scopes=["results:read"], actor=staff)[0]
     assert all(obj is not None for obj in objects.values()), objects
     return World(org=org, staff=staff, results=results, private_question=private_question, objects=objects)
 

@@ -38,6 +38,7 @@ TENANT_SCOPED = {
     "surveys.Survey",
     "anticheat.RoundCheckSettings", "anticheat.Flag", "anticheat.ReviewDecision",
     "live.LiveSession", "live.LivePlayer",
+    "api.ApiToken",
 }
 CUSTOM_SCOPED = {
     # Organisers see the staff users of their own organisations (read-only); superusers manage accounts.

@@ -43,6 +43,12 @@ PUBLIC = {
     "live:join", "live:play",
     # Short links and preview cards: a published contest's only; a draft's are 404 (tests/sharing).
     "sharing:short", "sharing:card",
+    # The read API (issue 15) takes no session at all: its public endpoints serve published data, its /org/ ones
+    # need an organisation's bearer token with a scope; tests/api/test_read.py proves scopes and tenancy (B's
+    # token never sees A's private data; a staff session gives nothing).
+    "api-v1:api-root", "api-v1:openapi-json", "api-v1:contests_list", "api-v1:contest_detail",
+    "api-v1:contest_participation", "api-v1:round_results", "api-v1:org_contests_list", "api-v1:org_contest_detail",
+    "api-v1:org_contest_participation", "api-v1:org_round_results", "api-v1:org_round_flags", "api-v1:not_found",
 }
 CITIZEN = {
     "accounts:profile", "accounts:password_change", "accounts:my_data", "accounts:my_data_export",
