@@ -12,7 +12,8 @@ from tests.factories import OrganisationFactory, make_staff
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 LABELS = ["Cuộc thi", "Đợt thi", "Ngân hàng câu hỏi", "Bảng xếp hạng", "Tham gia theo đơn vị",
-          "Chấm thi và phê duyệt", "Xuất kết quả", "Chia sẻ cuộc thi", "Tài khoản cán bộ", "Quản trị", "Hướng dẫn"]
+          "Chấm thi và phê duyệt", "Xuất kết quả", "Chia sẻ cuộc thi", "Tài khoản cán bộ", "Mã truy cập API",
+          "Quản trị", "Hướng dẫn"]
 
 
 def open_menu(page):
