@@ -20,16 +20,26 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
+_database_suffixes: dict[str, str] = {}
+
+
 def child_env(database_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a child process on ``database_url``. Its Redis prefix (pytest's, or ``REDIS_PREFIX``
+    given) ends with a suffix drawn once per database: a throwaway database reuses round ids, and a prefix
+    seen before (pytest's, or one made of a port that comes round again) would hand the child another
+    database's cached draw candidates. Children on one database given the same prefix still share it."""
     env = os.environ.copy()
+    base = extra.pop("REDIS_PREFIX", env.get("REDIS_PREFIX", "ce-test"))
+    suffix = _database_suffixes.setdefault(database_url, uuid.uuid4().hex[:8])
     env.update({"DJANGO_SETTINGS_MODULE": "contest_engine.settings_test", "DATABASE_URL": database_url,
-                "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "INFO", **extra})
+                "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "INFO", "REDIS_PREFIX": f"{base}-{suffix}", **extra})
     return env
 
 
