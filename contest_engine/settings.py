@@ -206,6 +206,8 @@ TASKS = {
 }
 # Tasks left RUNNING by a worker that died are re-queued after this long (at-least-once).
 TASK_STALE_AFTER_SECONDS = int(os.environ.get("TASK_STALE_AFTER_SECONDS", "900"))
+# /readyz reports the queue "stalled" (still 200) once its next task has waited this long for a worker.
+READYZ_TASK_STALL_SECONDS = float(os.environ.get("READYZ_TASK_STALL_SECONDS", "600"))
 
 # --- Auth ----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
