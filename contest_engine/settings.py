@@ -275,6 +275,8 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 # Private files (result exports with personal data) never share a folder or URL with public media.
 PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", BASE_DIR / "private-media"))
+# Where manage.py backup writes (contest_engine/backups.py); a mounted volume copied off the machine.
+BACKUP_ROOT = Path(os.environ.get("BACKUP_ROOT", BASE_DIR / "backups"))
 STORAGES = {
     # Media lives on shared storage in production (a mounted volume, or an S3-compatible backend
     # configured through MEDIA_STORAGE_BACKEND) so every server process sees the same files.
