@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "practice",
     "surveys",
     "live",
+    "retention",
 ]
 
 MIDDLEWARE = [
