@@ -80,6 +80,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "contest_engine.logs.RequestContextMiddleware",  # first: every line logged for a request has its id
     "django.middleware.security.SecurityMiddleware",
     "contest_engine.csp.ContentSecurityPolicyMiddleware",  # outermost but one: every response gets the policy
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -327,11 +328,18 @@ if HTTPS:
     # Preloading is hard to undo (browsers ship the list), so it is the operator's explicit choice.
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 
+# LOG_FORMAT=json: one JSON object per line for log shipping; plain text otherwise. Both carry the request or
+# attempt id and are scrubbed of personal data (contest_engine/logs.py).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be 'plain' or 'json'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {"plain": {"()": "contest_engine.logs.PlainFormatter",
+                             "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+                   "json": {"()": "contest_engine.logs.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.channels.server": {"level": "WARNING"}, "daphne": {"level": "WARNING"}},
 }
