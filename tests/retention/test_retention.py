@@ -174,3 +174,16 @@ def test_the_organiser_sets_the_retention_in_the_contest_admin(client, organiser
         return
     assert response.status_code == 302
     assert Contest.objects.get(slug="cuoc-thi-moi").personal_data_retention_days == stored
+
+
+def test_next_years_copy_of_an_anonymised_contest_keeps_the_retention_not_the_mark(demo):
+    from accounts.models import Membership, Role
+    from contests.services.contests import contest_clone
+
+    final = demo["final"]
+    Contest.objects.filter(pk=final.pk).update(personal_data_retention_days=90)
+    [done] = retention_run()
+    organiser = Membership.objects.filter(organisation_id=final.organisation_id, role=Role.ORGANISER).first().user
+    copy = contest_clone(actor=organiser, contest=Contest.objects.get(pk=done.contest_id), months=12)
+    assert copy.personal_data_retention_days == 90
+    assert copy.personal_data_erased_at is None
