@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 
 from contests.models import Answer, Contest, Registration
 from judging.models import Complaint
+from live.models import LivePlayer
 
 # What the contest's copies say once anonymised (stored text, like the account deletion's "Người dùng đã xoá").
 ERASED_NAME = "Thí sinh đã ẩn danh"
@@ -30,6 +31,7 @@ class DueContest:
     registrations: int
     essays: int
     complaints: int
+    live_players: int = 0
 
 
 def contests_with_end() -> QuerySet[Contest]:
@@ -62,11 +64,17 @@ def complaints_to_erase(*, contest_id: int) -> QuerySet[Complaint]:
     return Complaint.objects.filter(round__contest_id=contest_id).exclude(content=ERASED_COMPLAINT_TEXT)
 
 
+def live_players_to_erase(*, contest_id: int) -> QuerySet[LivePlayer]:
+    """Players of live games who joined with a registration of the contest: their shown name is its copy."""
+    return LivePlayer.objects.filter(registration__contest_id=contest_id).exclude(display_name=ERASED_NAME)
+
+
 def due_report(*, now: dt.datetime) -> list[DueContest]:
     """What a retention run at ``now`` would anonymise, contest by contest (the dry run's report)."""
     return [DueContest(contest_id=c.pk, organisation_id=c.organisation_id, title=c.title, ended_at=c.ended_at,
                        due_at=c.due_at, retention_days=c.personal_data_retention_days,
                        registrations=registrations_to_erase(contest_id=c.pk).count(),
                        essays=essays_to_erase(contest_id=c.pk).count(),
-                       complaints=complaints_to_erase(contest_id=c.pk).count())
+                       complaints=complaints_to_erase(contest_id=c.pk).count(),
+                       live_players=live_players_to_erase(contest_id=c.pk).count())
             for c in contests_due(now=now)]

@@ -6,7 +6,9 @@ the contest's own copies of personal data:
 - registrations: full name → "Thí sinh đã ẩn danh", date of birth and national ID number emptied (the unit
   stays: collective prizes and participation statistics are about units, not people);
 - essay answers: the text replaced by a notice (the judges' marks stay);
-- complaints: the contestant's text replaced by a notice (status, outcome and the panel's decision stay).
+- complaints: the contestant's text replaced by a notice (status, outcome and the panel's decision stay);
+- live-game players who joined with a registration of the contest: their shown name (a copy of the
+  registration's) becomes the same placeholder; nicknames of anonymous players are linked to nobody and stay.
 
 Attempts, answers' choices, scores, durations and every ranking version keep their numbers, so published
 rankings, unit statistics and a rescore stay valid; the published list names nobody any more. The citizen's
@@ -25,6 +27,8 @@ import logging
 from dataclasses import asdict
 
 from django.db import transaction
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from accounts.services import audit_record
@@ -49,11 +53,14 @@ def _erase(*, contest_id: int, now: dt.datetime) -> DueContest | None:
             response={"text": selectors.ERASED_ESSAY_TEXT})
         complaints = selectors.complaints_to_erase(contest_id=contest.pk).update(
             content=selectors.ERASED_COMPLAINT_TEXT)
+        # One display name per game (name_key is unique per game): the key becomes the player's own id.
+        live_players = selectors.live_players_to_erase(contest_id=contest.pk).update(
+            display_name=selectors.ERASED_NAME, name_key=Concat(Value("#erased:"), Cast("pk", CharField())))
         Contest.objects.filter(pk=contest.pk).update(personal_data_erased_at=now)
         done = DueContest(contest_id=contest.pk, organisation_id=contest.organisation_id, title=contest.title,
                           ended_at=contest.ended_at, due_at=contest.due_at,
                           retention_days=contest.personal_data_retention_days, registrations=registrations,
-                          essays=essays, complaints=complaints)
+                          essays=essays, complaints=complaints, live_players=live_players)
         audit_record(actor=None, action="contest.personal_data_erased", target=contest,
                      organisation=contest.organisation_id,
                      data={key: value for key, value in asdict(done).items() if key not in {"title", "contest_id",

@@ -18,15 +18,17 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from accounts.models import AuditEvent
+from accounts.models import AuditEvent, Membership, Role
 from contest_engine.periodic import periodic_jobs
 from contests.models import Answer, Attempt, Contest, Registration, Round
 from judging.models import Complaint
 from judging.selectors import published_rows
 from leaderboards.models import RankingEntry, RoundRanking
+from live.models import LivePlayer
 from retention import selectors
 from retention.services import retention_run
 from tests.contests.factories import register
+from tests.live.conftest import make_game
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +47,14 @@ def demo():
     registration = Registration.objects.filter(contest=final).order_by("pk").first()
     Complaint.objects.create(round=Round.objects.filter(contest=final).first(), registration=registration,
                              received_at=timezone.now() - shift, content="Tôi là Nguyễn Thị Mai, đề nghị phúc khảo.")
+    # Two of the final's citizens also played a live game with their registration (their shown name is its copy),
+    # next to an anonymous nickname, which is linked to nobody.
+    host = Membership.objects.filter(organisation=final.organisation, role=Role.ORGANISER).first().user
+    game = make_game(final.organisation, host)
+    for reg in Registration.objects.filter(contest=final).order_by("pk")[:2]:
+        LivePlayer.objects.create(session=game, user=reg.user, registration=reg, display_name=reg.full_name,
+                                  name_key=reg.full_name.casefold(), joined_at=timezone.now())
+    LivePlayer.objects.create(session=game, display_name="Cú đêm", name_key="cú đêm", joined_at=timezone.now())
     # The same citizen also registers for the open contest: that registration is not due.
     open_ = Contest.objects.get(slug=OPEN)
     register(registration.user, open_)
@@ -61,6 +71,7 @@ def snapshot(contest: Contest) -> dict:
         "rankings": list(RoundRanking.objects.filter(round__contest=contest).order_by("pk").values()),
         "complaints": list(Complaint.objects.filter(round__contest=contest).order_by("pk").values()),
         "contest": Contest.objects.filter(pk=contest.pk).values().get(),
+        "players": list(LivePlayer.objects.filter(registration__contest=contest).order_by("pk").values()),
     }
 
 
@@ -72,7 +83,8 @@ def test_the_dry_run_reports_counts_and_changes_nothing(demo):
     events = AuditEvent.objects.count()
 
     [report] = retention_run(dry_run=True)
-    assert (report.contest_id, report.registrations, report.essays, report.complaints) == (final.pk, 8, 8, 1)
+    assert (report.contest_id, report.registrations, report.essays, report.complaints, report.live_players) == (
+        final.pk, 8, 8, 1, 2)
     assert report.retention_days == 365
     assert report.due_at <= timezone.now()
 
@@ -95,8 +107,13 @@ def test_the_run_anonymises_exactly_what_is_due_and_keeps_the_numbers(demo):
     published_before = list(published_rows(ranking=ranking, limit=1000))
 
     [done] = retention_run()
-    assert (done.contest_id, done.registrations, done.essays, done.complaints) == (final.pk, 8, 8, 1)
+    assert (done.contest_id, done.registrations, done.essays, done.complaints, done.live_players) == (
+        final.pk, 8, 8, 1, 2)
     after = snapshot(final)
+    players = dict(LivePlayer.objects.values_list("name_key", "display_name"))
+    assert players.pop("cú đêm") == "Cú đêm"
+    assert set(players.values()) == {selectors.ERASED_NAME}
+    assert all(key.startswith("#erased:") for key in players)
 
     assert {(r["full_name"], r["date_of_birth"], r["national_id"]) for r in after["registrations"]} == {
         (selectors.ERASED_NAME, None, "")}
@@ -177,7 +194,6 @@ def test_the_organiser_sets_the_retention_in_the_contest_admin(client, organiser
 
 
 def test_next_years_copy_of_an_anonymised_contest_keeps_the_retention_not_the_mark(demo):
-    from accounts.models import Membership, Role
     from contests.services.contests import contest_clone
 
     final = demo["final"]

@@ -28,7 +28,8 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(f"contest {item.contest_id} ({item.title}): ended {item.ended_at:%Y-%m-%d}, "
                                   f"{item.retention_days} days → {verb}: {item.registrations} registrations, "
-                                  f"{item.essays} essays, {item.complaints} complaints")
+                                  f"{item.essays} essays, {item.complaints} complaints, "
+                                  f"{item.live_players} live players")
         total = sum(item.registrations for item in report)
         self.stdout.write(f"{len(report)} contest(s) {verb}, {total} registration(s)"
                           + (" (dry run: nothing changed)" if options["dry_run"] else ""))
