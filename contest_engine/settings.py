@@ -341,7 +341,12 @@ LOGGING = {
                    "json": {"()": "contest_engine.logs.JsonFormatter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}, "daphne": {"level": "WARNING"}},
+    # uvicorn configured its own loggers before Django starts; these put its lines (start-up, one per accepted
+    # socket with the client address at INFO — `--log-level warning` drops those) through the same handler:
+    # the same format, the same scrubbing. Their levels stay uvicorn's (its --log-level).
+    "loggers": {"django.channels.server": {"level": "WARNING"}, "daphne": {"level": "WARNING"},
+                **{name: {"handlers": ["console"], "propagate": False}
+                   for name in ("uvicorn", "uvicorn.error", "uvicorn.access")}},
 }
 
 # Anti-cheat (docs/anti-cheat.md). ANTICHEAT_IN_EXAM=0 stops recording exam evidence (benchmarks compare

@@ -113,11 +113,13 @@ def test_redaction_patterns_leave_other_numbers_alone():
 
 def test_log_format_json_configures_the_handler():
     code = ("import django, logging; django.setup(); "
-            "logging.getLogger('contest_engine.x').warning('hello %s', 'ngoc.tran@example.vn')")
+            "logging.getLogger('contest_engine.x').warning('hello %s', 'ngoc.tran@example.vn'); "
+            "logging.getLogger('uvicorn.error').warning('from %s', 'uvicorn')")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
                             env=child_env("postgres://postgres@127.0.0.1:1/none", LOG_FORMAT="json"))
-    [line] = [json.loads(raw) for raw in result.stderr.splitlines() if raw.startswith("{")]
-    assert (line["level"], line["logger"], line["message"]) == ("WARNING", "contest_engine.x", "hello [email]")
+    lines = [json.loads(raw) for raw in result.stderr.splitlines() if raw.startswith("{")]
+    assert [(line["level"], line["logger"], line["message"]) for line in lines] == [
+        ("WARNING", "contest_engine.x", "hello [email]"), ("WARNING", "uvicorn.error", "from uvicorn")]
     plain = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
                            env=child_env("postgres://postgres@127.0.0.1:1/none"))
     assert "WARNING contest_engine.x hello [email]" in plain.stderr
