@@ -79,11 +79,13 @@ INSTALLED_APPS = [
     "practice",
     "surveys",
     "live",
+    "retention",
     "sharing",
     "api",
 ]
 
 MIDDLEWARE = [
+    "contest_engine.logs.RequestContextMiddleware",  # first: every line logged for a request has its id
     "django.middleware.security.SecurityMiddleware",
     "contest_engine.csp.ContentSecurityPolicyMiddleware",  # outermost but one: every response gets the policy
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -211,6 +213,8 @@ TASKS = {
 }
 # Tasks left RUNNING by a worker that died are re-queued after this long (at-least-once).
 TASK_STALE_AFTER_SECONDS = int(os.environ.get("TASK_STALE_AFTER_SECONDS", "900"))
+# /readyz reports the queue "stalled" (still 200) once its next task has waited this long for a worker.
+READYZ_TASK_STALL_SECONDS = float(os.environ.get("READYZ_TASK_STALL_SECONDS", "600"))
 
 # --- Auth ----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -285,6 +289,8 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 # Private files (result exports with personal data) never share a folder or URL with public media.
 PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", BASE_DIR / "private-media"))
+# Where manage.py backup writes (contest_engine/backups.py); a mounted volume copied off the machine.
+BACKUP_ROOT = Path(os.environ.get("BACKUP_ROOT", BASE_DIR / "backups"))
 STORAGES = {
     # Media lives on shared storage in production (a mounted volume, or an S3-compatible backend
     # configured through MEDIA_STORAGE_BACKEND) so every server process sees the same files.
@@ -334,13 +340,25 @@ if HTTPS:
     # Preloading is hard to undo (browsers ship the list), so it is the operator's explicit choice.
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 
+# LOG_FORMAT=json: one JSON object per line for log shipping; plain text otherwise. Both carry the request or
+# attempt id and are scrubbed of personal data (contest_engine/logs.py).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be 'plain' or 'json'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {"plain": {"()": "contest_engine.logs.PlainFormatter",
+                             "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+                   "json": {"()": "contest_engine.logs.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}, "daphne": {"level": "WARNING"}},
+    # uvicorn configured its own loggers before Django starts; these put its lines (start-up, one per accepted
+    # socket with the client address at INFO — `--log-level warning` drops those) through the same handler:
+    # the same format, the same scrubbing. Their levels stay uvicorn's (its --log-level).
+    "loggers": {"django.channels.server": {"level": "WARNING"}, "daphne": {"level": "WARNING"},
+                **{name: {"handlers": ["console"], "propagate": False}
+                   for name in ("uvicorn", "uvicorn.error", "uvicorn.access")}},
 }
 
 # Anti-cheat (docs/anti-cheat.md). ANTICHEAT_IN_EXAM=0 stops recording exam evidence (benchmarks compare

@@ -10,7 +10,6 @@ import markdown
 import nh3
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
@@ -18,7 +17,7 @@ from django.views.decorators.cache import never_cache
 
 from accounts.models import Role
 from accounts.tenancy import is_staff_member, organisation_ids_for, scope_for
-from contest_engine.outages import database_outage, is_database_busy, is_database_unavailable
+from contest_engine import health
 from contest_engine.staff_menu import menu_for
 from contests.models import Round
 from contests.selectors import contest_list_public
@@ -43,53 +42,25 @@ def favicon(request: HttpRequest) -> HttpResponse:
     return HttpResponsePermanentRedirect(static("favicon.ico"))
 
 
-def database_state() -> str:
-    """``up`` when the database answers ``SELECT 1``, ``busy`` when every pooled connection of this process
-    stayed in use (the database answers, the process cannot take more work now), else ``down`` — never an
-    exception, and within about a second (the pooled backend's ``health_check`` does not wait the pool's whole
-    timeout). A failure counts in ``database_outage`` (logged once per outage, not per probe)."""
-    try:
-        check = getattr(connection, "health_check", None)
-        if check is not None:
-            check()
-        else:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT 1")
-    except Exception as exc:
-        if is_database_busy(exc):
-            return "busy"
-        if is_database_unavailable(exc):
-            database_outage.failed(exc, source="health")
-        else:
-            logger.warning("health check: the database refused SELECT 1: %s", exc)
-        try:
-            connection.close()  # the next request starts with a fresh connection
-        except Exception:
-            logger.debug("closing the failed connection failed", exc_info=True)
-        return "down"
-    database_outage.succeeded()
-    return "up"
-
-
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     """Liveness: the process is up and serving — 200 whatever the database does (restarting every server
     process because PostgreSQL is away would only add a reconnect storm to the outage). The body says what
     it saw: ``{"status": "ok", "database": "up" | "busy" | "down"}``. Supervisors and container runtimes probe this."""
-    return JsonResponse({"status": "ok", "database": database_state()})
+    return JsonResponse({"status": "ok", "database": health.database_state()})
 
 
 @never_cache
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Readiness: this process can serve contestants now — 200 ``{"status": "ready", "database": "up"}``, or
-    503 ``{"status": "unavailable", "database": "down"}`` while PostgreSQL does not answer (``"busy"`` while
-    every pooled connection of this process stays in use). The reverse proxy
-    and load balancers probe this to route around a process that cannot work. Later checks (Redis, the task
-    queue) add their own keys."""
-    state = database_state()
-    ready = state == "up"
-    return JsonResponse({"status": "ready" if ready else "unavailable", "database": state},
-                        status=200 if ready else 503)
+    """Readiness: this process can serve contestants now — 200 ``{"status": "ready", "database": "up", "redis":
+    "up", "tasks": "up"}``, or 503 ``{"status": "unavailable", …}`` while one of them is ``down`` (or the
+    database ``busy``: every pooled connection of this process stays in use). ``"unused"``: not configured (the
+    embedded default has no Redis); ``"tasks": "stalled"``: the queue answers but no worker took its next task
+    for ``READYZ_TASK_STALL_SECONDS`` — reported, still 200. Each check answers within about a second and opens
+    no connection while its service is up (contest_engine/health.py), so the reverse proxy and load balancers
+    can probe this every second to route around a process that cannot work."""
+    ready, body = health.readiness()
+    return JsonResponse(body, status=200 if ready else 503)
 
 
 # --- Staff pages: the menu's hubs ---------------------------------------------------------------------------

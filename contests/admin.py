@@ -169,7 +169,7 @@ class ContestAdminForm(SettingsFormMixin, forms.ModelForm):
     class Meta:
         model = Contest
         fields = ("organisation", "title", "slug", "summary", "visibility", "rules_text", "allowed_units",
-                  "minimum_age", "one_prize_per_person", *INHERITED_FIELDS)
+                  "minimum_age", "one_prize_per_person", "personal_data_retention_days", *INHERITED_FIELDS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -182,6 +182,13 @@ class ContestAdminForm(SettingsFormMixin, forms.ModelForm):
             self.fields["slug"].required = False
             self.fields["slug"].help_text = _("Để trống: tạo tự động từ tên cuộc thi (bỏ dấu, đ → d), ví dụ "
                                               "tim-hieu-luat-giao-thong-duong-bo-2026.")
+        # Left empty (or absent from an older form's post), the retention is the model's documented default.
+        if "personal_data_retention_days" in self.fields:
+            self.fields["personal_data_retention_days"].required = False
+
+    def clean_personal_data_retention_days(self) -> int:
+        value = self.cleaned_data.get("personal_data_retention_days")
+        return Contest._meta.get_field("personal_data_retention_days").default if value is None else value
 
     def clean_slug(self) -> str:
         slug = self.cleaned_data.get("slug") or ""
@@ -334,7 +341,9 @@ class ContestAdmin(TenantScopedAdmin):
         (None, {"fields": ("organisation", "title", "slug", "summary", "visibility", "rules_text")}),
         (_("Điều kiện dự thi"), {"fields": ("allowed_units", "minimum_age", "one_prize_per_person")}),
         (_("Thiết lập mặc định cho các đợt thi"), {"fields": INHERITED_FIELDS}),
+        (_("Dữ liệu cá nhân"), {"fields": ("personal_data_retention_days", "personal_data_erased_at")}),
     )
+    readonly_fields = ("personal_data_erased_at",)
 
     def save_model(self, request: HttpRequest, obj: Contest, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)

@@ -189,6 +189,15 @@ class Contest(models.Model):
     )
     minimum_age = models.PositiveSmallIntegerField(_("tuổi tối thiểu"), null=True, blank=True)
     one_prize_per_person = models.BooleanField(_("mỗi người chỉ nhận một giải"), default=True)
+    # Retention (Law 91/2025, docs/privacy.md "Retention"): the contest's own copies of personal data — the
+    # registrations' names, dates of birth and ID numbers, essay texts, complaints — are anonymised this many
+    # days after the last round ends (the ``retention`` app's periodic job); scores and rankings stay.
+    personal_data_retention_days = models.PositiveIntegerField(
+        _("thời hạn lưu dữ liệu cá nhân (ngày)"), default=365, validators=[MinValueValidator(30)],
+        help_text=_("Số ngày sau khi đợt thi cuối cùng kết thúc; hết hạn thì họ tên, ngày sinh, số định danh của "
+                    "thí sinh, bài tự luận và đơn khiếu nại được ẩn danh. Điểm và xếp hạng được giữ nguyên."))
+    personal_data_erased_at = models.DateTimeField(_("đã ẩn danh dữ liệu cá nhân lúc"), null=True, blank=True,
+                                                   editable=False)
 
     # Defaults inherited by rounds (see RoundSettings).
     time_limit_seconds = models.PositiveIntegerField(_("thời gian làm bài (giây)"), default=900,

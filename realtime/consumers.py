@@ -30,6 +30,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from contest_engine import logs
 from contest_engine.middleware import chosen_language
 from realtime import bridge, events, evidence, presence, protocol
 from realtime.batching import BatchFailed
@@ -91,6 +92,10 @@ class ExamConsumer(AsyncWebsocketConsumer):
             await self._refuse("not_authenticated", protocol.CLOSE_NOT_AUTHENTICATED)
             return
         attempt_id = int(self.scope["url_route"]["kwargs"]["attempt_id"])
+        # Every line this connection's task logs names the attempt (contest_engine/logs.py); the task is the
+        # connection's own, so the context ends with it.
+        logs.bind(attempt_id=attempt_id, user_id=user.pk, connection_id=self.channel_name[-12:])
+        logs.bind_sensitive(lambda: [user.full_name, user.username, user.phone, user.email])
         stamp = presence.claim_stamp()
         try:
             opened = await get_opener().store(

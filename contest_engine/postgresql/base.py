@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -105,15 +106,19 @@ class DatabaseWrapper(base.DatabaseWrapper):
             self._renew_pools(stale=pool)
             return super().get_new_connection(conn_params)
 
-    def health_check(self) -> None:
+    def health_check(self, *, extra: Callable[[Any], None] | None = None) -> None:
         """``SELECT 1`` for /healthz and /readyz, answered within about ``HEALTH_WAIT_SECONDS`` (plus one direct
         attempt, ``PROBE_TIMEOUT_SECONDS`` at most, when the pool has nothing to give): a probe must not wait the
         pool's whole ``timeout`` (10 s) that a page request may wait. Raises psycopg's OperationalError when the
-        database cannot be reached (an outage), ``PoolTimeout`` when every connection stayed busy (``busy``)."""
+        database cannot be reached (an outage), ``PoolTimeout`` when every connection stayed busy (``busy``).
+        ``extra(cursor)`` runs after ``SELECT 1`` on the same connection (the task queue's check,
+        contest_engine/health.py), in autocommit: a statement it gets wrong leaves no aborted transaction."""
         pool = self.pool
         if pool is None:
             with self.cursor() as cursor:
                 cursor.execute("SELECT 1")
+                if extra is not None:
+                    extra(cursor)
             return
         from psycopg_pool import PoolClosed, PoolTimeout
 
@@ -124,21 +129,24 @@ class DatabaseWrapper(base.DatabaseWrapper):
             pool = self.pool
         errors_before = pool.get_stats().get("connections_errors", 0)
         try:
-            self._select_one(pool)
+            self._select_one(pool, extra)
         except PoolClosed:  # renewed by another thread meanwhile
-            self._select_one(self.pool)
+            self._select_one(self.pool, extra)
         except PoolTimeout:
             self._probe(params)
             if pool.get_stats().get("connections_errors", 0) == errors_before:
                 raise
             self._renew_pools(stale=pool)
-            self._select_one(self.pool)
+            self._select_one(self.pool, extra)
 
     @staticmethod
-    def _select_one(pool) -> None:
+    def _select_one(pool, extra: Callable[[Any], None] | None = None) -> None:
         pool.open()  # as Django's get_new_connection: the first use opens the pool (a no-op afterwards)
         with pool.connection(timeout=HEALTH_WAIT_SECONDS) as conn:
             conn.execute("SELECT 1")
+            if extra is not None:
+                with conn.cursor() as cursor:
+                    extra(cursor)
 
     def _probe(self, conn_params) -> None:
         """Raise psycopg's OperationalError unless a direct connection can be made now. One attempt at a time per

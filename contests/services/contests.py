@@ -21,7 +21,9 @@ from contests.services._common import audit, resolve_now
 from contests.services.attempts.finish import attempts_sweep_expired, round_attempts_finalise
 
 ROUND_COPY_EXCLUDE = {"id", "contest", "extended_until", "closed_at", "prediction_target_value", "created_at"}
-CONTEST_COPY_EXCLUDE = {"id", "slug", "title", "visibility", "created_at", "updated_at", "allowed_units"}
+# personal_data_erased_at: a copy (next year's edition) has its own personal data and its own retention run.
+CONTEST_COPY_EXCLUDE = {"id", "slug", "title", "visibility", "created_at", "updated_at", "allowed_units",
+                        "personal_data_erased_at"}
 
 
 def contest_slug_for(title: str, *, exclude_pk: int | None = None) -> str:

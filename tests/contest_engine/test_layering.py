@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYERS = ("accounts", "questionbank", "contests", "realtime", "leaderboards", "exports", "judging", "anticheat",
-          "practice", "surveys", "live", "sharing", "api")
+          "practice", "surveys", "live", "retention", "sharing", "api")
 PROJECT = "contest_engine"
 PACKAGES = (*LAYERS, PROJECT)
 
