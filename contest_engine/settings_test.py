@@ -14,7 +14,7 @@ if _worker and not os.environ["REDIS_PREFIX"].endswith(f"-{_worker}"):
 # Files the tests write (exports with personal data) go to a scratch folder, never the project's.
 os.environ.setdefault("PRIVATE_MEDIA_ROOT", tempfile.mkdtemp(prefix="ce-test-private-"))
 
-from contest_engine.settings import *  # noqa: F403
+from contest_engine.settings import *  # noqa: E402, F403 — after the environment it reads
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
