@@ -21,6 +21,7 @@ from collections.abc import Iterator
 
 from django.conf import settings
 from django.contrib.auth.hashers import Argon2PasswordHasher, PBKDF2PasswordHasher
+from django.db import connections
 
 _slots: threading.BoundedSemaphore | None = None
 _slots_lock = threading.Lock()
@@ -47,12 +48,26 @@ def password_hash_slot() -> Iterator[None]:
         finally:
             _held.depth -= 1
         return
-    with _semaphore():
-        _held.depth = 1
-        try:
-            yield
-        finally:
-            _held.depth = 0
+    slots = _semaphore()
+    if not slots.acquire(blocking=False):
+        _release_database_connection()  # a storm's queue must not hold the pool's connections while it waits
+        slots.acquire()
+    _held.depth = 1
+    try:
+        yield
+    finally:
+        _held.depth = 0
+        slots.release()
+
+
+def _release_database_connection() -> None:
+    """Give this thread's database connection back (to the pool) before waiting for a slot, unless it is inside
+    a transaction. In a login storm the requests queued for the hashing slots held every pooled connection
+    while they waited, and the pages and the other logins got 503 for a free connection (bench/http_load.py);
+    a request that queries again afterwards takes a connection anew."""
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is not None and not conn.in_atomic_block:
+            conn.close()
 
 
 class Argon2idHasher(Argon2PasswordHasher):

@@ -105,3 +105,56 @@ def test_pbkdf2_verify_inside_its_slot_does_not_wait_for_itself(settings, produc
 
     threading.Thread(target=check, daemon=True).start()
     assert done.wait(timeout=10)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_waiting_for_a_hashing_slot_gives_its_database_connection_back(settings, monkeypatch):
+    """A login storm: requests queued for the process's hashing slots held every pooled connection while they
+    waited, so pages and the exam's other work got 503 (bench/http_load.py's storm). A thread that must wait
+    returns its connection first; one that gets a slot at once, or is inside a transaction, keeps it."""
+    from django.db import connection, transaction
+
+    settings.PASSWORD_HASH_CONCURRENCY = 1
+    monkeypatch.setattr(hashers, "_slots", None)
+    busy, release = threading.Event(), threading.Event()
+
+    def hold_the_slot() -> None:
+        with hashers.password_hash_slot():
+            busy.set()
+            release.wait(10)
+
+    def waiter(atomic: bool) -> bool:
+        """In a thread of its own (its own connection): does it still hold a connection once it got the slot?"""
+        out = {}
+
+        def run() -> None:
+            try:
+                if atomic:
+                    with transaction.atomic():
+                        connection.ensure_connection()
+                        with hashers.password_hash_slot():
+                            out["held"] = connection.connection is not None
+                else:
+                    connection.ensure_connection()
+                    with hashers.password_hash_slot():
+                        out["held"] = connection.connection is not None
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        threading.Timer(0.3, release.set).start()
+        thread.join(15)
+        return out["held"]
+
+    connection.ensure_connection()
+    with hashers.password_hash_slot():  # a free slot: taken at once, the connection kept
+        assert connection.connection is not None
+    for atomic, kept in ((False, False), (True, True)):
+        release.clear()
+        busy.clear()
+        holder = threading.Thread(target=hold_the_slot)
+        holder.start()
+        assert busy.wait(5)
+        assert waiter(atomic) is kept
+        holder.join(15)
