@@ -17,7 +17,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
-from leaderboards.services import live
+from leaderboards.services import live, unit_push
 from realtime.db import db_call
 
 _encode = DjangoJSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -76,4 +76,55 @@ class LeaderboardConsumer(AsyncWebsocketConsumer):
 
     async def attempt_push(self, message: dict[str, Any]) -> None:
         """Channel-layer events built by realtime.events (``group_push_now_unsafe``): forward as is."""
+        await self.send(text_data=_encode(message["event"]))
+
+
+class UnitDashboardConsumer(AsyncWebsocketConsumer):
+    """ws/leaderboards/units/rounds/<round_id>/ and ws/leaderboards/units/contests/<contest_id>/: the units
+    dashboard's numbers. On connect a ``units.snapshot`` (staff of the contest's organisation only; anyone else
+    is closed with 4404, as the page is a 404 to them), then the coalesced ``units.update`` pushes of the
+    group (``leaderboards.services.unit_push``). The client sends nothing but ``{"type": "snapshot.get"}``
+    (rate-limited), to resync."""
+
+    group: str | None = None
+    last_request: float = 0.0
+
+    async def connect(self) -> None:
+        await self.accept()
+        await self._open()
+
+    async def _open(self) -> None:
+        kwargs = self.scope["url_route"]["kwargs"]
+        try:
+            socket, frame = await db_call(unit_push.socket_open, user=self.scope.get("user"),
+                                          round_id=kwargs.get("round_id"), contest_id=kwargs.get("contest_id"),
+                                          now=timezone.now())
+        except unit_push.DashboardNotVisible:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        if self.group is None and self.channel_layer is not None:
+            await self.channel_layer.group_add(socket.group, self.channel_name)
+        self.group = socket.group
+        await self.send(text_data=_encode(frame))
+
+    async def disconnect(self, code: int) -> None:
+        if self.group and self.channel_layer is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.group is None or not text_data or len(text_data) > 200:
+            return
+        now = time.monotonic()
+        if now - self.last_request < MIN_REQUEST_INTERVAL:
+            return
+        self.last_request = now
+        try:
+            kind = json.loads(text_data).get("type")
+        except (ValueError, AttributeError):
+            return
+        if kind == "snapshot.get":
+            await self._open()
+
+    async def attempt_push(self, message: dict[str, Any]) -> None:
+        """Channel-layer events built by realtime.events (``group_push_many_now_unsafe``): forward as is."""
         await self.send(text_data=_encode(message["event"]))
