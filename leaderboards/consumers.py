@@ -9,10 +9,13 @@ group (public, or staff while the public board is frozen), forwarded unchanged. 
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import time
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
@@ -20,6 +23,7 @@ from django.utils import timezone
 from leaderboards.services import live, unit_push
 from realtime.db import db_call
 
+logger = logging.getLogger(__name__)
 _encode = DjangoJSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 CLOSE_NOT_FOUND = 4404
 MIN_REQUEST_INTERVAL = 1.0  # seconds between two client requests that hit Redis/the database
@@ -88,6 +92,7 @@ class UnitDashboardConsumer(AsyncWebsocketConsumer):
 
     group: str | None = None
     last_request: float = 0.0
+    watching: asyncio.Future | None = None
 
     async def connect(self) -> None:
         await self.accept()
@@ -102,12 +107,25 @@ class UnitDashboardConsumer(AsyncWebsocketConsumer):
         except unit_push.DashboardNotVisible:
             await self.close(code=CLOSE_NOT_FOUND)
             return
-        if self.group is None and self.channel_layer is not None:
-            await self.channel_layer.group_add(socket.group, self.channel_name)
+        if self.group is None:
+            if self.channel_layer is not None:
+                await self.channel_layer.group_add(socket.group, self.channel_name)
+            self.watching = asyncio.ensure_future(self._watch(socket.contest_id))
         self.group = socket.group
         await self.send(text_data=_encode(frame))
 
+    async def _watch(self, contest_id: int) -> None:
+        """Keep the contest marked as watched while this socket is open (pushes are computed only then)."""
+        while True:  # the first mark was set by socket_open, before its snapshot
+            await asyncio.sleep(unit_push.WATCH_RENEW_SECONDS)
+            try:
+                await sync_to_async(unit_push.unit_dashboard_watched, thread_sensitive=False)(contest_id=contest_id)
+            except Exception:  # Redis away for a moment: the next renewal tries again
+                logger.warning("units dashboard watch mark of contest %s failed", contest_id, exc_info=True)
+
     async def disconnect(self, code: int) -> None:
+        if self.watching is not None:
+            self.watching.cancel()
         if self.group and self.channel_layer is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 

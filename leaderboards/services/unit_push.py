@@ -9,7 +9,9 @@
   unit_stats_all``: a fixed number of queries whatever the number of rounds and submits), sends one
   ``units.update`` per group (the contest's page and each round's), releases the key and re-arms itself if a
   change came in meanwhile — so the last change is never lost, and a contest costs at most about one
-  computation per ``LEADERBOARD_PUSH_INTERVAL`` (1 s) across every process, however many submits arrive.
+  computation per ``LEADERBOARD_PUSH_INTERVAL`` (1 s) across every process, however many submits arrive. A
+  contest nobody is watching (no open dashboard socket has renewed its "watched" key within 90 s) costs no
+  computation at all: the socket renews the key every 30 s while it is open.
 - ``socket_open`` decides who may subscribe: exactly the staff the pages admit (``STAFF_ROLES`` of the contest's
   organisation, ``accounts.tenancy.scope_for``); anyone else is told the page does not exist.
 """
@@ -39,6 +41,9 @@ logger = logging.getLogger(__name__)
 
 PUSH_LOCK = "units-push"
 DIRTY = "units-dirty"
+WATCHED = "units-watched"  # set by every open dashboard socket of the contest, renewed while it stays open
+WATCH_RENEW_SECONDS = 30.0
+WATCH_TTL_MS = 90_000
 
 _armed: set[int] = set()  # contests with a timer in this process that has not started computing yet
 _timers: set[threading.Timer] = set()
@@ -104,7 +109,10 @@ def unit_dashboard_flush(*, contest_id: int) -> int:
     with _lock:
         _armed.discard(contest_id)  # from here on a change in this process goes through Redis
     board.unlock(contest_id, DIRTY)
+    messages: list[tuple[str, dict[str, Any]]] = []
     try:
+        if not board.is_locked(contest_id, WATCHED):  # nobody has the dashboard open: nothing to compute
+            return 0
         contest = Contest.objects.filter(pk=contest_id).first()
         if contest is None:
             return 0
@@ -119,6 +127,12 @@ def unit_dashboard_flush(*, contest_id: int) -> int:
         if board.is_locked(contest_id, DIRTY):
             unit_dashboard_changed(contest_id=contest_id)
     return len(messages)
+
+
+def unit_dashboard_watched(*, contest_id: int) -> None:
+    """An open dashboard socket of ``contest_id`` says it is there (on connect, then every
+    WATCH_RENEW_SECONDS): pushes are computed only for contests someone watches."""
+    get_board().touch(int(contest_id), WATCHED, WATCH_TTL_MS)
 
 
 def bar_widths(stats: list[selectors.UnitStats]) -> dict[int, float]:
@@ -176,17 +190,18 @@ def socket_open(*, user: Any, round_id: int | None = None, contest_id: int | Non
     raises DashboardNotVisible."""
     if not getattr(user, "is_authenticated", False):
         raise DashboardNotVisible
+    round = None
     if round_id is not None:
         round = scope_for(Round.objects.select_related("contest"), user, STAFF_ROLES).filter(pk=round_id).first()
         if round is None:
             raise DashboardNotVisible
         contest = round.contest
-        stats = selectors.unit_stats(contest=contest, round=round)
     else:
         contest = scope_for(Contest.objects.all(), user, STAFF_ROLES).filter(pk=contest_id).first()
         if contest is None:
             raise DashboardNotVisible
-        stats = selectors.unit_stats(contest=contest)
+    unit_dashboard_watched(contest_id=contest.pk)  # before the snapshot's numbers: no change falls between
+    stats = selectors.unit_stats(contest=contest, round=round)
     socket = DashboardSocket(contest.pk, round_id, events.units_group(contest_id=contest.pk, round_id=round_id))
     return socket, units_event(events.UNITS_SNAPSHOT, contest_id=contest.pk, round_id=round_id, stats=stats,
                                now=now or timezone.now())

@@ -192,3 +192,12 @@ async def test_only_the_contests_own_staff_may_subscribe(redis_lb, connect):
     judge = await sync_to_async(make_staff)(city, Role.JUDGE)
     socket = await connect(f"/ws/leaderboards/units/contests/{contest.pk}/", judge)
     assert (await socket.recv())["type"] == "units.snapshot"
+
+
+@pytest.mark.django_db
+def test_a_contest_nobody_watches_costs_no_computation(any_lb, django_assert_num_queries):
+    _city, _ward, _other, contest, _round = city_contest()
+    with django_assert_num_queries(0):
+        assert unit_push.unit_dashboard_flush(contest_id=contest.pk) == 0
+    unit_push.unit_dashboard_watched(contest_id=contest.pk)  # an open dashboard socket
+    assert unit_push.unit_dashboard_flush(contest_id=contest.pk) == 2  # the contest's page and its round's
