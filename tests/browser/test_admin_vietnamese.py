@@ -127,6 +127,7 @@ def city():
 
 @pytest.mark.parametrize("role", ["writer", "organiser"])
 def test_the_bank_and_contest_admin_speak_vietnamese(asgi_server, any_page, city, role):
+    assert {"single", "easy", "in_progress", "draft", "client"} <= raw_codes()  # the codes the walk looks for
     page = any_page
     login(page, asgi_server, city[role].username)
     problems = walk(page, asgi_server)

@@ -235,6 +235,16 @@ def test_the_contest_day_units_dashboard_on_a_phone_and_a_desktop(asgi_server, a
     assert row.locator("[data-f=in_progress]").inner_text() == "0"
     assert page.evaluate("document.getElementById('unit-dashboard').dataset.marker") == "same-node"
     assert "(10%)" in page.locator(f".bar-row[data-unit='{ward.pk}']").inner_text()
+    # Without a socket (a proxy that drops WebSockets) the page falls back to fetching itself every ?refresh= s.
+    fallback = page.context.new_page()
+    fallback.add_init_script("delete window.WebSocket;")  # DevTools-injected, not an inline script (CSP)
+    fallback.goto(page.url.split("?")[0] + "?refresh=5")
+    assert not fallback.locator("#unit-polling").is_hidden()
+    people.attempt(3, unit=0)
+    wait_for_js(fallback,
+        f"document.querySelector(\"#unit-table tr[data-unit='{ward.pk}'] [data-f=entrants]\").textContent === '3'",
+        timeout=15_000)
+    fallback.close()
 
 
 def test_an_organiser_clones_a_contest_for_next_year(asgi_server, any_page):
