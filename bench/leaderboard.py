@@ -6,7 +6,10 @@ Prints one JSON document with:
 - ``rebuild_s``: the live board rebuilt from the database (``leaderboard_rebuild``), every view;
 - ``top100_ms`` / ``my_rank_ms`` / ``update_ms``: p50/p99 of ``leaderboard_top(limit=100)``,
   ``leaderboard_my_rank`` and ``leaderboard_record_attempt`` (the after-commit submit hook: DB lookups,
-  Lua compare-and-set on the live and unit boards, throttle) — all from Python through the project's code.
+  Lua compare-and-set on the live and unit boards, throttle) — all from Python through the project's code;
+- ``submit_hook_ms``: leaderboards' whole after-commit hook per submit (the live boards and the units
+  dashboard's mark), ``units_push_computation_ms``: one push of the units dashboards (every round's and the
+  contest's numbers per unit, computed once, sent to their groups) over the N attempts.
 
 Targets (docs/leaderboards.md): my-rank and top-100 p99 < 2 ms, rebuild of 1,000,000 < 60 s, official ranking
 of 1,000,000 attempts < 60 s.
@@ -221,6 +224,32 @@ def main() -> None:
     live.cancel_pending_pushes()
     report["update_ms"] = percentiles(samples)
     report["updates_that_changed_the_board"] = changed
+
+    # --- the whole after-commit submit hook of leaderboards (live boards + the units dashboard's mark) ---------
+    from leaderboards import receivers
+
+    Attempt.objects.filter(round=round, number=2).update(number=3)  # the same attempts again, as new ones
+    attempts = list(Attempt.objects.filter(round=round, number=3).select_related("round__contest"))
+    samples = []
+    for attempt in attempts:
+        t = time.perf_counter()
+        receivers.on_attempts_submitted(sender=Attempt, attempts=[attempt])
+        samples.append(time.perf_counter() - t)
+    live.cancel_pending_pushes()
+    report["submit_hook_ms"] = percentiles(samples)
+    try:  # the units dashboard's push (issue 25): one computation of every dashboard of the contest
+        from leaderboards.services import unit_push
+    except ImportError:  # the code before the units dashboard was pushed
+        unit_push = None
+    if unit_push is not None:
+        unit_push.cancel_pending_pushes()
+        unit_push.unit_dashboard_watched(contest_id=round.contest_id)  # as an open dashboard socket does
+        samples = []
+        for _ in range(5):
+            t = time.perf_counter()
+            unit_push.unit_dashboard_flush(contest_id=round.contest_id)
+            samples.append(time.perf_counter() - t)
+        report["units_push_computation_ms"] = percentiles(samples)
 
     # --- recompute (rescore/revision path): a second version, diffed against the first ------------
     t = time.perf_counter()

@@ -27,6 +27,7 @@ from accounts.forms import UnitChoiceField
 from accounts.models import Organisation, Role
 from accounts.tenancy import TenantScopedAdmin, organisation_id_of
 from contest_engine.admin_columns import code, fields_except_id
+from contest_engine.numbers import format_duration_ms, format_score
 from contest_engine.timezones import datetime_help
 from contests import errors
 from contests.blind_grading import blinded_rounds_for
@@ -694,12 +695,22 @@ class RegistrationAdmin(TenantScopedAdmin):
 @admin.register(Attempt)
 class AttemptAdmin(TenantScopedAdmin):
     tenant_roles = READ_ONLY_ROLES
-    list_display = (code, "registration", "round", "number", "status", "score", "correct_count", "duration_ms",
-                    "submitted_at")
+    list_display = (code, "registration", "round", "number", "status", "score_text", "correct_count",
+                    "duration_text", "submitted_at")
     list_select_related = ("registration__contest", "round__contest")
     list_filter = ("status", "submit_kind")
     search_fields = ("registration__full_name",)
     readonly_fields = fields_except_id(Attempt)
+
+    @admin.display(description=_("Điểm"), ordering="score")
+    def score_text(self, obj: Attempt) -> str:
+        """The one number rule (``7,5``), not the stored ``7,500`` that reads as seven thousand five hundred."""
+        return format_score(obj.score) if obj.score is not None else "-"
+
+    @admin.display(description=_("Thời gian làm bài"), ordering="duration_ms")
+    def duration_text(self, obj: Attempt) -> str:
+        """``mm:ss`` as on the results pages, not a count of milliseconds."""
+        return format_duration_ms(obj.duration_ms) if obj.duration_ms is not None else "-"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Attempt]:
         """Judges do not see the attempts of a round whose essays are still being graded: names beside

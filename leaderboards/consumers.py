@@ -9,17 +9,21 @@ group (public, or staff while the public board is frozen), forwarded unchanged. 
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import time
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
-from leaderboards.services import live
+from leaderboards.services import live, unit_push
 from realtime.db import db_call
 
+logger = logging.getLogger(__name__)
 _encode = DjangoJSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 CLOSE_NOT_FOUND = 4404
 MIN_REQUEST_INTERVAL = 1.0  # seconds between two client requests that hit Redis/the database
@@ -76,4 +80,69 @@ class LeaderboardConsumer(AsyncWebsocketConsumer):
 
     async def attempt_push(self, message: dict[str, Any]) -> None:
         """Channel-layer events built by realtime.events (``group_push_now_unsafe``): forward as is."""
+        await self.send(text_data=_encode(message["event"]))
+
+
+class UnitDashboardConsumer(AsyncWebsocketConsumer):
+    """ws/leaderboards/units/rounds/<round_id>/ and ws/leaderboards/units/contests/<contest_id>/: the units
+    dashboard's numbers. On connect a ``units.snapshot`` (staff of the contest's organisation only; anyone else
+    is closed with 4404, as the page is a 404 to them), then the coalesced ``units.update`` pushes of the
+    group (``leaderboards.services.unit_push``). The client sends nothing but ``{"type": "snapshot.get"}``
+    (rate-limited), to resync."""
+
+    group: str | None = None
+    last_request: float = 0.0
+    watching: asyncio.Future | None = None
+
+    async def connect(self) -> None:
+        await self.accept()
+        await self._open()
+
+    async def _open(self) -> None:
+        kwargs = self.scope["url_route"]["kwargs"]
+        try:
+            socket, frame = await db_call(unit_push.socket_open, user=self.scope.get("user"),
+                                          round_id=kwargs.get("round_id"), contest_id=kwargs.get("contest_id"),
+                                          now=timezone.now())
+        except unit_push.DashboardNotVisible:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        if self.group is None:
+            if self.channel_layer is not None:
+                await self.channel_layer.group_add(socket.group, self.channel_name)
+            self.watching = asyncio.ensure_future(self._watch(socket.contest_id))
+        self.group = socket.group
+        await self.send(text_data=_encode(frame))
+
+    async def _watch(self, contest_id: int) -> None:
+        """Keep the contest marked as watched while this socket is open (pushes are computed only then)."""
+        while True:  # the first mark was set by socket_open, before its snapshot
+            await asyncio.sleep(unit_push.WATCH_RENEW_SECONDS)
+            try:
+                await sync_to_async(unit_push.unit_dashboard_watched, thread_sensitive=False)(contest_id=contest_id)
+            except Exception:  # Redis away for a moment: the next renewal tries again
+                logger.warning("units dashboard watch mark of contest %s failed", contest_id, exc_info=True)
+
+    async def disconnect(self, code: int) -> None:
+        if self.watching is not None:
+            self.watching.cancel()
+        if self.group and self.channel_layer is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.group is None or not text_data or len(text_data) > 200:
+            return
+        now = time.monotonic()
+        if now - self.last_request < MIN_REQUEST_INTERVAL:
+            return
+        self.last_request = now
+        try:
+            kind = json.loads(text_data).get("type")
+        except (ValueError, AttributeError):
+            return
+        if kind == "snapshot.get":
+            await self._open()
+
+    async def attempt_push(self, message: dict[str, Any]) -> None:
+        """Channel-layer events built by realtime.events (``group_push_many_now_unsafe``): forward as is."""
         await self.send(text_data=_encode(message["event"]))

@@ -222,6 +222,14 @@ def unit_stats(*, contest: Contest, round: Round | None = None, order: str = "en
                        population=overrides.get(u.pk, u.registered_population),
                        winners=winners.get(u.pk, 0), registered=registered.get(u.pk, 0),
                        in_progress=running.get(u.pk, 0)) for u in units]
+    return unit_stats_sorted(stats, order=order)
+
+
+UNIT_ORDERS = ("entrants", "rate", "winners")
+
+
+def unit_stats_sorted(stats: list[UnitStats], *, order: str = "entrants") -> list[UnitStats]:
+    """The dashboard's orders (sorted in place and returned): by entrants, by rate, by winners."""
     if order == "rate":
         stats.sort(key=lambda s: (-(s.rate or 0), -s.entrants, s.name))
     elif order == "winners":
@@ -229,6 +237,69 @@ def unit_stats(*, contest: Contest, round: Round | None = None, order: str = "en
     else:
         stats.sort(key=lambda s: (-s.entrants, -s.attempts, s.name))
     return stats
+
+
+def unit_stats_all(*, contest: Contest) -> dict[int | None, list[UnitStats]]:
+    """``unit_stats`` of the whole contest (key None) and of each of its rounds (key: round id) at once, in a
+    fixed number of queries whatever the number of rounds (what the units dashboard's pushes compute, once per
+    contest per push interval). Each list is ordered by entrants; the same numbers as ``unit_stats``
+    (tests/leaderboards/test_unit_push.py compares them)."""
+    round_ids = list(contest.rounds.values_list("pk", flat=True))
+    attempts = Attempt.objects.filter(round__contest=contest)
+    finished = attempts.filter(status__in=FINISHED_STATUSES)
+    running = attempts.filter(status=AttemptStatus.IN_PROGRESS)
+    per_round: dict[int | None, dict[str, dict[int, int]]] = {
+        key: {"entrants": {}, "attempts": {}, "in_progress": {}, "winners": {}} for key in [None, *round_ids]}
+    for row in finished.values("round_id", "unit_id").annotate(entrants=Count("user_id", distinct=True),
+                                                                attempts=Count("id")):
+        figures = per_round[row["round_id"]]
+        figures["entrants"][row["unit_id"]] = row["entrants"]
+        figures["attempts"][row["unit_id"]] = row["attempts"]
+    whole = per_round[None]
+    for row in finished.values("unit_id").annotate(entrants=Count("user_id", distinct=True), attempts=Count("id")):
+        whole["entrants"][row["unit_id"]] = row["entrants"]
+        whole["attempts"][row["unit_id"]] = row["attempts"]
+    for row in running.values("round_id", "unit_id").annotate(n=Count("user_id", distinct=True)):
+        per_round[row["round_id"]]["in_progress"][row["unit_id"]] = row["n"]
+    for row in running.values("unit_id").annotate(n=Count("user_id", distinct=True)):
+        whole["in_progress"][row["unit_id"]] = row["n"]
+    latest: dict[int, tuple[int, int]] = {}  # round id: (version, ranking id) of its latest ranking
+    for round_id, ranking_id, version in RoundRanking.objects.filter(round__contest=contest).values_list(
+            "round_id", "pk", "version"):
+        if round_id not in latest or version > latest[round_id][0]:
+            latest[round_id] = (version, ranking_id)
+    round_of_ranking = {ranking_id: round_id for round_id, (_v, ranking_id) in latest.items()}
+    if round_of_ranking:
+        for row in (RankingEntry.objects.filter(ranking_id__in=list(round_of_ranking), is_winner=True)
+                    .values("ranking_id", "unit_id").annotate(n=Count("id"))):
+            winners = per_round[round_of_ranking[row["ranking_id"]]]["winners"]
+            winners[row["unit_id"]] = winners.get(row["unit_id"], 0) + row["n"]
+            whole["winners"][row["unit_id"]] = whole["winners"].get(row["unit_id"], 0) + row["n"]
+    registered = dict(Registration.objects.filter(contest=contest).values("unit_id")
+                      .annotate(n=Count("id")).values_list("unit_id", "n"))
+    overrides = unit_populations(contest=contest)
+    allowed = set(contest.allowed_units.values_list("pk", flat=True))
+    every_unit = set(registered) | allowed
+    for figures in per_round.values():
+        for numbers in figures.values():
+            every_unit |= set(numbers)
+    every_unit.discard(None)
+    units = {u.pk: u for u in Organisation.objects.filter(pk__in=every_unit).only("id", "name",
+                                                                                  "registered_population")}
+    result: dict[int | None, list[UnitStats]] = {}
+    for key, figures in per_round.items():
+        ids = set(registered) | allowed
+        for numbers in figures.values():
+            ids |= set(numbers)
+        ids.discard(None)
+        stats = [UnitStats(unit_id=u.pk, name=u.name, entrants=figures["entrants"].get(u.pk, 0),
+                           attempts=figures["attempts"].get(u.pk, 0),
+                           population=overrides.get(u.pk, u.registered_population),
+                           winners=figures["winners"].get(u.pk, 0), registered=registered.get(u.pk, 0),
+                           in_progress=figures["in_progress"].get(u.pk, 0))
+                 for u in (units[i] for i in ids if i in units)]
+        result[key] = unit_stats_sorted(stats)
+    return result
 
 
 def unit_winners(*, ranking: RoundRanking, unit_id: int, limit: int = 50) -> list[RankingEntry]:

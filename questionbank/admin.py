@@ -201,9 +201,9 @@ class MediaInline(_ParentPermissionsInline, admin.TabularInline):
 
 # --- Forms ---------------------------------------------------------------------------------------------------
 class QuestionAdminForm(forms.ModelForm):
-    topic_path = forms.CharField(label=_("chủ đề (đường dẫn mới)"), required=False,
+    topic_path = forms.CharField(label=_("Chủ đề (đường dẫn mới)"), required=False,
                                  help_text=_("Tuỳ chọn: “Luật A > Chương B” — tạo chủ đề nếu chưa có."))
-    tag_names = forms.CharField(label=_("nhãn"), required=False, help_text=_("Cách nhau bằng dấu phẩy."))
+    tag_names = forms.CharField(label=_("Nhãn"), required=False, help_text=_("Cách nhau bằng dấu phẩy."))
 
     class Meta:
         model = Question
@@ -548,7 +548,7 @@ class QuestionAdmin(TenantScopedAdmin):
         messages.info(request, _("Đã hết câu hỏi chờ thẩm định."))
         return HttpResponseRedirect(reverse("admin:questionbank_question_changelist") + "?status__exact=in_review")
 
-    @admin.display(description=_("nhãn"))
+    @admin.display(description=_("Nhãn"))
     def tag_list(self, obj: Question) -> str:
         names = list(obj.tags.values_list("name", flat=True)) if obj is not None and obj.pk else []
         return ", ".join(names) or "—"

@@ -195,6 +195,20 @@ def leaderboard_event(type_: str, *, round_id: int, version: int, view: str, row
                  **fields)
 
 
+# --- The units dashboard (issue 25; built by leaderboards.services.unit_push) ---------------------------------
+# Registered, in progress, entrants, attempts, rate and winners per unit of one round's or the whole contest's
+# dashboard, pushed coalesced (at most about one computation per contest per LEADERBOARD_PUSH_INTERVAL) to the
+# contest's staff only.
+UNITS_SNAPSHOT = "units.snapshot"
+UNITS_UPDATE = "units.update"
+
+
+def units_group(*, contest_id: int, round_id: int | None = None) -> str:
+    """Group of the units dashboard's sockets: one round's page, or the whole contest's."""
+    if round_id is not None:
+        return f"units.round.{int(round_id)}"
+    return f"units.contest.{int(contest_id)}"
+
 
 # --- Live games (issue 11; built by live.services, fanned out by live.hub) -----------------------------------
 # One channel-layer group per game; its only members are the per-process hubs (live.hub), one per server

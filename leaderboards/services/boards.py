@@ -190,6 +190,7 @@ class Board:
     def drop(self, round_id: int) -> None: raise NotImplementedError
     def try_lock(self, round_id: int, name: str, ttl_ms: int) -> bool: raise NotImplementedError
     def unlock(self, round_id: int, name: str) -> None: raise NotImplementedError
+    def touch(self, round_id: int, name: str, ttl_ms: int) -> None: raise NotImplementedError
     def is_locked(self, round_id: int, name: str) -> bool: raise NotImplementedError
     def add_pending(self, round_id: int, attempt_id: int) -> None: raise NotImplementedError
     def drain_pending(self, round_id: int) -> list[int]: raise NotImplementedError
@@ -457,6 +458,10 @@ class RedisBoard(Board):
     def unlock(self, round_id: int, name: str) -> None:
         self.redis.delete(self.k(round_id, name))
 
+    def touch(self, round_id: int, name: str, ttl_ms: int) -> None:
+        """Set the marker ``name`` (held or not) for ``ttl_ms`` from now."""
+        self.redis.set(self.k(round_id, name), "1", px=max(1, int(ttl_ms)))
+
     def is_locked(self, round_id: int, name: str) -> bool:
         return bool(self.redis.exists(self.k(round_id, name)))
 
@@ -644,6 +649,10 @@ class MemoryBoard(Board):
     def unlock(self, round_id: int, name: str) -> None:
         with self._lock:
             self._locks.pop((round_id, name), None)
+
+    def touch(self, round_id: int, name: str, ttl_ms: int) -> None:
+        with self._lock:
+            self._locks[(round_id, name)] = time.monotonic() + ttl_ms / 1000
 
     def is_locked(self, round_id: int, name: str) -> bool:
         with self._lock:

@@ -6,6 +6,8 @@ ward's participation in the city's contest."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+import time
 
 import pytest
 from django.utils import timezone
@@ -22,6 +24,7 @@ from tests.contests.factories import ContestFactory, RoundFactory, register
 from tests.factories import CitizenProfileFactory, OrganisationFactory, make_staff
 from tests.leaderboards.conftest import People
 from tests.questionbank.factories import make_question
+from tests.realtime.conftest import neutral_bank
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -198,12 +201,50 @@ def test_the_contest_day_units_dashboard_on_a_phone_and_a_desktop(asgi_server, a
     assert "5%" in row.inner_text()  # 1 of 20
     assert page_fits(page)
     assert english_left(page, "main") == []
-    # It refreshes by itself: a second person of the ward finishes, the row follows without a reload.
-    page.goto(page.url + "?refresh=5")
-    people.attempt(2, unit=0)
-    wait_for_js(page,
-        f"document.querySelector(\"#unit-table tr[data-unit='{ward.pk}']\").innerText.includes('10%')",
+    # Live: a second person of the ward submits an attempt on their own phone; the organiser's page follows
+    # through its socket within a few seconds, without a reload (the periodic fetch is set to 5 minutes, and
+    # a marker on the page's node shows the node was never replaced by a fetch).
+    page.goto(page.url.split("?")[0] + "?refresh=300")
+    wait_for_js(page, "!document.querySelector('#unit-live').hidden")
+    page.evaluate("document.getElementById('unit-dashboard').dataset.marker = 'same-node'")
+    neutral_bank(city, 8)
+    citizen = CitizenProfileFactory(unit=ward).user
+    register(citizen, contest)
+    attempt = attempt_start(user=citizen, round=round)  # (made here: its marks go to this process)
+    exam = page.context.browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh",
+                                            viewport={"width": 360, "height": 740})
+    try:
+        phone = exam.new_page()
+        login(phone, asgi_server, citizen.username)
+        phone.goto(f"{asgi_server}/contests/attempts/{attempt.pk}/")
+        phone.wait_for_selector("#q-1")
+        phone.locator("#q-1 input[type=radio]").first.check()
+        wait_for_js(phone, "document.querySelector('#st-1').textContent === 'Đã lưu'")
+        phone.get_by_role("button", name="Nộp bài").first.click()
+        phone.locator("#exam-confirm").get_by_role("button", name="Nộp bài").click()
+        phone.wait_for_url(re.compile(r".*/result/$"))
+        submitted = time.monotonic()
+        wait_for_js(page,
+            f"document.querySelector(\"#unit-table tr[data-unit='{ward.pk}']\").innerText.includes('10%')",
+            timeout=5_000)
+        assert time.monotonic() - submitted < 5
+    finally:
+        exam.close()
+    row = page.locator(f"#unit-table tr[data-unit='{ward.pk}']")
+    assert row.locator("[data-f=entrants]").inner_text() == "2"
+    assert row.locator("[data-f=in_progress]").inner_text() == "0"
+    assert page.evaluate("document.getElementById('unit-dashboard').dataset.marker") == "same-node"
+    assert "(10%)" in page.locator(f".bar-row[data-unit='{ward.pk}']").inner_text()
+    # Without a socket (a proxy that drops WebSockets) the page falls back to fetching itself every ?refresh= s.
+    fallback = page.context.new_page()
+    fallback.add_init_script("delete window.WebSocket;")  # DevTools-injected, not an inline script (CSP)
+    fallback.goto(page.url.split("?")[0] + "?refresh=5")
+    assert not fallback.locator("#unit-polling").is_hidden()
+    people.attempt(3, unit=0)
+    wait_for_js(fallback,
+        f"document.querySelector(\"#unit-table tr[data-unit='{ward.pk}'] [data-f=entrants]\").textContent === '3'",
         timeout=15_000)
+    fallback.close()
 
 
 def test_an_organiser_clones_a_contest_for_next_year(asgi_server, any_page):

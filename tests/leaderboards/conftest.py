@@ -36,11 +36,14 @@ def _no_page_cache(settings):
 @pytest.fixture(autouse=True)
 def _no_pushes_across_tests():
     """Pushes scheduled by one test must not fire into the next (round ids repeat on SQLite)."""
+    from leaderboards.services import unit_push
     from leaderboards.services.live import cancel_pending_pushes
 
     cancel_pending_pushes()
+    unit_push.cancel_pending_pushes()
     yield
     cancel_pending_pushes()
+    unit_push.cancel_pending_pushes()
 
 
 @pytest.fixture

@@ -69,7 +69,8 @@ def test_unit_dashboard_scoped_and_charted(client, memory_lb, people, lb_round, 
     assert "bar-fill" in page
     assert people.units[0].name in page
     # The number rule: no trailing zeros, Vietnamese decimal comma (contest_engine/numbers.py).
-    assert '<td data-label="Tỉ lệ tham gia">2%</td>' in page  # a labelled cell: the table is cards on a phone
+    # A labelled cell: the table is cards on a phone.
+    assert '<td data-label="Tỉ lệ tham gia" data-f="rate">2%</td>' in page
 
 
 def test_contest_ranking_page_for_staff(client, memory_lb, people, lb_round, org_a):
