@@ -29,6 +29,23 @@ CLOSE_NOT_FOUND = 4404
 MIN_REQUEST_INTERVAL = 1.0  # seconds between two client requests that hit Redis/the database
 
 
+def _client_request(consumer: Any, text_data: str | None) -> str | None:
+    """The ``type`` of a client's request frame, or None when it is to be ignored: empty, over 200 characters,
+    not a JSON object, or sooner than ``MIN_REQUEST_INTERVAL`` after the consumer's previous request (which
+    counts even when it was malformed: a client cannot make the server parse faster than that)."""
+    if not text_data or len(text_data) > 200:
+        return None
+    now = time.monotonic()
+    if now - consumer.last_request < MIN_REQUEST_INTERVAL:
+        return None
+    consumer.last_request = now
+    try:
+        kind = json.loads(text_data).get("type")
+    except (ValueError, AttributeError):
+        return None
+    return kind if isinstance(kind, str) else None
+
+
 class LeaderboardConsumer(AsyncWebsocketConsumer):
     view: live.SocketView | None = None
     group: str | None = None
@@ -60,16 +77,9 @@ class LeaderboardConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if self.view is None or not text_data or len(text_data) > 200:
+        if self.view is None:
             return
-        now = time.monotonic()
-        if now - self.last_request < MIN_REQUEST_INTERVAL:
-            return
-        self.last_request = now
-        try:
-            kind = json.loads(text_data).get("type")
-        except (ValueError, AttributeError):
-            return
+        kind = _client_request(self, text_data)
         if kind == "snapshot.get":
             await self._open()
         elif kind == "rank.get":
@@ -130,17 +140,7 @@ class UnitDashboardConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if self.group is None or not text_data or len(text_data) > 200:
-            return
-        now = time.monotonic()
-        if now - self.last_request < MIN_REQUEST_INTERVAL:
-            return
-        self.last_request = now
-        try:
-            kind = json.loads(text_data).get("type")
-        except (ValueError, AttributeError):
-            return
-        if kind == "snapshot.get":
+        if self.group is not None and _client_request(self, text_data) == "snapshot.get":
             await self._open()
 
     async def attempt_push(self, message: dict[str, Any]) -> None:
