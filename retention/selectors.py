@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, Max, Q, QuerySet, Value
+from django.db.models import Case, DateTimeField, ExpressionWrapper, F, Max, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
 from contests.models import Answer, Contest, Registration
@@ -42,9 +42,16 @@ def contests_with_end() -> QuerySet[Contest]:
 def contests_due(*, now: dt.datetime) -> QuerySet[Contest]:
     """Contests not yet anonymised whose last round ended more than ``personal_data_retention_days`` ago
     (a contest without rounds never ends). Ordered by id."""
-    days = ExpressionWrapper(F("personal_data_retention_days") * Value(dt.timedelta(days=1)),
-                             output_field=DurationField())
-    due_at = ExpressionWrapper(F("ended_at") + days, output_field=DateTimeField())
+    # end + one constant interval per retention setting in use (a handful): SQLite, the embedded default, cannot
+    # multiply an interval by a column ("Invalid arguments for operator *"), PostgreSQL and SQLite both add one.
+    pending = Contest.objects.filter(personal_data_erased_at__isnull=True)
+    days_in_use = sorted(set(pending.values_list("personal_data_retention_days", flat=True)))
+    if not days_in_use:
+        return contests_with_end().none()
+    due_at = Case(*(When(personal_data_retention_days=days,
+                         then=ExpressionWrapper(F("ended_at") + Value(dt.timedelta(days=days)),
+                                                output_field=DateTimeField()))
+                    for days in days_in_use), output_field=DateTimeField())
     return (contests_with_end().filter(personal_data_erased_at__isnull=True, ended_at__isnull=False)
             .annotate(due_at=due_at).filter(due_at__lte=now).order_by("pk"))
 

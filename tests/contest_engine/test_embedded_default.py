@@ -250,3 +250,29 @@ def test_embedded_default_runs_a_live_game_over_websocket(embedded_server):
     assert [f["you"]["rank"] for f in frames[2:]] == [1, 2]
     saved = subprocess.run([sys.executable, "manage.py", "shell", "-c", SAVE_REGISTERED_GAME], **run).stdout
     assert saved.split("STATE", 1)[1].split() == ["True", "3", "1", "1"]
+
+
+# A copy of the demo contest whose rounds ended 400 days ago: past the default retention (365 days).
+MAKE_CONTEST_PAST_RETENTION = """
+import datetime as dt
+from accounts.models import User
+from contests.models import Contest
+from contests.services.contests import contest_clone
+demo = Contest.objects.order_by("pk").first()
+old = contest_clone(actor=User.objects.filter(is_superuser=True).first(), contest=demo, title="Cuộc thi năm cũ",
+                    shift=dt.timedelta(days=-800))
+print("RESULT", old.pk)
+"""
+
+
+@pytest.mark.slow
+def test_embedded_default_finds_the_contests_past_their_retention(embedded_server):
+    """The retention job's selection on SQLite: it multiplied an interval by a column, which SQLite cannot
+    ("Invalid arguments for operator *"), so the worker's hourly job failed on every run of `make demo`."""
+    run = embedded_server["run"]
+    out = subprocess.run([sys.executable, "manage.py", "shell", "-c", MAKE_CONTEST_PAST_RETENTION], **run).stdout
+    old_id = int(out.split("RESULT", 1)[1].split()[0])
+    report = subprocess.run([sys.executable, "manage.py", "retention_run", "--dry-run", "--json"], **run).stdout
+    due = [json.loads(line) for line in report.splitlines() if line.startswith("{")]
+    assert [item["contest_id"] for item in due] == [old_id]
+    assert due[0]["dry_run"] is True
